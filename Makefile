@@ -1,0 +1,90 @@
+# colod: one entry point for build, test, bench, demo and install.
+# Plain rules in the manner of libbpf-bootstrap: vmlinux.h -> BPF object ->
+# skeleton -> agent.
+
+ARCH		?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BUILD		?= build
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PREFIX		?= /usr/local
+DESTDIR		?=
+
+VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
+INCLUDES	:= -Iinclude -I$(BUILD) -Iuser
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -Wno-missing-field-initializers -D_GNU_SOURCE $(INCLUDES)
+LDLIBS		+= -lbpf -lelf -lz -lcjson -lmicrohttpd -lcurl -lm -lpthread
+BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -mcpu=v3 \
+		   -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH)
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS	:= $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS	:= $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+HDRS		:= $(wildcard include/colod/*.h user/*.h)
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+KERN_SRCS	:= $(wildcard tests/kernel/test_*.c)
+TEST_HELPERS	:= $(wildcard tests/lib/*.c)
+
+.SECONDARY:
+.PHONY: all deps test extra-tests unit-test kernel-test bench demo install clean vmlinux fuzz test-vm
+all: $(BUILD)/colod
+
+deps:
+	./scripts/install-deps.sh
+
+# Regenerate the committed vmlinux.h from the running kernel's BTF.
+vmlinux:
+	mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+$(BUILD) $(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) $(HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/obj/%.o: user/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcolod.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/colod: $(BUILD)/obj/main.o $(BUILD)/libcolod.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Unit tests: pure functions, no root needed. Kernel tests: real cgroups,
+# real BPF, real processes; root required.
+$(BUILD)/tests/unit: $(UNIT_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/lib $(UNIT_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a -o $@ $(LDLIBS) -lcriterion
+
+$(BUILD)/tests/kernel: $(KERN_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Itests/lib $(KERN_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a -o $@ $(LDLIBS) -lcriterion
+
+unit-test: $(BUILD)/tests/unit
+	$(BUILD)/tests/unit --jobs 2
+
+# Kernel tests share the machine's cgroups and BPF hooks: one at a time.
+kernel-test: $(BUILD)/tests/kernel $(BUILD)/colod
+	COLOD_BIN=$(abspath $(BUILD)/colod) $(BUILD)/tests/kernel --jobs 1
+
+test: all
+	$(MAKE) unit-test
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit-test
+	$(MAKE) kernel-test
+	$(MAKE) extra-tests
+
+# Modules add their own test steps (fuzzing, scripts) as prerequisites of
+# extra-tests in mk/<module>.mk.
+extra-tests:
+
+-include mk/*.mk
+
+clean:
+	rm -rf build

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The contract between colod's BPF programs and its userspace agent: every
+ * map value, event and constant that crosses the boundary is defined here
+ * and only here.
+ */
+#ifndef COLOD_COLOD_H
+#define COLOD_COLOD_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Map names as pinned under the pin directory (default /sys/fs/bpf/colod). */
+#define COLOD_PIN_DIR_DEFAULT	"/sys/fs/bpf/colod"
+#define COLOD_MAP_CG_STATS	"cg_stats"
+#define COLOD_MAP_CG_CLASS	"cg_class"
+#define COLOD_MAP_EVENTS	"events"
+#define COLOD_MAP_COUNTERS	"counters"
+#define COLOD_MAP_HEADROOM	"headroom"
+
+#define COLOD_MAX_CGROUPS_DEFAULT	10240
+
+/* QoS class of a cgroup; SYSTEM cgroups are observed but never written to. */
+enum colod_class {
+	COLOD_CLASS_SYSTEM = 0,
+	COLOD_CLASS_LS = 1,
+	COLOD_CLASS_BE = 2,
+	COLOD_CLASS_NR = 3,
+};
+
+/*
+ * Log-linear histogram of run-queue latency in microseconds: values below
+ * 2^COLOD_HIST_SUB_BITS are exact, above that every power of two is split
+ * into 2^COLOD_HIST_SUB_BITS linear slots, so a slot's width is at most
+ * 1/8 of its lower bound and a percentile read from it is within 12.5%.
+ */
+#define COLOD_HIST_SUB_BITS	3
+#define COLOD_HIST_SUB		(1 << COLOD_HIST_SUB_BITS)
+#define COLOD_HIST_MAX_LOG2	26	/* 2^27 us = 134 s: everything above saturates */
+#define COLOD_HIST_SLOTS	((COLOD_HIST_MAX_LOG2 - COLOD_HIST_SUB_BITS + 2) * COLOD_HIST_SUB)
+
+/* Per-cgroup, per-CPU counters, keyed by cgroup id (kernfs id = inode). */
+struct colod_cg_stats {
+	__u64 runq_count;		/* run-queue latency samples */
+	__u64 runq_sum_ns;
+	__u64 runq_max_ns;
+	__u64 cpu_ns;			/* on-CPU time of tasks switched out */
+	__u64 nvcsw;			/* voluntary switches (task blocked) */
+	__u64 nivcsw;			/* involuntary switches (preempted) */
+	__u64 direct_reclaim_ns;	/* time in direct (global) reclaim */
+	__u64 direct_reclaim_count;
+	__u64 memcg_reclaim_ns;		/* time in memcg limit reclaim */
+	__u64 memcg_reclaim_count;
+	__u64 breaches;			/* LS samples above threshold */
+	__u64 breach_events;		/* of which sent on the ring buffer */
+	__u64 runq_hist[COLOD_HIST_SLOTS];
+};
+
+/* Written by userspace: the class of a cgroup and its LS latency target. */
+struct colod_cg_class {
+	__u32 cls;			/* enum colod_class */
+	__u32 pad;
+	__u64 threshold_ns;		/* LS run-queue latency above this breaches */
+	__u64 last_event_ns;		/* kernel-owned: rate limit state */
+};
+
+/* Ring-buffer record of one LS latency breach. */
+struct colod_breach_event {
+	__u64 cgroup_id;
+	__u64 latency_ns;
+	__u64 ts_ns;			/* bpf_ktime_get_ns() at switch-in */
+	__u32 pid;
+	__u32 cpu;
+	char comm[16];
+};
+
+/* Global counters (per-CPU array), indexed by enum colod_counter. */
+enum colod_counter {
+	COLOD_CNT_STATS_FULL = 0,	/* cg_stats insert failed: map full */
+	COLOD_CNT_RINGBUF_DROP,		/* ring buffer reserve failed */
+	COLOD_CNT_RATE_LIMITED,		/* breach not sent: rate limit */
+	COLOD_CNT_NR,
+};
+
+/* Node headroom published by a running agent (array map, one entry). */
+struct colod_headroom {
+	__u64 updated_ns;		/* CLOCK_MONOTONIC of the computation */
+	__u64 capacity_cpu_milli;
+	__u64 capacity_memory_bytes;
+	__u64 batch_cpu_milli;
+	__u64 batch_memory_bytes;
+	__u64 mid_cpu_milli;
+	__u64 mid_memory_bytes;
+	__u64 ls_used_cpu_milli;
+	__u64 system_used_cpu_milli;
+	__u64 be_quota_milli;		/* current BE CPU allowance */
+};
+
+/* Slot of a latency in microseconds; shared by the BPF side and the tests. */
+static inline __u32 colod_hist_slot(__u64 us)
+{
+	__u32 log2 = 0;
+	__u64 v = us;
+
+	if (us < COLOD_HIST_SUB)
+		return (__u32)us;
+	/* branch-free floor(log2) keeps the verifier and the hot path happy */
+	if (v >> 32) { v >>= 32; log2 += 32; }
+	if (v >> 16) { v >>= 16; log2 += 16; }
+	if (v >> 8) { v >>= 8; log2 += 8; }
+	if (v >> 4) { v >>= 4; log2 += 4; }
+	if (v >> 2) { v >>= 2; log2 += 2; }
+	if (v >> 1) { log2 += 1; }
+	if (log2 > COLOD_HIST_MAX_LOG2)
+		return COLOD_HIST_SLOTS - 1;
+	return (log2 - COLOD_HIST_SUB_BITS + 1) * COLOD_HIST_SUB +
+	       (__u32)((us >> (log2 - COLOD_HIST_SUB_BITS)) & (COLOD_HIST_SUB - 1));
+}
+
+#endif /* COLOD_COLOD_H */

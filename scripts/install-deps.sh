@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install every build, test, demo and benchmark dependency of colod on
+# Debian 12 (bookworm). Idempotent: packages already present are skipped.
+set -eu
+
+PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+libcjson-dev libcriterion-dev libmicrohttpd-dev libcurl4-openssl-dev
+libclang-rt-14-dev nginx-light ffmpeg wrk stress-ng libbpf-tools gnuplot-nox
+procps util-linux iproute2 python3 jq tmux"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	echo "install-deps: installing:$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
