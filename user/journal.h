@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The journal of original values: every file colod writes (cgroup knobs,
+ * resctrl schemata, ...) has its original content recorded in a state file
+ * before the first write, so that a clean stop or `colod restore` (after a
+ * crash) puts every original back byte for byte.
+ */
+#ifndef COLOD_JOURNAL_H
+#define COLOD_JOURNAL_H
+
+#include <stdbool.h>
+
+#define JOURNAL_STATE_DIR_DEFAULT	"/var/lib/colod"
+#define JOURNAL_FILE			"journal.json"
+
+struct journal;
+
+/*
+ * Open (or create) the journal under state_dir, loading what a previous
+ * agent recorded: originals already held are kept, never overwritten by the
+ * values this agent writes. Returns NULL with errno set on failure.
+ */
+struct journal *journal_open(const char *state_dir);
+void journal_close(struct journal *j);
+
+/*
+ * Write value to path, journaling the file's current content first if this
+ * is the first write to it. Skips the write when the content is already
+ * value (trailing newline ignored). A path that vanished (ENOENT, ENODEV:
+ * the cgroup was removed) returns -ENOENT without an error message; other
+ * failures are reported with path, value and errno and return -errno.
+ */
+int journal_write(struct journal *j, const char *path, const char *value);
+
+/* Record a directory colod created (a resctrl group), removed on restore. */
+int journal_note_mkdir(struct journal *j, const char *path);
+
+/* Put every original back, remove created directories, empty the journal. */
+int journal_restore_all(struct journal *j);
+
+/* Number of files journaled. */
+int journal_count(const struct journal *j);
+
+#endif /* COLOD_JOURNAL_H */
