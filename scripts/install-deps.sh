@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libcjson-dev libcriterion-dev libmicrohttpd-dev libcurl4-openssl-dev
 libclang-rt-14-dev nginx-light ffmpeg wrk stress-ng libbpf-tools gnuplot-nox
-procps util-linux iproute2 python3 jq tmux"
+procps util-linux iproute2 python3 jq tmux python3-yaml python3-prometheus-client openssl"
 
 missing=""
 for p in $PKGS; do
