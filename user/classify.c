@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Classification of cgroups into LS, BE and SYSTEM (see docs/CLASSIFICATION.md).
+ *
+ * Kubelet lays pods out in one of two ways, depending on its cgroup driver:
+ *
+ *   cgroupfs: /kubepods/pod<uid>/<ctr>                      Guaranteed
+ *             /kubepods/burstable/pod<uid>/<ctr>            Burstable
+ *             /kubepods/besteffort/pod<uid>/<ctr>           BestEffort
+ *   systemd:  /kubepods.slice/kubepods-pod<uid>.slice/...   Guaranteed
+ *             /kubepods.slice/kubepods-burstable.slice/
+ *                 kubepods-burstable-pod<uid>.slice/<ctr>.scope
+ *             /kubepods.slice/kubepods-besteffort.slice/
+ *                 kubepods-besteffort-pod<uid>.slice/<ctr>.scope
+ *
+ * (the systemd driver writes the uid's dashes as underscores). Koordinator
+ * BE pods request only kubernetes.io/batch-* extended resources, so kubelet
+ * puts them in the BestEffort QoS class: besteffort is BE, the rest of
+ * kubepods is LS, and everything else on the machine is SYSTEM.
+ *
+ * The kubepods root may sit below a prefix (kubelet --cgroup-root, kind,
+ * docker-in-docker: /docker/<id>/kubepods/..., /kubelet.slice/
+ * kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/...), so the
+ * first component named "kubepods" or "<prefix>kubepods.slice" anchors it.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "classify.h"
+
+#define COMP_MAX	256
+
+enum qos_level { QOS_NONE, QOS_GUARANTEED, QOS_BURSTABLE, QOS_BESTEFFORT };
+
+/* Copy the next path component of *p into buf; false at the end. */
+static bool next_comp(const char **p, char *buf, size_t len)
+{
+	const char *s = *p, *e;
+	size_t n;
+
+	while (*s == '/')
+		s++;
+	if (!*s)
+		return false;
+	e = strchrnul(s, '/');
+	n = (size_t)(e - s);
+	if (n >= len)
+		n = len - 1;	/* longer than any name we match: harmless */
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*p = e;
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+/*
+ * A pod uid as kubelet writes it: hex digits and dashes (API uids), or the
+ * 32-digit hash of a static pod; the systemd driver turns '-' into '_'.
+ * Stores it with dashes restored.
+ */
+static bool parse_uid(const char *s, size_t n, char *uid, size_t len)
+{
+	size_t i;
+
+	if (n == 0 || n >= len)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '_')
+			c = '-';
+		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			   (c >= 'A' && c <= 'F') || c == '-'))
+			return false;
+		uid[i] = c;
+	}
+	uid[n] = '\0';
+	return true;
+}
+
+/* cgroupfs driver: "pod<uid>" */
+static bool cgfs_pod(const char *comp, char *uid, size_t len)
+{
+	return !strncmp(comp, "pod", 3) &&
+	       parse_uid(comp + 3, strlen(comp) - 3, uid, len);
+}
+
+/* systemd driver: "<base>-pod<uid>.slice" where base is e.g. "kubepods-besteffort" */
+static bool sd_pod(const char *comp, const char *base, char *uid, size_t len)
+{
+	size_t lb = strlen(base), lc = strlen(comp);
+	const size_t lsuf = strlen(".slice");
+
+	if (lc <= lb + 4 + lsuf || strncmp(comp, base, lb) ||
+	    strncmp(comp + lb, "-pod", 4) || !ends_with(comp, ".slice"))
+		return false;
+	return parse_uid(comp + lb + 4, lc - lb - 4 - lsuf, uid, len);
+}
+
+/* Walk the rest of a cgroupfs-driver path below "kubepods". */
+static void layout_cgroupfs(const char *p, struct classify_result *out)
+{
+	char comp[COMP_MAX];
+	enum qos_level qos = QOS_GUARANTEED;
+
+	if (!next_comp(&p, comp, sizeof(comp)))
+		return;		/* kubepods itself: all classes, SYSTEM */
+	if (!strcmp(comp, "burstable"))
+		qos = QOS_BURSTABLE;
+	else if (!strcmp(comp, "besteffort"))
+		qos = QOS_BESTEFFORT;
+	if (qos != QOS_GUARANTEED) {
+		out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+		if (!next_comp(&p, comp, sizeof(comp)))
+			return;	/* the QoS-level cgroup */
+	}
+	if (!cgfs_pod(comp, out->pod_uid, sizeof(out->pod_uid))) {
+		/* not kubelet's: do not guess */
+		out->cls = COLOD_CLASS_SYSTEM;
+		return;
+	}
+	out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+	if (next_comp(&p, comp, sizeof(comp)))
+		out->is_container = true;
+	else
+		out->is_pod = true;
+}
+
+/* Walk the rest of a systemd-driver path below "<prefix>kubepods.slice". */
+static void layout_systemd(const char *p, const char *prefix,
+			   struct classify_result *out)
+{
+	char comp[COMP_MAX], base[COMP_MAX], qos_slice[COMP_MAX];
+	enum qos_level qos = QOS_GUARANTEED;
+	static const char *const qos_names[] = { "burstable", "besteffort" };
+	size_t i;
+
+	if (!next_comp(&p, comp, sizeof(comp)))
+		return;
+	snprintf(base, sizeof(base), "%skubepods", prefix);
+	for (i = 0; i < 2; i++) {
+		snprintf(qos_slice, sizeof(qos_slice), "%skubepods-%s.slice",
+			 prefix, qos_names[i]);
+		if (strcmp(comp, qos_slice))
+			continue;
+		qos = i == 0 ? QOS_BURSTABLE : QOS_BESTEFFORT;
+		snprintf(base, sizeof(base), "%skubepods-%s", prefix, qos_names[i]);
+		out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+		if (!next_comp(&p, comp, sizeof(comp)))
+			return;
+		break;
+	}
+	if (!sd_pod(comp, base, out->pod_uid, sizeof(out->pod_uid))) {
+		out->cls = COLOD_CLASS_SYSTEM;
+		return;
+	}
+	out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+	if (next_comp(&p, comp, sizeof(comp)))
+		out->is_container = true;
+	else
+		out->is_pod = true;
+}
+
+/* Find the kubepods anchor anywhere in the path and classify below it. */
+static void classify_layout(const char *relpath, struct classify_result *out)
+{
+	char comp[COMP_MAX], prefix[COMP_MAX];
+	const char *p = relpath;
+
+	while (next_comp(&p, comp, sizeof(comp))) {
+		if (!strcmp(comp, "kubepods")) {
+			layout_cgroupfs(p, out);
+			return;
+		}
+		if (ends_with(comp, "kubepods.slice")) {
+			size_t n = strlen(comp) - strlen("kubepods.slice");
+
+			/* "kubepods.slice" or "<x>-kubepods.slice" only */
+			if (n && comp[n - 1] != '-')
+				continue;
+			memcpy(prefix, comp, n);
+			prefix[n] = '\0';
+			layout_systemd(p, prefix, out);
+			return;
+		}
+	}
+}
+
+void classify_path(const char *relpath, const struct classify_rule *rules,
+		   int nr_rules, struct classify_result *out)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->cls = COLOD_CLASS_SYSTEM;
+	out->rule = -1;
+	if (!relpath)
+		return;
+	/* pod and container facts are useful even when a rule sets the class */
+	classify_layout(relpath, out);
+	for (i = 0; rules && i < nr_rules; i++) {
+		if (fnmatch(rules[i].glob, relpath, 0) == 0) {
+			out->cls = rules[i].cls;
+			out->rule = i;
+			return;
+		}
+	}
+}
+
+const char *class_name(enum colod_class cls)
+{
+	switch (cls) {
+	case COLOD_CLASS_SYSTEM:
+		return "SYSTEM";
+	case COLOD_CLASS_LS:
+		return "LS";
+	case COLOD_CLASS_BE:
+		return "BE";
+	default:
+		return "UNKNOWN";
+	}
+}
+
+int class_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	if (!strcasecmp(name, "LS"))
+		return COLOD_CLASS_LS;
+	if (!strcasecmp(name, "BE"))
+		return COLOD_CLASS_BE;
+	if (!strcasecmp(name, "SYSTEM"))
+		return COLOD_CLASS_SYSTEM;
+	return -1;
+}
