@@ -13,8 +13,9 @@ DESTDIR		?=
 VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
 INCLUDES	:= -Iinclude -I$(BUILD) -Iuser
 CFLAGS		?= -O2 -g
-CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-		   -Wno-missing-field-initializers -D_GNU_SOURCE $(INCLUDES)
+ALL_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -Wno-missing-field-initializers -Wno-format-truncation \
+		   -D_GNU_SOURCE $(INCLUDES)
 LDLIBS		+= -lbpf -lelf -lz -lcjson -lmicrohttpd -lcurl -lm -lpthread
 BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -mcpu=v3 \
 		   -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH)
@@ -48,24 +49,24 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) $(HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@
+	$(BPFTOOL) gen skeleton $< name colod_bpf_skel > $@
 
 $(BUILD)/obj/%.o: user/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libcolod.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/colod: $(BUILD)/obj/main.o $(BUILD)/libcolod.a
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Unit tests: pure functions, no root needed. Kernel tests: real cgroups,
 # real BPF, real processes; root required.
 $(BUILD)/tests/unit: $(UNIT_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/lib $(UNIT_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a -o $@ $(LDLIBS) -lcriterion
+	$(CC) $(ALL_CFLAGS) -Itests/lib $(UNIT_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a -o $@ $(LDLIBS) -lcriterion
 
 $(BUILD)/tests/kernel: $(KERN_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Itests/lib $(KERN_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a -o $@ $(LDLIBS) -lcriterion
+	$(CC) $(ALL_CFLAGS) -Itests/lib $(KERN_SRCS) $(TEST_HELPERS) $(BUILD)/libcolod.a -o $@ $(LDLIBS) -lcriterion
 
 unit-test: $(BUILD)/tests/unit
 	$(BUILD)/tests/unit --jobs 2

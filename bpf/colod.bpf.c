@@ -14,7 +14,6 @@
 
 /* Set by the loader before load. */
 const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
-const volatile int cgrp_subsys_id = 1;		/* v1: cpu_cgrp_id on this BTF */
 const volatile __u64 breach_min_interval_ns = 1000000;
 
 /* Per-task state; lives and dies with the task. */
@@ -81,8 +80,10 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 
 	if (use_dfl_cgroup)
 		kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
-	else
-		kn = BPF_CORE_READ(t, cgroups, subsys[cgrp_subsys_id], cgroup, kn);
+	else	/* v1 and hybrid: the cpu controller's hierarchy, where kubelet puts pods */
+		kn = BPF_CORE_READ(t, cgroups,
+				   subsys[bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id)],
+				   cgroup, kn);
 	return BPF_CORE_READ(kn, id);
 }
 
@@ -173,6 +174,8 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	if (delta > s->runq_max_ns)
 		s->runq_max_ns = delta;
 	slot = colod_hist_slot(delta / 1000);
+	/* the compiler knows the bound; make it check it so the verifier sees it */
+	asm volatile("" : "+r"(slot));
 	if (slot < COLOD_HIST_SLOTS)
 		s->runq_hist[slot]++;
 

@@ -1,10 +1,47 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "log.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "stats", cmd_stats, "measure per-cgroup CPU, run-queue latency, reclaim" },
+};
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: colod [-v] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  %-14s %s\n", commands[i].name, commands[i].help);
+	fprintf(stderr, "\n'colod COMMAND --help' tells more.\n");
+}
 
 int main(int argc, char **argv)
 {
-	fprintf(stderr, "usage: colod COMMAND\n");
+	size_t i;
+
+	while (argc > 1 && !strcmp(argv[1], "-v")) {
+		log_verbosity = LOG_DEBUG;
+		argc--;
+		argv++;
+	}
+	if (argc < 2) {
+		usage();
+		return 2;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-h") && strcmp(argv[1], "--help"))
+		fprintf(stderr, "colod: unknown command '%s'\n", argv[1]);
+	usage();
 	return 2;
 }

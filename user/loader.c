@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+#include "colod.skel.h"
+#include "log.h"
+#include "loader.h"
+
+struct colod_bpf {
+	struct colod_bpf_skel *skel;
+	struct colod_maps maps;
+	char pin_dir[PATH_MAX];
+	char hier_root[PATH_MAX];
+	bool v2;
+	bool pinned;
+};
+
+int attr_mode_parse(const char *s, enum attr_mode *out)
+{
+	if (!strcmp(s, "auto"))
+		*out = ATTR_AUTO;
+	else if (!strcmp(s, "v1"))
+		*out = ATTR_V1;
+	else if (!strcmp(s, "v2"))
+		*out = ATTR_V2;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == magic;
+}
+
+int attr_mode_resolve(const char *cgroup_root, enum attr_mode mode,
+		      enum attr_mode *resolved, char *hier_root, size_t len)
+{
+	char p[PATH_MAX];
+
+	if (!cgroup_root)
+		cgroup_root = "/sys/fs/cgroup";
+	if (mode == ATTR_AUTO)
+		mode = is_fs(cgroup_root, CGROUP2_SUPER_MAGIC) ? ATTR_V2 : ATTR_V1;
+	if (mode == ATTR_V2) {
+		/* hybrid hosts keep the default hierarchy under unified/ */
+		snprintf(p, sizeof(p), "%s/unified", cgroup_root);
+		if (!is_fs(cgroup_root, CGROUP2_SUPER_MAGIC) &&
+		    is_fs(p, CGROUP2_SUPER_MAGIC))
+			snprintf(hier_root, len, "%s", p);
+		else
+			snprintf(hier_root, len, "%s", cgroup_root);
+	} else {
+		snprintf(hier_root, len, "%s/cpu", cgroup_root);
+		if (!is_fs(hier_root, CGROUP_SUPER_MAGIC)) {
+			pr_err("%s: no cgroup v1 cpu hierarchy mounted there; "
+			       "use --cgroup-mode v2 or mount it", hier_root);
+			return -ENOENT;
+		}
+	}
+	*resolved = mode;
+	return 0;
+}
+
+static int preflight(const struct loader_opts *o)
+{
+	if (geteuid() != 0) {
+		pr_err("must run as root (BPF needs CAP_BPF, CAP_PERFMON and "
+		       "CAP_SYS_ADMIN): run it with sudo");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_err("/sys/kernel/btf/vmlinux: kernel has no BTF; colod needs a "
+		       "kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	if (o->pin_dir && !is_fs("/sys/fs/bpf", BPF_FS_MAGIC) &&
+	    !strncmp(o->pin_dir, "/sys/fs/bpf", 11)) {
+		pr_err("/sys/fs/bpf: bpffs is not mounted; mount it with "
+		       "'mount -t bpf bpf /sys/fs/bpf'");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int pin_maps(struct colod_bpf *b)
+{
+	struct bpf_map *maps[] = { b->skel->maps.cg_stats, b->skel->maps.cg_class,
+				   b->skel->maps.events, b->skel->maps.counters,
+				   b->skel->maps.headroom };
+	char path[PATH_MAX];
+	size_t i;
+	int err;
+
+	if (mkdir(b->pin_dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		pr_err("%s: cannot create pin directory: %s", b->pin_dir, strerror(errno));
+		return err;
+	}
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", b->pin_dir, bpf_map__name(maps[i]));
+		/* a pin left by an agent that was killed: replace it */
+		unlink(path);
+		err = bpf_map__pin(maps[i], path);
+		if (err) {
+			pr_err("%s: cannot pin map: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	b->pinned = true;
+	return 0;
+}
+
+static void unpin_maps(struct colod_bpf *b)
+{
+	struct bpf_map *map;
+
+	if (!b->pinned)
+		return;
+	bpf_object__for_each_map(map, b->skel->obj)
+		bpf_map__unpin(map, NULL);
+	rmdir(b->pin_dir);
+}
+
+int loader_open(const struct loader_opts *o, struct colod_bpf **out)
+{
+	uint32_t max = o->max_cgroups ? o->max_cgroups : COLOD_MAX_CGROUPS_DEFAULT;
+	struct colod_bpf *b;
+	enum attr_mode mode;
+	int err;
+
+	err = preflight(o);
+	if (err)
+		return err;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	err = attr_mode_resolve(o->cgroup_root, o->mode, &mode, b->hier_root,
+				sizeof(b->hier_root));
+	if (err)
+		goto fail;
+	b->v2 = mode == ATTR_V2;
+	libbpf_set_print(libbpf_log);
+
+	b->skel = colod_bpf_skel__open();
+	if (!b->skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	b->skel->rodata->use_dfl_cgroup = b->v2;
+	if (o->breach_min_interval_ns)
+		b->skel->rodata->breach_min_interval_ns = o->breach_min_interval_ns;
+	bpf_map__set_max_entries(b->skel->maps.cg_stats, max);
+	bpf_map__set_max_entries(b->skel->maps.cg_class, max);
+
+	err = colod_bpf_skel__load(b->skel);
+	if (err) {
+		pr_err("cannot load the BPF programs: %s (run with -v for the "
+		       "verifier log)", strerror(-err));
+		goto fail;
+	}
+	err = colod_bpf_skel__attach(b->skel);
+	if (err) {
+		pr_err("cannot attach the BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	b->maps = (struct colod_maps) {
+		.stats_fd = bpf_map__fd(b->skel->maps.cg_stats),
+		.class_fd = bpf_map__fd(b->skel->maps.cg_class),
+		.events_fd = bpf_map__fd(b->skel->maps.events),
+		.counters_fd = bpf_map__fd(b->skel->maps.counters),
+		.headroom_fd = bpf_map__fd(b->skel->maps.headroom),
+	};
+	if (o->pin_dir) {
+		snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);
+		err = pin_maps(b);
+		if (err)
+			goto fail;
+	}
+	pr_debug("BPF loaded, attributing to %s (%s)", b->hier_root,
+		 b->v2 ? "cgroup v2" : "cgroup v1 cpu");
+	*out = b;
+	return 0;
+fail:
+	loader_close(b);
+	return err;
+}
+
+void loader_close(struct colod_bpf *b)
+{
+	if (!b)
+		return;
+	if (b->skel) {
+		unpin_maps(b);
+		colod_bpf_skel__destroy(b->skel);
+	}
+	free(b);
+}
+
+const struct colod_maps *loader_maps(const struct colod_bpf *b)
+{
+	return &b->maps;
+}
+
+const char *loader_hier_root(const struct colod_bpf *b)
+{
+	return b->hier_root;
+}
+
+bool loader_uses_v2(const struct colod_bpf *b)
+{
+	return b->v2;
+}

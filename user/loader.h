@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Lifecycle of colod's BPF programs: pre-flight checks, choice of the
+ * attribution hierarchy, load, attach, pin. Map access is in maps.h.
+ */
+#ifndef COLOD_LOADER_H
+#define COLOD_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "maps.h"
+
+enum attr_mode {
+	ATTR_AUTO = 0,	/* v2 when /sys/fs/cgroup is cgroup2, else the v1 cpu hierarchy */
+	ATTR_V1,	/* the v1 hierarchy of the cpu controller */
+	ATTR_V2,	/* the default (unified) hierarchy */
+};
+
+struct loader_opts {
+	const char *pin_dir;		/* NULL: do not pin */
+	const char *cgroup_root;	/* default /sys/fs/cgroup */
+	enum attr_mode mode;
+	uint32_t max_cgroups;		/* 0: COLOD_MAX_CGROUPS_DEFAULT */
+	uint64_t breach_min_interval_ns;
+};
+
+struct colod_bpf;
+
+/* Check, load, attach and (if asked) pin; -errno with the reason logged. */
+int loader_open(const struct loader_opts *o, struct colod_bpf **out);
+/* Detach, unpin and free. */
+void loader_close(struct colod_bpf *b);
+
+const struct colod_maps *loader_maps(const struct colod_bpf *b);
+/* The hierarchy whose directory inodes are the ids the programs report. */
+const char *loader_hier_root(const struct colod_bpf *b);
+bool loader_uses_v2(const struct colod_bpf *b);
+
+/* ATTR_* from "auto", "v1", "v2"; -EINVAL otherwise. */
+int attr_mode_parse(const char *s, enum attr_mode *out);
+/* Resolve a mode and the matching hierarchy root (a buffer of PATH_MAX). */
+int attr_mode_resolve(const char *cgroup_root, enum attr_mode mode,
+		      enum attr_mode *resolved, char *hier_root, size_t len);
+
+#endif /* COLOD_LOADER_H */

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "maps.h"
+
+static int open_one(const char *dir, const char *name, int *fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	*fd = bpf_obj_get(path);
+	return *fd < 0 ? -errno : 0;
+}
+
+int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
+{
+	int err;
+
+	memset(m, 0xff, sizeof(*m));	/* every fd -1 */
+	if ((err = open_one(pin_dir, COLOD_MAP_CG_STATS, &m->stats_fd)) ||
+	    (err = open_one(pin_dir, COLOD_MAP_CG_CLASS, &m->class_fd)) ||
+	    (err = open_one(pin_dir, COLOD_MAP_COUNTERS, &m->counters_fd)) ||
+	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd))) {
+		maps_close(m);
+		return err;
+	}
+	return 0;
+}
+
+void maps_close(struct colod_maps *m)
+{
+	int *fds[] = { &m->stats_fd, &m->class_fd, &m->events_fd,
+		       &m->counters_fd, &m->headroom_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static void stats_add(struct colod_cg_stats *sum, const struct colod_cg_stats *s)
+{
+	int i;
+
+	sum->runq_count += s->runq_count;
+	sum->runq_sum_ns += s->runq_sum_ns;
+	if (s->runq_max_ns > sum->runq_max_ns)
+		sum->runq_max_ns = s->runq_max_ns;
+	sum->cpu_ns += s->cpu_ns;
+	sum->nvcsw += s->nvcsw;
+	sum->nivcsw += s->nivcsw;
+	sum->direct_reclaim_ns += s->direct_reclaim_ns;
+	sum->direct_reclaim_count += s->direct_reclaim_count;
+	sum->memcg_reclaim_ns += s->memcg_reclaim_ns;
+	sum->memcg_reclaim_count += s->memcg_reclaim_count;
+	sum->breaches += s->breaches;
+	sum->breach_events += s->breach_events;
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		sum->runq_hist[i] += s->runq_hist[i];
+}
+
+/* Per-CPU values arrive as one array of libbpf_num_possible_cpus() elements. */
+static int read_percpu(int fd, const void *key, size_t size, void *sum,
+		       void (*add)(void *sum, const void *one))
+{
+	int ncpu = libbpf_num_possible_cpus(), i, err = 0;
+	char *vals;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, size);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, vals)) {
+		err = -errno;
+		goto out;
+	}
+	memset(sum, 0, size);
+	for (i = 0; i < ncpu; i++)
+		add(sum, vals + (size_t)i * size);
+out:
+	free(vals);
+	return err;
+}
+
+static void add_stats(void *sum, const void *one)
+{
+	stats_add(sum, one);
+}
+
+int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
+		    struct colod_cg_stats *sum)
+{
+	return read_percpu(m->stats_fd, &cgid, sizeof(*sum), sum, add_stats);
+}
+
+int maps_for_each_stats(const struct colod_maps *m,
+			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
+			void *ctx)
+{
+	struct colod_cg_stats *sum;
+	uint64_t key, next;
+	void *prev = NULL;
+	int err = 0;
+
+	sum = malloc(sizeof(*sum));
+	if (!sum)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(m->stats_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		/* removed between next_key and lookup: a cgroup just died */
+		if (maps_read_stats(m, key, sum))
+			continue;
+		err = fn(key, sum, ctx);
+		if (err)
+			break;
+	}
+	free(sum);
+	return err;
+}
+
+int maps_set_class(const struct colod_maps *m, uint64_t cgid,
+		   enum colod_class cls, uint64_t threshold_ns)
+{
+	struct colod_cg_class c = { .cls = cls, .threshold_ns = threshold_ns };
+	struct colod_cg_class old;
+
+	/* keep the kernel's rate-limit state across updates */
+	if (!bpf_map_lookup_elem(m->class_fd, &cgid, &old))
+		c.last_event_ns = old.last_event_ns;
+	return bpf_map_update_elem(m->class_fd, &cgid, &c, BPF_ANY) ? -errno : 0;
+}
+
+int maps_del_class(const struct colod_maps *m, uint64_t cgid)
+{
+	if (bpf_map_delete_elem(m->class_fd, &cgid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static void add_u64(void *sum, const void *one)
+{
+	*(uint64_t *)sum += *(const uint64_t *)one;
+}
+
+int maps_read_counters(const struct colod_maps *m, uint64_t out[COLOD_CNT_NR])
+{
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < COLOD_CNT_NR; i++) {
+		err = read_percpu(m->counters_fd, &i, sizeof(uint64_t), &out[i], add_u64);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int maps_write_headroom(const struct colod_maps *m, const struct colod_headroom *h)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(m->headroom_fd, &zero, h, BPF_ANY) ? -errno : 0;
+}
+
+int maps_read_headroom(const struct colod_maps *m, struct colod_headroom *h)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(m->headroom_fd, &zero, h) ? -errno : 0;
+}
+
+void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats *b,
+		    struct colod_cg_stats *out)
+{
+	int i;
+
+	out->runq_count = a->runq_count - b->runq_count;
+	out->runq_sum_ns = a->runq_sum_ns - b->runq_sum_ns;
+	out->runq_max_ns = a->runq_max_ns;
+	out->cpu_ns = a->cpu_ns - b->cpu_ns;
+	out->nvcsw = a->nvcsw - b->nvcsw;
+	out->nivcsw = a->nivcsw - b->nivcsw;
+	out->direct_reclaim_ns = a->direct_reclaim_ns - b->direct_reclaim_ns;
+	out->direct_reclaim_count = a->direct_reclaim_count - b->direct_reclaim_count;
+	out->memcg_reclaim_ns = a->memcg_reclaim_ns - b->memcg_reclaim_ns;
+	out->memcg_reclaim_count = a->memcg_reclaim_count - b->memcg_reclaim_count;
+	out->breaches = a->breaches - b->breaches;
+	out->breach_events = a->breach_events - b->breach_events;
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		out->runq_hist[i] = a->runq_hist[i] - b->runq_hist[i];
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Reading and writing colod's BPF maps by fd, so that the same code serves
+ * a freshly loaded skeleton and the pinned maps of a running agent.
+ */
+#ifndef COLOD_MAPS_H
+#define COLOD_MAPS_H
+
+#include <stdint.h>
+#include "colod/colod.h"
+
+struct colod_maps {
+	int stats_fd;
+	int class_fd;
+	int events_fd;
+	int counters_fd;
+	int headroom_fd;
+};
+
+/* Open the maps pinned under pin_dir; -errno (ENOENT: no agent there). */
+int maps_open_pinned(const char *pin_dir, struct colod_maps *m);
+void maps_close(struct colod_maps *m);
+
+/* Sum the per-CPU values of one cgroup; -ENOENT when it has none. */
+int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
+		    struct colod_cg_stats *sum);
+
+/*
+ * Call fn for every cgroup in the stats map with its summed stats; stops
+ * and returns fn's value when it is non-zero.
+ */
+int maps_for_each_stats(const struct colod_maps *m,
+			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
+			void *ctx);
+
+int maps_set_class(const struct colod_maps *m, uint64_t cgid,
+		   enum colod_class cls, uint64_t threshold_ns);
+int maps_del_class(const struct colod_maps *m, uint64_t cgid);
+int maps_read_counters(const struct colod_maps *m, uint64_t out[COLOD_CNT_NR]);
+int maps_write_headroom(const struct colod_maps *m, const struct colod_headroom *h);
+int maps_read_headroom(const struct colod_maps *m, struct colod_headroom *h);
+
+/* a - b for every counter (runq_max_ns is taken from a). */
+void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats *b,
+		    struct colod_cg_stats *out);
+
+#endif /* COLOD_MAPS_H */
