@@ -11,7 +11,7 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 
 VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
-INCLUDES	:= -Iinclude -I$(BUILD) -Iuser
+INCLUDES	:= -Iinclude -iquote $(BUILD) -iquote user
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Wno-missing-field-initializers -Wno-format-truncation \
@@ -75,7 +75,12 @@ unit-test: $(BUILD)/tests/unit
 kernel-test: $(BUILD)/tests/kernel $(BUILD)/colod
 	COLOD_BIN=$(abspath $(BUILD)/colod) $(BUILD)/tests/kernel --jobs 1
 
-test: all
+# The README's commands: each installs what it needs first, so that a fresh
+# Debian 12 with nothing but make can run it.
+test:
+	./scripts/install-deps.sh
+	./scripts/mount-fs.sh
+	$(MAKE) all
 	$(MAKE) unit-test
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit-test
 	$(MAKE) kernel-test
