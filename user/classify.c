@@ -30,6 +30,7 @@
 #include "classify.h"
 
 #define COMP_MAX	256
+#define PREFIX_MAX	64	/* of "<prefix>kubepods.slice" */
 
 enum qos_level { QOS_NONE, QOS_GUARANTEED, QOS_BURSTABLE, QOS_BESTEFFORT };
 
@@ -171,7 +172,7 @@ static void layout_systemd(const char *p, const char *prefix,
 /* Find the kubepods anchor anywhere in the path and classify below it. */
 static void classify_layout(const char *relpath, struct classify_result *out)
 {
-	char comp[COMP_MAX], prefix[COMP_MAX];
+	char comp[COMP_MAX], prefix[PREFIX_MAX];
 	const char *p = relpath;
 
 	while (next_comp(&p, comp, sizeof(comp))) {
@@ -183,7 +184,7 @@ static void classify_layout(const char *relpath, struct classify_result *out)
 			size_t n = strlen(comp) - strlen("kubepods.slice");
 
 			/* "kubepods.slice" or "<x>-kubepods.slice" only */
-			if (n && comp[n - 1] != '-')
+			if ((n && comp[n - 1] != '-') || n >= sizeof(prefix))
 				continue;
 			memcpy(prefix, comp, n);
 			prefix[n] = '\0';
