@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * metrics: the text renderers (checked against brute force over the same
+ * samples) and the real libmicrohttpd server on a loopback ephemeral port,
+ * scraped with libcurl.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <curl/curl.h>
+#include "metrics.h"
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+Test(metrics, strbuf_grows_and_terminates)
+{
+	struct strbuf b;
+	int i;
+
+	strbuf_init(&b);
+	for (i = 0; i < 10000; i++)
+		strbuf_printf(&b, "line %d\n", i);
+	cr_assert_eq(b.err, 0);
+	cr_assert(strstr(b.buf, "line 9999\n") != NULL);
+	cr_assert_eq(strlen(b.buf), b.len);
+	strbuf_reset(&b);
+	cr_assert_eq(b.len, 0);
+	cr_assert_str_eq(b.buf, "");
+	strbuf_free(&b);
+}
+
+Test(metrics, parse_addr_accepts_documented_forms)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	bool any;
+
+	cr_assert_eq(metrics_parse_addr("127.0.0.1:9317", &ss, &any), 0);
+	cr_assert_eq(ss.ss_family, AF_INET);
+	cr_assert_eq(ntohs(in4->sin_port), 9317);
+	cr_assert_eq(ntohl(in4->sin_addr.s_addr), INADDR_LOOPBACK);
+	cr_assert(!any);
+
+	cr_assert_eq(metrics_parse_addr("[::1]:80", &ss, &any), 0);
+	cr_assert_eq(ss.ss_family, AF_INET6);
+	cr_assert_eq(ntohs(in6->sin6_port), 80);
+	cr_assert(IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr));
+
+	cr_assert_eq(metrics_parse_addr(":9317", &ss, &any), 0);
+	cr_assert(any);
+	cr_assert_eq(ntohs(in6->sin6_port), 9317);
+
+	cr_assert_eq(metrics_parse_addr("0.0.0.0:0", &ss, &any), 0);
+}
+
+Test(metrics, parse_addr_rejects_garbage)
+{
+	static const char *const bad[] = {
+		"", "9317", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
+		"127.0.0.1:-1", "localhost:9317", "::1:9317", "[::1]9317",
+		"[::1]:", "[]:1", "1.2.3:4", "127.0.0.1:12x",
+	};
+	struct sockaddr_storage ss;
+	bool any;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(metrics_parse_addr(bad[i], &ss, &any), -EINVAL,
+			     "accepted \"%s\"", bad[i]);
+	cr_assert_eq(metrics_parse_addr(NULL, &ss, &any), -EINVAL);
+}
+
+Test(metrics, slot_end_is_the_exclusive_bound_of_colod_hist_slot)
+{
+	unsigned int s;
+
+	for (s = 0; s < COLOD_HIST_SLOTS - 1; s++) {
+		uint64_t end = metrics_slot_end_us(s);
+
+		cr_assert_eq(colod_hist_slot(end - 1), s, "slot %u end %lu", s,
+			     (unsigned long)end);
+		cr_assert_eq(colod_hist_slot(end), s + 1, "slot %u end %lu", s,
+			     (unsigned long)end);
+	}
+	cr_assert_eq(metrics_slot_end_us(COLOD_HIST_SLOTS - 1), UINT64_MAX);
+}
+
+Test(metrics, hist_bounds_are_increasing_slot_boundaries)
+{
+	const uint64_t *bounds;
+	size_t n = metrics_hist_bounds_us(&bounds), i;
+
+	cr_assert_gt(n, 20);
+	for (i = 0; i < n; i++) {
+		if (i)
+			cr_assert_gt(bounds[i], bounds[i - 1]);
+		/* a boundary: the value just below falls in another slot */
+		cr_assert_neq(colod_hist_slot(bounds[i] - 1),
+			      colod_hist_slot(bounds[i]), "bound %lu",
+			      (unsigned long)bounds[i]);
+	}
+}
+
+static uint64_t line_value(const char *text, const char *series)
+{
+	const char *p = strstr(text, series);
+	size_t n = strlen(series);
+
+	cr_assert(p != NULL, "no series %s in:\n%.2000s", series, text);
+	cr_assert_eq(p[n], ' ', "series %s not followed by value", series);
+	return strtoull(p + n + 1, NULL, 10);
+}
+
+Test(metrics, histogram_buckets_match_brute_force)
+{
+	static uint64_t vals[20000];
+	__u64 hist[COLOD_HIST_SLOTS] = { 0 };
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, sum_ns = 0;
+	const uint64_t *bounds;
+	size_t nb = metrics_hist_bounds_us(&bounds), i, j;
+	struct strbuf b;
+	char series[160];
+
+	for (i = 0; i < 20000; i++) {
+		/* log-uniform over 0 .. 2^28 us so every bucket and the
+		 * saturating slot get samples */
+		unsigned int sh = (unsigned int)(xorshift(&seed) % 29);
+
+		vals[i] = xorshift(&seed) & ((1ULL << sh) - 1);
+		hist[colod_hist_slot(vals[i])]++;
+		sum_ns += vals[i] * 1000;
+	}
+	strbuf_init(&b);
+	metrics_render_histogram(&b, "t_seconds", "cgroup=\"/a\"", hist, sum_ns);
+	cr_assert_eq(b.err, 0);
+	for (j = 0; j < nb; j++) {
+		uint64_t want = 0;
+
+		for (i = 0; i < 20000; i++)
+			want += vals[i] < bounds[j];
+		snprintf(series, sizeof(series),
+			 "t_seconds_bucket{cgroup=\"/a\",le=\"%lu.%06lu\"}",
+			 (unsigned long)(bounds[j] / 1000000),
+			 (unsigned long)(bounds[j] % 1000000));
+		cr_assert_eq(line_value(b.buf, series), want, "%s", series);
+	}
+	cr_assert_eq(line_value(b.buf, "t_seconds_bucket{cgroup=\"/a\",le=\"+Inf\"}"),
+		     20000);
+	cr_assert_eq(line_value(b.buf, "t_seconds_count{cgroup=\"/a\"}"), 20000);
+	snprintf(series, sizeof(series), "t_seconds_sum{cgroup=\"/a\"} %lu.%09lu\n",
+		 (unsigned long)(sum_ns / 1000000000),
+		 (unsigned long)(sum_ns % 1000000000));
+	cr_assert(strstr(b.buf, series) != NULL, "want %s", series);
+	strbuf_free(&b);
+}
+
+Test(metrics, label_values_are_escaped)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	metrics_label_escape(&b, "a\"b\\c\nd");
+	cr_assert_str_eq(b.buf, "a\\\"b\\\\c\\nd");
+	strbuf_free(&b);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (hay = strstr(hay, needle)); hay++)
+		n++;
+	return n;
+}
+
+Test(metrics, cgroup_families_appear_once_with_every_cgroup)
+{
+	struct colod_cg_stats a = { .cpu_ns = 1500000000, .direct_reclaim_ns = 7,
+				    .memcg_reclaim_ns = 2000000001,
+				    .nvcsw = 11, .nivcsw = 12, .breaches = 3 };
+	struct colod_cg_stats c = { .cpu_ns = 42 };
+	struct metrics_cgroup cgs[] = {
+		{ "/kubepods/podA", "ls", &a },
+		{ "/batch/\"odd\"", "be", &c },
+	};
+	struct strbuf b;
+
+	a.runq_hist[colod_hist_slot(100)] = 5;
+	a.runq_sum_ns = 500000;
+	strbuf_init(&b);
+	metrics_render_cgroups(&b, cgs, 2);
+	cr_assert_eq(b.err, 0);
+	cr_assert_eq(count(b.buf, "# TYPE colod_cgroup_runq_latency_seconds histogram\n"), 1);
+	cr_assert_eq(count(b.buf, "# TYPE colod_cgroup_cpu_seconds_total counter\n"), 1);
+	cr_assert_eq(count(b.buf, "# TYPE "), 8);
+	cr_assert(strstr(b.buf, "colod_cgroup_info{cgroup=\"/kubepods/podA\",class=\"ls\"} 1\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_info{cgroup=\"/batch/\\\"odd\\\"\",class=\"be\"} 1\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_cpu_seconds_total{cgroup=\"/kubepods/podA\"} 1.500000000\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_cpu_seconds_total{cgroup=\"/batch/\\\"odd\\\"\"} 0.000000042\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_reclaim_stall_seconds_total{cgroup=\"/kubepods/podA\",kind=\"memcg\"} 2.000000001\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_context_switches_total{cgroup=\"/kubepods/podA\",kind=\"involuntary\"} 12\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_latency_breaches_total{cgroup=\"/kubepods/podA\"} 3\n"));
+	cr_assert_eq(line_value(b.buf, "colod_cgroup_runq_latency_seconds_count{cgroup=\"/kubepods/podA\"}"), 5);
+	/* a family's samples are contiguous: no other family between them */
+	{
+		const char *first = strstr(b.buf, "colod_cgroup_info{");
+		const char *next = strstr(first, "# HELP");
+
+		cr_assert(strstr(first, "colod_cgroup_info{cgroup=\"/batch") < next);
+	}
+	strbuf_free(&b);
+}
+
+Test(metrics, node_and_agent_families)
+{
+	struct colod_headroom h = { .batch_cpu_milli = 1234, .mid_memory_bytes = 99 };
+	struct metrics_agent_counters c = { .config_reloads = 2, .ringbuf_drops = 5 };
+	struct metrics_kind_count k[] = { { "cpu_quota", 7 }, { "cpu_idle", 1 } };
+	struct strbuf b;
+
+	strbuf_init(&b);
+	metrics_render_headroom(&b, &h);
+	metrics_render_agent(&b, &c);
+	metrics_render_actions(&b, k, 2);
+	cr_assert_eq(line_value(b.buf, "\ncolod_batch_cpu_milli"), 1234);
+	cr_assert_eq(line_value(b.buf, "\ncolod_mid_memory_bytes"), 99);
+	cr_assert_eq(line_value(b.buf, "\ncolod_config_reloads_total"), 2);
+	cr_assert_eq(line_value(b.buf, "\ncolod_ringbuf_drops_total"), 5);
+	cr_assert_eq(line_value(b.buf, "\ncolod_bpf_map_full_total"), 0);
+	cr_assert_eq(line_value(b.buf, "colod_actions_total{kind=\"cpu_quota\"}"), 7);
+	cr_assert_eq(count(b.buf, "# TYPE colod_actions_total counter"), 1);
+	strbuf_free(&b);
+}
+
+Test(metrics, health_decision)
+{
+	cr_assert(metrics_is_healthy(1000000000ULL, 5000000000ULL, 10));
+	cr_assert(metrics_is_healthy(0, 10000000000ULL, 10));
+	cr_assert(!metrics_is_healthy(0, 10000000001ULL, 10));
+	cr_assert(metrics_is_healthy(5, 4, 0));
+}
+
+/* ---- the real server ---- */
+
+struct scrape {
+	long status;
+	char type[128];
+	struct strbuf body;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	strbuf_append(&((struct scrape *)ud)->body, p, sz * n);
+	return sz * n;
+}
+
+static void fetch(unsigned int port, const char *path, const char *method,
+		  struct scrape *out)
+{
+	CURL *c = curl_easy_init();
+	char url[128];
+	char *ct = NULL;
+	CURLcode rc;
+
+	cr_assert(c != NULL);
+	memset(out, 0, sizeof(*out));
+	strbuf_init(&out->body);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (method) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "x=1");
+	}
+	rc = curl_easy_perform(c);
+	cr_assert_eq(rc, CURLE_OK, "GET %s: %s", url, curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+	if (ct)
+		snprintf(out->type, sizeof(out->type), "%s", ct);
+	curl_easy_cleanup(c);
+}
+
+struct render_ctx {
+	int calls;
+	uint64_t value;
+};
+
+static void render(struct strbuf *b, void *ctx)
+{
+	struct render_ctx *r = ctx;
+
+	r->calls++;
+	metrics_family(b, "colod_test_value", "gauge", "A test value.");
+	strbuf_printf(b, "colod_test_value %lu\n", (unsigned long)r->value);
+}
+
+static struct metrics_server *srv;
+
+static void srv_fini(void)
+{
+	metrics_stop(srv);
+	srv = NULL;
+	metrics_set_ready(false);
+	metrics_set_health_timeout(METRICS_HEALTH_TIMEOUT_DEFAULT);
+}
+
+Test(metrics, server_serves_metrics_health_and_ready, .fini = srv_fini)
+{
+	struct render_ctx r = { .value = 77 };
+	struct scrape s;
+	unsigned int port;
+
+	metrics_set_ready(false);
+	srv = metrics_start("127.0.0.1:0", render, &r);
+	cr_assert(srv != NULL, "metrics_start: %s", strerror(errno));
+	port = metrics_port(srv);
+	cr_assert_gt(port, 0);
+
+	fetch(port, "/metrics", NULL, &s);
+	cr_assert_eq(s.status, 200);
+	cr_assert_str_eq(s.type, METRICS_CONTENT_TYPE);
+	cr_assert(strstr(s.body.buf, "\ncolod_test_value 77\n") != NULL, "%s", s.body.buf);
+	strbuf_free(&s.body);
+
+	metrics_lock();
+	r.value = 78;	/* the agent's side of the contract: update under the lock */
+	metrics_unlock();
+	fetch(port, "/metrics", NULL, &s);
+	cr_assert(strstr(s.body.buf, "\ncolod_test_value 78\n") != NULL);
+	cr_assert_eq(r.calls, 2);
+	strbuf_free(&s.body);
+
+	fetch(port, "/readyz", NULL, &s);
+	cr_assert_eq(s.status, 503);
+	strbuf_free(&s.body);
+	metrics_set_ready(true);
+	fetch(port, "/readyz", NULL, &s);
+	cr_assert_eq(s.status, 200);
+	strbuf_free(&s.body);
+
+	fetch(port, "/healthz", NULL, &s);
+	cr_assert_eq(s.status, 200, "fresh server must be healthy");
+	strbuf_free(&s.body);
+	metrics_heartbeat(1);	/* a tick at boot time: long stale */
+	metrics_set_health_timeout(1);
+	fetch(port, "/healthz", NULL, &s);
+	cr_assert_eq(s.status, 503);
+	strbuf_free(&s.body);
+
+	fetch(port, "/nope", NULL, &s);
+	cr_assert_eq(s.status, 404);
+	strbuf_free(&s.body);
+	fetch(port, "/metrics", "POST", &s);
+	cr_assert_eq(s.status, 405);
+	strbuf_free(&s.body);
+	cr_assert_eq(r.calls, 2, "POST must not render");
+}
+
+Test(metrics, start_fails_on_bad_or_busy_address, .fini = srv_fini)
+{
+	struct metrics_server *other;
+	char addr[64];
+
+	cr_assert_null(metrics_start("nonsense", render, NULL));
+	cr_assert_eq(errno, EINVAL);
+	srv = metrics_start("127.0.0.1:0", render, NULL);
+	cr_assert(srv != NULL);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", metrics_port(srv));
+	other = metrics_start(addr, render, NULL);
+	cr_assert_null(other, "second bind of %s succeeded", addr);
+}

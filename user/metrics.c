@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Prometheus exposition over libmicrohttpd. The server runs in MHD's
+ * internal polling thread; the agent's data is read only inside the render
+ * callback, under metrics_lock, so the agent never blocks on a slow client
+ * for longer than one render.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <microhttpd.h>
+#include "log.h"
+#include "metrics.h"
+
+struct metrics_server {
+	struct MHD_Daemon *daemon;
+	metrics_render_fn render;
+	void *ctx;
+	char addr[128];
+};
+
+static pthread_mutex_t metrics_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool metrics_ready;
+static _Atomic uint64_t metrics_last_beat_ns;
+static atomic_uint metrics_health_timeout_s = METRICS_HEALTH_TIMEOUT_DEFAULT;
+
+/* ---- strbuf ---- */
+
+void strbuf_init(struct strbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void strbuf_reset(struct strbuf *b)
+{
+	b->len = 0;
+	if (b->buf)
+		b->buf[0] = '\0';
+}
+
+void strbuf_free(struct strbuf *b)
+{
+	free(b->buf);
+	strbuf_init(b);
+}
+
+static int strbuf_grow(struct strbuf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->err)
+		return b->err;
+	if (b->len + need + 1 <= b->cap)
+		return 0;
+	while (cap < b->len + need + 1)
+		cap *= 2;
+	p = realloc(b->buf, cap);
+	if (!p) {
+		b->err = -ENOMEM;
+		return b->err;
+	}
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+void strbuf_append(struct strbuf *b, const char *s, size_t n)
+{
+	if (strbuf_grow(b, n))
+		return;
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || strbuf_grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* ---- health state ---- */
+
+void metrics_lock(void)
+{
+	pthread_mutex_lock(&metrics_mutex);
+}
+
+void metrics_unlock(void)
+{
+	pthread_mutex_unlock(&metrics_mutex);
+}
+
+void metrics_set_ready(bool ready)
+{
+	atomic_store(&metrics_ready, ready);
+}
+
+void metrics_heartbeat(uint64_t now_ns)
+{
+	atomic_store(&metrics_last_beat_ns, now_ns);
+}
+
+void metrics_set_health_timeout(unsigned int seconds)
+{
+	atomic_store(&metrics_health_timeout_s, seconds);
+}
+
+bool metrics_is_healthy(uint64_t last_beat_ns, uint64_t now_ns,
+			unsigned int timeout_s)
+{
+	if (now_ns < last_beat_ns)	/* a beat raced our clock read */
+		return true;
+	return now_ns - last_beat_ns <= (uint64_t)timeout_s * 1000000000ULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- address parsing ---- */
+
+static int parse_port(const char *s, in_port_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 65535 || *s == '-' || *s == '+')
+		return -EINVAL;
+	*port = htons((uint16_t)v);
+	return 0;
+}
+
+static int parse_addr(const char *addr, struct sockaddr_storage *ss, bool *any)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *close;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	*any = false;
+	if (addr[0] == '[') {
+		close = strchr(addr, ']');
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hl = (size_t)(close - addr - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, addr + 1, hl);
+		host[hl] = '\0';
+		in6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return -EINVAL;
+		return parse_port(close + 2, &in6->sin6_port);
+	}
+	colon = strrchr(addr, ':');
+	if (!colon || strchr(addr, ':') != colon)
+		return -EINVAL;
+	hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	if (hl == 0) {
+		/* ":port": every address; dual stack is tried first at bind */
+		*any = true;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_any;
+		return parse_port(colon + 1, &in6->sin6_port);
+	}
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	in4->sin_family = AF_INET;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+		return -EINVAL;
+	return parse_port(colon + 1, &in4->sin_port);
+}
+
+int metrics_parse_addr(const char *addr, struct sockaddr_storage *ss, bool *any)
+{
+	int err = addr ? parse_addr(addr, ss, any) : -EINVAL;
+
+	if (err)
+		pr_err("metrics: --metrics-addr: invalid address \"%s\" "
+		       "(want IPv4:port, [IPv6]:port or :port)",
+		       addr ? addr : "(null)");
+	return err;
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
+			     const char *type, char *body, size_t len,
+			     bool owned)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, body,
+		owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		if (owned)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn,
+				  unsigned int status, const char *text)
+{
+	return reply(conn, status, "text/plain; charset=utf-8", (char *)text,
+		     strlen(text), false);
+}
+
+static enum MHD_Result serve_metrics(struct metrics_server *s,
+				     struct MHD_Connection *conn)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	metrics_lock();
+	if (s->render)
+		s->render(&b, s->ctx);
+	metrics_unlock();
+	if (b.err) {
+		strbuf_free(&b);
+		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out of memory\n");
+	}
+	if (!b.buf)
+		return reply(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, "", 0, false);
+	return reply(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, b.buf, b.len, true);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_ctx)
+{
+	struct metrics_server *s = cls;
+	static int first_call_marker;
+
+	/* MHD calls once with headers only; answer on that call (no body). */
+	if (*req_ctx == NULL) {
+		*req_ctx = &first_call_marker;
+		if (*upload_data_size == 0 && strcmp(method, "GET") &&
+		    strcmp(method, "HEAD"))
+			return MHD_YES;	/* wait for the body, then 405 */
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;	/* discard request bodies */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "method not allowed\n");
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(s, conn);
+	if (!strcmp(url, "/healthz")) {
+		if (metrics_is_healthy(atomic_load(&metrics_last_beat_ns), mono_ns(),
+				       atomic_load(&metrics_health_timeout_s)))
+			return reply_text(conn, MHD_HTTP_OK, "ok\n");
+		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "agent loop stalled\n");
+	}
+	if (!strcmp(url, "/readyz")) {
+		if (atomic_load(&metrics_ready))
+			return reply_text(conn, MHD_HTTP_OK, "ready\n");
+		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "not ready\n");
+	}
+	if (!strcmp(url, "/"))
+		return reply_text(conn, MHD_HTTP_OK,
+				  "colod: /metrics /healthz /readyz\n");
+	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+static struct MHD_Daemon *start_daemon(struct metrics_server *s,
+				       struct sockaddr_storage *ss,
+				       unsigned int extra_flags)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
+			     MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	return MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				MHD_OPTION_END);
+}
+
+struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
+				     void *ctx)
+{
+	struct sockaddr_storage ss;
+	struct metrics_server *s;
+	bool any;
+	int err;
+
+	err = metrics_parse_addr(addr, &ss, &any);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->render = render;
+	s->ctx = ctx;
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	/* the loop counts as alive from the moment we start serving */
+	metrics_heartbeat(mono_ns());
+	s->daemon = start_daemon(s, &ss, any ? MHD_USE_DUAL_STACK : 0);
+	if (!s->daemon && any) {
+		/* host without IPv6: fall back to IPv4 INADDR_ANY */
+		struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+		in_port_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+
+		memset(&ss, 0, sizeof(ss));
+		in4->sin_family = AF_INET;
+		in4->sin_addr.s_addr = htonl(INADDR_ANY);
+		in4->sin_port = port;
+		s->daemon = start_daemon(s, &ss, 0);
+	}
+	if (!s->daemon) {
+		err = errno ? errno : EADDRINUSE;
+		pr_err("metrics: cannot listen on %s: %s", addr, strerror(err));
+		free(s);
+		errno = err;
+		return NULL;
+	}
+	pr_info("metrics: serving /metrics /healthz /readyz on %s (port %u)",
+		addr, metrics_port(s));
+	return s;
+}
+
+unsigned int metrics_port(const struct metrics_server *s)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (!s || !s->daemon)
+		return 0;
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	return info ? info->port : 0;
+}
+
+void metrics_stop(struct metrics_server *s)
+{
+	if (!s)
+		return;
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	free(s);
+}
+
+/* ---- rendering ---- */
+
+void metrics_family(struct strbuf *b, const char *name, const char *type,
+		    const char *help)
+{
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_label_escape(struct strbuf *b, const char *value)
+{
+	const char *p;
+
+	for (p = value; *p; p++) {
+		switch (*p) {
+		case '\\':
+			strbuf_append(b, "\\\\", 2);
+			break;
+		case '"':
+			strbuf_append(b, "\\\"", 2);
+			break;
+		case '\n':
+			strbuf_append(b, "\\n", 2);
+			break;
+		default:
+			strbuf_append(b, p, 1);
+		}
+	}
+}
+
+/* Exact decimal seconds from nanoseconds: no float rounding in counters. */
+static void put_seconds(struct strbuf *b, uint64_t ns)
+{
+	strbuf_printf(b, "%" PRIu64 ".%09" PRIu64, ns / UINT64_C(1000000000),
+		      ns % UINT64_C(1000000000));
+}
+
+uint64_t metrics_slot_end_us(unsigned int slot)
+{
+	unsigned int log2, sub;
+
+	if (slot >= COLOD_HIST_SLOTS - 1)
+		return UINT64_MAX;	/* saturating slot: unbounded */
+	if (slot < COLOD_HIST_SUB)
+		return slot + 1;	/* exact slots hold one value each */
+	log2 = slot / COLOD_HIST_SUB + COLOD_HIST_SUB_BITS - 1;
+	sub = slot % COLOD_HIST_SUB;
+	return (uint64_t)(COLOD_HIST_SUB + sub + 1) << (log2 - COLOD_HIST_SUB_BITS);
+}
+
+/*
+ * Bounds 2^k and 1.5 * 2^k us (k = 2..26): about 50 buckets per series,
+ * each one a slot boundary so every cumulative count is exact, and a ratio
+ * of at most 1.5 between neighbours, fine enough for histogram_quantile().
+ */
+#define HIST_K_MIN	2
+#define HIST_K_MAX	26
+#define HIST_NBOUNDS	(2 * (HIST_K_MAX - HIST_K_MIN + 1))
+
+static uint64_t hist_bounds[HIST_NBOUNDS];
+static pthread_once_t hist_bounds_once = PTHREAD_ONCE_INIT;
+
+static void hist_bounds_init(void)
+{
+	unsigned int k, i = 0;
+
+	for (k = HIST_K_MIN; k <= HIST_K_MAX; k++) {
+		hist_bounds[i++] = 1ULL << k;
+		hist_bounds[i++] = 3ULL << (k - 1);
+	}
+}
+
+size_t metrics_hist_bounds_us(const uint64_t **bounds)
+{
+	pthread_once(&hist_bounds_once, hist_bounds_init);
+	*bounds = hist_bounds;
+	return HIST_NBOUNDS;
+}
+
+static void put_labels(struct strbuf *b, const char *labels, const char *extra)
+{
+	bool have = labels && *labels;
+
+	if (!have && !extra)
+		return;
+	strbuf_printf(b, "{%s%s%s}", have ? labels : "",
+		      have && extra ? "," : "", extra ? extra : "");
+}
+
+void metrics_render_histogram(struct strbuf *b, const char *name,
+			      const char *labels, const __u64 *hist,
+			      uint64_t sum_ns)
+{
+	const uint64_t *bounds;
+	size_t nb = metrics_hist_bounds_us(&bounds), i;
+	unsigned int slot = 0;
+	uint64_t cum = 0, total = 0;
+	char le[48];
+
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		total += hist[i];
+	for (i = 0; i < nb; i++) {
+		while (slot < COLOD_HIST_SLOTS - 1 &&
+		       metrics_slot_end_us(slot) <= bounds[i])
+			cum += hist[slot++];
+		snprintf(le, sizeof(le), "le=\"%" PRIu64 ".%06" PRIu64 "\"",
+			 bounds[i] / 1000000, bounds[i] % 1000000);
+		strbuf_printf(b, "%s_bucket", name);
+		put_labels(b, labels, le);
+		strbuf_printf(b, " %" PRIu64 "\n", cum);
+	}
+	strbuf_printf(b, "%s_bucket", name);
+	put_labels(b, labels, "le=\"+Inf\"");
+	strbuf_printf(b, " %" PRIu64 "\n%s_sum", total, name);
+	put_labels(b, labels, NULL);
+	strbuf_append(b, " ", 1);
+	put_seconds(b, sum_ns);
+	strbuf_printf(b, "\n%s_count", name);
+	put_labels(b, labels, NULL);
+	strbuf_printf(b, " %" PRIu64 "\n", total);
+}
+
+/* 'cgroup="<escaped path>"' into a scratch buffer. */
+static const char *cg_label(struct strbuf *tmp, const char *path)
+{
+	strbuf_reset(tmp);
+	strbuf_append(tmp, "cgroup=\"", 8);
+	metrics_label_escape(tmp, path ? path : "");
+	strbuf_append(tmp, "\"", 1);
+	return tmp->err ? "" : tmp->buf;
+}
+
+typedef void (*cg_line_fn)(struct strbuf *b, const char *lbl,
+			   const struct metrics_cgroup *cg);
+
+static void for_each_cg(struct strbuf *b, const struct metrics_cgroup *cgs,
+			size_t n, cg_line_fn fn)
+{
+	struct strbuf tmp;
+	size_t i;
+
+	strbuf_init(&tmp);
+	for (i = 0; i < n; i++)
+		fn(b, cg_label(&tmp, cgs[i].path), &cgs[i]);
+	if (tmp.err)
+		b->err = tmp.err;
+	strbuf_free(&tmp);
+}
+
+static void cg_info(struct strbuf *b, const char *lbl,
+		    const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b, "colod_cgroup_info{%s,class=\"", lbl);
+	metrics_label_escape(b, cg->cls ? cg->cls : "");
+	strbuf_printf(b, "\"} 1\n");
+}
+
+static void cg_hist(struct strbuf *b, const char *lbl,
+		    const struct metrics_cgroup *cg)
+{
+	metrics_render_histogram(b, "colod_cgroup_runq_latency_seconds", lbl,
+				 cg->stats->runq_hist, cg->stats->runq_sum_ns);
+}
+
+static void cg_max(struct strbuf *b, const char *lbl,
+		   const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b, "colod_cgroup_runq_latency_max_seconds{%s} ", lbl);
+	put_seconds(b, cg->stats->runq_max_ns);
+	strbuf_append(b, "\n", 1);
+}
+
+static void cg_cpu(struct strbuf *b, const char *lbl,
+		   const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b, "colod_cgroup_cpu_seconds_total{%s} ", lbl);
+	put_seconds(b, cg->stats->cpu_ns);
+	strbuf_append(b, "\n", 1);
+}
+
+static void cg_reclaim_time(struct strbuf *b, const char *lbl,
+			    const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b, "colod_cgroup_reclaim_stall_seconds_total{%s,kind=\"direct\"} ",
+		      lbl);
+	put_seconds(b, cg->stats->direct_reclaim_ns);
+	strbuf_printf(b, "\ncolod_cgroup_reclaim_stall_seconds_total{%s,kind=\"memcg\"} ",
+		      lbl);
+	put_seconds(b, cg->stats->memcg_reclaim_ns);
+	strbuf_append(b, "\n", 1);
+}
+
+static void cg_reclaim_count(struct strbuf *b, const char *lbl,
+			     const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b,
+		"colod_cgroup_reclaim_stalls_total{%s,kind=\"direct\"} %" PRIu64 "\n"
+		"colod_cgroup_reclaim_stalls_total{%s,kind=\"memcg\"} %" PRIu64 "\n",
+		lbl, (uint64_t)cg->stats->direct_reclaim_count,
+		lbl, (uint64_t)cg->stats->memcg_reclaim_count);
+}
+
+static void cg_switches(struct strbuf *b, const char *lbl,
+			const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b,
+		"colod_cgroup_context_switches_total{%s,kind=\"voluntary\"} %" PRIu64 "\n"
+		"colod_cgroup_context_switches_total{%s,kind=\"involuntary\"} %" PRIu64 "\n",
+		lbl, (uint64_t)cg->stats->nvcsw, lbl, (uint64_t)cg->stats->nivcsw);
+}
+
+static void cg_breaches(struct strbuf *b, const char *lbl,
+			const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b, "colod_cgroup_latency_breaches_total{%s} %" PRIu64 "\n",
+		      lbl, (uint64_t)cg->stats->breaches);
+}
+
+static const struct {
+	const char *name;
+	const char *type;
+	const char *help;
+	cg_line_fn fn;
+} cg_families[] = {
+	{ "colod_cgroup_info", "gauge",
+	  "QoS class colod assigned to the cgroup (always 1).", cg_info },
+	{ "colod_cgroup_runq_latency_seconds", "histogram",
+	  "Run-queue latency (wakeup to switch-in) of the cgroup's tasks.", cg_hist },
+	{ "colod_cgroup_runq_latency_max_seconds", "gauge",
+	  "Largest run-queue latency seen since the agent started.", cg_max },
+	{ "colod_cgroup_cpu_seconds_total", "counter",
+	  "On-CPU time of the cgroup's tasks, charged at switch-out.", cg_cpu },
+	{ "colod_cgroup_reclaim_stall_seconds_total", "counter",
+	  "Time the cgroup's tasks spent stalled in memory reclaim.", cg_reclaim_time },
+	{ "colod_cgroup_reclaim_stalls_total", "counter",
+	  "Number of reclaim stalls of the cgroup's tasks.", cg_reclaim_count },
+	{ "colod_cgroup_context_switches_total", "counter",
+	  "Context switches of the cgroup's tasks.", cg_switches },
+	{ "colod_cgroup_latency_breaches_total", "counter",
+	  "Run-queue latency samples above the cgroup's LS threshold.", cg_breaches },
+};
+
+void metrics_render_cgroups(struct strbuf *b, const struct metrics_cgroup *cgs,
+			    size_t n)
+{
+	size_t f;
+
+	for (f = 0; f < sizeof(cg_families) / sizeof(cg_families[0]); f++) {
+		metrics_family(b, cg_families[f].name, cg_families[f].type,
+			       cg_families[f].help);
+		for_each_cg(b, cgs, n, cg_families[f].fn);
+	}
+}
+
+static void gauge(struct strbuf *b, const char *name, const char *help,
+		  uint64_t v)
+{
+	metrics_family(b, name, "gauge", help);
+	strbuf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+static void counter(struct strbuf *b, const char *name, const char *help,
+		    uint64_t v)
+{
+	metrics_family(b, name, "counter", help);
+	strbuf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+void metrics_render_headroom(struct strbuf *b, const struct colod_headroom *h)
+{
+	gauge(b, "colod_node_capacity_cpu_milli", "Node CPU capacity in millicores.",
+	      h->capacity_cpu_milli);
+	gauge(b, "colod_node_capacity_memory_bytes", "Node memory capacity in bytes.",
+	      h->capacity_memory_bytes);
+	gauge(b, "colod_batch_cpu_milli",
+	      "Batch CPU (kubernetes.io/batch-cpu) in millicores.", h->batch_cpu_milli);
+	gauge(b, "colod_batch_memory_bytes",
+	      "Batch memory (kubernetes.io/batch-memory) in bytes.",
+	      h->batch_memory_bytes);
+	gauge(b, "colod_mid_cpu_milli",
+	      "Mid CPU (kubernetes.io/mid-cpu) in millicores.", h->mid_cpu_milli);
+	gauge(b, "colod_mid_memory_bytes",
+	      "Mid memory (kubernetes.io/mid-memory) in bytes.", h->mid_memory_bytes);
+	gauge(b, "colod_ls_used_cpu_milli", "CPU used by LS cgroups in millicores.",
+	      h->ls_used_cpu_milli);
+	gauge(b, "colod_system_used_cpu_milli",
+	      "CPU used by system cgroups in millicores.", h->system_used_cpu_milli);
+	gauge(b, "colod_be_cpu_quota_milli",
+	      "CPU currently allowed to BE cgroups in millicores.", h->be_quota_milli);
+}
+
+void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters *c)
+{
+	counter(b, "colod_config_reloads_total",
+		"Configuration reloads that were applied.", c->config_reloads);
+	counter(b, "colod_config_errors_total",
+		"Configuration files rejected as invalid.", c->config_errors);
+	counter(b, "colod_bpf_map_full_total",
+		"Samples dropped because the cg_stats map was full.", c->bpf_map_full);
+	counter(b, "colod_ringbuf_drops_total",
+		"Breach events lost because the ring buffer was full.", c->ringbuf_drops);
+	counter(b, "colod_breaches_rate_limited_total",
+		"Breach events not sent because of the in-kernel rate limit.",
+		c->breaches_rate_limited);
+	counter(b, "colod_breach_events_total",
+		"Breach events received from the ring buffer.", c->breach_events);
+	counter(b, "colod_k8s_node_updates_total",
+		"Node status patches accepted by the API server.", c->k8s_updates);
+	counter(b, "colod_k8s_node_errors_total",
+		"Node status patches that failed.", c->k8s_errors);
+	counter(b, "colod_loop_ticks_total", "Iterations of the agent loop.",
+		c->ticks);
+	gauge(b, "colod_cgroups", "Cgroups tracked by the agent.", c->cgroups);
+}
+
+void metrics_render_actions(struct strbuf *b, const struct metrics_kind_count *k,
+			    size_t n)
+{
+	size_t i;
+
+	metrics_family(b, "colod_actions_total", "counter",
+		       "Throttling and restoring actions the agent applied.");
+	for (i = 0; i < n; i++) {
+		strbuf_printf(b, "colod_actions_total{kind=\"");
+		metrics_label_escape(b, k[i].kind ? k[i].kind : "");
+		strbuf_printf(b, "\"} %" PRIu64 "\n", k[i].count);
+	}
+}

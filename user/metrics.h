@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Prometheus text exposition (format 0.0.4) for colod, served by
+ * libmicrohttpd in its own thread, plus /healthz and /readyz.
+ *
+ * Threading: the HTTP thread calls the agent's render callback with the
+ * metrics lock held. The agent takes the same lock (metrics_lock/unlock)
+ * while it updates whatever the callback reads, so a scrape never sees a
+ * half-updated tick. Nothing else is shared.
+ */
+#ifndef COLOD_METRICS_H
+#define COLOD_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <colod/colod.h>
+
+#define METRICS_ADDR_DEFAULT		"127.0.0.1:9317"
+#define METRICS_HEALTH_TIMEOUT_DEFAULT	10	/* seconds without a tick */
+#define METRICS_CONTENT_TYPE		"text/plain; version=0.0.4; charset=utf-8"
+
+/* Growable, always NUL-terminated text buffer. err latches -ENOMEM. */
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+void strbuf_init(struct strbuf *b);
+void strbuf_reset(struct strbuf *b);	/* len = 0, keeps memory */
+void strbuf_free(struct strbuf *b);
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_append(struct strbuf *b, const char *s, size_t n);
+
+/* Appends the whole exposition body for one scrape. Called with the lock held. */
+typedef void (*metrics_render_fn)(struct strbuf *b, void *ctx);
+
+struct metrics_server;
+
+/*
+ * Parse "IPv4:port", "[IPv6]:port" or ":port" (all addresses, dual stack
+ * where the host has IPv6). Port 0 asks for an ephemeral port. Returns 0 or
+ * -EINVAL (logged with the value).
+ */
+struct sockaddr_storage;
+int metrics_parse_addr(const char *addr, struct sockaddr_storage *ss,
+		       bool *any);
+
+/* Start serving on addr; NULL with errno set (and logged) on failure. */
+struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
+				     void *ctx);
+/* Port actually bound (useful with port 0); 0 if unknown. */
+unsigned int metrics_port(const struct metrics_server *s);
+void metrics_stop(struct metrics_server *s);
+
+void metrics_lock(void);
+void metrics_unlock(void);
+
+/* /readyz answers 200 once ready is set (maps loaded, first tick done). */
+void metrics_set_ready(bool ready);
+/* The agent's loop calls this every tick (CLOCK_MONOTONIC ns). */
+void metrics_heartbeat(uint64_t now_ns);
+/* /healthz answers 503 when the last heartbeat is older than this. */
+void metrics_set_health_timeout(unsigned int seconds);
+
+/* Pure health decision, exposed for tests. */
+bool metrics_is_healthy(uint64_t last_beat_ns, uint64_t now_ns,
+			unsigned int timeout_s);
+
+/* ---- Rendering helpers: pure, append to b. ---- */
+
+/* "# HELP name help\n# TYPE name type\n" */
+void metrics_family(struct strbuf *b, const char *name, const char *type,
+		    const char *help);
+/* Label value escaped per the text format (\\, \", \n). */
+void metrics_label_escape(struct strbuf *b, const char *value);
+
+/*
+ * Histogram lines of one series from a colod log-linear histogram:
+ * cumulative name_bucket{labels,le="..."} at fixed slot boundaries (seconds),
+ * +Inf, name_sum (seconds) and name_count. labels is "" or 'k="v",...'
+ * already escaped. _count is the sum of the slots, so it always equals
+ * the +Inf bucket even when per-CPU copies were read at different times.
+ */
+void metrics_render_histogram(struct strbuf *b, const char *name,
+			      const char *labels, const __u64 *hist,
+			      uint64_t sum_ns);
+
+/* Bucket bounds used by metrics_render_histogram, in microseconds. */
+size_t metrics_hist_bounds_us(const uint64_t **bounds);
+/* Exclusive upper bound in us of a colod histogram slot (last slot: UINT64_MAX). */
+uint64_t metrics_slot_end_us(unsigned int slot);
+
+/* One cgroup as the agent knows it; stats are already summed over CPUs. */
+struct metrics_cgroup {
+	const char *path;	/* relative to the cgroup root, e.g. "/kubepods/..." */
+	const char *cls;	/* "ls", "be", "system" */
+	const struct colod_cg_stats *stats;
+};
+
+/*
+ * All per-cgroup families, each family once with every cgroup inside it:
+ * colod_cgroup_info{cgroup,class} 1
+ * colod_cgroup_runq_latency_seconds (histogram){cgroup}
+ * colod_cgroup_runq_latency_max_seconds{cgroup}
+ * colod_cgroup_cpu_seconds_total{cgroup}
+ * colod_cgroup_reclaim_stall_seconds_total{cgroup,kind="direct|memcg"}
+ * colod_cgroup_reclaim_stalls_total{cgroup,kind}
+ * colod_cgroup_context_switches_total{cgroup,kind="voluntary|involuntary"}
+ * colod_cgroup_latency_breaches_total{cgroup}
+ */
+void metrics_render_cgroups(struct strbuf *b, const struct metrics_cgroup *cgs,
+			    size_t n);
+
+/*
+ * Node headroom gauges: colod_node_capacity_cpu_milli,
+ * colod_node_capacity_memory_bytes, colod_batch_cpu_milli,
+ * colod_batch_memory_bytes, colod_mid_cpu_milli, colod_mid_memory_bytes,
+ * colod_ls_used_cpu_milli, colod_system_used_cpu_milli,
+ * colod_be_cpu_quota_milli.
+ */
+void metrics_render_headroom(struct strbuf *b, const struct colod_headroom *h);
+
+struct metrics_agent_counters {
+	uint64_t config_reloads;	/* successful reloads */
+	uint64_t config_errors;		/* rejected config files */
+	uint64_t bpf_map_full;		/* COLOD_CNT_STATS_FULL */
+	uint64_t ringbuf_drops;		/* COLOD_CNT_RINGBUF_DROP */
+	uint64_t breaches_rate_limited;	/* COLOD_CNT_RATE_LIMITED */
+	uint64_t breach_events;		/* ring-buffer events handled */
+	uint64_t k8s_updates;		/* node status patches accepted */
+	uint64_t k8s_errors;		/* node status patches failed */
+	uint64_t ticks;			/* loop iterations */
+	uint64_t cgroups;		/* gauge: cgroups tracked */
+};
+
+/*
+ * colod_config_reloads_total, colod_config_errors_total,
+ * colod_bpf_map_full_total, colod_ringbuf_drops_total,
+ * colod_breaches_rate_limited_total, colod_breach_events_total,
+ * colod_k8s_node_updates_total, colod_k8s_node_errors_total,
+ * colod_loop_ticks_total, colod_cgroups.
+ */
+void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters *c);
+
+struct metrics_kind_count {
+	const char *kind;	/* e.g. "cpu_quota", "cpu_idle", "memory_high" */
+	uint64_t count;
+};
+
+/* colod_actions_total{kind} */
+void metrics_render_actions(struct strbuf *b, const struct metrics_kind_count *k,
+			    size_t n);
+
+#endif /* COLOD_METRICS_H */
