@@ -41,4 +41,21 @@ int journal_restore_all(struct journal *j);
 /* Number of files journaled. */
 int journal_count(const struct journal *j);
 
+/* Additions (beside the contract above). */
+
+/*
+ * The original content journaled for path, or NULL if colod has not written
+ * it. Lets a reader see past colod's own throttling (e.g. an LS limit).
+ */
+const char *journal_original(const struct journal *j, const char *path);
+
+/*
+ * Read a whole (small, at most 1 MiB) file into a malloc'd NUL-terminated
+ * buffer. Returns 0 or -errno (-ENOENT/-ENODEV: it vanished).
+ */
+int journal_read_file(const char *path, char **out);
+
+/* `colod restore [--state-dir DIR]`: put every journaled original back. */
+int cmd_restore(int argc, char **argv);
+
 #endif /* COLOD_JOURNAL_H */

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The journal of original values (see journal.h and docs/ENFORCEMENT.md).
+ *
+ * State file: <state_dir>/journal.json, replaced atomically (temp file,
+ * fsync, rename, fsync of the directory) every time an entry is added, and
+ * always before the write it protects. Entries are kept in first-write
+ * order; restore walks them backwards, so a knob written after another is
+ * restored before it, and retries what the kernel refused (EINVAL, EBUSY:
+ * hierarchy ordering constraints such as a child's quota above its
+ * parent's, or a child's cpuset outside its parent's) until no progress.
+ *
+ * The state directory is locked (flock on <state_dir>/journal.lock) for the
+ * journal's lifetime, so `colod restore` cannot race a running agent. A
+ * SIGKILLed agent's lock goes away with its file descriptors.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "journal.h"
+#include "log.h"
+
+#define JOURNAL_VERSION		1
+#define JOURNAL_LOCK		"journal.lock"
+#define READ_MAX		(1 << 20)
+#define RESTORE_PASSES		8
+
+enum entry_op { OP_WRITE, OP_MKDIR };
+
+struct entry {
+	enum entry_op op;
+	char *path;
+	char *orig;		/* OP_WRITE: the content before colod's first write */
+};
+
+struct journal {
+	char *dir;
+	char *file;		/* <dir>/journal.json */
+	int lock_fd;
+	struct entry *ents;
+	int nr, cap;
+};
+
+/* ---- file helpers --------------------------------------------------- */
+
+static bool vanished(int err)
+{
+	/* ENODEV: the file was open while its cgroup was removed. */
+	return err == ENOENT || err == ENODEV;
+}
+
+int journal_read_file(const char *path, char **out)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = NULL, *nb;
+	ssize_t n;
+	int fd, err = 0;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (cap - len < 2) {
+			if (cap >= READ_MAX) {
+				err = -EFBIG;
+				goto out;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+/*
+ * One write(2) of the whole value: cgroupfs parses each write on its own,
+ * so a split write would apply a truncated value.
+ */
+static int write_once(const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+/* Equal up to trailing newlines: "max\n" is in place when "max" is asked. */
+static bool same_value(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la && a[la - 1] == '\n')
+		la--;
+	while (lb && b[lb - 1] == '\n')
+		lb--;
+	return la == lb && !memcmp(a, b, la);
+}
+
+/* ---- persistence ---------------------------------------------------- */
+
+static cJSON *to_json(const struct journal *j)
+{
+	cJSON *root, *arr, *e;
+	int i;
+
+	root = cJSON_CreateObject();
+	if (!root)
+		return NULL;
+	if (!cJSON_AddNumberToObject(root, "version", JOURNAL_VERSION))
+		goto fail;
+	arr = cJSON_AddArrayToObject(root, "entries");
+	if (!arr)
+		goto fail;
+	for (i = 0; i < j->nr; i++) {
+		e = cJSON_CreateObject();
+		if (!e)
+			goto fail;
+		cJSON_AddItemToArray(arr, e);
+		if (!cJSON_AddStringToObject(e, "op",
+				j->ents[i].op == OP_WRITE ? "write" : "mkdir"))
+			goto fail;
+		if (!cJSON_AddStringToObject(e, "path", j->ents[i].path))
+			goto fail;
+		if (j->ents[i].op == OP_WRITE &&
+		    !cJSON_AddStringToObject(e, "original", j->ents[i].orig))
+			goto fail;
+	}
+	return root;
+fail:
+	cJSON_Delete(root);
+	return NULL;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd, err = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Temp file, fsync, rename, fsync of the directory: all or nothing. */
+static int journal_save(struct journal *j)
+{
+	char tmp[PATH_MAX];
+	char *text = NULL;
+	cJSON *root;
+	size_t len;
+	int fd = -1, err = 0;
+
+	root = to_json(j);
+	if (root)
+		text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", j->file) >= (int)sizeof(tmp)) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = write_all(fd, text, len);
+	if (!err)
+		err = write_all(fd, "\n", 1);
+	if (err)
+		goto out;
+	if (fsync(fd)) {
+		err = -errno;
+		goto out;
+	}
+	if (close(fd)) {
+		fd = -1;
+		err = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, j->file)) {
+		err = -errno;
+		goto out;
+	}
+	err = fsync_dir(j->dir);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		unlink(tmp);
+		pr_err("%s: cannot save journal: %s", j->file, strerror(-err));
+	}
+	free(text);
+	return err;
+}
+
+static int add_entry(struct journal *j, enum entry_op op, const char *path,
+		     const char *orig)
+{
+	struct entry *ne, *e;
+
+	if (j->nr == j->cap) {
+		int cap = j->cap ? j->cap * 2 : 16;
+
+		ne = realloc(j->ents, cap * sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		j->ents = ne;
+		j->cap = cap;
+	}
+	e = &j->ents[j->nr];
+	e->op = op;
+	e->path = strdup(path);
+	e->orig = orig ? strdup(orig) : NULL;
+	if (!e->path || (orig && !e->orig)) {
+		free(e->path);
+		free(e->orig);
+		return -ENOMEM;
+	}
+	j->nr++;
+	return 0;
+}
+
+static void drop_entry(struct journal *j, int i)
+{
+	free(j->ents[i].path);
+	free(j->ents[i].orig);
+	memmove(&j->ents[i], &j->ents[i + 1], (j->nr - i - 1) * sizeof(*j->ents));
+	j->nr--;
+}
+
+static int find_entry(const struct journal *j, enum entry_op op, const char *path)
+{
+	int i;
+
+	for (i = 0; i < j->nr; i++)
+		if (j->ents[i].op == op && !strcmp(j->ents[i].path, path))
+			return i;
+	return -1;
+}
+
+/* Bad input names the file, the JSON path and the value. */
+static int load_entry(struct journal *j, const cJSON *e, int i)
+{
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "op");
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
+	const cJSON *orig = cJSON_GetObjectItemCaseSensitive(e, "original");
+
+	if (!cJSON_IsString(op) || (strcmp(op->valuestring, "write") &&
+				    strcmp(op->valuestring, "mkdir"))) {
+		pr_err("%s: entries[%d].op: expected \"write\" or \"mkdir\", got %s",
+		       j->file, i, cJSON_IsString(op) ? op->valuestring : "(none)");
+		return -EINVAL;
+	}
+	if (!cJSON_IsString(path) || path->valuestring[0] != '/') {
+		pr_err("%s: entries[%d].path: expected an absolute path, got %s",
+		       j->file, i, cJSON_IsString(path) ? path->valuestring : "(none)");
+		return -EINVAL;
+	}
+	if (!strcmp(op->valuestring, "mkdir"))
+		return add_entry(j, OP_MKDIR, path->valuestring, NULL);
+	if (!cJSON_IsString(orig)) {
+		pr_err("%s: entries[%d].original: expected a string", j->file, i);
+		return -EINVAL;
+	}
+	return add_entry(j, OP_WRITE, path->valuestring, orig->valuestring);
+}
+
+static int journal_load(struct journal *j)
+{
+	const cJSON *ver, *arr, *e;
+	char *text;
+	cJSON *root;
+	int err, i = 0;
+
+	err = journal_read_file(j->file, &text);
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		pr_err("%s: cannot read journal: %s", j->file, strerror(-err));
+		return err;
+	}
+	root = cJSON_Parse(text);
+	free(text);
+	if (!root) {
+		pr_err("%s: not valid JSON; refusing to overwrite it", j->file);
+		return -EINVAL;
+	}
+	err = -EINVAL;
+	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (!cJSON_IsNumber(ver) || ver->valueint != JOURNAL_VERSION) {
+		pr_err("%s: version: expected %d", j->file, JOURNAL_VERSION);
+		goto out;
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(root, "entries");
+	if (!cJSON_IsArray(arr)) {
+		pr_err("%s: entries: expected an array", j->file);
+		goto out;
+	}
+	cJSON_ArrayForEach(e, arr) {
+		err = load_entry(j, e, i++);
+		if (err)
+			goto out;
+	}
+	err = 0;
+out:
+	cJSON_Delete(root);
+	return err;
+}
+
+/* ---- public API ----------------------------------------------------- */
+
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int lock_dir(struct journal *j)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", j->dir, JOURNAL_LOCK) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lock_fd < 0)
+		return -errno;
+	if (flock(j->lock_fd, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK) {
+			pr_err("%s: journal is held by another colod process", j->dir);
+			return -EBUSY;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
+struct journal *journal_open(const char *state_dir)
+{
+	struct journal *j;
+	int err;
+
+	if (!state_dir || !*state_dir)
+		state_dir = JOURNAL_STATE_DIR_DEFAULT;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	j->lock_fd = -1;
+	err = -ENOMEM;
+	j->dir = strdup(state_dir);
+	if (!j->dir || asprintf(&j->file, "%s/%s", state_dir, JOURNAL_FILE) < 0) {
+		j->file = NULL;
+		goto fail;
+	}
+	err = mkdir_p(state_dir);
+	if (err) {
+		pr_err("%s: cannot create state directory: %s", state_dir,
+		       strerror(-err));
+		goto fail;
+	}
+	err = lock_dir(j);
+	if (err)
+		goto fail;
+	err = journal_load(j);
+	if (err)
+		goto fail;
+	if (j->nr)
+		pr_info("%s: %d originals kept from a previous run", j->file, j->nr);
+	return j;
+fail:
+	journal_close(j);
+	errno = -err;
+	return NULL;
+}
+
+void journal_close(struct journal *j)
+{
+	int i;
+
+	if (!j)
+		return;
+	for (i = 0; i < j->nr; i++) {
+		free(j->ents[i].path);
+		free(j->ents[i].orig);
+	}
+	free(j->ents);
+	if (j->lock_fd >= 0)
+		close(j->lock_fd);
+	free(j->file);
+	free(j->dir);
+	free(j);
+}
+
+/*
+ * Journal the original if this is the first write, then write. A write the
+ * kernel rejects drops the entry it just added again, so a failed write
+ * leaves neither the knob nor the journal changed.
+ */
+int journal_write(struct journal *j, const char *path, const char *value)
+{
+	bool added = false;
+	char *cur;
+	int err;
+
+	err = journal_read_file(path, &cur);
+	if (vanished(-err))
+		return -ENOENT;
+	if (err) {
+		pr_err("%s: cannot read: %s", path, strerror(-err));
+		return err;
+	}
+	if (same_value(cur, value))
+		goto out;
+	if (find_entry(j, OP_WRITE, path) < 0) {
+		err = add_entry(j, OP_WRITE, path, cur);
+		if (!err)
+			err = journal_save(j);
+		if (err) {
+			if (j->nr && !strcmp(j->ents[j->nr - 1].path, path))
+				drop_entry(j, j->nr - 1);
+			goto out;
+		}
+		added = true;
+	}
+	err = write_once(path, value);
+	if (!err)
+		goto out;
+	if (added) {
+		drop_entry(j, j->nr - 1);
+		journal_save(j);
+	}
+	if (vanished(-err)) {
+		err = -ENOENT;
+		goto out;
+	}
+	pr_err("%s: cannot write '%s': %s", path, value, strerror(-err));
+out:
+	free(cur);
+	return err;
+}
+
+int journal_note_mkdir(struct journal *j, const char *path)
+{
+	int err;
+
+	if (find_entry(j, OP_MKDIR, path) >= 0)
+		return 0;
+	err = add_entry(j, OP_MKDIR, path, NULL);
+	if (err)
+		return err;
+	err = journal_save(j);
+	if (err)
+		drop_entry(j, j->nr - 1);
+	return err;
+}
+
+/* 0 when done (or nothing left to do), -errno otherwise. */
+static int restore_one(const struct entry *e, bool quiet)
+{
+	char *cur;
+	int err;
+
+	if (e->op == OP_MKDIR) {
+		if (!rmdir(e->path) || vanished(errno))
+			return 0;
+		err = -errno;
+		if (!quiet)
+			pr_err("%s: cannot remove directory: %s", e->path,
+			       strerror(-err));
+		return err;
+	}
+	err = journal_read_file(e->path, &cur);
+	if (vanished(-err))
+		return 0;
+	if (!err) {
+		bool same = same_value(cur, e->orig);
+
+		free(cur);
+		if (same)
+			return 0;
+	}
+	err = write_once(e->path, e->orig);
+	if (!err || vanished(-err))
+		return 0;
+	if (!quiet)
+		pr_err("%s: cannot write '%s': %s", e->path, e->orig,
+		       strerror(-err));
+	return err;
+}
+
+/*
+ * Backwards over first-write order; what the kernel refuses for ordering
+ * reasons (EINVAL, EBUSY) is retried in later passes while any pass makes
+ * progress. The last pass reports what is still failing. Entries that are
+ * done are removed from the state file; failing ones stay in it.
+ */
+int journal_restore_all(struct journal *j)
+{
+	int pass, i, err = 0, first_err, done;
+	bool last;
+
+	for (pass = 0; pass < RESTORE_PASSES && j->nr; pass++) {
+		first_err = 0;
+		done = 0;
+		last = pass == RESTORE_PASSES - 1;
+		for (i = j->nr - 1; i >= 0; i--) {
+			err = restore_one(&j->ents[i], !last);
+			if (!err) {
+				drop_entry(j, i);
+				done++;
+			} else if (!first_err) {
+				first_err = err;
+			}
+		}
+		err = first_err;
+		if (!err)
+			break;
+		if (!done && !last) {
+			/* No progress: one last, loud pass for the report. */
+			pass = RESTORE_PASSES - 2;
+		}
+	}
+	if (journal_save(j) && !err)
+		err = -EIO;
+	return err;
+}
+
+int journal_count(const struct journal *j)
+{
+	int i, n = 0;
+
+	for (i = 0; i < j->nr; i++)
+		n += j->ents[i].op == OP_WRITE;
+	return n;
+}
+
+const char *journal_original(const struct journal *j, const char *path)
+{
+	int i = find_entry(j, OP_WRITE, path);
+
+	return i < 0 ? NULL : j->ents[i].orig;
+}
