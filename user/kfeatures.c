@@ -469,8 +469,8 @@ static void probe_btf_tp(struct colod_features *f)
 	}
 	err = tp_btf_load(id);
 	if (err)
-		set_feat(f, FEAT_TP_BTF, from_err(err), "probe load of tp_btf/sched_switch: %s",
-			 strerror(-err));
+		set_feat(f, FEAT_TP_BTF, from_err(err), "probe load of tp_btf/sched_switch: %s%s",
+			 strerror(-err), from_err(err) == FEAT_UNKNOWN ? " (needs CAP_BPF)" : "");
 	else if (missing[0])
 		set_feat(f, FEAT_TP_BTF, FEAT_YES, "tracepoints missing: %s", missing);
 	else
