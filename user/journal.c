@@ -449,7 +449,7 @@ struct journal *journal_open(const char *state_dir)
 	if (err)
 		goto fail;
 	if (j->nr)
-		pr_info("%s: %d originals kept from a previous run", j->file, j->nr);
+		pr_info("%s: %d entries kept from a previous run", j->file, j->nr);
 	return j;
 fail:
 	journal_close(j);

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The journal of originals, on plain files in a temp dir (no root): first
+ * write journals, skip when in place, vanished paths, restore byte for
+ * byte, crash (SIGKILL) + restart + restore, locking, corrupt state files.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "journal.h"
+
+static char tmp[64];
+static char state[128];
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	return remove(p);
+}
+
+static void setup(void)
+{
+	strcpy(tmp, "/tmp/colod-journal-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(state, sizeof(state), "%s/state/nested", tmp);
+}
+
+static void teardown(void)
+{
+	nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(journal, .init = setup, .fini = teardown);
+
+static char *knob(const char *name)
+{
+	static char buf[8][256];
+	static int i;
+	char *p = buf[i++ % 8];
+
+	snprintf(p, 256, "%s/%s", tmp, name);
+	return p;
+}
+
+static void put(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	fputs(content, f);
+	fclose(f);
+}
+
+static char *get(const char *path)
+{
+	char *s = NULL;
+
+	cr_assert_eq(journal_read_file(path, &s), 0, "%s", path);
+	return s;
+}
+
+static void assert_content(const char *path, const char *want)
+{
+	char *s = get(path);
+
+	cr_assert_str_eq(s, want, "%s", path);
+	free(s);
+}
+
+static cJSON *state_json(void)
+{
+	char path[256];
+	char *s;
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "%s/journal.json", state);
+	s = get(path);
+	j = cJSON_Parse(s);
+	free(s);
+	cr_assert_not_null(j);
+	return j;
+}
+
+Test(journal, first_write_journals_original_before_writing)
+{
+	struct journal *j = journal_open(state);
+	const cJSON *e;
+	cJSON *js;
+
+	cr_assert_not_null(j);
+	put(knob("cpu.cfs_quota_us"), "-1\n");
+	cr_assert_eq(journal_write(j, knob("cpu.cfs_quota_us"), "20000"), 0);
+	assert_content(knob("cpu.cfs_quota_us"), "20000");
+	cr_assert_eq(journal_count(j), 1);
+	cr_assert_str_eq(journal_original(j, knob("cpu.cfs_quota_us")), "-1\n");
+
+	js = state_json();
+	e = cJSON_GetArrayItem(cJSON_GetObjectItem(js, "entries"), 0);
+	cr_assert_str_eq(cJSON_GetObjectItem(e, "path")->valuestring,
+			 knob("cpu.cfs_quota_us"));
+	cr_assert_str_eq(cJSON_GetObjectItem(e, "original")->valuestring, "-1\n");
+	cJSON_Delete(js);
+
+	/* A second write keeps the first original. */
+	cr_assert_eq(journal_write(j, knob("cpu.cfs_quota_us"), "10000"), 0);
+	assert_content(knob("cpu.cfs_quota_us"), "10000");
+	cr_assert_eq(journal_count(j), 1);
+	cr_assert_str_eq(journal_original(j, knob("cpu.cfs_quota_us")), "-1\n");
+	journal_close(j);
+}
+
+Test(journal, no_temp_file_left_behind)
+{
+	struct journal *j = journal_open(state);
+	char path[256];
+
+	put(knob("a"), "1");
+	cr_assert_eq(journal_write(j, knob("a"), "2"), 0);
+	snprintf(path, sizeof(path), "%s/journal.json.tmp", state);
+	cr_assert_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/journal.json", state);
+	cr_assert_eq(access(path, F_OK), 0);
+	journal_close(j);
+}
+
+Test(journal, skip_when_value_in_place)
+{
+	struct journal *j = journal_open(state);
+	struct stat a, b;
+
+	put(knob("cpu.shares"), "1024\n");
+	stat(knob("cpu.shares"), &a);
+	usleep(20000);
+	cr_assert_eq(journal_write(j, knob("cpu.shares"), "1024"), 0);
+	cr_assert_eq(journal_write(j, knob("cpu.shares"), "1024\n"), 0);
+	stat(knob("cpu.shares"), &b);
+	cr_assert_eq(journal_count(j), 0, "nothing was written, nothing journaled");
+	cr_assert_eq(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+	cr_assert_eq(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+	assert_content(knob("cpu.shares"), "1024\n");
+	cr_assert_eq(journal_write(j, knob("cpu.shares"), "2"), 0);
+	cr_assert_eq(journal_count(j), 1);
+	journal_close(j);
+}
+
+Test(journal, vanished_path_is_enoent_and_not_journaled)
+{
+	struct journal *j = journal_open(state);
+
+	cr_assert_eq(journal_write(j, knob("gone/cpu.shares"), "2"), -ENOENT);
+	cr_assert_eq(journal_count(j), 0);
+	journal_close(j);
+}
+
+Test(journal, unreadable_path_is_reported_not_journaled)
+{
+	struct journal *j = journal_open(state);
+
+	/* A directory reads with EISDIR: reported, not journaled. */
+	mkdir(knob("dir"), 0755);
+	cr_assert_eq(journal_write(j, knob("dir"), "1"), -EISDIR);
+	cr_assert_eq(journal_count(j), 0);
+	journal_close(j);
+}
+
+Test(journal, restore_puts_originals_back_byte_for_byte)
+{
+	static const char *const orig[] = {
+		"max 100000\n", "no newline", "", "tab\there \"quoted\" \\ \x01\n",
+		"0-1\n\n", "9223372036854771712\n",
+	};
+	struct journal *j = journal_open(state);
+	char name[32];
+	size_t i, n = sizeof(orig) / sizeof(orig[0]);
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		put(knob(name), orig[i]);
+		cr_assert_eq(journal_write(j, knob(name), "colod-value"), 0);
+		assert_content(knob(name), "colod-value");
+	}
+	cr_assert_eq(journal_count(j), (int)n);
+	/* One more round of writes: originals must not move. */
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		cr_assert_eq(journal_write(j, knob(name), "other"), 0);
+	}
+	journal_close(j);
+
+	j = journal_open(state);
+	cr_assert_not_null(j);
+	cr_assert_eq(journal_count(j), (int)n);
+	cr_assert_eq(journal_restore_all(j), 0);
+	cr_assert_eq(journal_count(j), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		assert_content(knob(name), orig[i]);
+	}
+	journal_close(j);
+
+	/* The state file is emptied too. */
+	j = journal_open(state);
+	cr_assert_eq(journal_count(j), 0);
+	journal_close(j);
+}
+
+Test(journal, restore_of_vanished_file_is_not_an_error)
+{
+	struct journal *j = journal_open(state);
+
+	put(knob("x"), "1");
+	put(knob("y"), "a");
+	cr_assert_eq(journal_write(j, knob("x"), "2"), 0);
+	cr_assert_eq(journal_write(j, knob("y"), "b"), 0);
+	unlink(knob("x"));
+	cr_assert_eq(journal_restore_all(j), 0);
+	assert_content(knob("y"), "a");
+	cr_assert_eq(access(knob("x"), F_OK), -1, "restore must not create files");
+	journal_close(j);
+}
+
+Test(journal, noted_directories_removed_on_restore)
+{
+	struct journal *j = journal_open(state);
+
+	mkdir(knob("grp"), 0755);
+	cr_assert_eq(journal_note_mkdir(j, knob("grp")), 0);
+	cr_assert_eq(journal_note_mkdir(j, knob("grp")), 0);
+	cr_assert_eq(journal_note_mkdir(j, knob("never-made")), 0);
+	cr_assert_eq(journal_count(j), 0, "directories are not files");
+	journal_close(j);
+
+	j = journal_open(state);
+	cr_assert_eq(journal_restore_all(j), 0);
+	cr_assert_eq(access(knob("grp"), F_OK), -1);
+	journal_close(j);
+}
+
+Test(journal, second_open_is_refused_while_held)
+{
+	struct journal *a = journal_open(state), *b;
+
+	cr_assert_not_null(a);
+	b = journal_open(state);
+	cr_assert_null(b);
+	cr_assert_eq(errno, EBUSY);
+	journal_close(a);
+	b = journal_open(state);
+	cr_assert_not_null(b);
+	journal_close(b);
+}
+
+Test(journal, corrupt_state_file_is_refused_and_kept)
+{
+	char path[256];
+	struct journal *j;
+
+	j = journal_open(state);
+	journal_close(j);
+	snprintf(path, sizeof(path), "%s/journal.json", state);
+	put(path, "{\"version\":1,\"entries\":[{\"op\":\"write\",\"path\":\"rel\"}]}");
+	j = journal_open(state);
+	cr_assert_null(j);
+	cr_assert_eq(errno, EINVAL);
+	put(path, "{ not json");
+	cr_assert_null(journal_open(state));
+	assert_content(path, "{ not json");
+}
+
+/*
+ * The agent is SIGKILLed after it has throttled: a restarted agent keeps
+ * the originals (never journaling its own values), and restore brings each
+ * back byte for byte.
+ */
+Test(journal, sigkill_restart_restore)
+{
+	int ready[2];
+	struct journal *j;
+	pid_t pid;
+	char c;
+	int status;
+
+	put(knob("cpu.cfs_quota_us"), "-1\n");
+	put(knob("cpu.cfs_period_us"), "100000\n");
+	put(knob("cpu.shares"), "1024\n");
+	put(knob("memory.limit_in_bytes"), "9223372036854771712\n");
+	cr_assert_eq(pipe(ready), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		j = journal_open(state);
+		if (!j ||
+		    journal_write(j, knob("cpu.cfs_period_us"), "50000") ||
+		    journal_write(j, knob("cpu.cfs_quota_us"), "10000") ||
+		    journal_write(j, knob("cpu.shares"), "2"))
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1, "child failed before throttling");
+	close(ready[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status));
+	assert_content(knob("cpu.cfs_quota_us"), "10000");
+
+	/* The restart: throttled values are in place, originals are kept. */
+	j = journal_open(state);
+	cr_assert_not_null(j);
+	cr_assert_eq(journal_count(j), 3);
+	cr_assert_eq(journal_write(j, knob("cpu.cfs_quota_us"), "5000"), 0);
+	cr_assert_eq(journal_write(j, knob("memory.limit_in_bytes"), "1048576"), 0);
+	cr_assert_eq(journal_count(j), 4);
+	cr_assert_str_eq(journal_original(j, knob("cpu.cfs_quota_us")), "-1\n");
+	journal_close(j);	/* a second crash-free stop without restore */
+
+	j = journal_open(state);
+	cr_assert_eq(journal_count(j), 4);
+	cr_assert_eq(journal_restore_all(j), 0);
+	journal_close(j);
+	assert_content(knob("cpu.cfs_quota_us"), "-1\n");
+	assert_content(knob("cpu.cfs_period_us"), "100000\n");
+	assert_content(knob("cpu.shares"), "1024\n");
+	assert_content(knob("memory.limit_in_bytes"), "9223372036854771712\n");
+}
+
+Test(journal, cmd_restore_restores_and_rejects_bad_args)
+{
+	char *argv[] = { "restore", "--state-dir", state, NULL };
+	char *bad[] = { "restore", "extra", NULL };
+	struct journal *j = journal_open(state);
+
+	put(knob("q"), "-1\n");
+	cr_assert_eq(journal_write(j, knob("q"), "1000"), 0);
+	/* Refused while an agent holds the journal. */
+	cr_assert_eq(cmd_restore(3, argv), 1);
+	assert_content(knob("q"), "1000");
+	journal_close(j);
+	cr_assert_eq(cmd_restore(3, argv), 0);
+	assert_content(knob("q"), "-1\n");
+	cr_assert_eq(cmd_restore(2, bad), 2);
+}
