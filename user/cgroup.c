@@ -229,6 +229,15 @@ static bool is_v2(const struct cg_ctx *ctx)
 	return ctx->mode == CG_V2;
 }
 
+/* The file's path for a message (truncated if absurdly long). */
+static const char *msg_path(char *buf, size_t len, const char *hier,
+			    const char *rel, const char *file)
+{
+	if (cg_path(buf, len, hier, rel, file))
+		snprintf(buf, len, "%s/...", hier);
+	return buf;
+}
+
 /* ---- writes ----------------------------------------------------------- */
 
 /*
@@ -335,7 +344,7 @@ static int read_keyed(const char *hier, const char *rel, const char *file,
 static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 			    const char *rel, long long quota, uint64_t period)
 {
-	char qs[32], ps[32], cqs[32], cps[32];
+	char qs[32], ps[32], cqs[32], cps[32], path[PATH_MAX];
 	long long cur_q, cur_p;
 	int err;
 
@@ -348,8 +357,9 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	if (quota < 0)
 		quota = -1;
 	if (cg_check_cpu_quota(quota, period)) {
-		pr_err("%s/%s: bad CPU quota %lld us / period %" PRIu64 " us",
-		       ctx->cpu, rel, quota, period);
+		pr_err("%s: bad CPU quota %lld us / period %" PRIu64 " us",
+		       msg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_quota_us"),
+		       quota, period);
 		return -EINVAL;
 	}
 	snprintf(qs, sizeof(qs), "%lld", quota);
@@ -382,7 +392,7 @@ rollback_quota:
 int cg_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 		     const char *rel, long long quota_us, uint64_t period_us)
 {
-	char buf[64];
+	char buf[64], path[PATH_MAX];
 	long long q;
 	int err;
 
@@ -394,8 +404,9 @@ int cg_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 			return err;
 	}
 	if (cg_format_cpu_max(buf, sizeof(buf), quota_us, period_us)) {
-		pr_err("%s/%s: bad CPU quota %lld us / period %" PRIu64 " us",
-		       ctx->cpu, rel, quota_us, period_us);
+		pr_err("%s: bad CPU quota %lld us / period %" PRIu64 " us",
+		       msg_path(path, sizeof(path), ctx->cpu, rel, "cpu.max"),
+		       quota_us, period_us);
 		return -EINVAL;
 	}
 	return knob_write(ctx, j, ctx->cpu, rel, "cpu.max", buf);
@@ -404,11 +415,13 @@ int cg_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 int cg_set_cpu_weight(const struct cg_ctx *ctx, struct journal *j,
 		      const char *rel, uint64_t weight)
 {
-	char buf[32];
+	char buf[32], path[PATH_MAX];
 
 	if (cg_check_cpu_weight(weight)) {
-		pr_err("%s/%s: cpu weight %" PRIu64 " out of range 1..10000",
-		       ctx->cpu, rel, weight);
+		pr_err("%s: cpu weight %" PRIu64 " out of range 1..10000",
+		       msg_path(path, sizeof(path), ctx->cpu, rel,
+				is_v2(ctx) ? "cpu.weight" : "cpu.shares"),
+		       weight);
 		return -ERANGE;
 	}
 	if (is_v2(ctx)) {
@@ -785,6 +798,7 @@ int cg_kill(const struct cg_ctx *ctx, const char *rel)
 {
 	struct timespec ts = { 0, KILL_WAIT_NS };
 	struct kill_round k = { .ctx = ctx };
+	char path[PATH_MAX];
 	int round, err;
 
 	if (is_v2(ctx)) {
@@ -802,7 +816,7 @@ int cg_kill(const struct cg_ctx *ctx, const char *rel)
 			return 0;
 		nanosleep(&ts, NULL);
 	}
-	pr_err("%s/%s: %zu tasks still there after SIGKILL", ctx->cpu, rel,
-	       k.left);
+	pr_err("%s: %zu tasks still there after SIGKILL",
+	       msg_path(path, sizeof(path), ctx->cpu, rel, "cgroup.procs"), k.left);
 	return -EBUSY;
 }
