@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Publishing Batch and Mid headroom as node extended resources, the way
+ * Koordinator's slo-controller does: kubernetes.io/batch-cpu (millicores),
+ * kubernetes.io/batch-memory (bytes), kubernetes.io/mid-cpu,
+ * kubernetes.io/mid-memory, in both status.capacity and status.allocatable
+ * of the agent's own Node, by
+ *
+ *   PATCH /api/v1/nodes/<NODE_NAME>/status
+ *   Content-Type: application/merge-patch+json   (RFC 7386)
+ *   Authorization: Bearer <service account token>
+ *
+ * A JSON merge patch touches only the keys it names, so the kubelet's own
+ * cpu/memory/pods entries are left as they are.
+ *
+ * Off unless running in a cluster: KUBERNETES_SERVICE_HOST/PORT set (the
+ * kubelet sets them in every pod), NODE_NAME set (downward API in the
+ * DaemonSet) and the service account token mounted.
+ */
+#ifndef COLOD_K8S_H
+#define COLOD_K8S_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define K8S_SA_DIR_DEFAULT	"/var/run/secrets/kubernetes.io/serviceaccount"
+#define K8S_PATCH_CONTENT_TYPE	"application/merge-patch+json"
+
+#define K8S_RES_BATCH_CPU	"kubernetes.io/batch-cpu"
+#define K8S_RES_BATCH_MEMORY	"kubernetes.io/batch-memory"
+#define K8S_RES_MID_CPU		"kubernetes.io/mid-cpu"
+#define K8S_RES_MID_MEMORY	"kubernetes.io/mid-memory"
+
+/* Koordinator's defaults for colocation-config. */
+#define K8S_DIFF_THRESHOLD_DEFAULT	0.1
+#define K8S_UPDATE_TIME_DEFAULT_S	300
+
+struct k8s_node_resources {
+	uint64_t batch_cpu_milli;
+	uint64_t batch_memory_bytes;
+	uint64_t mid_cpu_milli;
+	uint64_t mid_memory_bytes;
+};
+
+/* colocation-config: resourceDiffThreshold, updateTimeThresholdSeconds. */
+struct k8s_gate {
+	double diff_threshold;		/* relative change that forces an update */
+	unsigned int update_time_s;	/* publish at least this often */
+};
+
+/*
+ * Pure: should resources now be published, given what was last published
+ * (have_last false: nothing yet) at last_ns? True when nothing was
+ * published yet, when update_time_s has passed since last_ns, or when any
+ * of the four values moved by diff_threshold or more relative to what was
+ * published (Koordinator's IsResourceDiff; an unchanged value never counts,
+ * not even 0 -> 0).
+ */
+bool k8s_should_publish(const struct k8s_node_resources *last, bool have_last,
+			uint64_t last_ns, const struct k8s_node_resources *now,
+			uint64_t now_ns, const struct k8s_gate *gate);
+
+/*
+ * Pure: the merge-patch body, {"status":{"capacity":{...},"allocatable":{...}}}
+ * with every quantity a decimal string (Kubernetes quantities are strings).
+ * Returns a malloc'd string, or NULL on allocation failure.
+ */
+char *k8s_node_status_patch(const struct k8s_node_resources *r);
+
+/* Pure: is name a valid Node name (RFC 1123 subdomain, <= 253 chars)? */
+bool k8s_valid_node_name(const char *name);
+
+struct k8s_client;
+
+/*
+ * A client from the in-cluster environment: KUBERNETES_SERVICE_HOST,
+ * KUBERNETES_SERVICE_PORT, NODE_NAME, sa_dir/token, sa_dir/ca.crt
+ * (sa_dir NULL: K8S_SA_DIR_DEFAULT). Returns 0 with *out set; -ENODEV when
+ * not in a cluster (publishing is off, not an error); other -errno (logged,
+ * naming the variable or file) when the cluster environment is broken.
+ */
+int k8s_client_from_env(const char *sa_dir, struct k8s_client **out);
+
+/* Explicit client: api_url "https://host:port"; files read at each request. */
+int k8s_client_new(const char *api_url, const char *node_name,
+		   const char *token_path, const char *ca_path,
+		   struct k8s_client **out);
+void k8s_client_free(struct k8s_client *c);
+const char *k8s_client_node(const struct k8s_client *c);
+
+/*
+ * Blocking PATCH of the node status (timeout 10 s). The token file is read
+ * at every call: projected service account tokens are rotated by the
+ * kubelet. 0 on 2xx; -EACCES on 401/403, -ENOENT on 404, -EAGAIN on
+ * 409/429/5xx, -EPROTO on other statuses, -EIO on transport/TLS failure.
+ */
+int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r);
+
+/*
+ * Publisher: a thread that owns the client and does the blocking PATCH off
+ * the agent's loop. submit() is cheap and non-blocking: it applies the
+ * gate against what was last accepted by the API server and, if needed,
+ * hands the values to the thread (a newer submit replaces a pending one).
+ */
+struct k8s_publisher;
+
+int k8s_publisher_start(struct k8s_client *c, const struct k8s_gate *gate,
+			struct k8s_publisher **out);
+/* Returns true when the values were queued for publishing. */
+bool k8s_publisher_submit(struct k8s_publisher *p,
+			  const struct k8s_node_resources *r, uint64_t now_ns);
+void k8s_publisher_set_gate(struct k8s_publisher *p, const struct k8s_gate *gate);
+/* Counters for metrics: patches accepted and failed so far. */
+void k8s_publisher_counts(struct k8s_publisher *p, uint64_t *updates,
+			  uint64_t *errors);
+/* Stops the thread (waits for an in-flight request) and frees the client. */
+void k8s_publisher_stop(struct k8s_publisher *p);
+
+#endif /* COLOD_K8S_H */
