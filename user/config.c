@@ -934,8 +934,17 @@ static cJSON *parse_json(struct pctx *ctx, const char *text)
 			col++;
 		}
 	}
-	config_error(ctx->errs, "%s: %s: invalid JSON at line %d, column %d: found \"%.20s\", "
-		     "expected a JSON object", ctx->file, ctx->path, line, col, end);
+	/* quote what follows the error up to the end of its line */
+	for (p = end; *p && *p != '\n' && *p != '\r' && p - end < 24; p++)
+		;
+	if (p == end)
+		config_error(ctx->errs, "%s: %s: invalid JSON at line %d, column %d: found the "
+			     "end of the text, expected a complete JSON object", ctx->file,
+			     ctx->path, line, col);
+	else
+		config_error(ctx->errs, "%s: %s: invalid JSON at line %d, column %d: found "
+			     "\"%.*s\", expected a JSON object", ctx->file, ctx->path, line, col,
+			     (int)(p - end), end);
 	return NULL;
 }
 
