@@ -72,8 +72,8 @@ unit-test: $(BUILD)/tests/unit
 	$(BUILD)/tests/unit --jobs 2
 
 # Kernel tests share the machine's cgroups and BPF hooks: one at a time.
-kernel-test: $(BUILD)/tests/kernel $(BUILD)/colod
-	COLOD_BIN=$(abspath $(BUILD)/colod) $(BUILD)/tests/kernel --jobs 1
+kernel-test: $(BUILD)/tests/kernel $(BUILD)/colod tools
+	COLOD_BIN=$(abspath $(BUILD)/colod) COLOD_TOOLS=$(abspath $(BUILD)/tools) $(BUILD)/tests/kernel --jobs 1
 
 # The README's commands: each installs what it needs first, so that a fresh
 # Debian 12 with nothing but make can run it.
@@ -94,3 +94,10 @@ extra-tests:
 
 clean:
 	rm -rf build
+
+# Test and benchmark tools: real programs that the tests run in cgroups.
+TOOLS		:= $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tools/%: tests/tools/%.c
+	mkdir -p $(BUILD)/tools
+	$(CC) $(ALL_CFLAGS) $< -o $@ -lm -lpthread
+tools: $(TOOLS)

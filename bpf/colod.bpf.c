@@ -74,17 +74,21 @@ static __always_inline void count(__u32 idx)
 		(*v)++;
 }
 
+/*
+ * tp_btf hands us trusted task pointers, so plain loads (CO-RE relocated,
+ * run as cheap PROBE_MEM instructions) replace bpf_probe_read calls on the
+ * hot path.
+ */
 static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 {
-	struct kernfs_node *kn;
+	struct cgroup *cgrp;
 
 	if (use_dfl_cgroup)
-		kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+		cgrp = t->cgroups->dfl_cgrp;
 	else	/* v1 and hybrid: the cpu controller's hierarchy, where kubelet puts pods */
-		kn = BPF_CORE_READ(t, cgroups,
-				   subsys[bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id)],
-				   cgroup, kn);
-	return BPF_CORE_READ(kn, id);
+		cgrp = t->cgroups->subsys[bpf_core_enum_value(enum cgroup_subsys_id,
+							      cpu_cgrp_id)]->cgroup;
+	return cgrp->kn->id;
 }
 
 static __always_inline struct colod_cg_stats *stats_of(__u64 cgid)
@@ -141,7 +145,7 @@ static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 	e->cgroup_id = cgid;
 	e->latency_ns = delta;
 	e->ts_ns = now;
-	e->pid = BPF_CORE_READ(t, pid);
+	e->pid = t->pid;
 	e->cpu = bpf_get_smp_processor_id();
 	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
 	bpf_ringbuf_submit(e, 0);
@@ -196,9 +200,9 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	bool runnable;
 
 	/* the idle task has no cgroup worth charging */
-	if (!BPF_CORE_READ(prev, pid))
+	if (!prev->pid)
 		return;
-	runnable = BPF_CORE_READ(prev, __state) == TASK_RUNNING;
+	runnable = prev->__state == TASK_RUNNING;
 	ts = ts_of(prev, runnable);
 	s = stats_of(task_cgroup_id(prev));
 	if (s) {
@@ -237,7 +241,7 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	__u64 now = bpf_ktime_get_ns();
 
 	account_switch_out(prev, preempt, now);
-	if (BPF_CORE_READ(next, pid))
+	if (next->pid)
 		account_switch_in(next, now);
 	return 0;
 }
@@ -306,7 +310,7 @@ int BPF_PROG(colod_memcg_reclaim_end)
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(colod_cgroup_rmdir, struct cgroup *cgrp)
 {
-	__u64 cgid = BPF_CORE_READ(cgrp, kn, id);
+	__u64 cgid = cgrp->kn->id;
 
 	bpf_map_delete_elem(&cg_stats, &cgid);
 	bpf_map_delete_elem(&cg_class, &cgid);
