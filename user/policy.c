@@ -425,11 +425,15 @@ int policy_on_breach(const struct policy_params *p, struct policy_state *s,
 		       POLICY_U_US, b->ls_cgroup_id, out);
 }
 
-/* Remember the bound; the growth ceiling is its minimum over the window. */
-static uint64_t bound_ceiling(const struct policy_params *p, struct policy_state *s,
-			      uint64_t now, uint64_t bound)
+/*
+ * Remember the bound and return its range over the window: the minimum is
+ * the growth ceiling (BE grows only into room that stayed free, i.e. the
+ * room left at the LS peak), half the spread widens the deadband so that
+ * noise in the LS usage does not read as a step.
+ */
+static void bound_window(const struct policy_params *p, struct policy_state *s,
+			 uint64_t now, uint64_t bound, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t ceiling = bound;
 	uint32_t i, at;
 
 	at = (s->win_head + s->win_len) % POLICY_WIN_MAX;
@@ -439,13 +443,15 @@ static uint64_t bound_ceiling(const struct policy_params *p, struct policy_state
 		s->win_len++;
 	else
 		s->win_head = (s->win_head + 1) % POLICY_WIN_MAX;
+	*lo = *hi = bound;
 	for (i = 0; i < s->win_len; i++) {
 		const struct policy_bound_sample *w = &s->win[(s->win_head + i) % POLICY_WIN_MAX];
 
-		if (elapsed(now, w->t_ms) < p->bound_window_ms)
-			ceiling = min_u64(ceiling, w->milli);
+		if (elapsed(now, w->t_ms) >= p->bound_window_ms)
+			continue;
+		*lo = min_u64(*lo, w->milli);
+		*hi = max_u64(*hi, w->milli);
 	}
-	return ceiling;
 }
 
 static bool may_grow(const struct policy_params *p, const struct policy_state *s,
@@ -468,7 +474,7 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 		    const struct policy_tick_input *in, struct policy_action *out)
 {
 	uint64_t now = in->now_ms, cap = in->capacity_milli;
-	uint64_t bound, ceiling, target, deadband, md;
+	uint64_t bound, ceiling, hi, target, deadband, md;
 	bool breach;
 
 	s->capacity_milli = cap;
@@ -476,8 +482,8 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 		s->allowed_milli = cap;
 	bound = policy_suppress_bound(p, in);
 	s->bound_milli = bound;
-	ceiling = bound_ceiling(p, s, now, bound);
-	deadband = pct_of(cap, p->deadband_pct);
+	bound_window(p, s, now, bound, &ceiling, &hi);
+	deadband = max_u64(pct_of(cap, p->deadband_pct), (hi - ceiling) / 2);
 
 	breach = in->ls_breaches > 0 || in->ls_p99_milli > RATIO_BREACH_MILLI;
 	if (breach) {
@@ -513,7 +519,12 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 	if (!may_grow(p, s, in) || s->allowed_milli >= ceiling)
 		return 0;
 	target = min_u64(ceiling, s->allowed_milli + pct_of(cap, p->ai_step_pct));
-	if (target - s->allowed_milli < max_u64(pct_of(cap, p->min_delta_pct), 1))
+	/*
+	 * Skip small increases (Koordinator bypasses deltas under 1%), except
+	 * the last step onto a bound that held still over the whole window.
+	 */
+	if (target - s->allowed_milli < max_u64(pct_of(cap, p->min_delta_pct), 1) &&
+	    !(target == bound && hi == ceiling))
 		return 0;
 	s->last_grow_ms = now;
 	s->nr_grows++;
@@ -545,7 +556,10 @@ static uint32_t lower_pct(const struct policy_params *p)
 	return 0;
 }
 
-/* Pressure: lower BE memory.high, or evict once it cannot help any more. */
+/*
+ * Pressure: lower BE memory.high; evict once the node stayed above the
+ * threshold for evict_after_ticks ticks after memory.high came down.
+ */
 static int mem_pressure(const struct policy_params *p, struct policy_state *s,
 			const struct policy_tick_input *in, bool over,
 			uint64_t permille, struct policy_action *out)
@@ -555,14 +569,25 @@ static int mem_pressure(const struct policy_params *p, struct policy_state *s,
 	uint64_t cur = s->be_mem_high, need = 0, target, step;
 
 	s->last_mem_pressure_ms = now;
-	if (!be) {
-		/* Nothing to take from BE: the pressure is not BE's doing. */
-		s->mem_stuck_ticks = 0;
-		return 0;
-	}
+	if (!over)
+		s->mem_stuck_ticks = 0;		/* a stall alone never evicts */
+	else if (cur != POLICY_UNLIMITED)
+		s->mem_stuck_ticks++;
+	if (!be)
+		return 0;	/* nothing to take from BE: not BE's doing */
 	if (over) {
 		/* Koordinator: release down to the lower watermark. */
 		need = in->node_mem_used_bytes - min_u64(lower, in->node_mem_used_bytes);
+		if (s->mem_stuck_ticks >= p->evict_after_ticks &&
+		    elapsed(now, s->last_evict_ms) >= p->evict_cooldown_ms) {
+			mem_action(out, POLICY_BE_EVICT, POLICY_R_MEM_EVICT, be,
+				   be > need ? be - need : 0, permille, POLICY_U_PERMILLE_PCT);
+			out->bound = need;
+			s->mem_stuck_ticks = 0;
+			s->last_evict_ms = now;
+			s->nr_evicts++;
+			return 1;
+		}
 		target = be > need ? be - need : 0;
 	} else {
 		target = be - pct_of(be, p->mem_high_step_pct);
@@ -570,26 +595,14 @@ static int mem_pressure(const struct policy_params *p, struct policy_state *s,
 	target = max_u64(target, p->mem_high_min_bytes);
 	/* Moves under 1/64 of the current value are noise, not progress. */
 	step = cur == POLICY_UNLIMITED ? 0 : cur / 64;
-	if (target < cur && cur - target > step) {
-		mem_action(out, POLICY_BE_MEMORY_HIGH,
-			   over ? POLICY_R_MEM_THRESHOLD : POLICY_R_RECLAIM_STALL,
-			   cur, target, over ? permille : in->ls_reclaim_stall_ms,
-			   over ? POLICY_U_PERMILLE_PCT : POLICY_U_MS);
-		s->be_mem_high = target;
-		s->mem_stuck_ticks = 0;
-		s->last_mem_change_ms = now;
-		return 1;
-	}
-	s->mem_stuck_ticks++;
-	if (!over || s->mem_stuck_ticks < p->evict_after_ticks ||
-	    elapsed(now, s->last_evict_ms) < p->evict_cooldown_ms)
+	if (target >= cur || cur - target <= step)
 		return 0;
-	mem_action(out, POLICY_BE_EVICT, POLICY_R_MEM_EVICT, be,
-		   be > need ? be - need : 0, permille, POLICY_U_PERMILLE_PCT);
-	out->bound = need;
-	s->mem_stuck_ticks = 0;
-	s->last_evict_ms = now;
-	s->nr_evicts++;
+	mem_action(out, POLICY_BE_MEMORY_HIGH,
+		   over ? POLICY_R_MEM_THRESHOLD : POLICY_R_RECLAIM_STALL,
+		   cur, target, over ? permille : in->ls_reclaim_stall_ms,
+		   over ? POLICY_U_PERMILLE_PCT : POLICY_U_MS);
+	s->be_mem_high = target;
+	s->last_mem_change_ms = now;
 	return 1;
 }
 

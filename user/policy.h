@@ -78,7 +78,7 @@ struct policy_params {
 	uint32_t mem_high_step_pct;	/* stall-driven cut (% of BE usage) and release step (% of node) */
 	uint64_t mem_high_min_bytes;	/* never lower BE memory.high below this */
 	uint32_t reclaim_stall_ms;	/* LS reclaim stall per tick that counts as pressure */
-	uint32_t evict_after_ticks;	/* pressure ticks with memory.high at its lowest before evicting */
+	uint32_t evict_after_ticks;	/* ticks over the threshold after memory.high came down, before evicting */
 	uint32_t evict_cooldown_ms;
 	uint32_t mem_release_hold_ms;	/* no pressure for this long before raising memory.high */
 	uint32_t mem_release_interval_ms; /* then one release step per this interval */
@@ -197,7 +197,7 @@ struct policy_state {
 	uint32_t win_head, win_len;
 
 	uint64_t be_mem_high;		/* BE memory.high (aggregate); POLICY_UNLIMITED = max */
-	uint32_t mem_stuck_ticks;	/* pressure ticks since memory.high last came down */
+	uint32_t mem_stuck_ticks;	/* ticks over the threshold with memory.high lowered */
 	uint64_t last_mem_pressure_ms;
 	uint64_t last_mem_change_ms;
 	uint64_t last_evict_ms;
