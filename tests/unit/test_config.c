@@ -622,9 +622,7 @@ Test(config, document_objects_strings_and_configmap)
 			    NULL, NULL));
 }
 
-TestSuite(config_files, .init = tmp_setup, .fini = tmp_teardown);
-
-Test(config_files, load_dir_and_missing_keys)
+Test(config, load_dir_and_missing_keys, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct colod_config c, d;
 	struct config_errors e;
@@ -644,7 +642,7 @@ Test(config_files, load_dir_and_missing_keys)
 	cr_expect(has_warning(&e, "something-else: unknown key"));
 }
 
-Test(config_files, load_error_names_file_and_keeps_out)
+Test(config, load_error_names_file_and_keeps_out, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct colod_config c, before;
 	struct config_errors e;
@@ -668,7 +666,7 @@ Test(config_files, load_error_names_file_and_keeps_out)
 	cr_expect(has_error(&e, "nonexistent: cannot read", NULL, NULL));
 }
 
-Test(config_files, load_reads_through_data_link)
+Test(config, load_reads_through_data_link, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct colod_config c;
 	struct config_errors e;
@@ -688,7 +686,7 @@ Test(config_files, load_reads_through_data_link)
 	cr_expect_eq(e.nr_warnings, 0);
 }
 
-Test(config_files, load_too_big)
+Test(config, load_too_big, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct colod_config c;
 	struct config_errors e;
@@ -707,7 +705,7 @@ Test(config_files, load_too_big)
 	cr_expect(has_error(&e, "colocation-config: larger than", NULL, NULL));
 }
 
-Test(config_files, load_single_file)
+Test(config, load_single_file, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct colod_config c;
 	struct config_errors e;
@@ -720,7 +718,7 @@ Test(config_files, load_single_file)
 	cr_expect_eq(c.own.breach_min_interval_ms, 3);
 }
 
-Test(config_files, node_labels_file_and_arg)
+Test(config, node_labels_file_and_arg, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct node_labels l;
 	char path[512];
