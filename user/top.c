@@ -214,7 +214,7 @@ static int class_of(struct top *t, uint64_t id)
 	return c.cls < COLOD_CLASS_NR ? (int)c.cls : -1;
 }
 
-static const char *class_name(int cls)
+static const char *top_class_name(int cls)
 {
 	switch (cls) {
 	case COLOD_CLASS_SYSTEM:
@@ -450,7 +450,7 @@ static void draw(struct top *t)
 			p = idbuf;
 		}
 		snprintf(line, sizeof(line), "%-6s %7.1f %9.0f %9.0f %8.1fms %-14s ",
-			 class_name(r->cls), r->cpu_pct, r->p99_us, r->runq_per_s,
+			 top_class_name(r->cls), r->cpu_pct, r->p99_us, r->runq_per_s,
 			 r->reclaim_ms_per_s, r->throttle);
 		/* keep the tail of long paths: the pod and container are there */
 		room = cols - (int)strlen(line) - 1;
