@@ -10,9 +10,9 @@
  * hierarchy ordering constraints such as a child's quota above its
  * parent's, or a child's cpuset outside its parent's) until no progress.
  *
- * The state directory is locked (flock on <state_dir>/journal.lock) for the
- * journal's lifetime, so `colod restore` cannot race a running agent. A
- * SIGKILLed agent's lock goes away with its file descriptors.
+ * The state directory is locked (a POSIX record lock on
+ * <state_dir>/journal.lock) for the journal's lifetime, so `colod restore`
+ * cannot race a running agent. A SIGKILLed agent's lock goes with it.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "journal.h"
@@ -44,6 +43,7 @@ struct journal {
 	char *dir;
 	char *file;		/* <dir>/journal.json */
 	int lock_fd;
+	bool locked;		/* this journal holds the state dir's lock */
 	struct entry *ents;
 	int nr, cap;
 };
@@ -397,24 +397,76 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/*
+ * A POSIX record lock, not flock(): it is not inherited across fork(), so
+ * a child the agent leaves behind cannot keep `colod restore` out after a
+ * crash. Such locks do not exclude the same process, hence the table of
+ * lock files this process holds, checked before the file is even opened
+ * (closing any descriptor of it would drop the lock).
+ */
+#define MAX_HELD	8
+static struct { dev_t dev; ino_t ino; bool used; } held[MAX_HELD];
+
+static int held_slot(dev_t dev, ino_t ino)
+{
+	int i;
+
+	for (i = 0; i < MAX_HELD; i++)
+		if (held[i].used && held[i].dev == dev && held[i].ino == ino)
+			return i;
+	return -1;
+}
+
 static int lock_dir(struct journal *j)
 {
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[PATH_MAX];
+	struct stat st;
+	int i;
 
 	if (snprintf(path, sizeof(path), "%s/%s", j->dir, JOURNAL_LOCK) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
+	if (!stat(path, &st) && held_slot(st.st_dev, st.st_ino) >= 0)
+		goto busy;
 	j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (j->lock_fd < 0)
 		return -errno;
-	if (flock(j->lock_fd, LOCK_EX | LOCK_NB)) {
-		if (errno == EWOULDBLOCK) {
-			pr_err("%s: journal is held by another colod process", j->dir);
-			return -EBUSY;
-		}
+	if (fcntl(j->lock_fd, F_SETLK, &fl)) {
+		if (errno == EACCES || errno == EAGAIN)
+			goto busy;
 		return -errno;
 	}
+	if (fstat(j->lock_fd, &st))
+		return -errno;
+	for (i = 0; i < MAX_HELD && held[i].used; i++)
+		;
+	if (i == MAX_HELD)
+		return -EMFILE;
+	held[i].dev = st.st_dev;
+	held[i].ino = st.st_ino;
+	held[i].used = true;
 	return 0;
+busy:
+	pr_err("%s: journal is held by another colod process", j->dir);
+	return -EBUSY;
+}
+
+static void unlock_dir(struct journal *j)
+{
+	struct stat st;
+	int i;
+
+	if (j->lock_fd < 0)
+		return;
+	if (!fstat(j->lock_fd, &st)) {
+		i = held_slot(st.st_dev, st.st_ino);
+		/* Only the holder's close releases; a refused open never held it. */
+		if (i >= 0 && j->locked)
+			held[i].used = false;
+	}
+	close(j->lock_fd);
+	j->lock_fd = -1;
 }
 
 struct journal *journal_open(const char *state_dir)
@@ -445,6 +497,7 @@ struct journal *journal_open(const char *state_dir)
 	err = lock_dir(j);
 	if (err)
 		goto fail;
+	j->locked = true;
 	err = journal_load(j);
 	if (err)
 		goto fail;
@@ -468,8 +521,7 @@ void journal_close(struct journal *j)
 		free(j->ents[i].orig);
 	}
 	free(j->ents);
-	if (j->lock_fd >= 0)
-		close(j->lock_fd);
+	unlock_dir(j);
 	free(j->file);
 	free(j->dir);
 	free(j);
