@@ -208,9 +208,10 @@ int resctrl_schemata_line(char *buf, size_t len, const struct resctrl_info *info
 			APPEND("%s%d=%" PRIx64, i ? ";" : "", info->l3_ids[i], mask);
 		APPEND("\n");
 	}
-	if (info->has_mb && info->nr_mb_ids) {
-		if (qos->mba_pct < 1 || qos->mba_pct > RESCTRL_MB_MAX)
-			return -EINVAL;
+	/* mba 0: bandwidth not managed for this class */
+	if (qos->mba_pct < 0 || qos->mba_pct > RESCTRL_MB_MAX)
+		return -EINVAL;
+	if (info->has_mb && info->nr_mb_ids && qos->mba_pct) {
 		mb = resctrl_mb_round(info->mb_min, info->mb_gran, qos->mba_pct);
 		APPEND("MB:");
 		for (i = 0; i < info->nr_mb_ids; i++)
@@ -629,8 +630,8 @@ int resctrl_apply_class(const char *root, const char *name,
 		return err;
 	}
 	created = resctrl_group_ensure(root, name, j);
-	if (created < 0)
-		return created;
+	if (created < 0 || err == 0)
+		return created < 0 ? created : 0;
 	err = resctrl_schemata_write(root, name, info, text, j);
 	if (err < 0 && created == 1) {
 		/* a group with default (full) schemata would give BE everything */

@@ -52,7 +52,7 @@ struct resctrl_info {
 struct resctrl_qos {
 	int cat_start_pct;		/* 0..99 */
 	int cat_end_pct;		/* 1..100, > start */
-	int mba_pct;			/* 1..100; rounded as the kernel rounds */
+	int mba_pct;			/* 1..100, rounded as the kernel rounds; 0: MB left alone */
 };
 
 /* The parsed content of a schemata file: only L3 and MB lines are kept. */
@@ -98,8 +98,8 @@ int resctrl_schemata_parse(const char *text, struct resctrl_schemata *out);
 /*
  * Build the schemata for a class: "L3:<id>=<mask>;...\nMB:<id>=<pct>;...\n"
  * over every cache id info lists (the L3 line only if has_l3, the MB line
- * only if has_mb). Returns the length, -EINVAL for a qos that makes no
- * mask, -ENOSPC if len is too small.
+ * only if has_mb and mba_pct is not 0). Returns the length (0: nothing to
+ * write), -EINVAL for a qos that makes no mask, -ENOSPC if len is too small.
  */
 int resctrl_schemata_line(char *buf, size_t len, const struct resctrl_info *info,
 			  const struct resctrl_qos *qos);

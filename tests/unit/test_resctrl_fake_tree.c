@@ -131,8 +131,15 @@ Test(resctrl, schemata_line_every_cache_id)
 	be.cat_end_pct = 0;
 	cr_expect_eq(resctrl_schemata_line(buf, sizeof(buf), &info, &be), -EINVAL);
 	be.cat_end_pct = 30;
-	be.mba_pct = 0;
+	be.mba_pct = 101;
 	cr_expect_eq(resctrl_schemata_line(buf, sizeof(buf), &info, &be), -EINVAL);
+	/* mba 0: MB not managed */
+	be.mba_pct = 0;
+	cr_expect_eq(resctrl_schemata_line(buf, sizeof(buf), &info, &be), 11);
+	cr_expect_str_eq(buf, "L3:0=f;2=f\n");
+	info.has_l3 = false;
+	cr_expect_eq(resctrl_schemata_line(buf, sizeof(buf), &info, &be), 0);
+	cr_expect_str_eq(buf, "");
 }
 
 Test(resctrl, check_what_the_kernel_refuses)
