@@ -889,7 +889,7 @@ static int models_from_json(const struct predictor_params *p, const cJSON *root,
 	if (!cJSON_IsArray(arr))
 		return bad(e, "$.models", "missing or not an array");
 	cJSON_ArrayForEach(it, arr) {
-		struct predictor_model *m;
+		struct predictor_model *m = NULL;
 		ssize_t at;
 
 		err = model_from_json(p, it, i, &m, e);
