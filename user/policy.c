@@ -421,6 +421,7 @@ int policy_on_breach(const struct policy_params *p, struct policy_state *s,
 	if (!target)
 		return 0;
 	note_cut(s, b->now_ms, true);
+	s->breach_answered = true;
 	return cpu_set(p, s, target, POLICY_R_LS_BREACH, b->latency_ns / 1000,
 		       POLICY_U_US, b->ls_cgroup_id, out);
 }
@@ -487,13 +488,9 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 
 	breach = in->ls_breaches > 0 || in->ls_p99_milli > RATIO_BREACH_MILLI;
 	if (breach) {
-		/* Breaches already answered by policy_on_breach are not cut twice. */
-		bool answered = s->last_md_ms != POLICY_NEVER &&
-				s->last_tick_ms != POLICY_NEVER &&
-				s->last_md_ms >= s->last_tick_ms;
-
 		s->last_breach_ms = now;
-		md = p->latency_feedback && !answered ? md_target(p, s, now) : 0;
+		/* Breaches already answered by policy_on_breach are not cut twice. */
+		md = p->latency_feedback && !s->breach_answered ? md_target(p, s, now) : 0;
 		target = md ? md : s->allowed_milli;
 		if (target > bound + deadband)
 			target = bound;
@@ -650,6 +647,7 @@ int policy_tick(const struct policy_params *p, struct policy_state *s,
 	n += tick_cpu(p, s, in, &out[n]);
 	n += tick_mem(p, s, in, &out[n]);
 	s->last_tick_ms = in->now_ms;
+	s->breach_answered = false;
 	return n;
 }
 

@@ -193,6 +193,7 @@ struct policy_state {
 	uint64_t last_cut_ms;		/* last decrease of the allowance, any cause */
 	uint64_t last_grow_ms;
 	uint64_t last_tick_ms;
+	bool breach_answered;		/* policy_on_breach cut since the last tick */
 	struct policy_bound_sample win[POLICY_WIN_MAX];
 	uint32_t win_head, win_len;
 

@@ -538,6 +538,20 @@ Test(policy, tick_does_not_cut_twice_for_answered_breaches)
 	cr_assert_eq(m->s.allowed_milli, 250);
 	cr_assert_eq(m->log[m->nlog - 1].a.reason, POLICY_R_LS_P99);
 	cr_assert_eq(m->log[m->nlog - 1].a.measured, 1400);
+
+	/* and again on the next tick while it lasts, down to the floor */
+	m->now += 1000;
+	in = quiet(m, 200, 1400);
+	in.ls_breaches = 5;
+	cr_assert_eq(sim_tick(m, &in), 1);
+	cr_assert_eq(m->s.allowed_milli, 125);
+	m->now += 1000;
+	in = quiet(m, 200, 0);
+	in.ls_breaches = 3;		/* no p99 yet: the count is the measure */
+	cr_assert_eq(sim_tick(m, &in), 1);
+	cr_assert_eq(m->s.allowed_milli, policy_floor_milli(&m->p, CAP));
+	cr_assert_eq(m->log[m->nlog - 1].a.measured, 3);
+	cr_assert_eq(m->log[m->nlog - 1].a.unit, POLICY_U_COUNT);
 }
 
 Test(policy, recovery_grows_back_to_the_bound_in_bounded_time)
