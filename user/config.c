@@ -658,6 +658,11 @@ static void check_threshold(struct pctx *ctx, const void *p)
 		config_error(ctx->errs, "%s: %s.cpuEvictBESatisfactionLowerPercent: found %d, "
 			     "expected less than cpuEvictBESatisfactionUpperPercent (%d)",
 			     ctx->file, ctx->path, lo, hi);
+	else if (lo != CONFIG_UNSET && hi != CONFIG_UNSET && (lo == 0 || lo > 60 || hi >= 100))
+		config_warn(ctx->errs, "%s: %s: koordlet needs cpuEvictBESatisfactionLowerPercent "
+			    "in (0, 60] and cpuEvictBESatisfactionUpperPercent in (0, 100) "
+			    "(found %d and %d): BE eviction by satisfaction stays off",
+			    ctx->file, ctx->path, lo, hi);
 	else if ((lo == CONFIG_UNSET) != (hi == CONFIG_UNSET))
 		config_warn(ctx->errs, "%s: %s: only one of cpuEvictBESatisfactionLowerPercent "
 			    "and cpuEvictBESatisfactionUpperPercent is set: BE eviction by "
@@ -1292,10 +1297,10 @@ static void data_dir(const char *dir, char *out, size_t n)
 	snprintf(out, n, "%s/%s", dir, target);
 }
 
-static void warn_unknown_files(const char *dir, struct config_errors *errs)
+static void warn_unknown_files(const char *ddir, const char *dir, struct config_errors *errs)
 {
 	struct dirent *de;
-	DIR *d = opendir(dir);
+	DIR *d = opendir(ddir);
 
 	if (!d)
 		return;
@@ -1308,7 +1313,12 @@ static void warn_unknown_files(const char *dir, struct config_errors *errs)
 	closedir(d);
 }
 
-/* One attempt at a ConfigMap directory; -ENOENT if a key vanished under us. */
+/*
+ * One attempt at a ConfigMap directory. Under kubelet's layout the ..data
+ * target is the whole truth: a key missing there is absent (its link may
+ * dangle until kubelet removes it). -ESTALE if that target vanished while
+ * being read, which a ..data swap does.
+ */
 static int load_dir_once(const char *dir, const char *ddir, const struct node_labels *labels,
 			 struct colod_config *cfg, struct config_errors *errs)
 {
@@ -1324,11 +1334,9 @@ static int load_dir_once(const char *dir, const char *ddir, const struct node_la
 		snprintf(file, sizeof(file), "%s/%s", ddir, key_descs[i].key);
 		err = read_text(file, &text);
 		if (err == -ENOENT) {
-			/* a key absent from the ConfigMap takes its defaults */
-			snprintf(file, sizeof(file), "%s/%s", dir, key_descs[i].key);
-			if (lstat(file, &st) == 0)
-				return -ENOENT;	/* link present, target gone: mid-swap */
-			continue;
+			if (strcmp(dir, ddir) && stat(ddir, &st) < 0)
+				return -ESTALE;
+			continue;	/* a key absent from the ConfigMap: defaults */
 		}
 		snprintf(file, sizeof(file), "%s/%s", dir, key_descs[i].key);
 		if (err) {
@@ -1339,27 +1347,25 @@ static int load_dir_once(const char *dir, const char *ddir, const struct node_la
 		parse_key_text(i, &ctx, text, labels, cfg);
 		free(text);
 	}
+	warn_unknown_files(ddir, dir, errs);
 	return 0;
 }
 
-static int load_dir(const char *dir, const struct node_labels *labels,
-		    struct colod_config *cfg, struct config_errors *errs)
+static void load_dir(const char *dir, const struct node_labels *labels,
+		     struct colod_config *cfg, struct config_errors *errs)
 {
 	char ddir[PATH_MAX];
 	int attempt, before = errs->nr_errors, wbefore = errs->nr_warnings;
 
-	/* kubelet may swap ..data while we read: retry on a vanished target */
+	/* kubelet may swap ..data while we read: start again on the new one */
 	for (attempt = 0; attempt < 3; attempt++) {
 		data_dir(dir, ddir, sizeof(ddir));
 		errs->nr_errors = before;
 		errs->nr_warnings = wbefore;
-		if (load_dir_once(dir, ddir, labels, cfg, errs) != -ENOENT)
-			break;
+		if (load_dir_once(dir, ddir, labels, cfg, errs) != -ESTALE)
+			return;
 	}
-	if (attempt == 3)
-		config_error(errs, "%s: keys kept changing while being read", dir);
-	warn_unknown_files(dir, errs);
-	return 0;
+	config_error(errs, "%s: the ConfigMap kept changing while being read", dir);
 }
 
 int config_load(const char *path, const struct node_labels *labels,

@@ -335,6 +335,26 @@ Test(config, error_cross_field)
 			    "found 40", "less than catRangeEndPercent (30)", NULL));
 }
 
+Test(config, satisfaction_bounds_koordlet_would_ignore_warn)
+{
+	struct colod_config c;
+	struct config_errors e;
+
+	cr_assert_eq(parse1(CONFIG_KEY_THRESHOLD,
+			    "{\"clusterStrategy\": {\"cpuEvictBESatisfactionLowerPercent\": 70,"
+			    " \"cpuEvictBESatisfactionUpperPercent\": 90}}", NULL, &c, &e), 0);
+	cr_expect(has_warning(&e, "in (0, 60]"));
+	cr_expect_eq(c.threshold.cpu_evict_be_satisfaction_lower_percent, 70);
+	cr_assert_eq(parse1(CONFIG_KEY_THRESHOLD,
+			    "{\"clusterStrategy\": {\"cpuEvictBESatisfactionLowerPercent\": 30}}",
+			    NULL, &c, &e), 0);
+	cr_expect(has_warning(&e, "only one of"));
+	cr_assert_eq(parse1(CONFIG_KEY_THRESHOLD,
+			    "{\"clusterStrategy\": {\"cpuEvictBESatisfactionLowerPercent\": 30,"
+			    " \"cpuEvictBESatisfactionUpperPercent\": 60}}", NULL, &c, &e), 0);
+	cr_expect_eq(e.nr_warnings, 0);
+}
+
 Test(config, lower_default_follows_threshold_without_error)
 {
 	struct colod_config c;
