@@ -134,7 +134,8 @@ static void unpin_maps(struct colod_bpf *b)
 	if (!b->pinned)
 		return;
 	bpf_object__for_each_map(map, b->skel->obj)
-		bpf_map__unpin(map, NULL);
+		if (bpf_map__is_pinned(map))
+			bpf_map__unpin(map, NULL);
 	rmdir(b->pin_dir);
 }
 

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include <string.h>
+#include "agent.h"
 #include "cli.h"
+#include "config.h"
+#include "journal.h"
+#include "kfeatures.h"
 #include "log.h"
 
 struct command {
@@ -11,7 +15,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", cmd_run, "the agent: protect LS, lend the rest to BE" },
 	{ "stats", cmd_stats, "measure per-cgroup CPU, run-queue latency, reclaim" },
+	{ "restore", cmd_restore, "put back every original value colod changed" },
+	{ "check-config", cmd_check_config, "validate a configuration directory or file" },
+	{ "config", cmd_config, "print the effective configuration as JSON" },
+	{ "features", cmd_features, "what this kernel offers and what colod does without" },
 };
 
 static void usage(void)

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * colod run: the closed loop. Decisions are made by the pure policy and
+ * headroom modules; this file only gathers their inputs and hands their
+ * outputs to enforce.c, from one epoll loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
+#include "agent.h"
+#include "cfgmap.h"
+#include "cgscan.h"
+#include "config_watch.h"
+#include "enforce.h"
+#include "headroom.h"
+#include "loader.h"
+#include "log.h"
+#include "node.h"
+#include "shortterm.h"
+
+#define TICK_MS	1000
+
+struct agent_opts {
+	const char *config_path;
+	const char *state_dir;
+	const char *pin_dir;
+	const char *cgroup_root;
+	const char *action_log;
+	struct node_labels labels;
+	enum attr_mode mode;
+};
+
+struct agent {
+	struct agent_opts o;
+	struct colod_config cfg;
+	struct policy_params pp;
+	struct policy_state ps;
+	struct headroom_params hp;
+	struct headroom_gate gate;
+	struct shortterm ls_cpu_peak;
+	struct colod_headroom published;
+	struct colod_bpf *bpf;
+	const struct colod_maps *maps;
+	struct cg_ctx cg;
+	struct journal *j;
+	struct cgscan *scan;
+	struct track track;
+	struct enforcer enf;
+	struct ring_buffer *rb;
+	struct config_watch watch;
+	struct node_sample node_prev;
+	uint64_t last_tick_ns;
+	uint64_t capacity_milli;
+	uint64_t nr_reloads, nr_reload_errors, nr_events;
+	int epfd, sigfd, timerfd;
+	bool stop;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static void config_apply(struct agent *a)
+{
+	cfgmap_policy(&a->cfg, &a->pp);
+	cfgmap_headroom(&a->cfg, &a->hp);
+	if (a->cfg.own.node_cpu_capacity_milli)
+		a->capacity_milli = a->cfg.own.node_cpu_capacity_milli;
+}
+
+static int config_reload(struct agent *a, bool first)
+{
+	struct config_errors errs;
+	struct colod_config next;
+	int err;
+
+	config_errors_init(&errs);
+	err = config_load(a->o.config_path, &a->o.labels, &next, &errs);
+	config_errors_print(&errs, stderr);
+	if (err) {
+		a->nr_reload_errors++;
+		pr_err("%s: configuration rejected (%d errors)%s", a->o.config_path,
+		       errs.nr_errors, first ? "" : "; the last good one stays in force");
+		return err;
+	}
+	a->cfg = next;
+	a->nr_reloads++;
+	config_apply(a);
+	if (a->scan)
+		cgscan_set_rules(a->scan, a->cfg.own.rules, a->cfg.own.nr_rules);
+	pr_info("configuration %s from %s", first ? "loaded" : "reloaded",
+		a->o.config_path);
+	return 0;
+}
+
+/* ---- cgroups ------------------------------------------------------------ */
+
+static void track_new(struct agent *a, const struct cgscan_entry *e)
+{
+	struct tracked *t;
+	const struct classify_rule *r;
+	uint64_t shares;
+
+	if (e->cls.cls == COLOD_CLASS_SYSTEM)
+		return;
+	t = track_add(&a->track, e->id, e->path, e->cls.cls, e->cls.rule);
+	if (!t)
+		return;
+	maps_read_stats(a->maps, t->id, &t->prev);
+	if (t->cls == COLOD_CLASS_LS) {
+		t->latency_target_us = cfgmap_latency_target_us(&a->cfg, t->rule);
+		r = t->rule >= 0 ? &a->cfg.own.rules[t->rule] : NULL;
+		if (r && r->cpu_request_milli)
+			t->cpu_request_milli = r->cpu_request_milli;
+		else if (!cg_read_cpu_shares(&a->cg, t->path, &shares))
+			t->cpu_request_milli = lsreq_cpu_from_shares(shares);
+		t->mem_request_bytes = r ? r->memory_request_bytes : 0;
+	}
+	maps_set_class(a->maps, t->id, t->cls, t->latency_target_us * 1000);
+	pr_info("tracking %s cgroup %s (id %llu)", class_name(t->cls), t->path,
+		(unsigned long long)t->id);
+}
+
+static void rescan(struct agent *a)
+{
+	int i, n;
+
+	if (cgscan_run(a->scan) < 0)
+		return;
+	for (i = 0, n = cgscan_nr_removed(a->scan); i < n; i++) {
+		const struct cgscan_entry *e = cgscan_removed(a->scan, i);
+
+		track_remove(&a->track, e->id);
+		maps_del_class(a->maps, e->id);
+	}
+	/* a rule change re-classifies: drop and add again */
+	for (i = 0, n = cgscan_nr_changed(a->scan); i < n; i++) {
+		const struct cgscan_entry *e = cgscan_changed(a->scan, i);
+
+		track_remove(&a->track, e->id);
+		maps_del_class(a->maps, e->id);
+		track_new(a, e);
+	}
+	for (i = 0, n = cgscan_nr_added(a->scan); i < n; i++)
+		track_new(a, cgscan_added(a->scan, i));
+	track_mark_tops(&a->track);
+	for (i = 0; i < a->track.nr; i++) {
+		struct tracked *t = &a->track.v[i];
+
+		if (t->qos_applied || !t->top)
+			continue;
+		enforce_static_qos(&a->enf, &a->pp, t);
+		if (t->cls == COLOD_CLASS_BE)
+			enforce_current(&a->enf, &a->pp, &a->ps, t,
+					track_count_top(&a->track, COLOD_CLASS_BE),
+					a->capacity_milli);
+	}
+}
+
+/* ---- the loop's handlers ------------------------------------------------ */
+
+static const char *path_of(struct agent *a, uint64_t id)
+{
+	struct tracked *t = track_find(&a->track, id);
+
+	return t ? t->path : "?";
+}
+
+static int on_breach(void *ctx, void *data, size_t len)
+{
+	const struct colod_breach_event *ev = data;
+	struct agent *a = ctx;
+	struct policy_breach b = {
+		.ls_cgroup_id = ev->cgroup_id,
+		.latency_ns = ev->latency_ns,
+		.now_ms = mono_ns() / 1000000,
+	};
+	struct policy_action act;
+	char trigger[PATH_MAX + 64];
+
+	if (len < sizeof(*ev))
+		return 0;
+	a->nr_events++;
+	if (!a->pp.latency_feedback || !track_count_top(&a->track, COLOD_CLASS_BE))
+		return 0;
+	if (policy_on_breach(&a->pp, &a->ps, &b, &act) <= 0)
+		return 0;
+	snprintf(trigger, sizeof(trigger), "%s:%lluus", path_of(a, ev->cgroup_id),
+		 (unsigned long long)(ev->latency_ns / 1000));
+	enforce_action(&a->enf, &a->pp, &a->track, &act, trigger);
+	return 0;
+}
+
+static void publish_headroom(struct agent *a, const struct node_sample *n,
+			     uint64_t node_milli, uint64_t now)
+{
+	struct headroom_input in = { .measured_ns = now, .now_ns = now };
+	struct headroom_res_input *cpu = &in.res[HEADROOM_CPU];
+	struct headroom_res_input *mem = &in.res[HEADROOM_MEMORY];
+	struct headroom_result r;
+	uint64_t ls_mem = 0, be_mem = 0, v;
+	int i;
+
+	for (i = 0; i < a->track.nr; i++) {
+		struct tracked *t = &a->track.v[i];
+
+		if (!t->top || cg_read_mem_usage(&a->cg, t->path, &v))
+			continue;
+		if (t->cls == COLOD_CLASS_LS) {
+			ls_mem += v;
+			cpu->ls_request += t->cpu_request_milli;
+			mem->ls_request += t->mem_request_bytes;
+		} else {
+			be_mem += v;
+		}
+	}
+	shortterm_add(&a->ls_cpu_peak, now, a->track.sum[COLOD_CLASS_LS].cpu_milli);
+	cpu->capacity = a->capacity_milli;
+	cpu->node_used = node_milli;
+	cpu->ls_used = shortterm_peak(&a->ls_cpu_peak, now);
+	v = a->track.sum[COLOD_CLASS_LS].cpu_milli + a->track.sum[COLOD_CLASS_BE].cpu_milli;
+	cpu->system_used = node_milli > v ? node_milli - v : 0;
+	mem->capacity = a->cfg.own.node_memory_capacity_bytes ?: n->mem_total;
+	mem->node_used = n->mem_used;
+	mem->ls_used = ls_mem;
+	mem->system_used = n->mem_used > ls_mem + be_mem ? n->mem_used - ls_mem - be_mem : 0;
+	headroom_compute(&a->hp, &in, &r);
+
+	a->published = (struct colod_headroom) {
+		.updated_ns = now,
+		.capacity_cpu_milli = cpu->capacity,
+		.capacity_memory_bytes = mem->capacity,
+		.batch_cpu_milli = r.res[HEADROOM_CPU].batch,
+		.batch_memory_bytes = r.res[HEADROOM_MEMORY].batch,
+		.mid_cpu_milli = r.res[HEADROOM_CPU].mid,
+		.mid_memory_bytes = r.res[HEADROOM_MEMORY].mid,
+		.ls_used_cpu_milli = cpu->ls_used,
+		.system_used_cpu_milli = r.res[HEADROOM_CPU].system_used,
+		.be_quota_milli = a->ps.cpu_limited ? a->ps.allowed_milli : 0,
+	};
+	maps_write_headroom(a->maps, &a->published);
+	if (headroom_gate_update(&a->gate, &a->hp, &r, now))
+		pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum (%s)",
+			(unsigned long long)r.res[HEADROOM_CPU].batch,
+			(unsigned long long)r.res[HEADROOM_MEMORY].batch,
+			(unsigned long long)r.res[HEADROOM_CPU].mid,
+			r.res[HEADROOM_CPU].formula);
+}
+
+static void on_tick(struct agent *a)
+{
+	struct policy_action acts[8];
+	struct policy_tick_input in;
+	struct node_sample n;
+	uint64_t now = mono_ns(), tick_ns = now - a->last_tick_ns, node_milli = 0;
+	int i, nr;
+
+	rescan(a);
+	track_measure(&a->track, a->maps, tick_ns);
+	if (!node_read(&n) && n.total_ns > a->node_prev.total_ns)
+		node_milli = (n.busy_ns - a->node_prev.busy_ns) * a->capacity_milli /
+			     (n.total_ns - a->node_prev.total_ns);
+	a->node_prev = n;
+	a->last_tick_ns = now;
+
+	in = (struct policy_tick_input) {
+		.now_ms = now / 1000000,
+		.capacity_milli = a->capacity_milli,
+		.ls_used_milli = a->track.sum[COLOD_CLASS_LS].cpu_milli,
+		.be_used_milli = a->track.sum[COLOD_CLASS_BE].cpu_milli,
+		.node_mem_used_bytes = n.mem_used,
+		.node_mem_capacity_bytes = n.mem_total,
+		.ls_reclaim_stall_ms = a->track.sum[COLOD_CLASS_LS].reclaim_ns / 1000000,
+		.ls_breaches = (uint32_t)a->track.sum[COLOD_CLASS_LS].breaches,
+		.ls_p99_milli = a->track.sum[COLOD_CLASS_LS].worst_p99_milli,
+	};
+	in.system_used_milli = node_milli > in.ls_used_milli + in.be_used_milli ?
+			       node_milli - in.ls_used_milli - in.be_used_milli : 0;
+	if (track_count_top(&a->track, COLOD_CLASS_BE)) {
+		nr = policy_tick(&a->pp, &a->ps, &in, acts, 8);
+		for (i = 0; i < nr; i++)
+			enforce_action(&a->enf, &a->pp, &a->track, &acts[i], NULL);
+	}
+	publish_headroom(a, &n, node_milli, now);
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	if (read(a->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pr_info("signal %u: stopping", si.ssi_signo);
+	a->stop = true;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/* cpu.idle came with 5.15; its write handler is in kallsyms where it exists. */
+static bool kernel_has_cpu_idle(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " cpu_idle_write_s64") != NULL;
+	fclose(f);
+	return found;
+}
+
+static int epoll_add(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+enum { EV_RING, EV_TICK, EV_SIGNAL, EV_CONFIG };
+
+static int loop_setup(struct agent *a)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = TICK_MS / 1000 },
+		.it_value = { .tv_sec = TICK_MS / 1000 },
+	};
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
+		return -errno;
+	timerfd_settime(a->timerfd, 0, &its, NULL);
+	a->rb = ring_buffer__new(a->maps->events_fd, on_breach, a, NULL);
+	if (!a->rb)
+		return -errno;
+	if ((err = epoll_add(a->epfd, ring_buffer__epoll_fd(a->rb), EV_RING)) ||
+	    (err = epoll_add(a->epfd, a->timerfd, EV_TICK)) ||
+	    (err = epoll_add(a->epfd, a->sigfd, EV_SIGNAL)))
+		return err;
+	if (!config_watch_open(&a->watch, a->o.config_path))
+		return epoll_add(a->epfd, a->watch.fd, EV_CONFIG);
+	pr_warn("%s: cannot watch for changes; restart to reload", a->o.config_path);
+	return 0;
+}
+
+static void loop_run(struct agent *a)
+{
+	struct epoll_event evs[8];
+	uint64_t expirations;
+	int i, n;
+
+	while (!a->stop) {
+		n = epoll_wait(a->epfd, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pr_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case EV_RING:
+				ring_buffer__consume(a->rb);
+				break;
+			case EV_TICK:
+				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0)
+					on_tick(a);
+				break;
+			case EV_SIGNAL:
+				on_signal(a);
+				break;
+			case EV_CONFIG:
+				if (config_watch_drain(&a->watch) > 0)
+					config_reload(a, false);
+				break;
+			}
+		}
+	}
+}
+
+static int agent_start(struct agent *a)
+{
+	struct loader_opts lo = {
+		.pin_dir = a->o.pin_dir,
+		.cgroup_root = a->o.cgroup_root,
+		.mode = a->o.mode,
+	};
+	int err;
+
+	a->capacity_milli = node_cpu_capacity_milli();
+	err = config_reload(a, true);
+	if (err)
+		return err;
+	lo.breach_min_interval_ns = a->cfg.own.breach_min_interval_ms * 1000000;
+	err = cg_detect(&a->cg, a->o.cgroup_root);
+	if (err) {
+		pr_err("%s: no cgroup hierarchy found: %s", a->o.cgroup_root, strerror(-err));
+		return err;
+	}
+	mkdir(a->o.state_dir, 0700);
+	a->j = journal_open(a->o.state_dir);
+	if (!a->j) {
+		err = -errno;
+		pr_err("%s: cannot open the journal: %s", a->o.state_dir, strerror(errno));
+		return err;
+	}
+	err = loader_open(&lo, &a->bpf);
+	if (err)
+		return err;
+	a->maps = loader_maps(a->bpf);
+	a->scan = cgscan_new(loader_hier_root(a->bpf), a->cfg.own.rules, a->cfg.own.nr_rules);
+	if (!a->scan)
+		return -ENOMEM;
+	a->enf.cg = &a->cg;
+	a->enf.j = a->j;
+	a->enf.caps.cgroup_v2 = a->cg.mode == CG_V2;
+	a->enf.caps.has_cpu_idle = kernel_has_cpu_idle();
+	a->enf.caps.has_memory_qos = a->cg.mode == CG_V2;
+	if (a->o.action_log)
+		a->enf.action_log = fopen(a->o.action_log, "ae");
+	policy_init(&a->ps, &a->pp, a->capacity_milli);
+	shortterm_init(&a->ls_cpu_peak, SHORTTERM_WINDOW_S_DEFAULT,
+		       SHORTTERM_PERCENTILE_DEFAULT);
+	node_read(&a->node_prev);
+	a->last_tick_ns = mono_ns();
+	rescan(a);
+	return loop_setup(a);
+}
+
+static void agent_stop(struct agent *a)
+{
+	if (a->j) {
+		int n = journal_count(a->j);
+
+		if (journal_restore_all(a->j))
+			pr_err("%s: some originals could not be restored; run "
+			       "'colod restore --state-dir %s'", a->o.state_dir, a->o.state_dir);
+		else if (n)
+			pr_info("restored %d original values", n);
+		journal_close(a->j);
+	}
+	ring_buffer__free(a->rb);
+	config_watch_close(&a->watch);
+	cgscan_free(a->scan);
+	track_free(&a->track);
+	loader_close(a->bpf);
+	if (a->enf.action_log)
+		fclose(a->enf.action_log);
+	if (a->epfd > 0)
+		close(a->epfd);
+	if (a->sigfd > 0)
+		close(a->sigfd);
+	if (a->timerfd > 0)
+		close(a->timerfd);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: colod run --config PATH [--state-dir DIR] [--pin-dir DIR]\n"
+		"                 [--cgroup-root DIR] [--cgroup-mode auto|v1|v2]\n"
+		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
+		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
+		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
+		COLOD_PIN_DIR_DEFAULT ". SIGTERM or SIGINT stop it and restore\n"
+		"every value it changed.\n");
+}
+
+static int parse_args(int argc, char **argv, struct agent_opts *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "cgroup-root", required_argument, NULL, 'r' },
+		{ "cgroup-mode", required_argument, NULL, 'm' },
+		{ "node-labels", required_argument, NULL, 'n' },
+		{ "action-log", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int opt;
+
+	*o = (struct agent_opts) {
+		.state_dir = JOURNAL_STATE_DIR_DEFAULT,
+		.pin_dir = COLOD_PIN_DIR_DEFAULT,
+		.cgroup_root = CG_ROOT_DEFAULT,
+	};
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config_path = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'p': o->pin_dir = optarg; break;
+		case 'r': o->cgroup_root = optarg; break;
+		case 'a': o->action_log = optarg; break;
+		case 'm':
+			if (attr_mode_parse(optarg, &o->mode)) {
+				pr_err("--cgroup-mode: '%s' is not one of auto, v1, v2", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'n':
+			if (node_labels_parse(optarg, &o->labels)) {
+				pr_err("--node-labels: cannot parse '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		default:
+			usage();
+			return opt == 'h' ? 1 : -EINVAL;
+		}
+	}
+	if (!o->config_path) {
+		pr_err("--config PATH is required");
+		usage();
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	int err;
+
+	if (!a)
+		return 1;
+	a->epfd = a->sigfd = a->timerfd = a->watch.fd = -1;
+	err = parse_args(argc, argv, &a->o);
+	if (err) {
+		free(a);
+		return err > 0 ? 0 : 2;
+	}
+	err = agent_start(a);
+	if (!err) {
+		pr_info("running: %d cgroups tracked, pinned maps in %s", a->track.nr, a->o.pin_dir);
+		loop_run(a);
+	}
+	agent_stop(a);
+	free(a);
+	return err ? 1 : 0;
+}

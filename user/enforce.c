@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "enforce.h"
+#include "log.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void log_action(struct enforcer *e, const struct policy_action *a,
+		       const char *cgroup, const char *trigger)
+{
+	char line[512];
+
+	policy_action_format(a, cgroup, line, sizeof(line));
+	pr_info("%s%s%s", line, trigger ? " trigger=" : "", trigger ? trigger : "");
+	if (e->action_log) {
+		fprintf(e->action_log,
+			"{\"mono_ns\":%" PRIu64 ",\"kind\":\"%s\",\"reason\":\"%s\","
+			"\"cgroup\":\"%s\",\"old\":%" PRIu64 ",\"new\":%" PRIu64
+			",\"measured\":%" PRIu64 "}\n",
+			mono_ns(), policy_action_name(a->kind),
+			policy_reason_name(a->reason), cgroup, a->old_value,
+			a->new_value, a->measured);
+		fflush(e->action_log);
+	}
+}
+
+/* -ENOENT: the cgroup went away meanwhile, which is not an error. */
+static void check(struct enforcer *e, int err, const char *what, const char *cg)
+{
+	if (err && err != -ENOENT) {
+		e->nr_write_errors++;
+		pr_warn("%s on %s failed: %s", what, cg, strerror(-err));
+	}
+}
+
+void enforce_static_qos(struct enforcer *e, const struct policy_params *p,
+			struct tracked *t)
+{
+	struct policy_static_qos q;
+	long long limit = -1;
+
+	cg_read_mem_limit(e->cg, t->path, &limit);
+	policy_static_qos(p, t->cls, &e->caps, limit < 0 ? 0 : (uint64_t)limit,
+			  t->mem_request_bytes, &q);
+	if (q.cpu_idle != POLICY_KEEP)
+		check(e, cg_set_cpu_idle(e->cg, e->j, t->path, q.cpu_idle), "cpu.idle", t->path);
+	if (q.cpu_shares && !e->caps.cgroup_v2)
+		check(e, cg_set_cpu_shares(e->cg, e->j, t->path, q.cpu_shares), "cpu.shares", t->path);
+	if (q.cpu_weight && e->caps.cgroup_v2)
+		check(e, cg_set_cpu_weight(e->cg, e->j, t->path, q.cpu_weight), "cpu.weight", t->path);
+	if (q.set_mem_min)
+		check(e, cg_set_mem_min(e->cg, e->j, t->path, q.mem_min), "memory.min", t->path);
+	if (q.set_mem_low)
+		check(e, cg_set_mem_low(e->cg, e->j, t->path, q.mem_low), "memory.low", t->path);
+	if (q.set_mem_high)
+		check(e, cg_set_mem_high(e->cg, e->j, t->path, q.mem_high), "memory.high", t->path);
+	if (q.set_soft_limit)
+		check(e, cg_set_mem_low(e->cg, e->j, t->path, q.soft_limit),
+		      "memory.soft_limit_in_bytes", t->path);
+	t->qos_applied = true;
+	pr_info("action=static_qos cgroup=%s class=%s cpu_idle=%d", t->path,
+		t->cls == COLOD_CLASS_LS ? "LS" : "BE", q.cpu_idle);
+}
+
+/* BE gets the last n CPUs: LS keeps the low ones the kernel fills first. */
+static void cpuset_list(uint32_t n, char *buf, size_t len)
+{
+	uint32_t ncpu = 0;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ncpu = online > 0 ? (uint32_t)online : 1;
+	if (!n || n > ncpu)
+		n = ncpu;
+	if (n == 1)
+		snprintf(buf, len, "%u", ncpu - 1);
+	else
+		snprintf(buf, len, "%u-%u", ncpu - n, ncpu - 1);
+}
+
+static int apply_one(struct enforcer *e, const struct policy_params *p,
+		     const struct policy_action *a, struct tracked *be, int nr_be)
+{
+	uint64_t each, period = p->be_cfs_period_us;
+	char cpus[64];
+
+	switch (a->kind) {
+	case POLICY_BE_CPU_QUOTA:
+		if (a->new_value == POLICY_UNLIMITED)
+			return cg_set_cpu_quota(e->cg, e->j, be->path, -1, period);
+		each = a->new_value / (uint64_t)nr_be;
+		return cg_set_cpu_quota(e->cg, e->j, be->path,
+					(long long)policy_cfs_quota_us(each, period), period);
+	case POLICY_BE_CPUSET_CPUS:
+		cpuset_list((uint32_t)a->new_value, cpus, sizeof(cpus));
+		return cg_set_cpuset_cpus(e->cg, e->j, be->path, cpus);
+	case POLICY_BE_MEMORY_HIGH:
+		return cg_set_mem_high(e->cg, e->j, be->path,
+				       a->new_value == POLICY_UNLIMITED ? -1 :
+				       (long long)(a->new_value / (uint64_t)nr_be));
+	case POLICY_BE_EVICT:
+		pr_warn("evicting BE cgroup %s: node memory pressure, last resort", be->path);
+		return cg_kill(e->cg, be->path);
+	default:
+		return -EINVAL;
+	}
+}
+
+void enforce_action(struct enforcer *e, const struct policy_params *p,
+		    struct track *t, const struct policy_action *a,
+		    const char *trigger)
+{
+	int nr_be = track_count_top(t, COLOD_CLASS_BE), i, err;
+
+	if (!nr_be)
+		return;
+	e->nr_actions[a->kind]++;
+	for (i = 0; i < t->nr; i++) {
+		struct tracked *be = &t->v[i];
+
+		if (be->cls != COLOD_CLASS_BE || !be->top)
+			continue;
+		err = apply_one(e, p, a, be, nr_be);
+		if (err == -EOPNOTSUPP && a->kind == POLICY_BE_MEMORY_HIGH) {
+			if (!e->warned_mem_high)
+				pr_warn("%s: no memory.high on this hierarchy (cgroup v1): "
+					"BE memory is bounded by eviction only", be->path);
+			e->warned_mem_high = true;
+			continue;
+		}
+		check(e, err, policy_action_name(a->kind), be->path);
+		if (!err)
+			log_action(e, a, be->path, trigger);
+	}
+}
+
+void enforce_current(struct enforcer *e, const struct policy_params *p,
+		     const struct policy_state *s, struct tracked *be,
+		     int nr_be_top, uint64_t capacity_milli)
+{
+	struct policy_action a = { .reason = POLICY_R_SUPPRESS_BOUND };
+
+	if (!s->cpu_limited || !nr_be_top)
+		return;
+	if (p->suppress_policy == POLICY_SUPPRESS_CPUSET) {
+		a.kind = POLICY_BE_CPUSET_CPUS;
+		a.new_value = s->cpus;
+	} else {
+		a.kind = POLICY_BE_CPU_QUOTA;
+		a.new_value = s->allowed_milli;
+	}
+	check(e, apply_one(e, p, &a, be, nr_be_top), policy_action_name(a.kind), be->path);
+}

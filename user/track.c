@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+#include "hist.h"
+#include "track.h"
+
+struct tracked *track_add(struct track *t, uint64_t id, const char *path,
+			  enum colod_class cls, int rule)
+{
+	struct tracked *n;
+
+	if (t->nr == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 64;
+
+		n = realloc(t->v, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		t->v = n;
+		t->cap = cap;
+	}
+	n = &t->v[t->nr];
+	memset(n, 0, sizeof(*n));
+	n->path = strdup(path);
+	if (!n->path)
+		return NULL;
+	n->id = id;
+	n->cls = cls;
+	n->rule = rule;
+	t->nr++;
+	return n;
+}
+
+struct tracked *track_find(struct track *t, uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (t->v[i].id == id)
+			return &t->v[i];
+	return NULL;
+}
+
+void track_remove(struct track *t, uint64_t id)
+{
+	struct tracked *e = track_find(t, id);
+
+	if (!e)
+		return;
+	free(e->path);
+	*e = t->v[--t->nr];
+}
+
+/* a is below b in the hierarchy: "/x/y" under "/x" */
+static bool is_below(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (!strcmp(b, "/"))
+		return strcmp(a, "/") != 0;
+	return !strncmp(a, b, n) && a[n] == '/';
+}
+
+/*
+ * Memory and limits are hierarchical in cgroupfs while BPF CPU time is
+ * charged to the leaf: only the topmost cgroup of a class is summed for
+ * memory and receives BE limits.
+ */
+void track_mark_tops(struct track *t)
+{
+	int i, k;
+
+	for (i = 0; i < t->nr; i++) {
+		t->v[i].top = true;
+		for (k = 0; k < t->nr && t->v[i].top; k++)
+			if (k != i && t->v[k].cls == t->v[i].cls &&
+			    is_below(t->v[i].path, t->v[k].path))
+				t->v[i].top = false;
+	}
+}
+
+int track_count_top(const struct track *t, enum colod_class cls)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->nr; i++)
+		n += t->v[i].cls == cls && t->v[i].top;
+	return n;
+}
+
+static void measure_one(struct track *t, struct tracked *e,
+			const struct colod_cg_stats *now, uint64_t tick_ns)
+{
+	struct class_sums *s = &t->sum[e->cls];
+	uint32_t ratio;
+
+	cg_stats_delta(now, &e->prev, &e->last);
+	e->prev = *now;
+	e->cpu_milli = tick_ns ? e->last.cpu_ns * 1000 / tick_ns : 0;
+	e->p99_us = hist_percentile_us(e->last.runq_hist, COLOD_HIST_SLOTS, 99);
+	s->cpu_milli += e->cpu_milli;
+	s->breaches += e->last.breaches;
+	s->reclaim_ns += e->last.direct_reclaim_ns + e->last.memcg_reclaim_ns;
+	s->runq_count += e->last.runq_count;
+	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && e->last.runq_count) {
+		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);
+		if (ratio > s->worst_p99_milli)
+			s->worst_p99_milli = ratio;
+	}
+}
+
+void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns)
+{
+	struct colod_cg_stats *now = malloc(sizeof(*now));
+	int i;
+
+	memset(t->sum, 0, sizeof(t->sum));
+	if (!now)
+		return;
+	for (i = 0; i < t->nr; i++) {
+		/* no entry yet: nothing of it ran since it was created */
+		if (maps_read_stats(m, t->v[i].id, now))
+			memcpy(now, &t->v[i].prev, sizeof(*now));
+		measure_one(t, &t->v[i], now, tick_ns);
+	}
+	free(now);
+}
+
+void track_free(struct track *t)
+{
+	int i;
+
+	for (i = 0; i < t->nr; i++)
+		free(t->v[i].path);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The LS and BE cgroups the agent follows, and what the kernel measured
+ * for them over the last tick, summed per class.
+ */
+#ifndef COLOD_TRACK_H
+#define COLOD_TRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "colod/colod.h"
+#include "maps.h"
+
+struct tracked {
+	uint64_t id;
+	char *path;			/* relative to the hierarchy root */
+	enum colod_class cls;
+	int rule;			/* classification rule, -1: kubelet layout */
+	bool top;			/* no tracked ancestor of the same class */
+	bool qos_applied;		/* static QoS written */
+	uint64_t latency_target_us;	/* LS */
+	uint64_t cpu_request_milli;	/* LS: rule or cpu.shares */
+	uint64_t mem_request_bytes;	/* LS: rule */
+	uint64_t cpu_milli;		/* last tick */
+	double p99_us;			/* last tick, 0 without samples */
+	struct colod_cg_stats prev;	/* cumulative at the last tick */
+	struct colod_cg_stats last;	/* delta over the last tick */
+};
+
+struct class_sums {
+	uint64_t cpu_milli;
+	uint64_t breaches;
+	uint64_t reclaim_ns;
+	uint32_t worst_p99_milli;	/* worst p99 / target x 1000 over LS */
+	uint64_t runq_count;
+};
+
+struct track {
+	struct tracked *v;
+	int nr, cap;
+	struct class_sums sum[COLOD_CLASS_NR];
+};
+
+struct tracked *track_add(struct track *t, uint64_t id, const char *path,
+			  enum colod_class cls, int rule);
+void track_remove(struct track *t, uint64_t id);
+struct tracked *track_find(struct track *t, uint64_t id);
+/* Recompute the top flags after additions and removals. */
+void track_mark_tops(struct track *t);
+/* Read every tracked cgroup's counters; tick_ns is the time since the last. */
+void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns);
+int track_count_top(const struct track *t, enum colod_class cls);
+void track_free(struct track *t);
+
+#endif /* COLOD_TRACK_H */
