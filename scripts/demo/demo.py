@@ -1,0 +1,837 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""make demo: LS nginx and BE ffmpeg on this node, without and with colod.
+
+Three phases of PHASE_S seconds each:
+  ls_alone     nginx under wrk load, nothing else
+  ls_be        the same plus ffmpeg transcoding (libx264) in a BE cgroup
+  ls_be_colod  the same with `colod run` protecting LS
+
+Every process the demo starts runs in a cgroup of its own making
+(/colod-demo/{ls,be,loadgen}); nothing else on the node is moved or
+written. Output in build/demo/: results.json, latency.png, windows.dat,
+actions.jsonl (colod's), colod.log. See docs/DEMO.md.
+
+Run through scripts/demo.sh (make demo), as root.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+CG_TOP = "colod-demo"
+CG_CHILDREN = ("ls", "be", "loadgen")
+V1_CONTROLLERS = ("cpu", "cpuacct", "memory")
+CG_ROOT = "/sys/fs/cgroup"
+PIN_DIR = "/sys/fs/bpf/colod-demo"
+PORT = 18080
+PAGE_BYTES = 24 * 1024
+
+PHASES = (
+	("ls_alone", "LS alone"),
+	("ls_be", "LS + BE, no colod"),
+	("ls_be_colod", "LS + BE, colod"),
+)
+
+# Knobs colod may write; each must read the same after it exits as before.
+V1_KNOBS = ("cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.cfs_burst_us", "cpu.shares",
+	    "cpu.idle", "memory.limit_in_bytes", "memory.soft_limit_in_bytes")
+V2_KNOBS = ("cpu.max", "cpu.weight", "cpu.idle", "memory.min", "memory.low",
+	    "memory.high", "memory.max")
+
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+class DemoError(Exception):
+	pass
+
+
+class Interrupted(Exception):
+	pass
+
+
+def log(msg):
+	print("demo: " + msg, file=sys.stderr, flush=True)
+
+
+def mono_ns():
+	# CLOCK_MONOTONIC, the clock of colod's action log (mono_ns)
+	return time.monotonic_ns()
+
+
+def read(path):
+	with open(path) as f:
+		return f.read()
+
+
+def write(path, text):
+	with open(path, "w") as f:
+		f.write(text)
+
+
+# --------------------------------------------------------------- cgroups
+
+
+class Cgroups:
+	"""The demo's cgroups, in every hierarchy that matters.
+
+	Hybrid or v1 hosts: /colod-demo/<child> under the cpu, cpuacct and
+	memory controllers (one directory per distinct mount). Pure v2 hosts:
+	/sys/fs/cgroup/colod-demo/<child> with cpu and memory enabled.
+	"""
+
+	def __init__(self):
+		if os.path.exists(os.path.join(CG_ROOT, "cpu", "cgroup.procs")):
+			self.v2 = False
+			roots = []
+			for c in V1_CONTROLLERS:
+				r = os.path.realpath(os.path.join(CG_ROOT, c))
+				if not os.path.exists(os.path.join(r, "cgroup.procs")):
+					raise DemoError(f"{CG_ROOT}/{c}: controller not mounted")
+				if r not in roots:
+					roots.append(r)
+			self.roots = roots
+		elif "cpu" in read(os.path.join(CG_ROOT, "cgroup.controllers")).split():
+			self.v2 = True
+			self.roots = [CG_ROOT]
+		else:
+			raise DemoError(f"{CG_ROOT}: neither v1 cpu controller nor v2 with cpu")
+
+	def mode(self):
+		return "v2" if self.v2 else "v1/hybrid"
+
+	def top_dirs(self):
+		return [os.path.join(r, CG_TOP) for r in self.roots]
+
+	def dirs(self, child):
+		return [os.path.join(r, CG_TOP, child) for r in self.roots]
+
+	def cpu_dir(self, child):
+		"""Where the cpu knobs of child live."""
+		if self.v2:
+			return os.path.join(CG_ROOT, CG_TOP, child)
+		return os.path.join(os.path.realpath(os.path.join(CG_ROOT, "cpu")), CG_TOP, child)
+
+	def create(self):
+		if self.v2:
+			sc = os.path.join(CG_ROOT, "cgroup.subtree_control")
+			if not {"cpu", "memory"} <= set(read(sc).split()):
+				write(sc, "+cpu +memory")
+		for top in self.top_dirs():
+			os.mkdir(top)
+			if self.v2:
+				write(os.path.join(top, "cgroup.subtree_control"), "+cpu +memory")
+			elif os.path.exists(os.path.join(top, "cpu.shares")):
+				# the whole demo weighs what kubelet gives kubepods (1024
+				# per CPU), not what one stray task at the root weighs
+				write(os.path.join(top, "cpu.shares"), str(1024 * os.cpu_count()))
+			for c in CG_CHILDREN:
+				os.mkdir(os.path.join(top, c))
+
+	def procs_files(self, child):
+		return [os.path.join(d, "cgroup.procs") for d in self.dirs(child)]
+
+	def pids(self):
+		"""Every process in the demo's cgroups (all of them ours)."""
+		pids = set()
+		for top in self.top_dirs():
+			for d in [top] + [os.path.join(top, c) for c in CG_CHILDREN]:
+				try:
+					pids.update(int(p) for p in read(os.path.join(d, "cgroup.procs")).split())
+				except FileNotFoundError:
+					pass
+		return pids
+
+	def exists(self):
+		return any(os.path.isdir(t) for t in self.top_dirs())
+
+	def kill_all(self, grace_s=3.0):
+		for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+			pids = self.pids()
+			if not pids:
+				return
+			for p in pids:
+				try:
+					os.kill(p, sig)
+				except ProcessLookupError:
+					pass
+			deadline = time.monotonic() + wait
+			while self.pids() and time.monotonic() < deadline:
+				time.sleep(0.05)
+		if self.pids():
+			raise DemoError(f"processes left in the demo cgroups: {sorted(self.pids())}")
+
+	def remove(self):
+		"""rmdir children first, in every hierarchy; retry while they drain."""
+		for top in self.top_dirs():
+			for d in [os.path.join(top, c) for c in CG_CHILDREN] + [top]:
+				deadline = time.monotonic() + 5
+				while os.path.isdir(d):
+					try:
+						os.rmdir(d)
+					except OSError:
+						if time.monotonic() > deadline:
+							raise
+						time.sleep(0.05)
+
+	def knobs(self, child):
+		"""{path: value} of the knobs colod may write, as they read now."""
+		out = {}
+		for d in self.dirs(child):
+			for k in (V2_KNOBS if self.v2 else V1_KNOBS):
+				p = os.path.join(d, k)
+				if os.path.exists(p):
+					out[p] = read(p).strip()
+		return out
+
+	def cpu_usage_ns(self, child):
+		"""CPU time used by child so far, in ns."""
+		if self.v2:
+			for line in read(os.path.join(CG_ROOT, CG_TOP, child, "cpu.stat")).splitlines():
+				k, v = line.split()
+				if k == "usage_usec":
+					return int(v) * 1000
+			return 0
+		d = os.path.join(os.path.realpath(os.path.join(CG_ROOT, "cpuacct")), CG_TOP, child)
+		return int(read(os.path.join(d, "cpuacct.usage")))
+
+
+def proc_stat():
+	"""(busy, total) jiffies of all CPUs from /proc/stat's cpu line."""
+	f = read("/proc/stat").splitlines()[0].split()
+	# user nice system idle iowait irq softirq steal (guest is inside user)
+	v = [int(x) for x in f[1:9]]
+	total = sum(v)
+	return total - v[3] - v[4], total
+
+
+# --------------------------------------------------------------- processes
+
+
+class Procs:
+	"""Processes the demo started; stopped in reverse order on cleanup."""
+
+	def __init__(self):
+		self.procs = []
+
+	def start(self, name, argv, procs_files=None, **kw):
+		def child_setup():
+			# die with the demo even if it is killed hard
+			libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+			pid = str(os.getpid())
+			for f in procs_files or ():
+				with open(f, "w") as fh:
+					fh.write(pid)
+
+		p = subprocess.Popen(argv, preexec_fn=child_setup, start_new_session=True,
+				     stdin=subprocess.DEVNULL, **kw)
+		self.procs.append((name, p))
+		return p
+
+	def stop(self, p, sig=signal.SIGTERM, grace_s=5.0):
+		"""Signal p, wait grace_s, then SIGKILL. True if it exited in time."""
+		if p.poll() is not None:
+			return True
+		try:
+			p.send_signal(sig)
+			p.wait(timeout=grace_s)
+			return True
+		except subprocess.TimeoutExpired:
+			p.kill()
+			p.wait()
+			return False
+
+	def stop_all(self):
+		for name, p in reversed(self.procs):
+			if p.poll() is None:
+				self.stop(p, grace_s=3.0)
+		self.procs = []
+
+
+# --------------------------------------------------------------- pieces
+
+
+def port_free(port):
+	s = socket.socket()
+	try:
+		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+		s.bind(("127.0.0.1", port))
+		return True
+	except OSError:
+		return False
+	finally:
+		s.close()
+
+
+def wait_port(port, p, timeout_s=10):
+	deadline = time.monotonic() + timeout_s
+	while time.monotonic() < deadline:
+		if p.poll() is not None:
+			raise DemoError(f"nginx exited with status {p.returncode}")
+		try:
+			socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+			return
+		except OSError:
+			time.sleep(0.05)
+	raise DemoError(f"nginx not listening on 127.0.0.1:{port} after {timeout_s} s")
+
+
+def make_page(path):
+	"""A deterministic, compressible-but-not-trivial HTML page (gzip costs CPU)."""
+	words = ("colod", "latency", "cgroup", "nginx", "ffmpeg", "scheduler", "quota",
+		 "kernel", "runqueue", "besteffort", "koordinator", "batch", "product",
+		 "headroom", "throttle", "sched_switch")
+	x = 12345
+	lines, n = ["<html><body>\n"], 0
+	while n < PAGE_BYTES:
+		ws = []
+		for _ in range(12):
+			x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+			ws.append(f"{words[x % len(words)]}{(x >> 8) % 100000}")
+		line = " ".join(ws) + "\n"
+		lines.append(line)
+		n += len(line)
+	lines.append("</body></html>\n")
+	write(path, "".join(lines))
+
+
+def start_nginx(procs, cg, tmp):
+	for d in ("www", "tmp"):
+		os.makedirs(os.path.join(tmp, d))
+	os.chmod(tmp, 0o755)
+	make_page(os.path.join(tmp, "www", "index.html"))
+	conf = read(os.path.join(HERE, "nginx.conf.in"))
+	conf = conf.replace("@DIR@", tmp).replace("@PORT@", str(PORT))
+	write(os.path.join(tmp, "nginx.conf"), conf)
+	if not port_free(PORT):
+		raise DemoError(f"127.0.0.1:{PORT} is in use; the demo's nginx needs it")
+	out = open(os.path.join(tmp, "nginx.out"), "w")
+	p = procs.start("nginx", ["nginx", "-c", os.path.join(tmp, "nginx.conf"), "-p", tmp,
+				  "-e", os.path.join(tmp, "nginx-error.log")],
+			cg.procs_files("ls"), stdout=out, stderr=subprocess.STDOUT)
+	wait_port(PORT, p)
+	return p
+
+
+def run_window(procs, cg, args, seconds):
+	"""One wrk run of `seconds`; its parsed JSON line plus its time span."""
+	env = dict(os.environ, COLOD_DEMO_THINK_MS=str(args.think_ms))
+	t0 = mono_ns()
+	p = procs.start("wrk", ["wrk", "-t1", f"-c{args.conns}", f"-d{seconds}s", "--timeout", "2s",
+				"-s", os.path.join(HERE, "wrk.lua"), f"http://127.0.0.1:{PORT}/index.html"],
+			cg.procs_files("loadgen"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+			env=env, text=True)
+	out, _ = p.communicate(timeout=seconds + 30)
+	t1 = mono_ns()
+	procs.procs.remove(("wrk", p))
+	for line in out.splitlines():
+		if line.startswith("COLOD_DEMO_JSON "):
+			w = json.loads(line[len("COLOD_DEMO_JSON "):])
+			w["t0_ns"], w["t1_ns"] = t0, t1
+			return w
+	raise DemoError(f"wrk (status {p.returncode}) printed no result:\n{out}")
+
+
+def start_ffmpeg(procs, cg, tmp, args, phase):
+	prog = os.path.join(tmp, f"ffmpeg-{phase}.progress")
+	log_f = open(os.path.join(args.out, f"ffmpeg-{phase}.log"), "w")
+	p = procs.start("ffmpeg", ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+				   "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+				   "-c:v", "libx264", "-preset", "veryfast",
+				   "-threads", str(args.be_threads),
+				   "-progress", prog, "-stats_period", "0.2", "-f", "null", "-"],
+			cg.procs_files("be"), stdout=log_f, stderr=subprocess.STDOUT)
+	return p, prog, mono_ns()
+
+
+def progress_frames(path):
+	"""Last frame= in an ffmpeg -progress file, 0 if none yet."""
+	frames = 0
+	try:
+		for line in read(path).splitlines():
+			if line.startswith("frame="):
+				frames = int(line[6:])
+	except (FileNotFoundError, ValueError):
+		pass
+	return frames
+
+
+def colod_argv(args, *sub):
+	return [args.colod] + list(sub)
+
+
+def agent_check(args):
+	"""The agent must exist and know the options the demo passes."""
+	if not os.access(args.colod, os.X_OK):
+		raise DemoError(f"{args.colod}: not built (make all)")
+	r = subprocess.run([args.colod, "run", "--help"], capture_output=True, text=True)
+	usage = r.stdout + r.stderr
+	missing = [o for o in ("--config", "--state-dir", "--pin-dir", "--action-log")
+		   if o not in usage]
+	if missing:
+		raise DemoError(f"{args.colod} run --help lists no {', '.join(missing)}:\n{usage}")
+
+
+def deep_merge(base, over):
+	if isinstance(base, dict) and isinstance(over, dict):
+		out = dict(base)
+		for k, v in over.items():
+			out[k] = deep_merge(base.get(k), v)
+		return out
+	return over
+
+
+CONFIG_KEYS = ("colocation-config", "resource-threshold-config", "resource-qos-config",
+	       "colod-config")
+
+
+def make_config(args):
+	"""build/demo/config: deploy/config with scripts/demo/config merged in."""
+	dst = os.path.join(args.out, "config")
+	os.makedirs(dst)
+	for key in CONFIG_KEYS:
+		base = {}
+		src = os.path.join(REPO, "deploy", "config", key)
+		if os.path.exists(src):
+			base = json.loads(read(src))
+		ov = os.path.join(HERE, "config", key)
+		if os.path.exists(ov):
+			base = deep_merge(base, json.loads(read(ov)))
+		write(os.path.join(dst, key), json.dumps(base, indent=2) + "\n")
+	r = subprocess.run(colod_argv(args, "check-config", dst), capture_output=True, text=True)
+	if r.returncode != 0:
+		raise DemoError(f"colod check-config {dst} failed:\n{r.stdout}{r.stderr}")
+	return dst
+
+
+# --------------------------------------------------------------- leftovers
+
+
+def clean_leftovers(args, cg):
+	"""Undo what an earlier, killed demo may have left."""
+	pidf = os.path.join(args.out, "colod.pid")
+	if os.path.exists(pidf):
+		try:
+			pid = int(read(pidf))
+			if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(args.colod):
+				log(f"stopping the agent a previous demo left running (pid {pid})")
+				os.kill(pid, signal.SIGTERM)
+				deadline = time.monotonic() + 10
+				while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+					time.sleep(0.1)
+		except (ValueError, OSError):
+			pass
+	state = os.path.join(args.out, "state")
+	if os.path.isdir(state) and os.listdir(state) and os.access(args.colod, os.X_OK):
+		log("restoring what a previous demo's agent left (colod restore)")
+		subprocess.run(colod_argv(args, "restore", "--state-dir", state))
+	if cg.exists():
+		log("removing the cgroups of a previous demo")
+		cg.kill_all()
+		cg.remove()
+	remove_pins()
+	if os.path.isdir(args.out):
+		shutil.rmtree(args.out)
+
+
+def remove_pins():
+	if os.path.isdir(PIN_DIR):
+		shutil.rmtree(PIN_DIR, ignore_errors=True)
+		if os.path.isdir(PIN_DIR):
+			raise DemoError(f"cannot remove {PIN_DIR}")
+		return True
+	return False
+
+
+# --------------------------------------------------------------- statistics
+
+
+def merged_quantile(windows, p):
+	"""p-quantile (0..1) of the per-request latency over windows, in us.
+
+	Each window carries its quantile function: latencies q[i], each
+	standing for the share qw[i] of that window's requests (1% slices to
+	p99, 0.01% above). Weighted by request counts, all windows' points
+	make the phase's per-request distribution.
+	"""
+	pts = []
+	for w in windows:
+		if w["requests"] and w["q"]:
+			pts.extend((v, w["requests"] * f) for v, f in zip(w["q"], w["qw"]))
+	if not pts:
+		return float("nan")
+	pts.sort()
+	total = sum(wt for _, wt in pts)
+	acc = 0.0
+	for v, wt in pts:
+		acc += wt
+		if acc >= p * total - 1e-9:
+			return v
+	return pts[-1][0]
+
+
+def phase_result(ph):
+	ws = ph["windows"]
+	reqs = sum(w["requests"] for w in ws)
+	dur_s = sum(w["duration_us"] for w in ws) / 1e6
+	busy = ph["stat1"][0] - ph["stat0"][0]
+	total = ph["stat1"][1] - ph["stat0"][1]
+	return {
+		"ls_p50_ms": round(merged_quantile(ws, 0.50) / 1000, 3),
+		"ls_p99_ms": round(merged_quantile(ws, 0.99) / 1000, 3),
+		"ls_rps": round(reqs / dur_s, 1) if dur_s else 0.0,
+		"be_fps": round(ph.get("be_fps", 0.0), 2),
+		"cpu_util": round(busy / total, 4) if total else 0.0,
+	}
+
+
+def phase_details(ph):
+	ws = ph["windows"]
+	return {
+		"seconds": round((ph["t1_ns"] - ph["t0_ns"]) / 1e9, 2),
+		"windows": len(ws),
+		"ls_requests": sum(w["requests"] for w in ws),
+		"ls_errors": sum(w["errors"] for w in ws),
+		"ls_timeouts": sum(w["timeouts"] for w in ws),
+		"ls_window_p99_ms_median": round(sorted(w["p99_us"] for w in ws)[len(ws) // 2] / 1000, 3)
+		if ws else None,
+		"ls_max_ms": round(max((w["max_us"] for w in ws), default=0) / 1000, 3),
+		"be_frames": ph.get("be_frames", 0),
+		"cpu_cores_used": {c: round(v / 1e9 / ((ph["t1_ns"] - ph["t0_ns"]) / 1e9), 3)
+				   for c, v in ph["cg_cpu_ns"].items()},
+	}
+
+
+def read_actions(path):
+	acts, bad = [], 0
+	if not os.path.exists(path):
+		return acts, bad
+	for line in read(path).splitlines():
+		if not line.strip():
+			continue
+		try:
+			a = json.loads(line)
+			int(a["mono_ns"])
+			acts.append(a)
+		except (ValueError, KeyError, TypeError):
+			bad += 1
+	return acts, bad
+
+
+# --------------------------------------------------------------- output
+
+
+def fmt_table(res):
+	head = f"{'phase':<20} {'LS p50 ms':>10} {'LS p99 ms':>10} {'LS req/s':>9} {'BE fps':>7} {'node CPU':>9}"
+	rows = [head, "-" * len(head)]
+	for key, label in PHASES:
+		if key not in res:
+			continue
+		r = res[key]
+		fps = f"{r['be_fps']:.1f}" if key != "ls_alone" else "-"
+		rows.append(f"{label:<20} {r['ls_p50_ms']:>10.2f} {r['ls_p99_ms']:>10.2f} "
+			    f"{r['ls_rps']:>9.0f} {fps:>7} {r['cpu_util'] * 100:>8.0f}%")
+	return "\n".join(rows)
+
+
+def ratios(res):
+	out = {}
+	a = res.get("ls_alone")
+	for key in ("ls_be", "ls_be_colod"):
+		r = res.get(key)
+		if a and r and a["ls_p99_ms"]:
+			out[f"ls_p99_{key}_over_alone"] = round(r["ls_p99_ms"] / a["ls_p99_ms"], 3)
+			out[f"ls_p50_{key}_over_alone"] = round(r["ls_p50_ms"] / a["ls_p50_ms"], 3)
+	if "ls_be" in res and "ls_be_colod" in res and res["ls_be"]["be_fps"]:
+		out["be_fps_colod_over_no_colod"] = round(
+			res["ls_be_colod"]["be_fps"] / res["ls_be"]["be_fps"], 3)
+	return out
+
+
+def plot(args, phases, acts, t0_ns, agent_t_ns):
+	dat = os.path.join(args.out, "windows.dat")
+	with open(dat, "w") as f:
+		f.write("# t_s p50_ms p99_ms phase requests (t_s = middle of the wrk window, "
+			"seconds since the demo's start)\n")
+		for i, (key, _) in enumerate(PHASES):
+			for w in phases.get(key, {}).get("windows", []):
+				t = ((w["t0_ns"] + w["t1_ns"]) / 2 - t0_ns) / 1e9
+				f.write(f"{t:.3f} {w['p50_us'] / 1000:.3f} {w['p99_us'] / 1000:.3f} "
+					f"{key} {w['requests']}\n")
+	adat = os.path.join(args.out, "actions.dat")
+	kinds = []
+	with open(adat, "w") as f:
+		f.write("# t_s kind reason (from actions.jsonl, seconds since the demo's start)\n")
+		for a in acts:
+			kind = str(a.get("kind", "action")).replace(" ", "_")
+			if kind not in kinds:
+				kinds.append(kind)
+			f.write(f"{(int(a['mono_ns']) - t0_ns) / 1e9:.4f} {kind} "
+				f"{str(a.get('reason', '-')).replace(' ', '_') or '-'}\n")
+	spans = []
+	for key, _ in PHASES:
+		ph = phases.get(key)
+		spans += [(ph["t0_ns"] - t0_ns) / 1e9, (ph["t1_ns"] - t0_ns) / 1e9] if ph else [0, 0]
+	png = os.path.join(args.out, "latency.png")
+	gp_vars = (f"datafile='{dat}'; actfile='{adat}'; outfile='{png}'; kinds='{' '.join(kinds)}'; "
+		   + "".join(f"p{i // 2 + 1}{'se'[i % 2]}={v:.3f}; " for i, v in enumerate(spans))
+		   + f"agent_t={(agent_t_ns - t0_ns) / 1e9 if agent_t_ns else -1:.3f}; "
+		   + f"nacts={len(acts)}")
+	r = subprocess.run(["gnuplot", "-e", gp_vars, os.path.join(HERE, "latency.gp")],
+			   capture_output=True, text=True)
+	if r.returncode != 0:
+		raise DemoError(f"gnuplot failed:\n{r.stderr}")
+	return png
+
+
+# --------------------------------------------------------------- phases
+
+
+def run_phase(key, procs, cg, tmp, args, with_be, t0_ns):
+	ph = {"windows": []}
+	cg0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
+	ph["stat0"] = proc_stat()
+	ph["t0_ns"] = mono_ns()
+	ff = None
+	if with_be:
+		ff = start_ffmpeg(procs, cg, tmp, args, key)
+	nwin = max(1, args.phase_seconds // args.window)
+	for i in range(nwin):
+		ph["windows"].append(run_window(procs, cg, args, args.window))
+		if ff and ff[0].poll() is not None:
+			raise DemoError(f"ffmpeg exited early (status {ff[0].returncode}); "
+					f"see {args.out}/ffmpeg-{key}.log")
+	ph["t1_ns"] = mono_ns()
+	ph["stat1"] = proc_stat()
+	if ff:
+		p, prog, start_ns = ff
+		frames = progress_frames(prog)
+		ph["be_frames"] = frames
+		ph["be_fps"] = frames / ((mono_ns() - start_ns) / 1e9)
+		procs.stop(p, signal.SIGTERM, grace_s=5.0)
+		procs.procs.remove(("ffmpeg", p))
+	ph["cg_cpu_ns"] = {c: cg.cpu_usage_ns(c) - cg0[c] for c in CG_CHILDREN}
+	ws = ph["windows"]
+	errs = sum(w["errors"] for w in ws)
+	log(f"{key}: {len(ws)} windows, {sum(w['requests'] for w in ws)} requests"
+	    + (f", {errs} errors" if errs else "")
+	    + (f", {ph['be_frames']} frames" if ff else ""))
+	return ph
+
+
+def start_agent(procs, args, cfg):
+	state = os.path.join(args.out, "state")
+	os.makedirs(state, exist_ok=True)
+	logf = open(os.path.join(args.out, "colod.log"), "w")
+	argv = colod_argv(args, "run", "--config", cfg, "--state-dir", state,
+			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(args.out, "actions.jsonl"))
+	log("starting: " + " ".join(argv))
+	p = procs.start("colod", argv, None, stdout=logf, stderr=subprocess.STDOUT)
+	write(os.path.join(args.out, "colod.pid"), str(p.pid))
+	return p
+
+
+def log_tail(path, n=20):
+	try:
+		return "\n".join(read(path).splitlines()[-n:])
+	except OSError:
+		return "(no log)"
+
+
+def stop_agent(procs, args, p):
+	"""SIGTERM; SIGKILL and `colod restore` if it hangs. Problems as strings."""
+	problems = []
+	if p.poll() is not None:
+		problems.append(f"colod exited during the phase with status {p.returncode}")
+	elif not procs.stop(p, signal.SIGTERM, grace_s=10.0):
+		problems.append("colod did not exit within 10 s of SIGTERM; killed")
+	elif p.returncode != 0:
+		problems.append(f"colod exited with status {p.returncode} after SIGTERM")
+	if ("colod", p) in procs.procs:
+		procs.procs.remove(("colod", p))
+	if problems:
+		r = subprocess.run(colod_argv(args, "restore", "--state-dir",
+					      os.path.join(args.out, "state")),
+				   capture_output=True, text=True)
+		problems.append(f"colod restore: status {r.returncode} {r.stdout.strip()} "
+				f"{r.stderr.strip()}")
+	try:
+		os.unlink(os.path.join(args.out, "colod.pid"))
+	except FileNotFoundError:
+		pass
+	return problems
+
+
+def verify_restored(cg, before):
+	"""Every knob reads as before colod ran; BE quota unlimited, not idle."""
+	problems = []
+	for child, knobs in before.items():
+		now = cg.knobs(child)
+		for path, val in knobs.items():
+			if now.get(path) != val:
+				problems.append(f"{path}: {now.get(path)!r} after colod exited, "
+						f"{val!r} before it started")
+	d = cg.cpu_dir("be")
+	if cg.v2:
+		q = read(os.path.join(d, "cpu.max")).split()[0]
+		if q != "max":
+			problems.append(f"{d}/cpu.max: quota {q!r}, expected 'max'")
+	else:
+		q = read(os.path.join(d, "cpu.cfs_quota_us")).strip()
+		if q != "-1":
+			problems.append(f"{d}/cpu.cfs_quota_us: {q!r}, expected '-1'")
+	idle = os.path.join(d, "cpu.idle")
+	if os.path.exists(idle) and read(idle).strip() != "0":
+		problems.append(f"{idle}: {read(idle).strip()!r}, expected '0'")
+	return problems
+
+
+def on_signal(signum, frame):
+	raise Interrupted(signal.Signals(signum).name)
+
+
+def parse_args():
+	ap = argparse.ArgumentParser(description="LS nginx + BE ffmpeg, without and with colod")
+	ap.add_argument("--phase-seconds", type=int,
+			default=int(os.environ.get("COLOD_DEMO_PHASE_S", "30")))
+	ap.add_argument("--window", type=int, default=2, help="wrk window, whole seconds")
+	ap.add_argument("--conns", type=int, default=8, help="wrk connections")
+	ap.add_argument("--think-ms", type=float, default=3.0,
+			help="mean think time per connection between requests")
+	ap.add_argument("--be-threads", type=int, default=2, help="ffmpeg -threads")
+	ap.add_argument("--agent-lead", type=float, default=3.0,
+			help="seconds colod runs before phase 3's BE starts")
+	ap.add_argument("--colod", default=os.path.join(REPO, "build", "colod"))
+	ap.add_argument("--out", default=os.path.join(REPO, "build", "demo"))
+	ap.add_argument("--skip-colod", action="store_true",
+			help="development: run phases 1 and 2 only")
+	return ap.parse_args()
+
+
+def main():
+	args = parse_args()
+	args.colod = os.path.abspath(args.colod)
+	args.out = os.path.abspath(args.out)
+	if os.geteuid() != 0:
+		raise DemoError("must run as root (cgroups, BPF)")
+	for tool in ("nginx", "wrk", "ffmpeg", "gnuplot"):
+		if not shutil.which(tool):
+			raise DemoError(f"{tool} not found; run ./scripts/install-deps.sh")
+	for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+		signal.signal(sig, on_signal)
+
+	cg = Cgroups()
+	procs = Procs()
+	tmp = None
+	problems = []
+	try:
+		clean_leftovers(args, cg)
+		os.makedirs(args.out)
+		if not args.skip_colod:
+			agent_check(args)
+			cfg = make_config(args)
+		tmp = tempfile.mkdtemp(prefix="colod-demo-")
+		cg.create()
+		log(f"cgroups ({cg.mode()}): " + ", ".join(cg.dirs("ls") + cg.dirs("be")
+							     + cg.dirs("loadgen")))
+		start_nginx(procs, cg, tmp)
+		run_window(procs, cg, args, 1)	# warm-up, not counted
+		t0_ns = mono_ns()
+		phases = {}
+		phases["ls_alone"] = run_phase("ls_alone", procs, cg, tmp, args, False, t0_ns)
+		time.sleep(1)
+		phases["ls_be"] = run_phase("ls_be", procs, cg, tmp, args, True, t0_ns)
+		time.sleep(1)
+		agent_t_ns = 0
+		if not args.skip_colod:
+			before = {c: cg.knobs(c) for c in ("ls", "be")}
+			agent_t_ns = mono_ns()
+			agent = start_agent(procs, args, cfg)
+			time.sleep(args.agent_lead)
+			if agent.poll() is not None:
+				raise DemoError(f"colod exited at start (status {agent.returncode}):\n"
+						+ log_tail(os.path.join(args.out, "colod.log")))
+			phases["ls_be_colod"] = run_phase("ls_be_colod", procs, cg, tmp, args,
+							  True, t0_ns)
+			problems += stop_agent(procs, args, agent)
+			problems += verify_restored(cg, before)
+
+		acts, bad = read_actions(os.path.join(args.out, "actions.jsonl"))
+		res = {k: phase_result(phases[k]) for k, _ in PHASES if k in phases}
+		res["ratios"] = ratios(res)
+		res["details"] = {k: phase_details(phases[k]) for k, _ in PHASES if k in phases}
+		kinds = {}
+		for a in acts:
+			kk = f"{a.get('kind')}/{a.get('reason')}"
+			kinds[kk] = kinds.get(kk, 0) + 1
+		res["details"]["colod_actions"] = kinds
+		res["details"]["colod_action_lines_unparsed"] = bad
+		res["details"]["setup"] = {
+			"cgroups": cg.mode(), "phase_seconds": args.phase_seconds,
+			"window_seconds": args.window, "wrk_connections": args.conns,
+			"think_ms": args.think_ms, "ffmpeg_threads": args.be_threads,
+			"cpus": os.cpu_count(), "cpu_util_unit": "fraction of all CPUs, 0..1",
+		}
+		write(os.path.join(args.out, "results.json"), json.dumps(res, indent=2) + "\n")
+		png = plot(args, phases, acts, t0_ns, agent_t_ns)
+		print()
+		print(fmt_table(res))
+		print()
+		for k, v in res["ratios"].items():
+			print(f"  {k}: {v}")
+		if kinds:
+			print("  colod actions: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
+		elif not args.skip_colod:
+			problems.append("colod logged no action in " + os.path.join(args.out,
+										    "actions.jsonl"))
+		print(f"\n  {args.out}/results.json\n  {png}\n")
+	except Interrupted as e:
+		log(f"interrupted ({e}); cleaning up")
+		problems.append("interrupted")
+	except DemoError as e:
+		problems.append(str(e))
+	finally:
+		for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+			signal.signal(sig, signal.SIG_IGN)
+		cleanup(args, cg, procs, tmp, problems)
+	if problems:
+		for p in problems:
+			log("FAILED: " + p)
+		return 1
+	return 0
+
+
+def cleanup(args, cg, procs, tmp, problems):
+	for name, p in list(procs.procs):
+		if name == "colod":
+			problems += stop_agent(procs, args, p)
+	procs.stop_all()
+	try:
+		cg.kill_all()
+		cg.remove()
+	except (DemoError, OSError) as e:
+		problems.append(f"cleanup: {e}")
+	if remove_pins():
+		log(f"removed {PIN_DIR}, which colod left")
+	if tmp:
+		shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+	try:
+		sys.exit(main())
+	except DemoError as e:
+		log(f"error: {e}")
+		sys.exit(1)
