@@ -69,18 +69,18 @@ struct policy_params {
 	uint32_t ai_interval_ms;
 	uint32_t healthy_hold_ms;	/* no breach and no cut for this long before growing */
 	uint32_t grow_below_milli;	/* grow only while LS p99/target x1000 is below */
-	uint32_t deadband_pct;		/* cut to the bound only when over it by this % of capacity */
+	uint32_t deadband_pct;		/* cut to the bound when over it by this % of capacity */
 	uint32_t min_delta_pct;		/* skip increases smaller than this % of capacity */
 	uint32_t bound_window_ms;	/* growth ceiling: lowest bound seen over this window */
 	uint32_t be_cfs_period_us;	/* cpu.cfs_period_us given to BE cgroups */
 
 	/* memory */
-	uint32_t mem_high_step_pct;	/* stall-driven cut (% of BE usage) and release step (% of node) */
+	uint32_t mem_high_step_pct;	/* stall cut (% of BE use), release step (% of node) */
 	uint64_t mem_high_min_bytes;	/* never lower BE memory.high below this */
 	uint32_t reclaim_stall_ms;	/* LS reclaim stall per tick that counts as pressure */
-	uint32_t evict_after_ticks;	/* ticks over the threshold after memory.high came down, before evicting */
+	uint32_t evict_after_ticks;	/* ticks still over after memory.high came down */
 	uint32_t evict_cooldown_ms;
-	uint32_t mem_release_hold_ms;	/* no pressure for this long before raising memory.high */
+	uint32_t mem_release_hold_ms;	/* no pressure this long before raising memory.high */
 	uint32_t mem_release_interval_ms; /* then one release step per this interval */
 };
 
@@ -97,7 +97,7 @@ int policy_params_check(const struct policy_params *p, char *err, size_t len);
 
 /* What the running kernel offers; the agent probes it once. */
 struct policy_caps {
-	bool cgroup_v2;		/* the cpu/memory controllers are v2 (cpu.weight, memory.*) */
+	bool cgroup_v2;		/* cpu/memory controllers are v2 (cpu.weight, memory.*) */
 	bool has_cpu_idle;	/* cpu.idle exists (5.15+, v1 and v2) */
 	bool has_memory_qos;	/* memory.min/low/high exist (v2, or Alibaba Cloud Linux v1) */
 	bool has_resctrl;	/* /sys/fs/resctrl mounted with CAT or MBA */
@@ -111,7 +111,7 @@ struct policy_static_qos {
 	int cpu_idle;			/* 0, 1 or POLICY_KEEP */
 	uint64_t cpu_shares;		/* v1 cpu.shares; 0 = keep */
 	uint64_t cpu_weight;		/* v2 cpu.weight; 0 = keep */
-	uint64_t cfs_period_us;		/* cpu.cfs_period_us (v1) / cpu.max period (v2); 0 = keep */
+	uint64_t cfs_period_us;		/* v1 cpu.cfs_period_us, v2 cpu.max period; 0 = keep */
 	bool set_mem_min, set_mem_low, set_mem_high, set_soft_limit;
 	uint64_t mem_min;		/* memory.min */
 	uint64_t mem_low;		/* memory.low */
@@ -171,7 +171,7 @@ struct policy_action {
 	enum policy_reason reason;
 	uint64_t old_value;
 	uint64_t new_value;
-	uint64_t bound;			/* CPU: the suppress bound (millicores); evict: bytes to release */
+	uint64_t bound;			/* CPU: suppress bound (milli); evict: bytes to release */
 	uint64_t measured;		/* the value that triggered the action */
 	enum policy_unit unit;
 	uint64_t trigger_cgroup_id;	/* LS cgroup whose breach triggered it; 0: none */
@@ -197,7 +197,7 @@ struct policy_state {
 	struct policy_bound_sample win[POLICY_WIN_MAX];
 	uint32_t win_head, win_len;
 
-	uint64_t be_mem_high;		/* BE memory.high (aggregate); POLICY_UNLIMITED = max */
+	uint64_t be_mem_high;		/* BE memory.high, aggregate; POLICY_UNLIMITED = max */
 	uint32_t mem_stuck_ticks;	/* ticks over the threshold with memory.high lowered */
 	uint64_t last_mem_pressure_ms;
 	uint64_t last_mem_change_ms;

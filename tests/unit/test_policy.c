@@ -795,7 +795,8 @@ Test(policy, memory_pressure_lowers_high_then_evicts)
 		in = mem_in(m, 750, 6 * GIB - need);
 		sim_tick(m, &in);
 		if (i < (int)m->p.evict_after_ticks)
-			cr_assert_eq(count_kind(m, POLICY_BE_EVICT), 0, "evicted too early (%d)", i);
+			cr_assert_eq(count_kind(m, POLICY_BE_EVICT), 0,
+				     "evicted too early (%d)", i);
 	}
 	cr_assert_eq(count_kind(m, POLICY_BE_EVICT), 1);
 	a = &m->log[m->nlog - 1].a;
