@@ -69,7 +69,7 @@ struct policy_params {
 	uint32_t ai_interval_ms;
 	uint32_t healthy_hold_ms;	/* no breach and no cut for this long before growing */
 	uint32_t grow_below_milli;	/* grow only while LS p99/target x1000 is below */
-	uint32_t deadband_pct;		/* cut to the bound when over it by this % of capacity */
+	uint32_t deadband_pct;		/* cut to bound when over it by % of capacity */
 	uint32_t min_delta_pct;		/* skip increases smaller than this % of capacity */
 	uint32_t bound_window_ms;	/* growth ceiling: lowest bound seen over this window */
 	uint32_t be_cfs_period_us;	/* cpu.cfs_period_us given to BE cgroups */
@@ -111,7 +111,7 @@ struct policy_static_qos {
 	int cpu_idle;			/* 0, 1 or POLICY_KEEP */
 	uint64_t cpu_shares;		/* v1 cpu.shares; 0 = keep */
 	uint64_t cpu_weight;		/* v2 cpu.weight; 0 = keep */
-	uint64_t cfs_period_us;		/* v1 cpu.cfs_period_us, v2 cpu.max period; 0 = keep */
+	uint64_t cfs_period_us;		/* cfs_period_us / cpu.max period; 0 = keep */
 	bool set_mem_min, set_mem_low, set_mem_high, set_soft_limit;
 	uint64_t mem_min;		/* memory.min */
 	uint64_t mem_low;		/* memory.low */
@@ -171,7 +171,7 @@ struct policy_action {
 	enum policy_reason reason;
 	uint64_t old_value;
 	uint64_t new_value;
-	uint64_t bound;			/* CPU: suppress bound (milli); evict: bytes to release */
+	uint64_t bound;			/* CPU: suppress bound; evict: bytes to free */
 	uint64_t measured;		/* the value that triggered the action */
 	enum policy_unit unit;
 	uint64_t trigger_cgroup_id;	/* LS cgroup whose breach triggered it; 0: none */
