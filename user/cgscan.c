@@ -114,72 +114,80 @@ int cgscan_set_rules(struct cgscan *s, const struct classify_rule *rules,
 	return 0;
 }
 
+#define DENTS_BUF	16384
+
 struct walk {
 	struct cgvec found;
 	char path[PATH_MAX];
 	dev_t dev;
+	char *bufs[CGSCAN_MAX_DEPTH];	/* getdents64 buffer per level */
 };
 
-/* Record the directory open at fd (path in w->path) and walk its children. */
+/*
+ * Record the directory open at fd (path in w->path) and walk its children.
+ * getdents64 rather than fdopendir/readdir: 5 syscalls a cgroup instead
+ * of 8, which matters on a busy node with thousands of cgroups.
+ */
 static int walk_dir(struct walk *w, int fd, size_t len, int depth)
 {
-	struct dirent *de;
 	struct stat st;
-	char *path;
-	DIR *dir;
+	char *path, *buf;
+	ssize_t n, off;
 	int err = 0;
 
 	if (fstat(fd, &st)) {
-		close(fd);
-		return errno == ENOENT ? 0 : -errno;
+		err = errno == ENOENT ? 0 : -errno;
+		goto out;
 	}
 	if (depth == 0)
 		w->dev = st.st_dev;
-	else if (st.st_dev != w->dev) {	/* another mount: not this hierarchy */
-		close(fd);
-		return 0;
-	}
+	else if (st.st_dev != w->dev)	/* another mount: not this hierarchy */
+		goto out;
 	path = strdup(len ? w->path : "/");
 	if (!path || vec_push(&w->found, st.st_ino, path)) {
 		free(path);
-		close(fd);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto out;
 	}
-	if (depth >= CGSCAN_MAX_DEPTH) {
-		close(fd);
-		return 0;
+	if (depth >= CGSCAN_MAX_DEPTH)
+		goto out;
+	if (!w->bufs[depth] && !(w->bufs[depth] = malloc(DENTS_BUF))) {
+		err = -ENOMEM;
+		goto out;
 	}
-	dir = fdopendir(fd);
-	if (!dir) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	while (!err && (de = readdir(dir))) {
-		size_t nlen = strlen(de->d_name);
-		int cfd;
+	buf = w->bufs[depth];
+	while (!err && (n = getdents64(fd, buf, DENTS_BUF)) > 0) {
+		for (off = 0; !err && off < n; ) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			size_t nlen = strlen(de->d_name);
+			int cfd;
 
-		if (de->d_name[0] == '.' &&
-		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-			continue;
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;	/* cgroup files: skipped without a syscall */
-		if (len + 1 + nlen >= sizeof(w->path))
-			continue;
-		cfd = openat(dirfd(dir), de->d_name,
-			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cfd < 0) {
-			/* vanished, or not a directory after all */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
-				err = -errno;
-			continue;
+			off += de->d_reclen;
+			if (de->d_name[0] == '.' && (!de->d_name[1] ||
+			    (de->d_name[1] == '.' && !de->d_name[2])))
+				continue;
+			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+				continue;	/* cgroup files: no syscall */
+			if (len + 1 + nlen >= sizeof(w->path))
+				continue;
+			cfd = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY |
+				     O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0) {
+				/* vanished, or not a directory after all */
+				if (errno == EMFILE || errno == ENFILE ||
+				    errno == ENOMEM)
+					err = -errno;
+				continue;
+			}
+			w->path[len] = '/';
+			memcpy(w->path + len + 1, de->d_name, nlen + 1);
+			err = walk_dir(w, cfd, len + 1 + nlen, depth + 1);
+			w->path[len] = '\0';
 		}
-		w->path[len] = '/';
-		memcpy(w->path + len + 1, de->d_name, nlen + 1);
-		err = walk_dir(w, cfd, len + 1 + nlen, depth + 1);
-		w->path[len] = '\0';
 	}
-	closedir(dir);
+	/* a directory removed while listed reads as empty: not an error */
+out:
+	close(fd);
 	return err;
 }
 
@@ -275,7 +283,7 @@ static int merge(struct cgscan *s, struct cgvec *found)
 int cgscan_run(struct cgscan *s)
 {
 	struct walk *w = calloc(1, sizeof(*w));
-	int fd, err;
+	int fd, err, i;
 
 	if (!w)
 		return -ENOMEM;
@@ -295,6 +303,8 @@ int cgscan_run(struct cgscan *s)
 	if (!err)
 		err = s->known.nr;
 out:
+	for (i = 0; i < CGSCAN_MAX_DEPTH; i++)
+		free(w->bufs[i]);
 	vec_free(&w->found);
 	free(w);
 	return err;
