@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The kernel side for real: colod's BPF programs loaded and attached on
+ * this machine, real cgroups (v1 cpu hierarchy here), real processes.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <bpf/libbpf.h>
+#include "cgtest.h"
+#include "hist.h"
+#include "loader.h"
+
+static struct colod_bpf *bpf;
+static struct cgtest_group ga, gb;
+static char pin_dir[64];
+
+static void setup(void)
+{
+	struct loader_opts o = { .cgroup_root = "/sys/fs/cgroup", .pin_dir = NULL };
+
+	if (geteuid())
+		cr_skip_test("real-kernel tests need root");
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-%d", getpid());
+	if (access("/sys/fs/bpf", F_OK) == 0 && system("mountpoint -q /sys/fs/bpf") == 0)
+		o.pin_dir = pin_dir;
+	cr_assert_eq(loader_open(&o, &bpf), 0, "BPF programs load and attach");
+}
+
+static void teardown(void)
+{
+	cgtest_kill_all(&ga);
+	cgtest_kill_all(&gb);
+	cgtest_remove(&ga);
+	cgtest_remove(&gb);
+	loader_close(bpf);
+	bpf = NULL;
+}
+
+TestSuite(sampling, .init = setup, .fini = teardown, .timeout = 60);
+
+static uint64_t group_id(const struct cgtest_group *g)
+{
+	char path[512];
+	struct stat st;
+
+	cr_assert_eq(cgtest_path(path, sizeof(path), g, CGT_CPU, NULL), 0);
+	cr_assert_eq(stat(path, &st), 0, "%s exists", path);
+	return st.st_ino;
+}
+
+static void read_stats(const struct cgtest_group *g, struct colod_cg_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	/* no entry: nothing of the group ran yet */
+	maps_read_stats(loader_maps(bpf), group_id(g), s);
+}
+
+static void stop_children(struct cgtest_group *g)
+{
+	int i;
+
+	for (i = 0; i < g->nr_pids; i++) {
+		kill(g->pids[i], SIGKILL);
+		waitpid(g->pids[i], NULL, 0);
+	}
+	g->nr_pids = 0;
+}
+
+Test(sampling, cpu_time_matches_the_kernels_accounting)
+{
+	struct colod_cg_stats s;
+	uint64_t kernel_ns;
+	double ratio;
+
+	cr_assert_eq(cgtest_make_unique(&ga, "cpu", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_gt(cgtest_spawn_busy(&ga), 0);
+	sleep(2);
+	/* the final switch-out charges the last slice */
+	stop_children(&ga);
+	kernel_ns = cgtest_cpu_usage_ns(&ga);
+	read_stats(&ga, &s);
+	cr_assert_gt(kernel_ns, 200000000ULL, "the busy child ran (%lu ns)", kernel_ns);
+	ratio = (double)s.cpu_ns / kernel_ns;
+	cr_expect(ratio > 0.95 && ratio < 1.05,
+		  "colod %llu ns vs cpuacct.usage %lu ns (ratio %.3f)",
+		  (unsigned long long)s.cpu_ns, kernel_ns, ratio);
+	cr_expect_gt(s.nvcsw + s.nivcsw, 0, "switches counted");
+}
+
+/* p99 of the group's run-queue latency over a window, and its sample count */
+static double window_p99(const struct cgtest_group *g, unsigned int ms, uint64_t *count)
+{
+	struct colod_cg_stats *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), d;
+	double p99;
+
+	read_stats(g, a);
+	usleep(ms * 1000);
+	read_stats(g, b);
+	cg_stats_delta(b, a, &d);
+	*count = d.runq_count;
+	p99 = hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99);
+	free(a);
+	free(b);
+	return p99;
+}
+
+Test(sampling, latency_rises_under_contention_in_the_waiting_cgroup)
+{
+	uint64_t n_alone, n_busy, n_burn;
+	double alone, busy, burners;
+	int i;
+
+	cr_assert_eq(cgtest_make_unique(&ga, "sleeper", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "burner", CGT_CPU | CGT_CPUACCT), 0);
+	/* wakes every 1 ms, runs 300 us: about 1000 run-queue samples a second */
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 300, 1000), 0);
+	usleep(300000);
+	alone = window_p99(&ga, 2000, &n_alone);
+	for (i = 0; i < 4; i++)
+		cr_assert_gt(cgtest_spawn_busy(&gb), 0);
+	usleep(300000);
+	busy = window_p99(&ga, 2000, &n_busy);
+	burners = window_p99(&gb, 1000, &n_burn);
+
+	cr_assert_gt(n_alone, 100, "sleeper samples alone: %lu", n_alone);
+	cr_assert_gt(n_busy, 50, "sleeper samples under contention: %lu", n_busy);
+	/* each wake-up is one sample: not far above the wake-up rate */
+	cr_expect_lt(n_alone, 2 * 2000 + 200, "samples alone %lu for ~2000 wake-ups", n_alone);
+	cr_assert_gt(busy, 3 * alone, "sleeper p99 %.0f us under contention vs %.0f us alone",
+		     busy, alone);
+	cr_expect_gt(n_burn, 0, "the burners' own waits land in their cgroup");
+	(void)burners;
+}
+
+/* Dirty page cache in a small memcg until the kernel reclaims it. */
+static pid_t spawn_writer(struct cgtest_group *g, const char *file, size_t mb)
+{
+	static char buf[1 << 20];
+	char pid_s[32];
+	pid_t pid = fork();
+	size_t i;
+	int fd;
+
+	if (pid)
+		return pid;
+	snprintf(pid_s, sizeof(pid_s), "%d", getpid());
+	if (cgtest_write(g, CGT_CPU, "cgroup.procs", pid_s) ||
+	    cgtest_write(g, CGT_MEMORY, "cgroup.procs", pid_s))
+		_exit(2);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		_exit(3);
+	memset(buf, 0x5a, sizeof(buf));
+	for (i = 0; i < mb; i++)
+		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+			_exit(4);
+	close(fd);
+	_exit(0);
+}
+
+Test(sampling, reclaim_stall_is_charged_to_the_limited_cgroup)
+{
+	char file[] = "/var/tmp/colod-test-reclaimXXXXXX";
+	struct colod_cg_stats s, idle;
+	int status, fd;
+	pid_t pid;
+
+	cr_assert_eq(cgtest_make_unique(&ga, "memhog", CGT_CPU | CGT_MEMORY), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "memidle", CGT_CPU | CGT_MEMORY), 0);
+	cr_assert_eq(cgtest_write(&ga, CGT_MEMORY, "memory.limit_in_bytes", "33554432"), 0);
+	fd = mkstemp(file);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	pid = spawn_writer(&ga, file, 256);
+	cr_assert_gt(pid, 0);
+	waitpid(pid, &status, 0);
+	unlink(file);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer finished");
+	read_stats(&ga, &s);
+	read_stats(&gb, &idle);
+	cr_assert_gt(s.memcg_reclaim_count + s.direct_reclaim_count, 0,
+		     "256 MiB through a 32 MiB memcg reclaims");
+	cr_assert_gt(s.memcg_reclaim_ns + s.direct_reclaim_ns, 0);
+	cr_expect_eq(idle.memcg_reclaim_ns + idle.direct_reclaim_ns, 0,
+		     "an idle cgroup stalls in no reclaim");
+}
+
+static int count_event(void *ctx, void *data, size_t len)
+{
+	const struct colod_breach_event *e = data;
+	uint64_t *want = ctx;
+
+	if (len >= sizeof(*e) && e->cgroup_id == want[0] && e->latency_ns > 1000)
+		want[1]++;
+	return 0;
+}
+
+Test(sampling, ls_breaches_reach_userspace_rate_limited)
+{
+	const struct colod_maps *m = loader_maps(bpf);
+	uint64_t ctx[2] = { 0, 0 };
+	struct colod_cg_stats s;
+	struct ring_buffer *rb;
+	int i;
+
+	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "be", CGT_CPU | CGT_CPUACCT), 0);
+	ctx[0] = group_id(&ga);
+	/* any wait above 1 us breaches: a storm the rate limit must tame */
+	cr_assert_eq(maps_set_class(m, ctx[0], COLOD_CLASS_LS, 1000), 0);
+	rb = ring_buffer__new(m->events_fd, count_event, ctx, NULL);
+	cr_assert_not_null(rb);
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 300, 1000), 0);
+	for (i = 0; i < 3; i++)
+		cr_assert_gt(cgtest_spawn_busy(&gb), 0);
+	for (i = 0; i < 20; i++)
+		ring_buffer__poll(rb, 100);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	read_stats(&ga, &s);
+	cr_assert_gt(ctx[1], 0, "breach events arrived");
+	cr_assert_gt(s.breaches, ctx[1], "more breaches (%llu) than events (%lu)",
+		     (unsigned long long)s.breaches, ctx[1]);
+	/* default limit: one event per cgroup per ms, over about 2 s */
+	cr_expect_leq(ctx[1], 2600, "rate-limited: %lu events", ctx[1]);
+}
+
+Test(sampling, pinned_maps_print_named_fields_under_bpftool)
+{
+	char cmd[256], out[8192];
+	uint64_t id;
+	size_t n;
+	FILE *p;
+
+	if (!strlen(pin_dir) || access(pin_dir, F_OK))
+		cr_skip_test("bpffs not mounted at /sys/fs/bpf: nothing pinned");
+	cr_assert_eq(cgtest_make_unique(&ga, "pin", CGT_CPU), 0);
+	id = group_id(&ga);
+	cr_assert_eq(maps_set_class(loader_maps(bpf), id, COLOD_CLASS_LS, 1234000), 0);
+	snprintf(cmd, sizeof(cmd), "bpftool map dump pinned %s/cg_class", pin_dir);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	pclose(p);
+	cr_assert(strstr(out, "\"threshold_ns\": 1234000"), "named field in:\n%s", out);
+	cr_assert(strstr(out, "\"cls\": 1"), "named field in:\n%s", out);
+	snprintf(cmd, sizeof(cmd), "bpftool map dump pinned %s/cg_stats | head -c 4000", pin_dir);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	pclose(p);
+	cr_assert(strstr(out, "\"runq_count\"") && strstr(out, "\"cpu_ns\""),
+		  "per-CPU stats print named fields:\n%.500s", out);
+}
