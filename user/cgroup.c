@@ -240,6 +240,20 @@ static const char *msg_path(char *buf, size_t len, const char *hier,
 
 /* ---- writes ----------------------------------------------------------- */
 
+/* A missing knob (memory.high on v1) is reported once, not per cgroup. */
+static bool first_missing(const char *file)
+{
+	static const char *seen[16];
+	int i;
+
+	for (i = 0; i < 16 && seen[i]; i++)
+		if (!strcmp(seen[i], file))
+			return false;
+	if (i < 16)
+		seen[i] = file;
+	return true;
+}
+
 /*
  * journal_write() on hier/rel/file. -ENOENT means the cgroup is gone; a
  * cgroup that is there without the file has no such knob: -EOPNOTSUPP.
@@ -260,8 +274,9 @@ static int knob_write(const struct cg_ctx *ctx, struct journal *j,
 		return err;
 	if (cg_path(path, sizeof(path), hier, rel, NULL) || stat(path, &st))
 		return -ENOENT;
-	pr_warn("%s/%s: no such knob on this kernel or controller not enabled",
-		path, file);
+	if (first_missing(file))
+		pr_warn("%s/%s: no such knob on this kernel or controller not "
+			"enabled (reported once per knob)", path, file);
 	return -EOPNOTSUPP;
 }
 
