@@ -18,6 +18,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include "colod/colod.h"
+#include "log.h"
 #include "predictor.h"
 
 #define GIB		1073741824ULL
@@ -39,6 +40,8 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 static void setup(void)
 {
+	/* quiet: the corrupt-checkpoint tests warn on purpose */
+	log_verbosity = LOG_ERROR - 1;
 	predictor_params_default(&params);
 	pr = predictor_new(&params);
 	cr_assert(pr);
@@ -629,6 +632,7 @@ Test(predictor, corrupt_checkpoint_warning_names_file_and_path)
 	char line[512] = "";
 	FILE *err;
 
+	log_verbosity = LOG_WARN;
 	cr_redirect_stderr();
 	write_checkpoint(text, strlen(text));
 	cr_assert_eq(predictor_load(pr, dir, DAY0), -EINVAL);
