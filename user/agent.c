@@ -286,7 +286,7 @@ static void on_tick(struct agent *a)
 		.be_used_milli = a->track.sum[COLOD_CLASS_BE].cpu_milli,
 		.node_mem_used_bytes = n.mem_used,
 		.node_mem_capacity_bytes = n.mem_total,
-		.ls_reclaim_stall_ms = a->track.sum[COLOD_CLASS_LS].reclaim_ns / 1000000,
+		.ls_reclaim_stall_ms = a->track.sum[COLOD_CLASS_LS].direct_reclaim_ns / 1000000,
 		.ls_breaches = (uint32_t)a->track.sum[COLOD_CLASS_LS].breaches,
 		.ls_p99_milli = a->track.sum[COLOD_CLASS_LS].worst_p99_milli,
 	};

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 int cmd_stats(int argc, char **argv);
+int cmd_headroom(int argc, char **argv);
 
 /*
  * Resolve a cgroup path (relative to hier_root, or under it) to its id and

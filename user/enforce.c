@@ -91,7 +91,9 @@ static int apply_one(struct enforcer *e, const struct policy_params *p,
 		     const struct policy_action *a, struct tracked *be, int nr_be)
 {
 	uint64_t each, period = p->be_cfs_period_us;
+	long long bytes;
 	char cpus[64];
+	int err;
 
 	switch (a->kind) {
 	case POLICY_BE_CPU_QUOTA:
@@ -104,9 +106,13 @@ static int apply_one(struct enforcer *e, const struct policy_params *p,
 		cpuset_list((uint32_t)a->new_value, cpus, sizeof(cpus));
 		return cg_set_cpuset_cpus(e->cg, e->j, be->path, cpus);
 	case POLICY_BE_MEMORY_HIGH:
-		return cg_set_mem_high(e->cg, e->j, be->path,
-				       a->new_value == POLICY_UNLIMITED ? -1 :
-				       (long long)(a->new_value / (uint64_t)nr_be));
+		bytes = a->new_value == POLICY_UNLIMITED ? -1 :
+			(long long)(a->new_value / (uint64_t)nr_be);
+		err = cg_set_mem_high(e->cg, e->j, be->path, bytes);
+		/* plain v1 has no memory.high: the soft limit is the nearest lever */
+		if (err == -EOPNOTSUPP)
+			err = cg_set_mem_low(e->cg, e->j, be->path, bytes);
+		return err;
 	case POLICY_BE_EVICT:
 		pr_warn("evicting BE cgroup %s: node memory pressure, last resort", be->path);
 		return cg_kill(e->cg, be->path);
@@ -130,13 +136,6 @@ void enforce_action(struct enforcer *e, const struct policy_params *p,
 		if (be->cls != COLOD_CLASS_BE || !be->top)
 			continue;
 		err = apply_one(e, p, a, be, nr_be);
-		if (err == -EOPNOTSUPP && a->kind == POLICY_BE_MEMORY_HIGH) {
-			if (!e->warned_mem_high)
-				pr_warn("%s: no memory.high on this hierarchy (cgroup v1): "
-					"BE memory is bounded by eviction only", be->path);
-			e->warned_mem_high = true;
-			continue;
-		}
 		check(e, err, policy_action_name(a->kind), be->path);
 		if (!err)
 			log_action(e, a, be->path, trigger);

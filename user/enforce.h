@@ -19,7 +19,6 @@ struct enforcer {
 	FILE *action_log;		/* JSON lines for the demo and bench; may be NULL */
 	uint64_t nr_actions[POLICY_ACTION_NR];
 	uint64_t nr_write_errors;
-	bool warned_mem_high;
 };
 
 void enforce_static_qos(struct enforcer *e, const struct policy_params *p,

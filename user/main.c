@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "the agent: protect LS, lend the rest to BE" },
 	{ "stats", cmd_stats, "measure per-cgroup CPU, run-queue latency, reclaim" },
+	{ "headroom", cmd_headroom, "Batch and Mid headroom published by the agent" },
 	{ "restore", cmd_restore, "put back every original value colod changed" },
 	{ "check-config", cmd_check_config, "validate a configuration directory or file" },
 	{ "config", cmd_config, "print the effective configuration as JSON" },

@@ -99,7 +99,7 @@ static void measure_one(struct track *t, struct tracked *e,
 	e->p99_us = hist_percentile_us(e->last.runq_hist, COLOD_HIST_SLOTS, 99);
 	s->cpu_milli += e->cpu_milli;
 	s->breaches += e->last.breaches;
-	s->reclaim_ns += e->last.direct_reclaim_ns + e->last.memcg_reclaim_ns;
+	s->direct_reclaim_ns += e->last.direct_reclaim_ns;
 	s->runq_count += e->last.runq_count;
 	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && e->last.runq_count) {
 		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);

@@ -30,7 +30,7 @@ struct tracked {
 struct class_sums {
 	uint64_t cpu_milli;
 	uint64_t breaches;
-	uint64_t reclaim_ns;
+	uint64_t direct_reclaim_ns;	/* global reclaim: what BE can relieve */
 	uint32_t worst_p99_milli;	/* worst p99 / target x 1000 over LS */
 	uint64_t runq_count;
 };
