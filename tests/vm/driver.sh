@@ -1,0 +1,439 @@
+#!/bin/sh
+# colod's test driver inside the qemu VM (busybox sh), run by scripts/vm/init
+# on Debian 12's 6.1 kernel with pure cgroup v2 (cpu, cpuset, memory enabled).
+#
+# Every check prints one line the host parses (scripts/vm/run-vm.sh):
+#   COLOD-VM-CHECK: PASS|FAIL <name> <detail>
+# and at the end:
+#   COLOD-VM-RESULT: PASS n/n   or   COLOD-VM-RESULT: FAIL k/n failed
+# A failing check also prints its captured output, prefixed "  | ".
+set -u
+
+COLOD=${COLOD:-/bin/colod}
+CG=/sys/fs/cgroup
+LS_REL=/colod-vm-ls
+BE_REL=/colod-vm-be
+IDLE_REL=/colod-vm-idle
+LS=$CG$LS_REL
+BE=$CG$BE_REL
+IDLE=$CG$IDLE_REL
+WORK=/tmp/colod-vm
+CFG=$WORK/config
+STATE=$WORK/state
+PIN=/sys/fs/bpf/colod-vm
+# Files the agent may write, whose originals must come back.
+KNOBS="cpu.max cpu.idle cpu.weight memory.high memory.low memory.min"
+
+# Give up on what is left before the host's hard timeout kills the VM, so
+# that the result line still comes back (colod.budget= on the command line).
+BUDGET=$(sed -n 's/.*colod\.budget=\([0-9]*\).*/\1/p' /proc/cmdline)
+BUDGET=${BUDGET:-400}
+NPASS=0
+NFAIL=0
+DETAIL=
+BURNERS=
+AGENT=
+
+mkdir -p $WORK $CFG $STATE
+
+# ---- helpers ---------------------------------------------------------------
+
+# check NAME FUNCTION: run FUNCTION in this shell, output captured, then report.
+check() {
+	name=$1
+	shift
+	DETAIL=
+	if out_of_time; then
+		NFAIL=$((NFAIL + 1))
+		echo "COLOD-VM-CHECK: FAIL $name not run: ${BUDGET}s budget spent"
+		return
+	fi
+	t0=$(now_ms)
+	if "$@" >$WORK/$name.out 2>&1; then
+		NPASS=$((NPASS + 1))
+		echo "COLOD-VM-CHECK: PASS $name [$(secs_since $t0)s] $DETAIL"
+	else
+		NFAIL=$((NFAIL + 1))
+		echo "COLOD-VM-CHECK: FAIL $name [$(secs_since $t0)s] $DETAIL"
+		tail -n 40 $WORK/$name.out | sed 's/^/  | /'
+	fi
+}
+
+secs_since() {
+	awk -v t=$1 '{ printf "%.1f\n", $1 - t / 1000 }' /proc/uptime
+}
+
+out_of_time() {
+	[ "$(awk '{ printf "%d\n", $1 }' /proc/uptime)" -ge "$BUDGET" ]
+}
+
+# fail MESSAGE: record why a check fails (the last reason wins) and return 1.
+fail() {
+	DETAIL="$*"
+	echo "fail: $*"
+	return 1
+}
+
+now_ms() {
+	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
+}
+
+# stat_key FILE KEY: the value of "KEY value" in a flat keyed file.
+stat_key() {
+	awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1"
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.5 s until COMMAND succeeds.
+wait_for() {
+	n=$(($1 * 2))
+	shift
+	while [ $n -gt 0 ] && ! out_of_time; do
+		"$@" && return 0
+		sleep 0.5
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# within A B REL ABS: |A - B| <= REL * B + ABS (floats)
+within() {
+	awk -v a="$1" -v b="$2" -v r="$3" -v s="$4" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= r * b + s) }'
+}
+
+# spawn CGROUP_DIR PROG ARGS...: start a load inside a cgroup
+spawn() {
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$@" &
+	BURNERS="$BURNERS $!"
+}
+
+stop_burners() {
+	for p in $BURNERS; do
+		kill -KILL $p 2>/dev/null
+	done
+	for p in $BURNERS; do
+		wait $p 2>/dev/null
+	done
+	BURNERS=
+}
+
+# save_knobs TAG: remember every knob of LS and BE as they are now
+save_knobs() {
+	for d in LS BE; do
+		eval dir=\$$d
+		for k in $KNOBS; do
+			[ -e $dir/$k ] && cat $dir/$k > $WORK/orig.$1.$d.$k
+		done
+	done
+}
+
+# same_knobs TAG: every knob is back to what save_knobs TAG saw
+same_knobs() {
+	bad=
+	for d in LS BE; do
+		eval dir=\$$d
+		for k in $KNOBS; do
+			[ -e $WORK/orig.$1.$d.$k ] || continue
+			if ! cmp -s $dir/$k $WORK/orig.$1.$d.$k; then
+				echo "$d $k: now '$(cat $dir/$k)', was '$(cat $WORK/orig.$1.$d.$k)'"
+				bad="$bad $d/$k"
+			fi
+		done
+	done
+	[ -z "$bad" ] || fail "not restored:$bad"
+}
+
+quota_of() {
+	awk '{ print $1 }' $1/cpu.max
+}
+
+be_throttled() {
+	[ "$(cat $BE/cpu.idle)" = 1 ] && [ "$(quota_of $BE)" != max ]
+}
+
+mem_high_written() {
+	[ "$(cat $BE/memory.high)" != max ]
+}
+
+agent_alive() {
+	[ -n "$AGENT" ] && kill -0 $AGENT 2>/dev/null
+}
+
+# stop_agent SIGNAL: signal the agent and wait (bounded) for it to go
+stop_agent() {
+	[ -n "$AGENT" ] || return 0
+	kill -$1 $AGENT 2>/dev/null
+	wait_for 30 eval '! kill -0 $AGENT 2>/dev/null'
+	wait $AGENT
+	AGENT_RC=$?
+	AGENT=
+	return 0
+}
+
+start_agent() {
+	$COLOD run --config $CFG --state-dir $STATE --pin-dir $PIN >>$WORK/agent.log 2>&1 &
+	AGENT=$!
+}
+
+cleanup() {
+	[ -n "$AGENT" ] && kill -KILL $AGENT 2>/dev/null
+	stop_burners
+	for d in $LS $BE $IDLE; do
+		[ -d $d ] && rmdir $d 2>/dev/null
+	done
+}
+
+# ---- checks ----------------------------------------------------------------
+
+c_kernel() {
+	r=$(uname -r)
+	DETAIL="$r"
+	case "$r" in
+	6.1.*) return 0 ;;
+	*) fail "booted $r, expected Debian 12's 6.1" ;;
+	esac
+}
+
+c_cgroup_v2_pure() {
+	cat /proc/mounts
+	grep -q '^cgroup2 /sys/fs/cgroup cgroup2 ' /proc/mounts || fail "no cgroup2 at $CG" || return 1
+	! awk '$3 == "cgroup"' /proc/mounts | grep -q . || fail "a v1 hierarchy is mounted" || return 1
+	sc=$(cat $CG/cgroup.subtree_control)
+	DETAIL="subtree_control: $sc"
+	for c in cpu cpuset memory; do
+		echo " $sc " | grep -q " $c " || fail "$c not in subtree_control ($sc)" || return 1
+	done
+}
+
+# jq_true FILE FILTER: the filter yields true
+jq_true() {
+	[ "$(jq -r "$2" "$1")" = true ]
+}
+
+c_features() {
+	timeout 60 $COLOD features || fail "colod features exited $?" || return 1
+	timeout 60 $COLOD features --json > $WORK/features.json ||
+		fail "colod features --json exited $?" || return 1
+	cat $WORK/features.json
+	jq -e . $WORK/features.json >/dev/null || fail "features --json is not JSON" || return 1
+	[ "$(jq -r .cgroup_mode $WORK/features.json)" = v2 ] || fail "cgroup_mode is not v2" || return 1
+	for f in btf tp_btf task_storage ringbuf cgroup_v2 cgroup_cpu cgroup_cpuset \
+		 cgroup_memory cpu_idle psi; do
+		jq_true $WORK/features.json ".features.$f.present" ||
+			fail "feature $f not present on 6.1" || return 1
+	done
+	for p in bpf use_dfl_cgroup cpu_throttle cpu_v2_knobs cpu_idle memory_high; do
+		jq_true $WORK/features.json ".plan.$p" || fail "plan.$p is not true" || return 1
+	done
+	DETAIL="all present; resctrl=$(jq -r .features.resctrl.present $WORK/features.json)"
+}
+
+# CPU time read from the kernel (cpu.stat) and from BPF (bpf_ktime_get_ns)
+# must run at wall-clock speed; under TCG a miscalibrated TSC breaks that.
+c_clock() {
+	dmesg | grep -i -e 'tsc' -e 'clocksource' | tail -n 8
+	echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	mkdir -p $CG/colod-vm-clock
+	spawn $CG/colod-vm-clock /bin/burn
+	sleep 1
+	u0=$(stat_key $CG/colod-vm-clock/cpu.stat usage_usec)
+	m0=$(now_ms)
+	sleep 3
+	u1=$(stat_key $CG/colod-vm-clock/cpu.stat usage_usec)
+	m1=$(now_ms)
+	stop_burners
+	rmdir $CG/colod-vm-clock
+	cores=$(awk -v u=$((u1 - u0)) -v t=$((m1 - m0)) 'BEGIN { printf "%.3f", u / (t * 1000) }')
+	DETAIL="one spinning task used $cores cores of wall time;"
+	DETAIL="$DETAIL clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+	within $cores 1 0.15 0 || fail "$DETAIL: expected 1 (guest clocks disagree)"
+}
+
+# Without the cpu controller colod must say so and plan no CPU lever.
+c_features_fallback() {
+	echo "-cpu" > $CG/cgroup.subtree_control || fail "cannot disable cpu" || return 1
+	timeout 60 $COLOD features --json > $WORK/features-nocpu.json
+	rc=$?
+	timeout 60 $COLOD features > $WORK/features-nocpu.txt
+	echo "+cpu" > $CG/cgroup.subtree_control || fail "cannot re-enable cpu" || return 1
+	cat $WORK/features-nocpu.txt
+	[ $rc = 0 ] || fail "colod features --json exited $rc" || return 1
+	[ "$(jq -r .features.cgroup_cpu.present $WORK/features-nocpu.json)" = false ] ||
+		fail "cgroup_cpu still present with cpu disabled" || return 1
+	jq -r .features.cgroup_cpu.detail $WORK/features-nocpu.json | grep -q 'echo +cpu' ||
+		fail "no hint how to enable cpu" || return 1
+	[ "$(jq -r .plan.cpu_throttle $WORK/features-nocpu.json)" = false ] ||
+		fail "plan still throttles CPU" || return 1
+	[ "$(jq -r .plan.cpu_idle $WORK/features-nocpu.json)" = false ] ||
+		fail "plan still uses cpu.idle" || return 1
+	grep -q 'without it' $WORK/features-nocpu.txt || fail "text output has no fallback" || return 1
+	DETAIL="cpu disabled -> $(jq -r .features.cgroup_cpu.without $WORK/features-nocpu.json)"
+}
+
+# The kernel itself enforces the knobs colod writes (before colod touches them).
+c_kernel_enforces() {
+	save_knobs kernel
+	t0=$(stat_key $BE/cpu.stat nr_throttled)
+	u0=$(stat_key $BE/cpu.stat usage_usec)
+	m0=$(now_ms)
+	echo "20000 100000" > $BE/cpu.max || fail "write cpu.max" || return 1
+	echo 1 > $BE/cpu.idle || fail "write cpu.idle" || return 1
+	echo 268435456 > $BE/memory.high || fail "write memory.high" || return 1
+	sleep 3
+	t1=$(stat_key $BE/cpu.stat nr_throttled)
+	u1=$(stat_key $BE/cpu.stat usage_usec)
+	m1=$(now_ms)
+	idle=$(cat $BE/cpu.idle)
+	high=$(cat $BE/memory.high)
+	for k in cpu.max cpu.idle memory.high; do
+		cat $WORK/orig.kernel.BE.$k > $BE/$k
+	done
+	cores=$(awk -v u=$((u1 - u0)) -v t=$((m1 - m0)) 'BEGIN { printf "%.3f", u / (t * 1000) }')
+	DETAIL="quota 0.2 core: used $cores cores, nr_throttled +$((t1 - t0))"
+	[ $((t1 - t0)) -gt 0 ] || fail "$DETAIL: never throttled" || return 1
+	awk -v c=$cores 'BEGIN { exit !(c <= 0.3) }' || fail "$DETAIL: quota not enforced" || return 1
+	[ "$idle" = 1 ] || fail "cpu.idle reads $idle" || return 1
+	[ "$high" = 268435456 ] || fail "memory.high reads $high" || return 1
+	same_knobs kernel
+}
+
+# colod stats: BPF loads with CO-RE against 6.1, attributes CPU and latency.
+c_stats() {
+	ul0=$(stat_key $LS/cpu.stat usage_usec)
+	ub0=$(stat_key $BE/cpu.stat usage_usec)
+	m0=$(now_ms)
+	timeout 180 $COLOD stats --json --duration 4 --cgroup $LS_REL --cgroup $BE_REL \
+		--cgroup $IDLE_REL --pin-dir $PIN > $WORK/stats.json
+	rc=$?
+	ul1=$(stat_key $LS/cpu.stat usage_usec)
+	ub1=$(stat_key $BE/cpu.stat usage_usec)
+	m1=$(now_ms)
+	cat $WORK/stats.json
+	[ $rc = 0 ] || fail "colod stats exited $rc" || return 1
+	jq -e . $WORK/stats.json >/dev/null || fail "stats output is not JSON" || return 1
+	ms=$((m1 - m0))
+	kl=$(awk -v u=$((ul1 - ul0)) -v t=$ms 'BEGIN { printf "%.3f", u / (t * 1000) }')
+	kb=$(awk -v u=$((ub1 - ub0)) -v t=$ms 'BEGIN { printf "%.3f", u / (t * 1000) }')
+	sel='.cgroups[] | select(.path == $p)'
+	cl=$(jq -r --arg p $LS_REL "$sel | .cpu_cores" $WORK/stats.json)
+	cb=$(jq -r --arg p $BE_REL "$sel | .cpu_cores" $WORK/stats.json)
+	nl=$(jq -r --arg p $LS_REL "$sel | .runq_us.count" $WORK/stats.json)
+	nb=$(jq -r --arg p $BE_REL "$sel | .runq_us.count" $WORK/stats.json)
+	p99=$(jq -r --arg p $LS_REL "$sel | .runq_us.p99" $WORK/stats.json)
+	ci=$(jq -r --arg p $IDLE_REL "$sel | .cpu_ns" $WORK/stats.json)
+	ni=$(jq -r --arg p $IDLE_REL "$sel | .runq_us.count" $WORK/stats.json)
+	DETAIL="LS $cl cores (kernel $kl) $nl samples p99 ${p99}us; BE $cb cores (kernel $kb) $nb samples"
+	echo "$DETAIL; idle cpu_ns $ci samples $ni"
+	for v in "$cl" "$cb" "$nl" "$nb" "$ci" "$ni"; do
+		case "$v" in
+		''|null) fail "a cgroup is missing from the output" || return 1 ;;
+		esac
+	done
+	# LS wakes 1000/s: even slowed down by TCG there are hundreds of samples
+	[ "$nl" -ge 200 ] || fail "$DETAIL: too few LS latency samples" || return 1
+	[ "$nb" -gt 0 ] || fail "$DETAIL: no BE run-queue samples" || return 1
+	[ "$ci" = 0 ] && [ "$ni" = 0 ] || fail "$DETAIL: an empty cgroup got CPU or samples" || return 1
+	# Same steady load, different windows (ours includes the BPF load): rates agree.
+	within "$cl" "$kl" 0.25 0.05 || fail "$DETAIL: LS CPU off the kernel's accounting" || return 1
+	within "$cb" "$kb" 0.25 0.05 || fail "$DETAIL: BE CPU off the kernel's accounting" || return 1
+}
+
+write_config() {
+	cat > $CFG/colocation-config <<-EOF
+	{ "enable": true }
+	EOF
+	cat > $CFG/resource-threshold-config <<-EOF
+	{ "clusterStrategy": { "enable": true, "cpuSuppressThresholdPercent": 65,
+	  "cpuSuppressPolicy": "cfsQuota" } }
+	EOF
+	cat > $CFG/resource-qos-config <<-EOF
+	{ "clusterStrategy": {
+	    "policies": { "cpuPolicy": "coreSched" },
+	    "lsClass": { "cpuQOS": { "enable": true } },
+	    "beClass": { "cpuQOS": { "enable": true, "schedIdle": 1 },
+	                 "memoryQOS": { "enable": true, "throttlingPercent": 80 } } } }
+	EOF
+	cat > $CFG/colod-config <<-EOF
+	{ "classificationRules": [
+	    { "match": "$LS_REL", "class": "LS", "cpuRequestMilli": 1500,
+	      "memoryRequestBytes": 268435456 },
+	    { "match": "$BE_REL", "class": "BE" } ] }
+	EOF
+}
+
+# colod run throttles the BE group through cpu.max and cpu.idle, writes its
+# memory.high, and the kernel enforces it.
+c_agent_throttles() {
+	save_knobs agent
+	start_agent
+	wait_for 90 be_throttled
+	ok=$?
+	cat $WORK/agent.log
+	agent_alive || fail "colod run exited" || return 1
+	[ $ok = 0 ] || fail "BE not throttled after 90 s: cpu.max '$(cat $BE/cpu.max)'" \
+		"cpu.idle $(cat $BE/cpu.idle)" || return 1
+	wait_for 30 mem_high_written || fail "BE memory.high never written" || return 1
+	t0=$(stat_key $BE/cpu.stat nr_throttled)
+	sleep 3
+	t1=$(stat_key $BE/cpu.stat nr_throttled)
+	DETAIL="BE cpu.max '$(cat $BE/cpu.max)' cpu.idle $(cat $BE/cpu.idle)"
+	DETAIL="$DETAIL memory.high $(cat $BE/memory.high) nr_throttled +$((t1 - t0))"
+	[ $((t1 - t0)) -gt 0 ] || fail "$DETAIL: kernel did not throttle" || return 1
+	agent_alive || fail "colod run exited" || return 1
+}
+
+c_agent_restores() {
+	[ -n "$AGENT" ] || fail "no agent running" || return 1
+	stop_agent TERM
+	tail -n 20 $WORK/agent.log
+	[ "$AGENT_RC" = 0 ] || fail "colod run exited $AGENT_RC on SIGTERM" || return 1
+	same_knobs agent || return 1
+	DETAIL="every original back after SIGTERM"
+}
+
+c_restore_after_kill() {
+	start_agent
+	wait_for 90 be_throttled || fail "BE not throttled by the second agent" || return 1
+	stop_agent KILL
+	be_throttled || fail "throttle vanished before restore" || return 1
+	timeout 60 $COLOD restore --state-dir $STATE || fail "colod restore exited $?" || return 1
+	same_knobs agent || return 1
+	DETAIL="every original back after kill -9 + colod restore"
+}
+
+# ---- scenario --------------------------------------------------------------
+
+trap cleanup EXIT
+
+check kernel c_kernel
+check cgroup_v2_pure c_cgroup_v2_pure
+# before any child cgroup exists: the cpu controller can still be disabled
+check features c_features
+check features_fallback c_features_fallback
+check clock c_clock
+
+mkdir -p $LS $BE $IDLE
+echo 536870912 > $BE/memory.max		# the BE "pod" limit, as kubelet would set it
+# Light enough that the driver itself still gets CPU under TCG: LS needs
+# 0.5 core in 1 ms periods, BE spins on one core (its demand exceeds any quota).
+spawn $LS /bin/burn 1000 500
+spawn $BE /bin/burn
+sleep 1
+
+check kernel_enforces c_kernel_enforces
+check stats c_stats
+write_config
+check agent_throttles c_agent_throttles
+check agent_restores c_agent_restores
+check restore_after_kill c_restore_after_kill
+
+cleanup
+trap - EXIT
+echo "colod-vm: agent log:"
+tail -n 30 $WORK/agent.log 2>/dev/null | sed 's/^/  | /'
+total=$((NPASS + NFAIL))
+if [ $NFAIL = 0 ] && [ $total -gt 0 ]; then
+	echo "COLOD-VM-RESULT: PASS $NPASS/$total"
+else
+	echo "COLOD-VM-RESULT: FAIL $NFAIL/$total failed"
+fi
