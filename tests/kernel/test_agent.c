@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The closed loop end to end, for real: the colod binary runs as the agent
+ * over real v1 cgroups; a stand-in LS (lsprobe, which measures its own
+ * wake-up lateness) shares the CPUs with BE busy loops.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "cgtest.h"
+
+static struct cgtest_group ls, be;
+static pid_t agent = -1;
+static char dir[] = "/tmp/colod-test-agent-XXXXXX";
+static char pin_dir[96];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/config/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void write_config(void)
+{
+	char path[256], rules[1024];
+
+	snprintf(path, sizeof(path), "%s/config", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	write_file("colocation-config", "{\"enable\": true}");
+	write_file("resource-threshold-config",
+		   "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
+		   " \"cpuSuppressThresholdPercent\": 65}}");
+	write_file("resource-qos-config",
+		   "{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": true,"
+		   " \"schedIdle\": 1}}, \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
+	snprintf(rules, sizeof(rules),
+		 "{\"lsLatencyTargetUs\": 1000, \"classificationRules\": ["
+		 "{\"match\": \"/%s\", \"class\": \"LS\"},"
+		 "{\"match\": \"/%s\", \"class\": \"BE\"}]}", ls.rel, be.rel);
+	write_file("colod-config", rules);
+}
+
+static void setup(void)
+{
+	if (geteuid())
+		cr_skip_test("real-kernel tests need root");
+	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
+	cr_assert_not_null(getenv("COLOD_TOOLS"), "COLOD_TOOLS names the tools dir (make sets it)");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-agent-%d", getpid());
+	cr_assert_eq(cgtest_make_unique(&ls, "e2e-ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&be, "e2e-be", CGT_CPU | CGT_CPUACCT), 0);
+	write_config();
+}
+
+static void stop_agent(int sig)
+{
+	int status;
+
+	if (agent <= 0)
+		return;
+	kill(agent, sig);
+	waitpid(agent, &status, 0);
+	agent = -1;
+}
+
+static void teardown(void)
+{
+	char cmd[512];
+
+	stop_agent(SIGTERM);
+	/* a crashed agent leaves its journal: put every original back */
+	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
+		 getenv("COLOD_BIN") ?: "colod", dir);
+	if (system(cmd) < 0)
+		perror("restore");
+	cgtest_kill_all(&ls);
+	cgtest_kill_all(&be);
+	cgtest_remove(&ls);
+	cgtest_remove(&be);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, pin_dir);
+	if (system(cmd) < 0)
+		perror("rm");
+}
+
+TestSuite(agent, .init = setup, .fini = teardown, .timeout = 180);
+
+static void start_agent(void)
+{
+	char cfg[256], state[256], log[256];
+
+	snprintf(cfg, sizeof(cfg), "%s/config", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(log, sizeof(log), "%s/agent.log", dir);
+	agent = fork();
+	cr_assert_geq(agent, 0);
+	if (agent == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(fd, 2);
+		execl(getenv("COLOD_BIN"), "colod", "run", "--config", cfg, "--state-dir",
+		      state, "--pin-dir", pin_dir, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void read_knob(const struct cgtest_group *g, const char *file, char *buf, size_t len)
+{
+	buf[0] = 0;
+	cgtest_read(g, CGT_CPU, file, buf, len);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* Wait until file of g reads value; false after timeout_ms. */
+static bool wait_knob(const struct cgtest_group *g, const char *file, const char *value,
+		      int timeout_ms)
+{
+	char buf[64];
+
+	for (; timeout_ms > 0; timeout_ms -= 100) {
+		read_knob(g, file, buf, sizeof(buf));
+		if (!strcmp(buf, value))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* Run lsprobe in the LS group for seconds; its p99 wake-up lateness in us. */
+static double ls_p99(int seconds)
+{
+	char tool[512], secs[16], pid_s[32], out[512] = "";
+	double p99 = -1;
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(tool, sizeof(tool), "%s/lsprobe", getenv("COLOD_TOOLS"));
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		snprintf(pid_s, sizeof(pid_s), "%d", getpid());
+		if (cgtest_write(&ls, CGT_CPU, "cgroup.procs", pid_s) ||
+		    cgtest_write(&ls, CGT_CPUACCT, "cgroup.procs", pid_s))
+			_exit(126);
+		dup2(p[1], 1);
+		execl(tool, "lsprobe", secs, "2", "1000", "600", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	n = read(p[0], out, sizeof(out) - 1);
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	cr_assert(n > 0 && WIFEXITED(status) && !WEXITSTATUS(status), "lsprobe ran: %s", out);
+	out[n] = 0;
+	cr_assert(strstr(out, "\"p99_us\":"), "lsprobe output: %s", out);
+	sscanf(strstr(out, "\"p99_us\":") + 9, "%lf", &p99);
+	return p99;
+}
+
+Test(agent, protects_ls_and_gives_idle_cpu_back_to_be)
+{
+	double without, with, be_cores;
+	char quota[64];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		cr_assert_gt(cgtest_spawn_busy(&be), 0);
+	without = ls_p99(4);
+
+	start_agent();
+	cr_assert(wait_knob(&be, "cpu.idle", "1", 20000),
+		  "the agent puts BE in cpu.idle (see %s/agent.log)", dir);
+	with = ls_p99(4);
+	cr_log_info("LS p99 wake-up lateness: %.0f us without colod, %.0f us with", without, with);
+	cr_assert_lt(with * 2, without,
+		     "colod protects LS: p99 %.0f us with vs %.0f us without", with, without);
+
+	/* LS idles: BE must get the CPU back, up to the suppress bound */
+	read_knob(&be, "cpu.cfs_quota_us", quota, sizeof(quota));
+	cr_log_info("BE quota while LS ran: %s", quota);
+	sleep(22);
+	be_cores = cgtest_measure_cpus(&be, 3000);
+	read_knob(&be, "cpu.cfs_quota_us", quota, sizeof(quota));
+	cr_assert_gt(be_cores, 0.8, "BE runs %.2f cores once LS idles (quota %s)", be_cores, quota);
+
+	stop_agent(SIGTERM);
+	cr_assert(wait_knob(&be, "cpu.idle", "0", 1000), "cpu.idle restored on stop");
+	cr_assert(wait_knob(&be, "cpu.cfs_quota_us", "-1", 1000), "quota restored on stop");
+}
