@@ -560,16 +560,36 @@ def ratios(res):
 	return out
 
 
-def plot(args, phases, acts, t0_ns, agent_t_ns):
+UNLIMITED = 2**64 - 1	# colod's "max" in the action log
+
+
+def plot(args, phases, acts, t0_ns, agent_ns):
+	"""latency.png from windows.dat, actions.dat and be_limit.dat."""
+	ncpu = os.cpu_count()
 	dat = os.path.join(args.out, "windows.dat")
 	with open(dat, "w") as f:
-		f.write("# t_s p50_ms p99_ms phase requests (t_s = middle of the wrk window, "
-			"seconds since the demo's start)\n")
+		f.write("# t_s p50_ms p99_ms phase requests ls_cores be_cores loadgen_cores\n"
+			"# t_s: middle of the wrk window, seconds since the demo's start;\n"
+			"# *_cores: CPU used by the cgroup during the window (cpuacct)\n")
 		for i, (key, _) in enumerate(PHASES):
 			for w in phases.get(key, {}).get("windows", []):
 				t = ((w["t0_ns"] + w["t1_ns"]) / 2 - t0_ns) / 1e9
+				c = w["cores"]
 				f.write(f"{t:.3f} {w['p50_us'] / 1000:.3f} {w['p99_us'] / 1000:.3f} "
-					f"{key} {w['requests']}\n")
+					f"{key} {w['requests']} {c['ls']:.3f} {c['be']:.3f} "
+					f"{c['loadgen']:.3f}\n")
+	# colod's BE CPU limit over time: unlimited until its first action,
+	# each be_cpu_quota action's new value (millicores), restored at exit
+	ldat = os.path.join(args.out, "be_limit.dat")
+	with open(ldat, "w") as f:
+		f.write("# t_s be_limit_cores (what colod set; unlimited shown as the CPU count)\n")
+		if agent_ns[0]:
+			f.write(f"{(agent_ns[0] - t0_ns) / 1e9:.4f} {ncpu}\n")
+			for a in acts:
+				if a.get("kind") == "be_cpu_quota" and isinstance(a.get("new"), int):
+					v = ncpu if a["new"] == UNLIMITED else a["new"] / 1000
+					f.write(f"{(int(a['mono_ns']) - t0_ns) / 1e9:.4f} {v:.3f}\n")
+			f.write(f"{(agent_ns[1] - t0_ns) / 1e9:.4f} {ncpu}\n")
 	adat = os.path.join(args.out, "actions.dat")
 	kinds = []
 	with open(adat, "w") as f:
@@ -585,10 +605,12 @@ def plot(args, phases, acts, t0_ns, agent_t_ns):
 		ph = phases.get(key)
 		spans += [(ph["t0_ns"] - t0_ns) / 1e9, (ph["t1_ns"] - t0_ns) / 1e9] if ph else [0, 0]
 	png = os.path.join(args.out, "latency.png")
-	gp_vars = (f"datafile='{dat}'; actfile='{adat}'; outfile='{png}'; kinds='{' '.join(kinds)}'; "
-		   + "".join(f"p{i // 2 + 1}{'se'[i % 2]}={v:.3f}; " for i, v in enumerate(spans))
-		   + f"agent_t={(agent_t_ns - t0_ns) / 1e9 if agent_t_ns else -1:.3f}; "
-		   + f"nacts={len(acts)}")
+	agent_t = (agent_ns[0] - t0_ns) / 1e9 if agent_ns[0] else -1
+	agent_e = (agent_ns[1] - t0_ns) / 1e9 if agent_ns[1] else -1
+	gp_vars = (f"datafile='{dat}'; actfile='{adat}'; limitfile='{ldat}'; outfile='{png}'; "
+		   f"kinds='{' '.join(kinds)}'; ncpu={ncpu}; agent_t={agent_t:.3f}; agent_e={agent_e:.3f}; "
+		   f"window={args.window}; "
+		   + "".join(f"p{i // 2 + 1}{'se'[i % 2]}={v:.3f}; " for i, v in enumerate(spans)))
 	r = subprocess.run(["gnuplot", "-e", gp_vars, os.path.join(HERE, "latency.gp")],
 			   capture_output=True, text=True)
 	if r.returncode != 0:
@@ -609,7 +631,11 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns):
 		ff = start_ffmpeg(procs, cg, tmp, args, key)
 	nwin = max(1, args.phase_seconds // args.window)
 	for i in range(nwin):
-		ph["windows"].append(run_window(procs, cg, args, args.window))
+		u0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
+		w = run_window(procs, cg, args, args.window)
+		span = w["t1_ns"] - w["t0_ns"]
+		w["cores"] = {c: (cg.cpu_usage_ns(c) - u0[c]) / span for c in CG_CHILDREN}
+		ph["windows"].append(w)
 		if ff and ff[0].poll() is not None:
 			raise DemoError(f"ffmpeg exited early (status {ff[0].returncode}); "
 					f"see {args.out}/ffmpeg-{key}.log")
@@ -754,10 +780,10 @@ def main():
 		time.sleep(1)
 		phases["ls_be"] = run_phase("ls_be", procs, cg, tmp, args, True, t0_ns)
 		time.sleep(1)
-		agent_t_ns = 0
+		agent_ns = [0, 0]	# colod started, stopped
 		if not args.skip_colod:
 			before = {c: cg.knobs(c) for c in ("ls", "be")}
-			agent_t_ns = mono_ns()
+			agent_ns[0] = mono_ns()
 			agent = start_agent(procs, args, cfg)
 			time.sleep(args.agent_lead)
 			if agent.poll() is not None:
@@ -766,6 +792,7 @@ def main():
 			phases["ls_be_colod"] = run_phase("ls_be_colod", procs, cg, tmp, args,
 							  True, t0_ns)
 			problems += stop_agent(procs, args, agent)
+			agent_ns[1] = mono_ns()
 			problems += verify_restored(cg, before)
 
 		acts, bad = read_actions(os.path.join(args.out, "actions.jsonl"))
@@ -785,7 +812,7 @@ def main():
 			"cpus": os.cpu_count(), "cpu_util_unit": "fraction of all CPUs, 0..1",
 		}
 		write(os.path.join(args.out, "results.json"), json.dumps(res, indent=2) + "\n")
-		png = plot(args, phases, acts, t0_ns, agent_t_ns)
+		png = plot(args, phases, acts, t0_ns, agent_ns)
 		print()
 		print(fmt_table(res))
 		print()
