@@ -119,6 +119,14 @@ static void path_pop(struct pctx *ctx, size_t old)
 	ctx->path[old] = '\0';
 }
 
+/* The shortest of %.15g and %.17g that reads back as d: 0.1, not 0.1000...01. */
+static void format_number(double d, char *buf, size_t n)
+{
+	snprintf(buf, n, "%.15g", d);
+	if (strtod(buf, NULL) != d)
+		snprintf(buf, n, "%.17g", d);
+}
+
 /* A short, printable rendering of a JSON value for messages. */
 static void describe(const cJSON *v, char *buf, size_t n)
 {
@@ -129,7 +137,7 @@ static void describe(const cJSON *v, char *buf, size_t n)
 	else if (cJSON_IsNull(v))
 		snprintf(buf, n, "null");
 	else if (cJSON_IsNumber(v))
-		snprintf(buf, n, "%.17g", v->valuedouble);
+		format_number(v->valuedouble, buf, n);
 	else if (cJSON_IsString(v)) {
 		size_t len = strlen(v->valuestring);
 
@@ -347,8 +355,11 @@ static bool in_list(const char *const *list, const char *name)
 static void expect_range(const struct field *f, char *buf, size_t n)
 {
 	const char *what = f->type == FT_DOUBLE ? "a number" : "an integer";
+	char lo[32], hi[32];
 
-	snprintf(buf, n, "%s in %c%.17g, %.17g]", what, f->min_excl ? '(' : '[', f->min, f->max);
+	format_number(f->min, lo, sizeof(lo));
+	format_number(f->max, hi, sizeof(hi));
+	snprintf(buf, n, "%s in %c%s, %s]", what, f->min_excl ? '(' : '[', lo, hi);
 }
 
 static void expect_enum(const struct field *f, char *buf, size_t n)
@@ -1221,10 +1232,9 @@ const char *qos_class_key(enum qos_class_idx i)
 
 /* ---- files -------------------------------------------------------------------- */
 
-/* Read a whole regular file of at most CONFIG_FILE_MAX bytes; free(*out). */
+/* Read a whole file (or pipe) of at most CONFIG_FILE_MAX bytes; free(*out). */
 static int read_text(const char *path, char **out)
 {
-	struct stat st;
 	char *buf = NULL;
 	ssize_t n;
 	size_t len = 0;
@@ -1233,14 +1243,6 @@ static int read_text(const char *path, char **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EISDIR;
-		goto out;
-	}
 	buf = malloc(CONFIG_FILE_MAX + 2);
 	if (!buf) {
 		err = -ENOMEM;
