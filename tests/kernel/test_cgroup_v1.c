@@ -452,3 +452,34 @@ Test(cgroup_v1, sigkill_restart_then_colod_restore)
 	assert_knob(&be, CGT_CPU, "cpu.idle", idle0);
 	assert_knob(&be, CGT_CPUSET, "cpuset.cpus", cpus0);
 }
+
+Test(cgroup_v1, value_in_place_is_not_written)
+{
+	long long q;
+	uint64_t p, s;
+
+	cr_assert_eq(cgtest_make_unique(&be, "be", CGT_CPU | CGT_MEMORY), 0);
+	cr_assert_eq(cg_read_cpu_shares(&ctx, be.rel, &s), 0);
+	cr_assert_eq(cg_read_cpu_quota(&ctx, be.rel, &q, &p), 0);
+	cr_assert_eq(q, -1);
+	cr_assert_eq(cg_set_cpu_shares(&ctx, j, be.rel, s), 0);
+	cr_assert_eq(cg_set_cpu_quota(&ctx, j, be.rel, -1, p), 0);
+	cr_assert_eq(cg_set_cpu_idle(&ctx, j, be.rel, false), 0);
+	cr_assert_eq(cg_set_mem_max(&ctx, j, be.rel, -1), 0);
+	cr_assert_eq(journal_count(j), 0, "nothing written, nothing journaled");
+}
+
+/* The periodic helper is the stand-in LS load of other modules' tests. */
+Test(cgroup_v1, periodic_child_uses_its_duty_cycle)
+{
+	double cores;
+
+	cr_assert_eq(cgtest_make_unique(&ls, "ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_write(&ls, CGT_CPU, "cpu.shares", "20480"), 0);
+	cr_assert_gt(cgtest_spawn_periodic(&ls, 2000, 10000), 0);
+	usleep(200000);
+	cores = cgtest_measure_cpus(&ls, 2000);
+	cr_assert(cores > 0.1 && cores < 0.3, "20%% duty cycle used %.3f CPUs",
+		  cores);
+	cr_assert_eq(cgtest_spawn_periodic(&ls, 20, 10), -EINVAL);
+}
