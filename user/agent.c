@@ -23,7 +23,9 @@
 #include "config_watch.h"
 #include "enforce.h"
 #include "headroom.h"
+#include "k8s.h"
 #include "loader.h"
+#include "metrics.h"
 #include "log.h"
 #include "node.h"
 #include "shortterm.h"
@@ -36,6 +38,7 @@ struct agent_opts {
 	const char *pin_dir;
 	const char *cgroup_root;
 	const char *action_log;
+	const char *metrics_addr;	/* "off": no endpoint */
 	struct node_labels labels;
 	enum attr_mode mode;
 };
@@ -58,10 +61,12 @@ struct agent {
 	struct enforcer enf;
 	struct ring_buffer *rb;
 	struct config_watch watch;
+	struct metrics_server *metrics;
+	struct k8s_publisher *k8s;
 	struct node_sample node_prev;
 	uint64_t last_tick_ns;
 	uint64_t capacity_milli;
-	uint64_t nr_reloads, nr_reload_errors, nr_events;
+	uint64_t nr_reloads, nr_reload_errors, nr_events, nr_ticks;
 	int epfd, sigfd, timerfd;
 	bool stop;
 };
@@ -255,6 +260,16 @@ static void publish_headroom(struct agent *a, const struct node_sample *n,
 		.be_quota_milli = a->ps.cpu_limited ? a->ps.allowed_milli : 0,
 	};
 	maps_write_headroom(a->maps, &a->published);
+	if (a->k8s) {
+		struct k8s_node_resources kr = {
+			.batch_cpu_milli = a->published.batch_cpu_milli,
+			.batch_memory_bytes = a->published.batch_memory_bytes,
+			.mid_cpu_milli = a->published.mid_cpu_milli,
+			.mid_memory_bytes = a->published.mid_memory_bytes,
+		};
+
+		k8s_publisher_submit(a->k8s, &kr, now);
+	}
 	if (headroom_gate_update(&a->gate, &a->hp, &r, now))
 		pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum (%s)",
 			(unsigned long long)r.res[HEADROOM_CPU].batch,
@@ -271,6 +286,7 @@ static void on_tick(struct agent *a)
 	uint64_t now = mono_ns(), tick_ns = now - a->last_tick_ns, node_milli = 0;
 	int i, nr;
 
+	a->nr_ticks++;
 	rescan(a);
 	track_measure(&a->track, a->maps, tick_ns);
 	if (!node_read(&n) && n.total_ns > a->node_prev.total_ns)
@@ -308,6 +324,74 @@ static void on_signal(struct agent *a)
 		return;
 	pr_info("signal %u: stopping", si.ssi_signo);
 	a->stop = true;
+}
+
+/* ---- /metrics (called from the HTTP thread under metrics_lock) ---------- */
+
+static void render(struct strbuf *b, void *ctx)
+{
+	static const char *const cls[] = { "system", "ls", "be" };
+	struct agent *a = ctx;
+	struct metrics_agent_counters c = {
+		.config_reloads = a->nr_reloads,
+		.config_errors = a->nr_reload_errors,
+		.breach_events = a->nr_events,
+		.ticks = a->nr_ticks,
+		.cgroups = (uint64_t)a->track.nr,
+	};
+	struct metrics_kind_count kinds[POLICY_ACTION_NR];
+	uint64_t cnt[COLOD_CNT_NR] = {};
+	struct metrics_cgroup *cgs;
+	int i;
+
+	if (!maps_read_counters(a->maps, cnt)) {
+		c.bpf_map_full = cnt[COLOD_CNT_STATS_FULL];
+		c.ringbuf_drops = cnt[COLOD_CNT_RINGBUF_DROP];
+		c.breaches_rate_limited = cnt[COLOD_CNT_RATE_LIMITED];
+	}
+	if (a->k8s)
+		k8s_publisher_counts(a->k8s, &c.k8s_updates, &c.k8s_errors);
+	metrics_render_agent(b, &c);
+	metrics_render_headroom(b, &a->published);
+	for (i = 0; i < POLICY_ACTION_NR; i++)
+		kinds[i] = (struct metrics_kind_count) {
+			.kind = policy_action_name(i), .count = a->enf.nr_actions[i],
+		};
+	metrics_render_actions(b, kinds, POLICY_ACTION_NR);
+	cgs = calloc(a->track.nr + 1, sizeof(*cgs));
+	if (!cgs)
+		return;
+	for (i = 0; i < a->track.nr; i++)
+		cgs[i] = (struct metrics_cgroup) {
+			.path = a->track.v[i].path,
+			.cls = cls[a->track.v[i].cls],
+			.stats = &a->track.v[i].prev,
+		};
+	metrics_render_cgroups(b, cgs, a->track.nr);
+	free(cgs);
+}
+
+/* In a pod with a service account and NODE_NAME: publish to the node. */
+static void k8s_start(struct agent *a)
+{
+	struct k8s_gate gate = {
+		.diff_threshold = a->hp.resource_diff_threshold,
+		.update_time_s = a->hp.update_time_threshold_seconds,
+	};
+	struct k8s_client *c;
+
+	if (!getenv("KUBERNETES_SERVICE_HOST"))
+		return;
+	if (k8s_client_from_env(K8S_SA_DIR_DEFAULT, &c)) {
+		pr_warn("in a cluster but without NODE_NAME or service account: "
+			"Batch and Mid are not published to the node");
+		return;
+	}
+	if (k8s_publisher_start(c, &gate, &a->k8s)) {
+		k8s_client_free(c);
+		return;
+	}
+	pr_info("publishing Batch and Mid to node %s", k8s_client_node(c));
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -349,7 +433,6 @@ static int loop_setup(struct agent *a)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -386,18 +469,27 @@ static void loop_run(struct agent *a)
 		for (i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case EV_RING:
+				metrics_lock();
 				ring_buffer__consume(a->rb);
+				metrics_unlock();
 				break;
 			case EV_TICK:
-				if (read(a->timerfd, &expirations, sizeof(expirations)) > 0)
-					on_tick(a);
+				if (read(a->timerfd, &expirations, sizeof(expirations)) <= 0)
+					break;
+				metrics_lock();
+				on_tick(a);
+				metrics_unlock();
+				metrics_heartbeat(mono_ns());
 				break;
 			case EV_SIGNAL:
 				on_signal(a);
 				break;
 			case EV_CONFIG:
-				if (config_watch_drain(&a->watch) > 0)
-					config_reload(a, false);
+				if (config_watch_drain(&a->watch) <= 0)
+					break;
+				metrics_lock();
+				config_reload(a, false);
+				metrics_unlock();
 				break;
 			}
 		}
@@ -450,11 +542,24 @@ static int agent_start(struct agent *a)
 	node_read(&a->node_prev);
 	a->last_tick_ns = mono_ns();
 	rescan(a);
-	return loop_setup(a);
+	k8s_start(a);
+	if (strcmp(a->o.metrics_addr, "off")) {
+		a->metrics = metrics_start(a->o.metrics_addr, render, a);
+		if (!a->metrics) {
+			pr_err("--metrics-addr %s: cannot serve metrics there "
+			       "(use another address or 'off')", a->o.metrics_addr);
+			return -EADDRINUSE;
+		}
+	}
+	err = loop_setup(a);
+	metrics_set_ready(!err);
+	return err;
 }
 
 static void agent_stop(struct agent *a)
 {
+	metrics_stop(a->metrics);
+	k8s_publisher_stop(a->k8s);
 	if (a->j) {
 		int n = journal_count(a->j);
 
@@ -486,9 +591,10 @@ static void usage(void)
 		"usage: colod run --config PATH [--state-dir DIR] [--pin-dir DIR]\n"
 		"                 [--cgroup-root DIR] [--cgroup-mode auto|v1|v2]\n"
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
+		"                 [--metrics-addr HOST:PORT|off]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
-		COLOD_PIN_DIR_DEFAULT ". SIGTERM or SIGINT stop it and restore\n"
+		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
 		"every value it changed.\n");
 }
 
@@ -502,6 +608,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "cgroup-mode", required_argument, NULL, 'm' },
 		{ "node-labels", required_argument, NULL, 'n' },
 		{ "action-log", required_argument, NULL, 'a' },
+		{ "metrics-addr", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -511,15 +618,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.state_dir = JOURNAL_STATE_DIR_DEFAULT,
 		.pin_dir = COLOD_PIN_DIR_DEFAULT,
 		.cgroup_root = CG_ROOT_DEFAULT,
+		.metrics_addr = METRICS_ADDR_DEFAULT,
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
 		case 'r': o->cgroup_root = optarg; break;
 		case 'a': o->action_log = optarg; break;
+		case 'M': o->metrics_addr = optarg; break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {
 				pr_err("--cgroup-mode: '%s' is not one of auto, v1, v2", optarg);
@@ -545,6 +654,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	return 0;
 }
 
+static void block_stop_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -553,6 +673,11 @@ int cmd_run(int argc, char **argv)
 	if (!a)
 		return 1;
 	a->epfd = a->sigfd = a->timerfd = a->watch.fd = -1;
+	/*
+	 * Before any thread exists (metrics, k8s): stop signals reach only the
+	 * loop's signalfd, so that a stop always restores the originals.
+	 */
+	block_stop_signals();
 	err = parse_args(argc, argv, &a->o);
 	if (err) {
 		free(a);

@@ -30,10 +30,21 @@ void cfgmap_policy(const struct colod_config *c, struct policy_params *p)
 		p->cpu_suppress_min_pct = t->cpu_suppress_min_percent;
 	p->mem_evict_enable = t->enable;
 	p->mem_evict_threshold_pct = t->memory_evict_threshold_percent;
-	if (t->memory_evict_lower_percent != CONFIG_UNSET)
-		p->mem_evict_lower_pct = t->memory_evict_lower_percent;
+	p->mem_evict_lower_pct = config_memory_evict_lower(t);
 	/* latency feedback needs the suppress loop: same switch */
 	p->latency_feedback = t->enable;
+}
+
+static enum headroom_policy calc_policy(enum calc_policy c)
+{
+	switch (c) {
+	case CALC_REQUEST:
+		return HEADROOM_POLICY_REQUEST;
+	case CALC_MAX_USAGE_REQUEST:
+		return HEADROOM_POLICY_MAX_USAGE_REQUEST;
+	default:
+		return HEADROOM_POLICY_USAGE;
+	}
 }
 
 void cfgmap_headroom(const struct colod_config *c, struct headroom_params *p)
@@ -43,8 +54,8 @@ void cfgmap_headroom(const struct colod_config *c, struct headroom_params *p)
 	headroom_params_default(p);
 	p->reclaim_threshold_percent[HEADROOM_CPU] = k->cpu_reclaim_threshold_percent;
 	p->reclaim_threshold_percent[HEADROOM_MEMORY] = k->memory_reclaim_threshold_percent;
-	p->policy[HEADROOM_CPU] = (enum headroom_policy)k->cpu_calculate_policy;
-	p->policy[HEADROOM_MEMORY] = (enum headroom_policy)k->memory_calculate_policy;
+	p->policy[HEADROOM_CPU] = calc_policy(k->cpu_calculate_policy);
+	p->policy[HEADROOM_MEMORY] = calc_policy(k->memory_calculate_policy);
 	p->mid_threshold_percent[HEADROOM_CPU] = k->mid_cpu_threshold_percent;
 	p->mid_threshold_percent[HEADROOM_MEMORY] = k->mid_memory_threshold_percent;
 	p->degrade_time_minutes = k->degrade_time_minutes;

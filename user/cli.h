@@ -8,6 +8,7 @@
 
 int cmd_stats(int argc, char **argv);
 int cmd_headroom(int argc, char **argv);
+int cmd_top(int argc, char **argv);	/* top.c */
 
 /*
  * Resolve a cgroup path (relative to hier_root, or under it) to its id and

@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "the agent: protect LS, lend the rest to BE" },
+	{ "top", cmd_top, "live per-cgroup view from a running agent's maps" },
 	{ "stats", cmd_stats, "measure per-cgroup CPU, run-queue latency, reclaim" },
 	{ "headroom", cmd_headroom, "Batch and Mid headroom published by the agent" },
 	{ "restore", cmd_restore, "put back every original value colod changed" },
