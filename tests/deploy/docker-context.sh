@@ -6,7 +6,7 @@
 # No Docker engine runs here, so the image itself is not built.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DF=$ROOT/deploy/Dockerfile
+DF=${DOCKERFILE:-$ROOT/deploy/Dockerfile}
 BIN=${COLOD_BIN:-$ROOT/build/colod}
 fail=0
 
@@ -40,9 +40,14 @@ runtime=$(sed -n '/^FROM debian:12-slim/,$p' "$DF" | tr -s ' \\\n' ' ' |
 	sed -n 's/.*apt-get install -y --no-install-recommends \([^&]*\)&&.*/\1/p')
 if [ -x "$BIN" ]; then
 	for lib in $(ldd "$BIN" | awk '/=>/ { print $3 }'); do
-		pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1) ||
-			pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
-		[ -n "$pkg" ] || pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
+		real=$(readlink -f "$lib")
+		pkg=""
+		# usrmerge: dpkg may know the file under /lib or under /usr/lib
+		for cand in "$real" "${real#/usr}" "$lib" "/usr$lib"; do
+			pkg=$(dpkg -S "$cand" 2>/dev/null | head -1 | cut -d: -f1)
+			[ -n "$pkg" ] && break
+		done
+		[ -n "$pkg" ] || { echo "docker-context: FAIL: no package owns $lib" >&2; fail=1; continue; }
 		case "$pkg" in
 		libc6|libgcc-s1|libzstd1|libssl3|libkrb5-3|libk5crypto3|libkrb5support0|\
 libcom-err2|libgssapi-krb5-2|libkeyutils1|libnghttp2-14|libidn2-0|librtmp1|\
