@@ -528,13 +528,51 @@ void journal_close(struct journal *j)
 }
 
 /*
+ * The key of a path in the journal: its canonical form, so that
+ * "/sys/fs/cgroup/cpu/x" and "/sys/fs/cgroup/cpu,cpuacct//x/" (another
+ * --cgroup-root spelling after a restart) are one entry with one original.
+ */
+static int canonical(const char *path, char *buf)
+{
+	if (realpath(path, buf))
+		return 0;
+	if (vanished(errno))
+		return -ENOENT;
+	if (snprintf(buf, PATH_MAX, "%s", path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Record key's original unless already held; *added says if it was new. */
+static int journal_first(struct journal *j, const char *key, const char *orig,
+			 bool *added)
+{
+	int err;
+
+	*added = false;
+	if (find_entry(j, OP_WRITE, key) >= 0)
+		return 0;
+	err = add_entry(j, OP_WRITE, key, orig);
+	if (err)
+		return err;
+	err = journal_save(j);
+	if (err) {
+		drop_entry(j, j->nr - 1);
+		return err;
+	}
+	*added = true;
+	return 0;
+}
+
+/*
  * Journal the original if this is the first write, then write. A write the
  * kernel rejects drops the entry it just added again, so a failed write
  * leaves neither the knob nor the journal changed.
  */
 int journal_write(struct journal *j, const char *path, const char *value)
 {
-	bool added = false;
+	char key[PATH_MAX];
+	bool added;
 	char *cur;
 	int err;
 
@@ -547,18 +585,11 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	}
 	if (same_value(cur, value))
 		goto out;
-	if (find_entry(j, OP_WRITE, path) < 0) {
-		err = add_entry(j, OP_WRITE, path, cur);
-		if (!err)
-			err = journal_save(j);
-		if (err) {
-			if (j->nr && !strcmp(j->ents[j->nr - 1].path, path))
-				drop_entry(j, j->nr - 1);
-			goto out;
-		}
-		added = true;
-	}
-	err = write_once(path, value);
+	err = canonical(path, key);
+	err = err ?: journal_first(j, key, cur, &added);
+	if (err)
+		goto out;
+	err = write_once(key, value);
 	if (!err)
 		goto out;
 	if (added) {
@@ -577,11 +608,16 @@ out:
 
 int journal_note_mkdir(struct journal *j, const char *path)
 {
+	char key[PATH_MAX];
 	int err;
 
-	if (find_entry(j, OP_MKDIR, path) >= 0)
+	/* A directory that is already gone still goes in under its name. */
+	if (!realpath(path, key) &&
+	    snprintf(key, sizeof(key), "%s", path) >= (int)sizeof(key))
+		return -ENAMETOOLONG;
+	if (find_entry(j, OP_MKDIR, key) >= 0)
 		return 0;
-	err = add_entry(j, OP_MKDIR, path, NULL);
+	err = add_entry(j, OP_MKDIR, key, NULL);
 	if (err)
 		return err;
 	err = journal_save(j);
@@ -673,7 +709,11 @@ int journal_count(const struct journal *j)
 
 const char *journal_original(const struct journal *j, const char *path)
 {
-	int i = find_entry(j, OP_WRITE, path);
+	char key[PATH_MAX];
+	int i;
 
+	if (canonical(path, key))
+		return NULL;
+	i = find_entry(j, OP_WRITE, key);
 	return i < 0 ? NULL : j->ents[i].orig;
 }

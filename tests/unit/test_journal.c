@@ -351,3 +351,23 @@ Test(journal, cmd_restore_restores_and_rejects_bad_args)
 	assert_content(knob("q"), "-1\n");
 	cr_assert_eq(cmd_restore(2, bad), 2);
 }
+
+/* Another spelling of the same file (a symlinked root, "//") is one entry. */
+Test(journal, same_file_other_spelling_keeps_one_original)
+{
+	struct journal *j = journal_open(state);
+	char other[300];
+
+	mkdir(knob("cpu,cpuacct"), 0755);
+	cr_assert_eq(symlink("cpu,cpuacct", knob("cpu")), 0);
+	put(knob("cpu,cpuacct/cpu.shares"), "1024\n");
+	cr_assert_eq(journal_write(j, knob("cpu/cpu.shares"), "2"), 0);
+	snprintf(other, sizeof(other), "%s//cpu,cpuacct/./cpu.shares", tmp);
+	cr_assert_eq(journal_write(j, other, "3"), 0);
+	cr_assert_eq(journal_count(j), 1);
+	cr_assert_str_eq(journal_original(j, other), "1024\n");
+	cr_assert_str_eq(journal_original(j, knob("cpu/cpu.shares")), "1024\n");
+	cr_assert_eq(journal_restore_all(j), 0);
+	assert_content(knob("cpu/cpu.shares"), "1024\n");
+	journal_close(j);
+}
