@@ -209,13 +209,31 @@ Test(cgroup_v1, low_shares_give_ls_the_cpu)
 
 Test(cgroup_v1, rejected_write_is_reported_and_leaves_nothing)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], want[PATH_MAX + 64], msg[2048];
+	int saved, err;
+	FILE *log;
+	size_t n;
 
 	cr_assert_eq(cgtest_make_unique(&be, "be", CGT_CPU), 0);
 	SNAP(&be, CGT_CPU, "cpu.cfs_quota_us", quota0);
 	/* Below the kernel's 1 ms minimum: EINVAL from the kernel itself. */
 	cgtest_path(path, sizeof(path), &be, CGT_CPU, "cpu.cfs_quota_us");
-	cr_assert_eq(journal_write(j, path, "500"), -EINVAL);
+	fflush(stderr);
+	saved = dup(2);
+	cr_assert_not_null(log = tmpfile());
+	dup2(fileno(log), 2);
+	err = journal_write(j, path, "500");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	cr_assert_eq(err, -EINVAL);
+	rewind(log);
+	n = fread(msg, 1, sizeof(msg) - 1, log);
+	msg[n] = '\0';
+	fclose(log);
+	snprintf(want, sizeof(want), "%s: cannot write '500': Invalid argument",
+		 path);
+	cr_assert_not_null(strstr(msg, want), "logged: %s", msg);
 	assert_knob(&be, CGT_CPU, "cpu.cfs_quota_us", quota0);
 	cr_assert_eq(journal_count(j), 0, "a rejected write is not journaled");
 	/* The module refuses it before the kernel sees it. */
