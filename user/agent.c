@@ -28,15 +28,18 @@
 #include "metrics.h"
 #include "log.h"
 #include "node.h"
+#include "predictor.h"
 #include "shortterm.h"
 
-#define TICK_MS	1000
+#define TICK_MS			1000
+#define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
 struct agent_opts {
 	const char *config_path;
 	const char *state_dir;
 	const char *pin_dir;
 	const char *cgroup_root;
+	const char *resctrl_root;
 	const char *action_log;
 	const char *metrics_addr;	/* "off": no endpoint */
 	struct node_labels labels;
@@ -51,6 +54,8 @@ struct agent {
 	struct headroom_params hp;
 	struct headroom_gate gate;
 	struct shortterm ls_cpu_peak;
+	struct shortterm ls_mem_peak;
+	struct predictor *pred;		/* the long-term (Mid) model */
 	struct colod_headroom published;
 	struct colod_bpf *bpf;
 	const struct colod_maps *maps;
@@ -165,6 +170,7 @@ static void rescan(struct agent *a)
 	for (i = 0, n = cgscan_nr_added(a->scan); i < n; i++)
 		track_new(a, cgscan_added(a->scan, i));
 	track_mark_tops(&a->track);
+	enforce_resctrl_tasks(&a->enf, &a->track);
 	for (i = 0; i < a->track.nr; i++) {
 		struct tracked *t = &a->track.v[i];
 
@@ -212,54 +218,32 @@ static int on_breach(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void publish_headroom(struct agent *a, const struct node_sample *n,
-			     uint64_t node_milli, uint64_t now)
+static void publish(struct agent *a, const struct headroom_result *r,
+		    const struct headroom_res_input *cpu,
+		    const struct headroom_res_input *mem, uint64_t now)
 {
-	struct headroom_input in = { .measured_ns = now, .now_ns = now };
-	struct headroom_res_input *cpu = &in.res[HEADROOM_CPU];
-	struct headroom_res_input *mem = &in.res[HEADROOM_MEMORY];
-	struct headroom_result r;
-	uint64_t ls_mem = 0, be_mem = 0, v;
-	int i;
-
-	for (i = 0; i < a->track.nr; i++) {
-		struct tracked *t = &a->track.v[i];
-
-		if (!t->top || cg_read_mem_usage(&a->cg, t->path, &v))
-			continue;
-		if (t->cls == COLOD_CLASS_LS) {
-			ls_mem += v;
-			cpu->ls_request += t->cpu_request_milli;
-			mem->ls_request += t->mem_request_bytes;
-		} else {
-			be_mem += v;
-		}
-	}
-	shortterm_add(&a->ls_cpu_peak, now, a->track.sum[COLOD_CLASS_LS].cpu_milli);
-	cpu->capacity = a->capacity_milli;
-	cpu->node_used = node_milli;
-	cpu->ls_used = shortterm_peak(&a->ls_cpu_peak, now);
-	v = a->track.sum[COLOD_CLASS_LS].cpu_milli + a->track.sum[COLOD_CLASS_BE].cpu_milli;
-	cpu->system_used = node_milli > v ? node_milli - v : 0;
-	mem->capacity = a->cfg.own.node_memory_capacity_bytes ?: n->mem_total;
-	mem->node_used = n->mem_used;
-	mem->ls_used = ls_mem;
-	mem->system_used = n->mem_used > ls_mem + be_mem ? n->mem_used - ls_mem - be_mem : 0;
-	headroom_compute(&a->hp, &in, &r);
-
 	a->published = (struct colod_headroom) {
 		.updated_ns = now,
 		.capacity_cpu_milli = cpu->capacity,
 		.capacity_memory_bytes = mem->capacity,
-		.batch_cpu_milli = r.res[HEADROOM_CPU].batch,
-		.batch_memory_bytes = r.res[HEADROOM_MEMORY].batch,
-		.mid_cpu_milli = r.res[HEADROOM_CPU].mid,
-		.mid_memory_bytes = r.res[HEADROOM_MEMORY].mid,
+		.batch_cpu_milli = r->res[HEADROOM_CPU].batch,
+		.batch_memory_bytes = r->res[HEADROOM_MEMORY].batch,
+		.mid_cpu_milli = r->res[HEADROOM_CPU].mid,
+		.mid_memory_bytes = r->res[HEADROOM_MEMORY].mid,
 		.ls_used_cpu_milli = cpu->ls_used,
-		.system_used_cpu_milli = r.res[HEADROOM_CPU].system_used,
+		.system_used_cpu_milli = r->res[HEADROOM_CPU].system_used,
 		.be_quota_milli = a->ps.cpu_limited ? a->ps.allowed_milli : 0,
 	};
 	maps_write_headroom(a->maps, &a->published);
+	if (!headroom_gate_update(&a->gate, &a->hp, r, now))
+		return;
+	pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum "
+		"mid_memory=%lluB (%s)",
+		(unsigned long long)r->res[HEADROOM_CPU].batch,
+		(unsigned long long)r->res[HEADROOM_MEMORY].batch,
+		(unsigned long long)r->res[HEADROOM_CPU].mid,
+		(unsigned long long)r->res[HEADROOM_MEMORY].mid,
+		r->res[HEADROOM_CPU].formula);
 	if (a->k8s) {
 		struct k8s_node_resources kr = {
 			.batch_cpu_milli = a->published.batch_cpu_milli,
@@ -270,12 +254,100 @@ static void publish_headroom(struct agent *a, const struct node_sample *n,
 
 		k8s_publisher_submit(a->k8s, &kr, now);
 	}
-	if (headroom_gate_update(&a->gate, &a->hp, &r, now))
-		pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum (%s)",
-			(unsigned long long)r.res[HEADROOM_CPU].batch,
-			(unsigned long long)r.res[HEADROOM_MEMORY].batch,
-			(unsigned long long)r.res[HEADROOM_CPU].mid,
-			r.res[HEADROOM_CPU].formula);
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Gather the LS side per top-level LS cgroup (a pod, or a rule's match):
+ * what it uses, what it requested, and feed the long-term model.
+ */
+static size_t gather_ls(struct agent *a, struct headroom_input *in,
+			struct predictor_ls_item *items, uint64_t *be_mem,
+			int64_t now_s)
+{
+	struct headroom_res_input *cpu = &in->res[HEADROOM_CPU];
+	struct headroom_res_input *mem = &in->res[HEADROOM_MEMORY];
+	struct predictor_key key = { .kind = PREDICTOR_KEY_CGROUP };
+	size_t n = 0;
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < a->track.nr; i++) {
+		struct tracked *t = &a->track.v[i];
+
+		if (!t->top)
+			continue;
+		if (cg_read_mem_usage(&a->cg, t->path, &v))
+			v = 0;
+		if (t->cls == COLOD_CLASS_BE) {
+			*be_mem += v;
+			continue;
+		}
+		mem->ls_used += v;
+		cpu->ls_request += t->cpu_request_milli;
+		mem->ls_request += t->mem_request_bytes;
+		cpu->ls_max_used_request += max_u64(t->cpu_request_milli, t->tree_cpu_milli);
+		mem->ls_max_used_request += max_u64(t->mem_request_bytes, v);
+		key.id = t->id;
+		predictor_observe(a->pred, key, t->tree_cpu_milli, v, now_s);
+		items[n++] = (struct predictor_ls_item) {
+			.cgroup_id = t->id,
+			.request = { t->cpu_request_milli, t->mem_request_bytes },
+		};
+	}
+	return n;
+}
+
+static void publish_headroom(struct agent *a, const struct node_sample *n,
+			     uint64_t node_milli, uint64_t now)
+{
+	struct headroom_input in = { .measured_ns = now, .now_ns = now };
+	struct headroom_res_input *cpu = &in.res[HEADROOM_CPU];
+	struct headroom_res_input *mem = &in.res[HEADROOM_MEMORY];
+	struct predictor_key cls_ls = { PREDICTOR_KEY_CLASS, COLOD_CLASS_LS };
+	struct predictor_key cls_sys = { PREDICTOR_KEY_CLASS, COLOD_CLASS_SYSTEM };
+	struct predictor_ls_item *items;
+	struct predictor_reclaim rc;
+	struct headroom_result r;
+	int64_t now_s = time(NULL);
+	uint64_t be_mem = 0, v, cap[HEADROOM_NR_RES];
+	size_t nr;
+
+	items = calloc(a->track.nr + 1, sizeof(*items));
+	if (!items)
+		return;
+	nr = gather_ls(a, &in, items, &be_mem, now_s);
+	cpu->capacity = a->capacity_milli;
+	cpu->node_used = node_milli;
+	v = a->track.sum[COLOD_CLASS_LS].cpu_milli + a->track.sum[COLOD_CLASS_BE].cpu_milli;
+	cpu->system_used = node_milli > v ? node_milli - v : 0;
+	mem->capacity = a->cfg.own.node_memory_capacity_bytes ?: n->mem_total;
+	mem->node_used = n->mem_used;
+	v = mem->ls_used + be_mem;
+	mem->system_used = n->mem_used > v ? n->mem_used - v : 0;
+
+	/* short-term reservation: the recent peak of LS usage */
+	shortterm_add(&a->ls_cpu_peak, now, a->track.sum[COLOD_CLASS_LS].cpu_milli);
+	shortterm_add(&a->ls_mem_peak, now, mem->ls_used);
+	/* long-term reservation: decaying histograms per class and per cgroup */
+	predictor_observe(a->pred, cls_ls, a->track.sum[COLOD_CLASS_LS].cpu_milli,
+			  mem->ls_used, now_s);
+	predictor_observe(a->pred, cls_sys, cpu->system_used, mem->system_used, now_s);
+	predictor_tick(a->pred, now_s);
+	cap[HEADROOM_CPU] = cpu->capacity;
+	cap[HEADROOM_MEMORY] = mem->capacity;
+	predictor_reclaimable(a->pred, items, nr, cap, now_s, &rc);
+	free(items);
+	cpu->ls_used = shortterm_peak(&a->ls_cpu_peak, now);
+	mem->ls_used = shortterm_peak(&a->ls_mem_peak, now);
+	cpu->mid_reclaimable = rc.reclaimable[HEADROOM_CPU];
+	mem->mid_reclaimable = rc.reclaimable[HEADROOM_MEMORY];
+	headroom_compute(&a->hp, &in, &r);
+	publish(a, &r, cpu, mem, now);
 }
 
 static void on_tick(struct agent *a)
@@ -314,6 +386,8 @@ static void on_tick(struct agent *a)
 			enforce_action(&a->enf, &a->pp, &a->track, &acts[i], NULL);
 	}
 	publish_headroom(a, &n, node_milli, now);
+	if (a->nr_ticks % PREDICTOR_SAVE_TICKS == 0)
+		predictor_save(a->pred, a->o.state_dir, time(NULL));
 }
 
 static void on_signal(struct agent *a)
@@ -496,6 +570,19 @@ static void loop_run(struct agent *a)
 	}
 }
 
+/* The long-term model survives restarts through its checkpoint. */
+static int predictor_start(struct agent *a)
+{
+	struct predictor_params pp;
+
+	predictor_params_default(&pp);
+	a->pred = predictor_new(&pp);
+	if (!a->pred)
+		return -ENOMEM;
+	predictor_load(a->pred, a->o.state_dir, time(NULL));
+	return 0;
+}
+
 static int agent_start(struct agent *a)
 {
 	struct loader_opts lo = {
@@ -534,11 +621,20 @@ static int agent_start(struct agent *a)
 	a->enf.caps.cgroup_v2 = a->cg.mode == CG_V2;
 	a->enf.caps.has_cpu_idle = kernel_has_cpu_idle();
 	a->enf.caps.has_memory_qos = a->cg.mode == CG_V2;
+	a->enf.resctrl_root = a->o.resctrl_root;
+	if (resctrl_detect(a->o.resctrl_root, &a->enf.resctrl))
+		a->enf.resctrl.mounted = false;
+	a->enf.caps.has_resctrl = a->enf.resctrl.mounted;
 	if (a->o.action_log)
 		a->enf.action_log = fopen(a->o.action_log, "ae");
 	policy_init(&a->ps, &a->pp, a->capacity_milli);
 	shortterm_init(&a->ls_cpu_peak, SHORTTERM_WINDOW_S_DEFAULT,
 		       SHORTTERM_PERCENTILE_DEFAULT);
+	shortterm_init(&a->ls_mem_peak, SHORTTERM_WINDOW_S_DEFAULT,
+		       SHORTTERM_PERCENTILE_DEFAULT);
+	err = predictor_start(a);
+	if (err)
+		return err;
 	node_read(&a->node_prev);
 	a->last_tick_ns = mono_ns();
 	rescan(a);
@@ -570,6 +666,10 @@ static void agent_stop(struct agent *a)
 			pr_info("restored %d original values", n);
 		journal_close(a->j);
 	}
+	if (a->pred) {
+		predictor_save(a->pred, a->o.state_dir, time(NULL));
+		predictor_free(a->pred);
+	}
 	ring_buffer__free(a->rb);
 	config_watch_close(&a->watch);
 	cgscan_free(a->scan);
@@ -590,6 +690,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: colod run --config PATH [--state-dir DIR] [--pin-dir DIR]\n"
 		"                 [--cgroup-root DIR] [--cgroup-mode auto|v1|v2]\n"
+		"                 [--resctrl-root DIR]\n"
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
 		"                 [--metrics-addr HOST:PORT|off]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
@@ -609,6 +710,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "node-labels", required_argument, NULL, 'n' },
 		{ "action-log", required_argument, NULL, 'a' },
 		{ "metrics-addr", required_argument, NULL, 'M' },
+		{ "resctrl-root", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -618,10 +720,11 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.state_dir = JOURNAL_STATE_DIR_DEFAULT,
 		.pin_dir = COLOD_PIN_DIR_DEFAULT,
 		.cgroup_root = CG_ROOT_DEFAULT,
+		.resctrl_root = RESCTRL_ROOT_DEFAULT,
 		.metrics_addr = METRICS_ADDR_DEFAULT,
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -629,6 +732,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'r': o->cgroup_root = optarg; break;
 		case 'a': o->action_log = optarg; break;
 		case 'M': o->metrics_addr = optarg; break;
+		case 'R': o->resctrl_root = optarg; break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {
 				pr_err("--cgroup-mode: '%s' is not one of auto, v1, v2", optarg);

@@ -67,9 +67,34 @@ void enforce_static_qos(struct enforcer *e, const struct policy_params *p,
 	if (q.set_soft_limit)
 		check(e, cg_set_mem_low(e->cg, e->j, t->path, q.soft_limit),
 		      "memory.soft_limit_in_bytes", t->path);
+	if (q.resctrl && e->resctrl.mounted && !e->resctrl_group_ready[t->cls]) {
+		struct resctrl_qos rq = { q.cat_start_pct, q.cat_end_pct, q.mba_pct };
+		int err = resctrl_apply_class(e->resctrl_root, q.resctrl_group,
+					      &e->resctrl, &rq, e->j);
+
+		check(e, err < 0 ? err : 0, "resctrl schemata", q.resctrl_group);
+		e->resctrl_group_ready[t->cls] = err >= 0;
+	}
 	t->qos_applied = true;
 	pr_info("action=static_qos cgroup=%s class=%s cpu_idle=%d", t->path,
 		t->cls == COLOD_CLASS_LS ? "LS" : "BE", q.cpu_idle);
+}
+
+void enforce_resctrl_tasks(struct enforcer *e, const struct track *t)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	for (i = 0; i < t->nr; i++) {
+		const struct tracked *c = &t->v[i];
+
+		if (!c->top || !e->resctrl_group_ready[c->cls])
+			continue;
+		if (cg_path(dir, sizeof(dir), e->cg->cpu, c->path, NULL))
+			continue;
+		resctrl_assign_cgroup(e->resctrl_root, c->cls == COLOD_CLASS_LS ?
+				      RESCTRL_GROUP_LS : RESCTRL_GROUP_BE, dir);
+	}
 }
 
 /* BE gets the last n CPUs: LS keeps the low ones the kernel fills first. */

@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include "cgroup.h"
 #include "policy.h"
+#include "resctrl.h"
 #include "track.h"
 
 struct enforcer {
 	struct cg_ctx *cg;
 	struct journal *j;
 	struct policy_caps caps;
+	const char *resctrl_root;
+	struct resctrl_info resctrl;	/* .mounted false: no resctrl */
+	bool resctrl_group_ready[COLOD_CLASS_NR];
 	FILE *action_log;		/* JSON lines for the demo and bench; may be NULL */
 	uint64_t nr_actions[POLICY_ACTION_NR];
 	uint64_t nr_write_errors;
@@ -30,6 +34,8 @@ void enforce_static_qos(struct enforcer *e, const struct policy_params *p,
 void enforce_action(struct enforcer *e, const struct policy_params *p,
 		    struct track *t, const struct policy_action *a,
 		    const char *trigger);
+/* Keep the tasks of LS and BE cgroups in their resctrl groups (each tick). */
+void enforce_resctrl_tasks(struct enforcer *e, const struct track *t);
 /* Put a new BE cgroup under the allowance currently in force. */
 void enforce_current(struct enforcer *e, const struct policy_params *p,
 		     const struct policy_state *s, struct tracked *be,

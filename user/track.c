@@ -71,10 +71,14 @@ void track_mark_tops(struct track *t)
 
 	for (i = 0; i < t->nr; i++) {
 		t->v[i].top = true;
-		for (k = 0; k < t->nr && t->v[i].top; k++)
+		t->v[i].top_of = i;
+		for (k = 0; k < t->nr; k++)
 			if (k != i && t->v[k].cls == t->v[i].cls &&
-			    is_below(t->v[i].path, t->v[k].path))
+			    is_below(t->v[i].path, t->v[k].path) &&
+			    (t->v[i].top || is_below(t->v[t->v[i].top_of].path, t->v[k].path))) {
 				t->v[i].top = false;
+				t->v[i].top_of = k;
+			}
 	}
 }
 
@@ -121,7 +125,11 @@ void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns
 		if (maps_read_stats(m, t->v[i].id, now))
 			memcpy(now, &t->v[i].prev, sizeof(*now));
 		measure_one(t, &t->v[i], now, tick_ns);
+		t->v[i].tree_cpu_milli = 0;
 	}
+	/* BPF charges the leaf; a pod's usage is its whole subtree's */
+	for (i = 0; i < t->nr; i++)
+		t->v[t->v[i].top_of].tree_cpu_milli += t->v[i].cpu_milli;
 	free(now);
 }
 

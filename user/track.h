@@ -17,11 +17,13 @@ struct tracked {
 	enum colod_class cls;
 	int rule;			/* classification rule, -1: kubelet layout */
 	bool top;			/* no tracked ancestor of the same class */
+	int top_of;			/* index of its topmost same-class ancestor (or itself) */
 	bool qos_applied;		/* static QoS written */
 	uint64_t latency_target_us;	/* LS */
 	uint64_t cpu_request_milli;	/* LS: rule or cpu.shares */
 	uint64_t mem_request_bytes;	/* LS: rule */
-	uint64_t cpu_milli;		/* last tick */
+	uint64_t cpu_milli;		/* last tick, this cgroup's own tasks */
+	uint64_t tree_cpu_milli;	/* tops: last tick, the whole subtree */
 	double p99_us;			/* last tick, 0 without samples */
 	struct colod_cg_stats prev;	/* cumulative at the last tick */
 	struct colod_cg_stats last;	/* delta over the last tick */
