@@ -41,13 +41,13 @@ $(DEPLOY_TEST_DIR):
 	mkdir -p $@
 
 $(DEPLOY_TEST_DIR)/top_fixture: tests/deploy/top_fixture.c include/colod/colod.h | $(DEPLOY_TEST_DIR)
-	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
 
 $(DEPLOY_TEST_DIR)/colod-top: tests/deploy/top_main.c $(BUILD)/libcolod.a | $(DEPLOY_TEST_DIR)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(DEPLOY_TEST_DIR)/metrics_fixture: tests/deploy/metrics_fixture.c $(BUILD)/libcolod.a | $(DEPLOY_TEST_DIR)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # No root, no kernel: manifests, unit file, Docker context, install layout,
 # and a scrape parsed by python3-prometheus-client.
@@ -55,7 +55,7 @@ deploy-test-static: $(BUILD)/colod $(DEPLOY_TEST_DIR)/metrics_fixture
 	COLOD_BIN=$(abspath $(BUILD)/colod) PYTHON=$(DEPLOY_PY) \
 		$(DEPLOY_PY) tests/deploy/check_manifests.py
 	COLOD_BIN=$(abspath $(BUILD)/colod) tests/deploy/systemd-verify.sh
-	tests/deploy/docker-context.sh
+	COLOD_BIN=$(abspath $(BUILD)/colod) tests/deploy/docker-context.sh
 	BUILD=$(BUILD) tests/deploy/install-layout.sh
 	PYTHON=$(DEPLOY_PY) tests/deploy/metrics-scrape.sh $(DEPLOY_TEST_DIR)/metrics_fixture
 
