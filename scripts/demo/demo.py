@@ -36,6 +36,7 @@ V1_CONTROLLERS = ("cpu", "cpuacct", "memory")
 CG_ROOT = "/sys/fs/cgroup"
 PIN_DIR = "/sys/fs/bpf/colod-demo"
 PORT = 18080
+METRICS_PORT = 19317
 PAGE_BYTES = 24 * 1024
 
 PHASES = (
@@ -333,7 +334,10 @@ def run_window(procs, cg, args, seconds):
 				"-s", os.path.join(HERE, "wrk.lua"), f"http://127.0.0.1:{PORT}/index.html"],
 			cg.procs_files("loadgen"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
 			env=env, text=True)
-	out, _ = p.communicate(timeout=seconds + 30)
+	try:
+		out, _ = p.communicate(timeout=seconds + 30)
+	except subprocess.TimeoutExpired:
+		raise DemoError(f"wrk did not finish a {seconds} s window within {seconds + 30} s")
 	t1 = mono_ns()
 	procs.procs.remove(("wrk", p))
 	for line in out.splitlines():
@@ -382,6 +386,7 @@ def agent_check(args):
 		   if o not in usage]
 	if missing:
 		raise DemoError(f"{args.colod} run --help lists no {', '.join(missing)}:\n{usage}")
+	args.run_usage = usage
 
 
 def deep_merge(base, over):
@@ -646,7 +651,8 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns):
 		frames = progress_frames(prog)
 		ph["be_frames"] = frames
 		ph["be_fps"] = frames / ((mono_ns() - start_ns) / 1e9)
-		procs.stop(p, signal.SIGTERM, grace_s=5.0)
+		# nothing to keep from it, and a throttled x264 flushes slowly
+		procs.stop(p, signal.SIGKILL, grace_s=5.0)
 		procs.procs.remove(("ffmpeg", p))
 	ph["cg_cpu_ns"] = {c: cg.cpu_usage_ns(c) - cg0[c] for c in CG_CHILDREN}
 	ws = ph["windows"]
@@ -663,6 +669,10 @@ def start_agent(procs, args, cfg):
 	logf = open(os.path.join(args.out, "colod.log"), "w")
 	argv = colod_argv(args, "run", "--config", cfg, "--state-dir", state,
 			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(args.out, "actions.jsonl"))
+	if "--metrics-addr" in args.run_usage:
+		# /metrics on a port of the demo's own, or none if that is taken
+		addr = f"127.0.0.1:{METRICS_PORT}" if port_free(METRICS_PORT) else "off"
+		argv += ["--metrics-addr", addr]
 	log("starting: " + " ".join(argv))
 	p = procs.start("colod", argv, None, stdout=logf, stderr=subprocess.STDOUT)
 	write(os.path.join(args.out, "colod.pid"), str(p.pid))
@@ -791,6 +801,7 @@ def main():
 						+ log_tail(os.path.join(args.out, "colod.log")))
 			phases["ls_be_colod"] = run_phase("ls_be_colod", procs, cg, tmp, args,
 							  True, t0_ns)
+			during = {c: cg.knobs(c) for c in ("ls", "be")}
 			problems += stop_agent(procs, args, agent)
 			agent_ns[1] = mono_ns()
 			problems += verify_restored(cg, before)
@@ -804,6 +815,9 @@ def main():
 			kk = f"{a.get('kind')}/{a.get('reason')}"
 			kinds[kk] = kinds.get(kk, 0) + 1
 		res["details"]["colod_actions"] = kinds
+		if not args.skip_colod:
+			res["details"]["knobs_before_colod"] = before
+			res["details"]["knobs_at_end_of_colod_phase"] = during
 		res["details"]["colod_action_lines_unparsed"] = bad
 		res["details"]["setup"] = {
 			"cgroups": cg.mode(), "phase_seconds": args.phase_seconds,
