@@ -59,13 +59,14 @@ deploy-test-static: $(BUILD)/colod $(DEPLOY_TEST_DIR)/metrics_fixture
 	BUILD=$(BUILD) tests/deploy/install-layout.sh
 	PYTHON=$(DEPLOY_PY) tests/deploy/metrics-scrape.sh $(DEPLOY_TEST_DIR)/metrics_fixture
 
-# Root: `colod top` in tmux against pinned maps (fixture maps, or the real
-# agent with TOP_WITH_AGENT=1).
+# Root: `colod top` in tmux against pinned maps, first the fixture's (exact
+# numbers), then a real `colod run`'s (whose /metrics is scraped too).
 deploy-test-live: $(BUILD)/colod $(DEPLOY_TEST_DIR)/top_fixture $(DEPLOY_TEST_DIR)/colod-top
 	COLOD_BIN=$(abspath $(BUILD)/colod) \
 	TOP_BIN=$(abspath $(DEPLOY_TEST_DIR)/colod-top) \
 	TOP_FIXTURE=$(abspath $(DEPLOY_TEST_DIR)/top_fixture) \
 		tests/deploy/top-tmux.sh
+	COLOD_BIN=$(abspath $(BUILD)/colod) TOP_WITH_AGENT=1 tests/deploy/top-tmux.sh
 
 deploy-test: deploy-test-static deploy-test-live
 

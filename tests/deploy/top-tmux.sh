@@ -33,12 +33,17 @@ CPU=/sys/fs/cgroup/cpu
 LS=$CPU/colod-test-top-ls
 BE=$CPU/colod-test-top-be
 feeder=""
+burner=""
 
 cleanup() {
 	tmux -L "$SOCK" kill-server 2>/dev/null || true
 	if [ -n "$feeder" ]; then
 		kill "$feeder" 2>/dev/null || true
 		wait "$feeder" 2>/dev/null || true
+	fi
+	if [ -n "$burner" ]; then
+		kill "$burner" 2>/dev/null || true
+		wait "$burner" 2>/dev/null || true
 	fi
 	mountpoint -q "$T/bpffs" && umount "$T/bpffs"
 	rmdir "$LS" "$BE" 2>/dev/null || true
@@ -49,14 +54,29 @@ trap cleanup EXIT INT TERM
 mkdir "$T/bpffs"
 mount -t bpf bpf "$T/bpffs"	# a private bpffs instance: nothing shared
 
+mkdir "$LS" "$BE"
 if [ "${TOP_WITH_AGENT:-0}" = 1 ]; then
+	# The real agent, with the demo configuration except for the rules:
+	# they match only this test's cgroups, so the agent never touches a
+	# cgroup it did not get from us. A busy loop in BE gives it work.
 	PIN=$T/bpffs/colod
-	"$COLOD_BIN" run --config "$ROOT/deploy/config" --state-dir "$T/state" \
-		--pin-dir "$PIN" >"$T/agent.log" 2>&1 &
+	cp -r "$ROOT/deploy/config" "$T/config"
+	cat > "$T/config/colod-config" <<'JSON'
+{
+  "classificationRules": [
+    { "match": "/colod-test-top-ls", "class": "LS", "latencyTargetUs": 1000 },
+    { "match": "/colod-test-top-be", "class": "BE" }
+  ]
+}
+JSON
+	sh -c 'echo $$ > "$1/cgroup.procs"; while :; do :; done' sh "$BE" &
+	burner=$!
+	METRICS=127.0.0.1:$((20000 + $$ % 20000))
+	"$COLOD_BIN" run --config "$T/config" --state-dir "$T/state" \
+		--pin-dir "$PIN" --metrics-addr "$METRICS" >"$T/agent.log" 2>&1 &
 	feeder=$!
 else
 	PIN=$T/bpffs
-	mkdir "$LS" "$BE"
 	if [ -f "$BE/cpu.cfs_quota_us" ]; then
 		echo 100000 > "$BE/cpu.cfs_period_us"
 		echo 20000 > "$BE/cpu.cfs_quota_us"
@@ -106,7 +126,11 @@ hdr = [i for i, l in enumerate(lines) if l.split()[:3] == ["CLASS", "CPU%", "P99
 assert hdr, "no column header"
 rows = [l for l in lines[hdr[0] + 1:] if l.strip()]
 assert rows and rows[0].split()[0] in ("ls", "be", "system", "-"), rows[:3]
-print("top-tmux: agent: %d rows" % len(rows))
+be = [r.split() for r in rows if r.split()[-1] == "/colod-test-top-be"]
+assert be and be[0][0] == "be", ("BE cgroup row", rows[:10])
+# the busy loop is BE work the agent must have throttled (quota or idle)
+assert "quota" in be[0] or "idle" in be[0], ("BE not throttled", be[0])
+print("top-tmux: agent: %d rows; BE row %s" % (len(rows), " ".join(be[0])))
 PY
 else
 	"$PY" - "$T/frame1" cpu <<'PY'
@@ -168,4 +192,14 @@ grep -q 'top-exit=0' "$T/exit" || { echo "top-tmux: top exited: $(cat "$T/exit")
 # the alternate screen is gone: the shell's screen is back
 screen after
 ! grep -q 'CGROUP' "$T/after" || { echo "top-tmux: screen not restored" >&2; exit 1; }
+if [ "${TOP_WITH_AGENT:-0}" = 1 ]; then
+	# the agent's own /metrics, through the same Prometheus parser
+	n=0
+	until [ "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "http://$METRICS/readyz")" = 200 ]; do
+		n=$((n + 1))
+		[ $n -gt 300 ] && { echo "top-tmux: agent never ready" >&2; cat "$T/agent.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	SCRAPE_URL=http://$METRICS "$ROOT/tests/deploy/metrics-scrape.sh"
+fi
 echo "top-tmux: ok"
