@@ -640,7 +640,7 @@ def main():
 	ap.add_argument("--colod", default="build/colod")
 	ap.add_argument("--tools", default="build/tools")
 	ap.add_argument("--out", default="build/bench")
-	ap.add_argument("--rounds", type=int, default=3)
+	ap.add_argument("--rounds", type=int, default=5)
 	ap.add_argument("--seconds", type=int, default=10)
 	ap.add_argument("--trials", type=int, default=25)
 	ap.add_argument("--wait", type=float, default=3.0)
