@@ -94,6 +94,28 @@ static void config_apply(struct agent *a)
 		a->capacity_milli = a->cfg.own.node_cpu_capacity_milli;
 }
 
+/* What is in force, for people and tools: <state-dir>/config.json. */
+static void config_record(struct agent *a)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	char *json = config_to_json(&a->cfg);
+	FILE *f;
+
+	if (!json)
+		return;
+	snprintf(path, sizeof(path), "%s/config.json", a->o.state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (f) {
+		fputs(json, f);
+		if (fclose(f) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+	free(json);
+}
+
 static int config_reload(struct agent *a, bool first)
 {
 	struct config_errors errs;
@@ -112,6 +134,7 @@ static int config_reload(struct agent *a, bool first)
 	a->cfg = next;
 	a->nr_reloads++;
 	config_apply(a);
+	config_record(a);
 	if (a->scan)
 		cgscan_set_rules(a->scan, a->cfg.own.rules, a->cfg.own.nr_rules);
 	pr_info("configuration %s from %s", first ? "loaded" : "reloaded",
@@ -593,6 +616,7 @@ static int agent_start(struct agent *a)
 	int err;
 
 	a->capacity_milli = node_cpu_capacity_milli();
+	mkdir(a->o.state_dir, 0700);
 	err = config_reload(a, true);
 	if (err)
 		return err;
@@ -602,7 +626,6 @@ static int agent_start(struct agent *a)
 		pr_err("%s: no cgroup hierarchy found: %s", a->o.cgroup_root, strerror(-err));
 		return err;
 	}
-	mkdir(a->o.state_dir, 0700);
 	a->j = journal_open(a->o.state_dir);
 	if (!a->j) {
 		err = -errno;

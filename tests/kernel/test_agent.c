@@ -204,3 +204,136 @@ Test(agent, protects_ls_and_gives_idle_cpu_back_to_be)
 	cr_assert(wait_knob(&be, "cpu.idle", "0", 1000), "cpu.idle restored on stop");
 	cr_assert(wait_knob(&be, "cpu.cfs_quota_us", "-1", 1000), "quota restored on stop");
 }
+
+static int file_contains(const char *path, const char *needle)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return strstr(buf, needle) != NULL;
+}
+
+static bool wait_log(const char *needle, int timeout_ms)
+{
+	char log[256];
+
+	snprintf(log, sizeof(log), "%s/agent.log", dir);
+	for (; timeout_ms > 0; timeout_ms -= 100) {
+		if (file_contains(log, needle))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+Test(agent, kill_9_then_restart_then_restore_brings_back_every_original)
+{
+	char idle0[64], quota0[64], period0[64], buf[64], cmd[512];
+	int i, status;
+
+	read_knob(&be, "cpu.idle", idle0, sizeof(idle0));
+	read_knob(&be, "cpu.cfs_quota_us", quota0, sizeof(quota0));
+	read_knob(&be, "cpu.cfs_period_us", period0, sizeof(period0));
+	for (i = 0; i < 2; i++)
+		cr_assert_gt(cgtest_spawn_busy(&be), 0);
+	cr_assert_gt(cgtest_spawn_busy(&ls), 0);
+
+	start_agent();
+	cr_assert(wait_knob(&be, "cpu.idle", "1", 20000), "BE idled by the agent");
+	/* LS busy on a core: the suppress bound throttles BE within a tick or two */
+	for (i = 0; i < 50; i++) {
+		read_knob(&be, "cpu.cfs_quota_us", buf, sizeof(buf));
+		if (strcmp(buf, quota0))
+			break;
+		usleep(100000);
+	}
+	cr_assert_neq(strcmp(buf, quota0), 0, "BE throttled (quota %s)", buf);
+	stop_agent(SIGKILL);
+	read_knob(&be, "cpu.idle", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1", "a killed agent restores nothing by itself");
+
+	/* a restart must keep the first originals, not journal the throttled values */
+	start_agent();
+	sleep(3);
+	stop_agent(SIGKILL);
+
+	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state", getenv("COLOD_BIN"), dir);
+	status = system(cmd);
+	cr_assert_eq(status, 0, "colod restore exits 0");
+	read_knob(&be, "cpu.idle", buf, sizeof(buf));
+	cr_assert_str_eq(buf, idle0, "cpu.idle back to the original");
+	read_knob(&be, "cpu.cfs_quota_us", buf, sizeof(buf));
+	cr_assert_str_eq(buf, quota0, "cpu.cfs_quota_us back to the original");
+	read_knob(&be, "cpu.cfs_period_us", buf, sizeof(buf));
+	cr_assert_str_eq(buf, period0, "cpu.cfs_period_us back to the original");
+}
+
+Test(agent, bad_config_is_rejected_and_the_last_good_one_stays)
+{
+	char path[256];
+
+	start_agent();
+	cr_assert(wait_knob(&be, "cpu.idle", "1", 20000), "BE idled under the first config");
+	write_file("resource-threshold-config",
+		   "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressThresholdPercent\": 150}}");
+	cr_assert(wait_log("cpuSuppressThresholdPercent: found 150", 5000),
+		  "the error names the field and the value");
+	cr_assert(wait_log("the last good one stays in force", 1000));
+	cr_assert_eq(kill(agent, 0), 0, "the agent keeps running");
+	snprintf(path, sizeof(path), "%s/state/config.json", dir);
+	cr_assert(file_contains(path, "\"cpuSuppressThresholdPercent\":\t65") ||
+		  file_contains(path, "\"cpuSuppressThresholdPercent\": 65") ||
+		  file_contains(path, "\"cpuSuppressThresholdPercent\":65"),
+		  "the configuration in force is still the good one");
+	write_file("resource-threshold-config",
+		   "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
+		   " \"cpuSuppressThresholdPercent\": 70}}");
+	cr_assert(wait_log("configuration reloaded", 5000), "a good config is taken");
+	usleep(200000);
+	cr_assert(file_contains(path, "70"), "the new value is in force");
+	cr_assert(wait_knob(&be, "cpu.idle", "1", 1000), "QoS still applied");
+}
+
+static long headroom_batch_cpu(void)
+{
+	char cmd[512], out[2048];
+	long v = -1;
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s headroom --json --pin-dir %s 2>/dev/null",
+		 getenv("COLOD_BIN"), pin_dir);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	pclose(p);
+	if (strstr(out, "\"batch_cpu_milli\":"))
+		sscanf(strstr(out, "\"batch_cpu_milli\":") + 18, "%ld", &v);
+	return v;
+}
+
+Test(agent, a_busy_ls_core_lowers_batch_cpu_by_about_1000m)
+{
+	long idle, busy;
+
+	start_agent();
+	cr_assert(wait_log("running:", 20000), "agent up");
+	sleep(3);
+	idle = headroom_batch_cpu();
+	cr_assert_geq(idle, 0, "headroom published");
+	cr_assert_gt(cgtest_spawn_busy(&ls), 0);
+	sleep(3);
+	busy = headroom_batch_cpu();
+	cr_log_info("batch_cpu_milli: %ld with LS idle, %ld with LS on one core", idle, busy);
+	cr_assert(idle - busy >= 750 && idle - busy <= 1250,
+		  "batch fell by %ld m (idle %ld, busy %ld); expected about 1000", idle - busy,
+		  idle, busy);
+}
