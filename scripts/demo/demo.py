@@ -440,7 +440,7 @@ def clean_leftovers(args, cg):
 			pass
 	state = os.path.join(args.out, "state")
 	if os.path.isdir(state) and os.listdir(state) and os.access(args.colod, os.X_OK):
-		log("restoring what a previous demo's agent left (colod restore)")
+		log("colod restore over a previous demo's state dir")
 		subprocess.run(colod_argv(args, "restore", "--state-dir", state))
 	if cg.exists():
 		log("removing the cgroups of a previous demo")
