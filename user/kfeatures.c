@@ -695,6 +695,23 @@ out:
 
 /* ---- output -------------------------------------------------------------- */
 
+void features_log(const struct colod_features *f)
+{
+	int i;
+
+	for (i = 0; i < FEAT_NR; i++) {
+		if (f->state[i] == FEAT_YES)
+			pr_debug("kernel feature %s: yes (%s)", feat_name(i), f->detail[i]);
+		else
+			pr_warn("kernel feature %s: %s (%s); without it: %s", feat_name(i),
+				feat_state_name(f->state[i]), f->detail[i],
+				features_fallback(f, i));
+	}
+	if (features_fatal(f))
+		pr_err("kernel %s: neither BPF sampling nor a CPU lever is available; "
+		       "see `colod features`", f->kernel);
+}
+
 static void print_plan_text(FILE *out, const struct colod_features *f)
 {
 	struct colod_plan p;

@@ -115,6 +115,13 @@ unsigned int features_parse_controllers(const char *text);
 int features_parse_mounts(const char *text, const char *cgroup_root,
 			  struct cg_layout *out);
 
+/*
+ * For the agent at start: one warning per missing feature naming what colod
+ * does without it (pr_warn), one debug line per present one; an error if
+ * nothing useful is left (features_fatal).
+ */
+void features_log(const struct colod_features *f);
+
 /* Print the table (or JSON) of f to out. */
 void features_print(FILE *out, const struct colod_features *f, bool json);
 

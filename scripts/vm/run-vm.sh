@@ -70,7 +70,7 @@ start=$(date +%s)
 timeout -k 10 "$timeout" "$qemu" $accel_opts -smp 2 -m 1024 \
 	-display none -serial stdio -monitor none -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$((timeout - 30))" \
+	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$((timeout - 60))" \
 	</dev/null >"$log" 2>&1
 qrc=$?
 secs=$(($(date +%s) - start))
