@@ -113,7 +113,8 @@ static void start_agent(void)
 
 		dup2(fd, 2);
 		execl(getenv("COLOD_BIN"), "colod", "run", "--config", cfg, "--state-dir",
-		      state, "--pin-dir", pin_dir, (char *)NULL);
+		      state, "--pin-dir", pin_dir, "--metrics-addr", "127.0.0.1:0",
+		      (char *)NULL);
 		_exit(127);
 	}
 }
