@@ -94,6 +94,20 @@ static void config_apply(struct agent *a)
 		a->capacity_milli = a->cfg.own.node_cpu_capacity_milli;
 }
 
+static void retarget_ls(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < a->track.nr; i++) {
+		struct tracked *t = &a->track.v[i];
+
+		if (t->cls != COLOD_CLASS_LS)
+			continue;
+		t->latency_target_us = cfgmap_latency_target_us(&a->cfg, t->rule);
+		maps_set_class(a->maps, t->id, t->cls, t->latency_target_us * 1000);
+	}
+}
+
 /* What is in force, for people and tools: <state-dir>/config.json. */
 static void config_record(struct agent *a)
 {
@@ -137,6 +151,7 @@ static int config_reload(struct agent *a, bool first)
 	config_record(a);
 	if (a->scan)
 		cgscan_set_rules(a->scan, a->cfg.own.rules, a->cfg.own.nr_rules);
+	retarget_ls(a);
 	pr_info("configuration %s from %s", first ? "loaded" : "reloaded",
 		a->o.config_path);
 	return 0;
