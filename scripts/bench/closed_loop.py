@@ -22,8 +22,10 @@ import datetime
 import json
 import os
 import platform
+import random
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -152,8 +154,9 @@ def pct(vals, q):
 # ---- the agent ---------------------------------------------------------------
 
 class Agent:
-	def __init__(self, colod, workdir, config, name):
+	def __init__(self, colod, workdir, config, name, metrics="off"):
 		self.colod = colod
+		self.metrics = metrics
 		self.dir = os.path.join(workdir, name)
 		os.makedirs(self.dir, exist_ok=True)
 		self.config = config
@@ -165,7 +168,8 @@ class Agent:
 
 	def argv(self):
 		return [self.colod, "run", "--config", self.config, "--state-dir", self.state,
-			"--pin-dir", self.pin, "--action-log", self.actions]
+			"--pin-dir", self.pin, "--action-log", self.actions,
+			"--metrics-addr", self.metrics]
 
 	def start(self, timeout=60):
 		for p in (self.actions, self.logpath):
@@ -221,6 +225,12 @@ class Agent:
 			self.logf.close()
 		self.proc = None
 		return died
+
+
+def free_port():
+	with socket.socket() as sk:
+		sk.bind(("127.0.0.1", 0))
+		return sk.getsockname()[1]
 
 
 def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT):
@@ -355,6 +365,47 @@ def first_action_after(agent, t0):
 	return None
 
 
+def rx_trial(a, cg, workdir, cfg, be, attempt, release):
+	"""One fresh agent; BE released at t0 (or, for a control, never).
+	Returns (trial, actions before t0)."""
+	agent = Agent(a.colod, workdir, cfg, f"rx-{attempt}")
+	# BE is forked before the agent starts, blocked in read(2) on a pipe,
+	# and released at t0 by closing the pipe: forking from Python takes
+	# 50-500 ms on the loaded machine, which is not the agent's reaction
+	burners = [spawn_in(be, GATED_BUSY, stdin=subprocess.PIPE) for _ in range(NR_BE)]
+	try:
+		agent.start()
+		t0 = time.monotonic_ns()
+		if release:
+			for b in burners:
+				b.stdin.close()
+		t_rel = time.monotonic_ns()
+		early = [x for x in agent.read_actions() if x["mono_ns"] <= t0]
+		act, end = None, time.monotonic() + a.wait
+		while act is None and time.monotonic() < end:
+			time.sleep(0.001)
+			act = first_action_after(agent, t0)
+	finally:
+		for b in burners:
+			b.kill()
+			b.wait()
+		cg.kill_all(be)
+		died = agent.stop()
+	t = {"attempt": attempt, "release_ms": round((t_rel - t0) / 1e6, 3), "agent_died": died}
+	if act:
+		t.update(reaction_ms=round((act["mono_ns"] - t0) / 1e6, 2), reason=act["reason"],
+			 measured_us=act["measured"], new=act["new"])
+		if act["reason"] == "ls_breach":
+			# the breached LS wake-up began 'measured' before it ran,
+			# i.e. (at the latest) this long after t0; negative: it was
+			# already waiting before BE was released
+			t["breached_wakeup_after_t0_ms"] = round(
+				t["reaction_ms"] - act["measured"] / 1000, 2)
+	else:
+		t.update(reaction_ms=None, reason=None)
+	return t, early
+
+
 def reaction(a, cg, workdir):
 	ls = cg.make(PREFIX + "rx-ls")
 	be = cg.make(PREFIX + "rx-be")
@@ -363,53 +414,30 @@ def reaction(a, cg, workdir):
 			   be_cpu_qos=False)
 	lsp = spawn_in(ls, [os.path.join(a.tools, "lsprobe"), "3600"] + LS_ARGS,
 		       stdout=subprocess.DEVNULL)
-	trials, discarded = [], []
+	# Controls: the same procedure with BE never released. On a machine
+	# where other work alone makes LS breach its target, an action soon
+	# after t0 may owe nothing to BE; the controls say how often that is.
+	todo = ["be"] * a.trials + ["control"] * a.controls
+	random.Random(1).shuffle(todo)
+	trials, controls, discarded = [], [], []
 	try:
 		time.sleep(1)
 		attempt = 0
-		while len(trials) < a.trials and attempt < a.trials * 3:
+		while todo and attempt < (a.trials + a.controls) * 3:
 			attempt += 1
-			agent = Agent(a.colod, workdir, cfg, f"rx-{attempt}")
-			# BE is forked before the agent starts, blocked in read(2) on a
-			# pipe, and released at t0 by closing the pipe: forking from
-			# Python takes 50-500 ms on the loaded machine, which is not
-			# the agent's reaction
-			burners = [spawn_in(be, GATED_BUSY, stdin=subprocess.PIPE)
-				   for _ in range(NR_BE)]
-			try:
-				agent.start()
-				t0 = time.monotonic_ns()
-				for b in burners:
-					b.stdin.close()
-				t_spawned = time.monotonic_ns()
-				early = [x for x in agent.read_actions() if x["mono_ns"] <= t0]
-				act, end = None, time.monotonic() + a.wait
-				while act is None and time.monotonic() < end:
-					time.sleep(0.001)
-					act = first_action_after(agent, t0)
-			finally:
-				for b in burners:
-					b.kill()
-					b.wait()
-				cg.kill_all(be)
-				died = agent.stop()
+			kind = todo[0]
+			t, early = rx_trial(a, cg, workdir, cfg, be, attempt, kind == "be")
 			if early:
 				# BE's allowance was already cut before t0 (an LS blip on a
 				# loaded machine): not the scenario, try again
-				discarded.append({"attempt": attempt, "why": "action before t0",
+				discarded.append({"attempt": attempt, "kind": kind,
+						  "why": "action before t0",
 						  "reasons": [x["reason"] for x in early]})
 				continue
-			t = {"attempt": attempt, "release_ms": round((t_spawned - t0) / 1e6, 3),
-			     "agent_died": died}
-			if act:
-				t.update(reaction_ms=round((act["mono_ns"] - t0) / 1e6, 2),
-					 reason=act["reason"], measured_us=act["measured"],
-					 new=act["new"])
-			else:
-				t.update(reaction_ms=None, reason=None)
-			log(f"reaction trial {len(trials) + 1}: {t.get('reaction_ms')} ms "
-			    f"({t.get('reason')})")
-			trials.append(t)
+			todo.pop(0)
+			(trials if kind == "be" else controls).append(t)
+			log(f"reaction {kind} {len(trials) if kind == 'be' else len(controls)}: "
+			    f"{t.get('reaction_ms')} ms ({t.get('reason')})")
 			time.sleep(0.3)
 	finally:
 		lsp.kill()
@@ -424,7 +452,7 @@ def reaction(a, cg, workdir):
 		reasons[t["reason"]] = reasons.get(t["reason"], 0) + 1
 	res = {
 		"command": f"sudo python3 {SCRIPT} reaction --colod {a.colod} --tools {a.tools} "
-			   f"--out {a.out} --trials {a.trials}",
+			   f"--out {a.out} --trials {a.trials} --controls {a.controls}",
 		"setup": {
 			"ls": f"lsprobe {' '.join(LS_ARGS)} in /{ls}, running throughout",
 			"be": f"{NR_BE} x `{' '.join(GATED_BUSY)}` in /{be}, forked before the "
@@ -435,6 +463,8 @@ def reaction(a, cg, workdir):
 			"trial": "fresh agent; wait for its 'running:' log line (cgroups classified, "
 				 "ring buffer polled); t0 = time.monotonic_ns(); start BE; reaction = "
 				 "mono_ns of the first be_cpu_quota line in --action-log after t0 - t0",
+			"controls": "same procedure, BE never released, interleaved at random "
+				    "(seed 1) with the trials",
 		},
 		"trials_n": len(trials),
 		"discarded": discarded,
@@ -446,8 +476,22 @@ def reaction(a, cg, workdir):
 		"min_ms": round(min(all_ms), 2) if all_ms else None,
 		"reasons": reasons,
 		"target": {"p50_ms_max": 20, "p99_ms_max": 100},
+		"breached_wakeup_before_t0": sum(
+			1 for t in trials if t.get("breached_wakeup_after_t0_ms", 0) < 0),
+		"controls_n": len(controls),
+		"controls_acted": sum(1 for t in controls if t["reaction_ms"] is not None),
+		"controls_first_action_ms": sorted(t["reaction_ms"] for t in controls
+						   if t["reaction_ms"] is not None),
+		"controls_reasons": sorted({str(t["reason"]) for t in controls}),
 		"trials": trials,
+		"controls": controls,
 	}
+	# how often, without BE, an action came as early as the BE trials' p50/p99
+	for q in ("p50_ms", "p99_ms"):
+		if res[q] is not None and controls:
+			res[f"controls_acted_within_{q}"] = sum(
+				1 for t in controls
+				if t["reaction_ms"] is not None and t["reaction_ms"] <= res[q])
 	res["met"] = {"p50": res["p50_ms"] is not None and res["p50_ms"] < 20,
 		      "p99": res["p99_ms"] is not None and res["p99_ms"] < 100}
 	return res
@@ -492,7 +536,8 @@ def footprint(a, cg, workdir):
 	lsp = spawn_in(ls_ctr, [os.path.join(a.tools, "lsprobe"), "3600"] + LS_ARGS,
 		       stdout=subprocess.DEVNULL)
 	burner = spawn_in(be_ctr, BUSY)
-	agent = Agent(a.colod, workdir, cfg, "fp")
+	# the /metrics server is part of what the agent costs: on, on a free port
+	agent = Agent(a.colod, workdir, cfg, "fp", metrics=f"127.0.0.1:{free_port()}")
 	hz = os.sysconf("SC_CLK_TCK")
 	try:
 		s0 = time.monotonic()
@@ -537,7 +582,8 @@ def footprint(a, cg, workdir):
 				   "each a pod cgroup and one container (cpu, cpuacct), classified by "
 				   f"rules /{top}/ls/* LS and /{top}/be/* BE",
 			"activity": "lsprobe in one LS container, one busy loop in one BE container",
-			"colod": f"BE cpu.idle on; cfsQuota threshold {SUPPRESS_PCT}%",
+			"colod": f"BE cpu.idle on; cfsQuota threshold {SUPPRESS_PCT}%; /metrics served "
+				 "(not scraped)",
 			"window": f"the {a.fp_seconds}s that follow the first {a.settle}s after the "
 				  "agent's 'running:' line; /proc/<pid>/stat utime+stime, "
 				  "/proc/<pid>/status VmRSS/VmHWM (HWM includes start-up); "
@@ -643,6 +689,7 @@ def main():
 	ap.add_argument("--rounds", type=int, default=5)
 	ap.add_argument("--seconds", type=int, default=10)
 	ap.add_argument("--trials", type=int, default=25)
+	ap.add_argument("--controls", type=int, default=10)
 	ap.add_argument("--wait", type=float, default=3.0)
 	ap.add_argument("--cgroups", type=int, default=1000)
 	ap.add_argument("--settle", type=int, default=20)
