@@ -295,6 +295,9 @@ def protection(a, cg, workdir):
 		burners = [spawn_in(be, BUSY) for _ in range(NR_BE)]
 		try:
 			log("  LS + BE, colod off")
+			# proves the previous round's agent put everything back
+			r["be_knobs_colod_off"] = {k: Cgroups.read(be, k) for k in
+						   ("cpu.idle", "cpu.cfs_quota_us", "cpu.shares")}
 			r["be_no_colod"] = measure_window(a.tools, ls, be, a.seconds)
 			agent = Agent(a.colod, workdir, cfg, f"prot-{i}")
 			try:
