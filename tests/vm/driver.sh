@@ -48,13 +48,13 @@ check() {
 		echo "COLOD-VM-CHECK: FAIL $name not run: ${BUDGET}s budget spent"
 		return
 	fi
-	t0=$(now_ms)
+	CHECK_T0=$(now_ms)
 	if "$@" >$WORK/$name.out 2>&1; then
 		NPASS=$((NPASS + 1))
-		echo "COLOD-VM-CHECK: PASS $name [$(secs_since $t0)s] $DETAIL"
+		echo "COLOD-VM-CHECK: PASS $name [$(secs_since $CHECK_T0)s] $DETAIL"
 	else
 		NFAIL=$((NFAIL + 1))
-		echo "COLOD-VM-CHECK: FAIL $name [$(secs_since $t0)s] $DETAIL"
+		echo "COLOD-VM-CHECK: FAIL $name [$(secs_since $CHECK_T0)s] $DETAIL"
 		tail -n 40 $WORK/$name.out | sed 's/^/  | /'
 	fi
 }
