@@ -277,7 +277,7 @@ int cmd_stats(int argc, char **argv)
 			err = -ENOENT;
 			goto out;
 		}
-		if (!row_add(&run, id, rel)) {
+		if (!row_add(&run, id, cgroups[i])) {
 			err = -ENOMEM;
 			goto out;
 		}
