@@ -22,6 +22,7 @@
 #include "cgscan.h"
 #include "config_watch.h"
 #include "enforce.h"
+#include "fileio.h"
 #include "headroom.h"
 #include "k8s.h"
 #include "loader.h"
@@ -111,22 +112,14 @@ static void retarget_ls(struct agent *a)
 /* What is in force, for people and tools: <state-dir>/config.json. */
 static void config_record(struct agent *a)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char path[PATH_MAX];
 	char *json = config_to_json(&a->cfg);
-	FILE *f;
 
 	if (!json)
 		return;
 	snprintf(path, sizeof(path), "%s/config.json", a->o.state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (f) {
-		fputs(json, f);
-		if (fclose(f) == 0)
-			rename(tmp, path);
-		else
-			unlink(tmp);
-	}
+	/* informational only: a failure leaves the previous record, unreported */
+	file_write_atomic(path, json, strlen(json), 0644);
 	free(json);
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "config.h"
+#include "fileio.h"
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -1232,48 +1233,6 @@ const char *qos_class_key(enum qos_class_idx i)
 
 /* ---- files -------------------------------------------------------------------- */
 
-/* Read a whole file (or pipe) of at most CONFIG_FILE_MAX bytes; free(*out). */
-static int read_text(const char *path, char **out)
-{
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(CONFIG_FILE_MAX + 2);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* read past the limit by one byte to tell a too big file */
-	while (len <= CONFIG_FILE_MAX) {
-		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (len > CONFIG_FILE_MAX) {
-		err = -EFBIG;
-		goto out;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return err;
-}
-
 static void io_error(struct config_errors *errs, const char *path, int err)
 {
 	if (err == -EFBIG)
@@ -1334,7 +1293,7 @@ static int load_dir_once(const char *dir, const char *ddir, const struct node_la
 		struct pctx ctx;
 
 		snprintf(file, sizeof(file), "%s/%s", ddir, key_descs[i].key);
-		err = read_text(file, &text);
+		err = file_read_all(file, CONFIG_FILE_MAX, &text);
 		if (err == -ENOENT) {
 			if (strcmp(dir, ddir) && stat(ddir, &st) < 0)
 				return -ESTALE;
@@ -1385,7 +1344,7 @@ int config_load(const char *path, const struct node_labels *labels,
 		return err;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		err = read_text(path, &text);
+		err = file_read_all(path, CONFIG_FILE_MAX, &text);
 		if (err) {
 			io_error(errs, path, err);
 			return err;
@@ -1486,7 +1445,7 @@ int node_labels_parse(const char *arg, struct node_labels *out)
 	int err;
 
 	if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
-		err = read_text(arg, &text);
+		err = file_read_all(arg, CONFIG_FILE_MAX, &text);
 		if (err)
 			return err;
 		err = node_labels_parse_text(text, '\n', out);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "journal.h"
 #include "log.h"
 
@@ -56,54 +57,10 @@ static bool vanished(int err)
 	return err == ENOENT || err == ENODEV;
 }
 
+/* Kept for cgroup.c and the tests; new code calls file_read_all(). */
 int journal_read_file(const char *path, char **out)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, *nb;
-	ssize_t n;
-	int fd, err = 0;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= READ_MAX) {
-				err = -EFBIG;
-				goto out;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return err;
+	return file_read_all(path, READ_MAX, out);
 }
 
 /*
@@ -176,43 +133,13 @@ fail:
 	return NULL;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd, err = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Temp file, fsync, rename, fsync of the directory: all or nothing. */
 static int journal_save(struct journal *j)
 {
-	char tmp[PATH_MAX];
-	char *text = NULL;
+	char *text = NULL, *nt;
 	cJSON *root;
 	size_t len;
-	int fd = -1, err = 0;
+	int err;
 
 	root = to_json(j);
 	if (root)
@@ -221,42 +148,17 @@ static int journal_save(struct journal *j)
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", j->file) >= (int)sizeof(tmp)) {
-		err = -ENAMETOOLONG;
+	nt = realloc(text, len + 2);
+	if (!nt) {
+		err = -ENOMEM;
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = write_all(fd, text, len);
-	if (!err)
-		err = write_all(fd, "\n", 1);
-	if (err)
-		goto out;
-	if (fsync(fd)) {
-		err = -errno;
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		err = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, j->file)) {
-		err = -errno;
-		goto out;
-	}
-	err = fsync_dir(j->dir);
+	text = nt;
+	memcpy(text + len, "\n", 2);
+	err = file_write_atomic(j->file, text, len + 1, 0600);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		unlink(tmp);
+	if (err)
 		pr_err("%s: cannot save journal: %s", j->file, strerror(-err));
-	}
 	free(text);
 	return err;
 }
@@ -340,7 +242,7 @@ static int journal_load(struct journal *j)
 	cJSON *root;
 	int err, i = 0;
 
-	err = journal_read_file(j->file, &text);
+	err = file_read_all(j->file, READ_MAX, &text);
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
@@ -576,7 +478,7 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	char *cur;
 	int err;
 
-	err = journal_read_file(path, &cur);
+	err = file_read_all(path, READ_MAX, &cur);
 	if (vanished(-err))
 		return -ENOENT;
 	if (err) {
@@ -641,7 +543,7 @@ static int restore_one(const struct entry *e, bool quiet)
 			       strerror(-err));
 		return err;
 	}
-	err = journal_read_file(e->path, &cur);
+	err = file_read_all(e->path, READ_MAX, &cur);
 	if (vanished(-err))
 		return 0;
 	if (!err) {

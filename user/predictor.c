@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "colod/colod.h"
+#include "fileio.h"
 #include "log.h"
 #include "predictor.h"
 
@@ -616,47 +617,16 @@ out:
 	return text;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 int predictor_save(const struct predictor *pr, const char *state_dir, int64_t now_s)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	char *text = checkpoint_text(pr, now_s);
-	int fd = -1, err = 0;
+	int err = 0;
 
 	if (!text)
 		return -ENOMEM;
 	if (snprintf(path, sizeof(path), "%s/%s", state_dir, PREDICTOR_CHECKPOINT_FILE) >=
-	    (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", state_dir, PREDICTOR_CHECKPOINT_FILE) >=
-	    (int)sizeof(tmp)) {
+	    (int)sizeof(path)) {
 		err = -ENAMETOOLONG;
 		pr_err("predictor: state dir %s: path too long", state_dir);
 		goto out;
@@ -666,25 +636,12 @@ int predictor_save(const struct predictor *pr, const char *state_dir, int64_t no
 		pr_err("predictor: mkdir %s: %s", state_dir, strerror(errno));
 		goto out;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_err("predictor: create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	err = write_all(fd, text, strlen(text));
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	fd = -1;
-	if (!err && rename(tmp, path))
-		err = -errno;
+	err = file_replace(path, text, strlen(text), 0600);
 	if (err) {
 		pr_err("predictor: write %s: %s", path, strerror(-err));
-		unlink(tmp);
 		goto out;
 	}
+	/* the checkpoint is in place; a lost rename only costs history */
 	err = fsync_dir(state_dir);
 	if (err)
 		pr_warn("predictor: fsync %s: %s", state_dir, strerror(-err));

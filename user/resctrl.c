@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "journal.h"
 #include "log.h"
 #include "resctrl.h"
@@ -341,52 +342,6 @@ static void one_line(const char *s, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
-static int read_text(const char *path, char **out)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = NULL, *nb;
-	ssize_t n;
-	int fd, err = 0;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (!buf || cap - len < 2) {
-			if (buf)
-				cap *= 2;
-			if (cap > READ_MAX) {
-				err = -EFBIG;
-				goto out;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return err;
-}
-
 /* Read an unsigned decimal info file; -EINVAL reported with path and content. */
 static int read_uint(const char *root, const char *rel, unsigned int *v)
 {
@@ -395,7 +350,7 @@ static int read_uint(const char *root, const char *rel, unsigned int *v)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/info/%s", root, rel);
-	err = read_text(path, &text);
+	err = file_read_all(path, READ_MAX, &text);
 	if (err) {
 		pr_err("resctrl: %s: cannot read: %s", path, strerror(-err));
 		return err;
@@ -430,7 +385,7 @@ static int detect_l3(const char *root, struct resctrl_info *info)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/info/L3/cbm_mask", root);
-	err = read_text(path, &text);
+	err = file_read_all(path, READ_MAX, &text);
 	if (err) {
 		pr_err("resctrl: %s: cannot read: %s", path, strerror(-err));
 		return err;
@@ -446,7 +401,7 @@ static int detect_l3(const char *root, struct resctrl_info *info)
 		err = read_uint(root, "L3/num_closids", &info->l3_closids);
 	if (!err && exists(root, "info/L3/shareable_bits")) {
 		snprintf(path, sizeof(path), "%s/info/L3/shareable_bits", root);
-		if (!read_text(path, &text)) {
+		if (!file_read_all(path, READ_MAX, &text)) {
 			info->shareable_bits = strtoull(text, NULL, 16);
 			free(text);
 		}
@@ -494,7 +449,7 @@ int resctrl_detect(const char *root, struct resctrl_info *info)
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/schemata", root);
-	err = read_text(path, &text);
+	err = file_read_all(path, READ_MAX, &text);
 	if (err) {
 		pr_err("resctrl: %s: cannot read: %s", path, strerror(-err));
 		return err;
@@ -585,7 +540,7 @@ int resctrl_schemata_write(const char *root, const char *name,
 		pr_err("resctrl: %s: refusing '%s': %s", path, shown, why);
 		return err;
 	}
-	err = read_text(path, &cur);
+	err = file_read_all(path, READ_MAX, &cur);
 	if (err) {
 		pr_err("resctrl: %s: cannot read: %s", path, strerror(-err));
 		return err;
@@ -599,7 +554,7 @@ int resctrl_schemata_write(const char *root, const char *name,
 		char st_path[PATH_MAX], *status = NULL;
 
 		snprintf(st_path, sizeof(st_path), "%s/info/last_cmd_status", root);
-		if (!read_text(st_path, &status))
+		if (!file_read_all(st_path, READ_MAX, &status))
 			status[strcspn(status, "\n")] = '\0';
 		pr_err("resctrl: %s: write of '%s' failed: %s (errno %d); last_cmd_status: %s",
 		       path, shown, strerror(-err), -err,
@@ -657,7 +612,7 @@ int resctrl_read_ids(const char *path, pid_t **ids)
 	pid_t *v = NULL, *nv;
 
 	*ids = NULL;
-	err = read_text(path, &text);
+	err = file_read_all(path, READ_MAX, &text);
 	if (err)
 		return err == -ENODEV ? -ENOENT : err;
 	for (s = text; *s; s = end) {
