@@ -19,6 +19,7 @@ directory on every exit path; an agent that died is undone with
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -666,6 +667,20 @@ BENCHES = {"protection": protection, "reaction": reaction, "footprint": footprin
 	   "bpf": bpf}
 
 
+def binary_info(path, copy):
+	with open(copy, "rb") as f:
+		digest = hashlib.sha256(f.read()).hexdigest()
+	try:
+		head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+				      text=True).stdout.strip()
+		dirty = subprocess.run(["git", "status", "--porcelain", "user", "bpf", "include"],
+				       capture_output=True, text=True).stdout.strip() != ""
+	except OSError:
+		head, dirty = None, None
+	return {"path": path, "sha256": digest[:16], "git_head": head,
+		"sources_dirty": dirty}
+
+
 def merge(out, name, res):
 	path = os.path.join(out, "results.json")
 	try:
@@ -703,6 +718,16 @@ def main():
 	os.makedirs(a.out, exist_ok=True)
 	workdir = tempfile.mkdtemp(prefix=PREFIX)
 	cg = Cgroups()
+	# Run a private copy: the tree is shared, and a rebuild of the binary
+	# in the middle of a run must not change or break what is measured.
+	colod_arg = a.colod
+	a.colod = os.path.join(workdir, "colod")
+	shutil.copy2(colod_arg, a.colod)
+	a.colod_info = binary_info(colod_arg, a.colod)
+	tools_arg = a.tools
+	a.tools = os.path.join(workdir, "tools")
+	os.makedirs(a.tools)
+	shutil.copy2(os.path.join(tools_arg, "lsprobe"), a.tools)
 
 	def on_signal(sig, frame):
 		raise KeyboardInterrupt
@@ -713,6 +738,10 @@ def main():
 		for n in names:
 			try:
 				res = BENCHES[n](a, cg, workdir)
+				res["colod_binary"] = a.colod_info
+				if "command" in res:
+					res["command"] = res["command"].replace(
+						a.colod, colod_arg).replace(a.tools, tools_arg)
 				res["date"] = datetime.datetime.now(
 					datetime.timezone.utc).isoformat(timespec="seconds")
 				merge(a.out, n, res)
