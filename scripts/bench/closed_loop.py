@@ -234,12 +234,12 @@ def free_port():
 		return sk.getsockname()[1]
 
 
-def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT):
+def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True):
 	os.makedirs(d, exist_ok=True)
 	files = {
 		"colocation-config": {"enable": True},
 		"resource-threshold-config": {"clusterStrategy": {
-			"enable": True, "cpuSuppressPolicy": "cfsQuota",
+			"enable": suppress, "cpuSuppressPolicy": "cfsQuota",
 			"cpuSuppressThresholdPercent": suppress_pct}},
 		"resource-qos-config": {"clusterStrategy": {
 			"lsClass": {"cpuQOS": {"enable": True, "schedIdle": 0}},
@@ -288,6 +288,13 @@ def protection(a, cg, workdir):
 	cfg = write_config(os.path.join(workdir, "prot-config"),
 			   [{"match": "/" + ls, "class": "LS"}, {"match": "/" + be, "class": "BE"}],
 			   be_cpu_qos=True)
+	# the static lever alone (cpu.idle; no suppress bound, no latency
+	# feedback: one switch in resource-threshold-config): what the dynamic
+	# loop adds or costs
+	cfg_static = write_config(os.path.join(workdir, "prot-static-config"),
+				  [{"match": "/" + ls, "class": "LS"},
+				   {"match": "/" + be, "class": "BE"}],
+				  be_cpu_qos=True, suppress=False)
 	rounds = []
 	for i in range(a.rounds):
 		r = {}
@@ -314,14 +321,24 @@ def protection(a, cg, workdir):
 				r["action_reasons"] = sorted({x["reason"] for x in acts})
 			finally:
 				r["agent_died"] = agent.stop()
+			agent = Agent(a.colod, workdir, cfg_static, f"prot-static-{i}")
+			try:
+				agent.start()
+				log("  LS + BE, colod static cpu.idle only")
+				r["be_colod_static"] = measure_window(a.tools, ls, be, a.seconds)
+				r["static_actions"] = len(agent.read_actions())
+			finally:
+				r["static_agent_died"] = agent.stop()
 		finally:
 			for b in burners:
 				b.kill()
 				b.wait()
 			cg.kill_all(be)
-		log("  p99 us: alone %s, BE no colod %s, BE colod %s; node util colod %s%%" % (
+		log("  p99 us: alone %s, BE no colod %s, BE colod %s, static only %s; node util "
+		    "colod %s%%, static only %s%%" % (
 			r["ls_alone"]["p99_us"], r["be_no_colod"]["p99_us"],
-			r["be_colod"]["p99_us"], r["be_colod"]["node_util_pct"]))
+			r["be_colod"]["p99_us"], r["be_colod_static"]["p99_us"],
+			r["be_colod"]["node_util_pct"], r["be_colod_static"]["node_util_pct"]))
 		rounds.append(r)
 
 	def med(case, key):
@@ -340,7 +357,8 @@ def protection(a, cg, workdir):
 			"colod": f"BE cpuQOS schedIdle 1; cfsQuota, cpuSuppressThresholdPercent "
 				 f"{SUPPRESS_PCT}; lsLatencyTargetUs {LS_TARGET_US}",
 			"rounds": a.rounds, "seconds_per_window": a.seconds,
-			"order": "each round: LS alone; LS + BE colod off; LS + BE colod on",
+			"order": "each round: LS alone; LS + BE colod off; LS + BE colod on; LS + BE "
+				 "colod with the threshold loop off (static cpu.idle only)",
 		},
 		"ls_alone_p99_us": alone,
 		"be_no_colod_p99_us": off,
@@ -352,11 +370,21 @@ def protection(a, cg, workdir):
 		"ls_be_util_pct_colod": med("be_colod", "ls_be_util_pct"),
 		"node_util_pct_no_colod": med("be_no_colod", "node_util_pct"),
 		"node_util_pct_alone": med("ls_alone", "node_util_pct"),
+		"other_cores_colod": med("be_colod", "other_cores"),
+		"be_cores_colod": med("be_colod", "be_cores"),
+		"static_only_p99_us": med("be_colod_static", "p99_us"),
+		"static_only_ratio_to_alone": round(med("be_colod_static", "p99_us") / alone, 2),
+		"static_only_node_util_pct": med("be_colod_static", "node_util_pct"),
+		"static_only_ls_be_util_pct": med("be_colod_static", "ls_be_util_pct"),
+		"static_only_be_cores": med("be_colod_static", "be_cores"),
 		"target": {"ratio_max": 1.3, "node_util_min_pct": 80},
 		"rounds": rounds,
 	}
+	# DESIGN.md's target reads "node CPU used meanwhile (LS + BE)": on a
+	# machine shared with other work the two differ, so both are judged
 	res["met"] = {"ratio": res["ratio_colod_to_alone"] <= 1.3,
-		      "node_util": res["node_util_pct_colod"] >= 80}
+		      "node_util": res["node_util_pct_colod"] >= 80,
+		      "ls_be_util": res["ls_be_util_pct_colod"] >= 80}
 	return res
 
 
