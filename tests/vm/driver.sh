@@ -49,6 +49,7 @@ check() {
 		return
 	fi
 	CHECK_T0=$(now_ms)
+	echo "colod-vm: running $name"
 	if "$@" >$WORK/$name.out 2>&1; then
 		NPASS=$((NPASS + 1))
 		echo "COLOD-VM-CHECK: PASS $name [$(secs_since $CHECK_T0)s] $DETAIL"
@@ -159,13 +160,37 @@ agent_alive() {
 	[ -n "$AGENT" ] && kill -0 $AGENT 2>/dev/null
 }
 
-# stop_agent SIGNAL: signal the agent and wait (bounded) for it to go
+# proc_state PID: R, S, D, Z, ... or "gone"
+proc_state() {
+	if [ -r /proc/$1/stat ]; then
+		sed 's/.*) \([A-Z]\).*/\1/' /proc/$1/stat
+	else
+		echo gone
+	fi
+}
+
+agent_exited() {
+	case "$(proc_state $AGENT)" in
+	Z|gone) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# stop_agent SIGNAL: signal the agent and wait (bounded) for it to go; a
+# shell `wait` on a process that does not exit would hang the whole VM.
 stop_agent() {
 	[ -n "$AGENT" ] || return 0
 	kill -$1 $AGENT 2>/dev/null
-	wait_for 30 eval '! kill -0 $AGENT 2>/dev/null'
-	wait $AGENT
-	AGENT_RC=$?
+	AGENT_RC=hung
+	if wait_for 30 agent_exited; then
+		wait $AGENT
+		AGENT_RC=$?
+	else
+		echo "agent $AGENT did not exit 30 s after SIG$1: state $(proc_state $AGENT)," \
+		     "wchan $(cat /proc/$AGENT/wchan 2>/dev/null)"
+		cat /proc/$AGENT/stack 2>/dev/null
+		kill -KILL $AGENT 2>/dev/null
+	fi
 	AGENT=
 	return 0
 }
@@ -212,8 +237,8 @@ jq_true() {
 }
 
 c_features() {
-	timeout 60 $COLOD features || fail "colod features exited $?" || return 1
-	timeout 60 $COLOD features --json > $WORK/features.json ||
+	timeout -s KILL 60 $COLOD features || fail "colod features exited $?" || return 1
+	timeout -s KILL 60 $COLOD features --json > $WORK/features.json ||
 		fail "colod features --json exited $?" || return 1
 	cat $WORK/features.json
 	jq -e . $WORK/features.json >/dev/null || fail "features --json is not JSON" || return 1
@@ -253,9 +278,9 @@ c_clock() {
 # Without the cpu controller colod must say so and plan no CPU lever.
 c_features_fallback() {
 	echo "-cpu" > $CG/cgroup.subtree_control || fail "cannot disable cpu" || return 1
-	timeout 60 $COLOD features --json > $WORK/features-nocpu.json
+	timeout -s KILL 60 $COLOD features --json > $WORK/features-nocpu.json
 	rc=$?
-	timeout 60 $COLOD features > $WORK/features-nocpu.txt
+	timeout -s KILL 60 $COLOD features > $WORK/features-nocpu.txt
 	echo "+cpu" > $CG/cgroup.subtree_control || fail "cannot re-enable cpu" || return 1
 	cat $WORK/features-nocpu.txt
 	[ $rc = 0 ] || fail "colod features --json exited $rc" || return 1
@@ -274,12 +299,14 @@ c_features_fallback() {
 # The kernel itself enforces the knobs colod writes (before colod touches them).
 c_kernel_enforces() {
 	save_knobs kernel
-	t0=$(stat_key $BE/cpu.stat nr_throttled)
-	u0=$(stat_key $BE/cpu.stat usage_usec)
-	m0=$(now_ms)
 	echo "20000 100000" > $BE/cpu.max || fail "write cpu.max" || return 1
 	echo 1 > $BE/cpu.idle || fail "write cpu.idle" || return 1
 	echo 268435456 > $BE/memory.high || fail "write memory.high" || return 1
+	# measure only once the quota is in force (forks are slow under TCG)
+	sleep 1
+	t0=$(stat_key $BE/cpu.stat nr_throttled)
+	u0=$(stat_key $BE/cpu.stat usage_usec)
+	m0=$(now_ms)
 	sleep 3
 	t1=$(stat_key $BE/cpu.stat nr_throttled)
 	u1=$(stat_key $BE/cpu.stat usage_usec)
@@ -303,9 +330,16 @@ c_stats() {
 	ul0=$(stat_key $LS/cpu.stat usage_usec)
 	ub0=$(stat_key $BE/cpu.stat usage_usec)
 	m0=$(now_ms)
-	timeout 180 $COLOD stats --json --duration 4 --cgroup $LS_REL --cgroup $BE_REL \
+	# colod's window starts after the BPF load, ours before it: at the lowest
+	# weight the load (slow under TCG) does not take CPU from LS and BE, so
+	# their rates are the same in both windows.
+	mkdir -p $CG/colod-vm-tool
+	echo 1 > $CG/colod-vm-tool/cpu.weight
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' $CG/colod-vm-tool \
+		timeout -s KILL 180 $COLOD stats --json --duration 4 --cgroup $LS_REL --cgroup $BE_REL \
 		--cgroup $IDLE_REL --pin-dir $PIN > $WORK/stats.json
 	rc=$?
+	rmdir $CG/colod-vm-tool
 	ul1=$(stat_key $LS/cpu.stat usage_usec)
 	ub1=$(stat_key $BE/cpu.stat usage_usec)
 	m1=$(now_ms)
@@ -396,8 +430,9 @@ c_restore_after_kill() {
 	start_agent
 	wait_for 90 be_throttled || fail "BE not throttled by the second agent" || return 1
 	stop_agent KILL
+	[ "$AGENT_RC" != hung ] || fail "the agent survived SIGKILL" || return 1
 	be_throttled || fail "throttle vanished before restore" || return 1
-	timeout 60 $COLOD restore --state-dir $STATE || fail "colod restore exited $?" || return 1
+	timeout -s KILL 60 $COLOD restore --state-dir $STATE || fail "colod restore exited $?" || return 1
 	same_knobs agent || return 1
 	DETAIL="every original back after kill -9 + colod restore"
 }
