@@ -786,4 +786,8 @@ def main():
 
 
 if __name__ == "__main__":
-	main()
+	try:
+		main()
+	except KeyboardInterrupt:
+		# cleanup already ran in main's finally blocks
+		sys.exit("closed_loop.py: interrupted; cgroups, processes and pins removed")
