@@ -136,11 +136,12 @@ def cpuacct_ns(rel):
 
 
 def proc_stat():
-	"""(busy, total) jiffies of the whole node; iowait counts as idle."""
+	"""(busy, total, steal) jiffies of the whole node. iowait counts as idle;
+	steal (the hypervisor ran someone else) is not this node's work."""
 	with open("/proc/stat") as f:
 		v = [int(x) for x in f.readline().split()[1:9]]
 	total = sum(v)
-	return total - v[3] - v[4], total
+	return total - v[3] - v[4] - v[7], total, v[7]
 
 
 def pct(vals, q):
@@ -257,19 +258,20 @@ def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True)
 
 def measure_window(tools, ls, be, seconds):
 	"""Run lsprobe in ls for seconds; its percentiles, node and cgroup CPU."""
-	b0, t0 = proc_stat()
+	b0, t0, s0 = proc_stat()
 	ls0, be0 = cpuacct_ns(ls), cpuacct_ns(be)
 	w0 = time.monotonic_ns()
 	p = spawn_in(ls, [os.path.join(tools, "lsprobe"), str(seconds)] + LS_ARGS,
 		     stdout=subprocess.PIPE, text=True)
 	out, _ = p.communicate()
 	wall = time.monotonic_ns() - w0
-	b1, t1 = proc_stat()
+	b1, t1, s1 = proc_stat()
 	if p.returncode:
 		raise RuntimeError(f"lsprobe exited {p.returncode}")
 	r = json.loads(out)
 	ncpu = os.cpu_count()
 	r["node_util_pct"] = round(100 * (b1 - b0) / (t1 - t0), 1)
+	r["steal_pct"] = round(100 * (s1 - s0) / (t1 - t0), 1)
 	r["ls_cores"] = round((cpuacct_ns(ls) - ls0) / wall, 3)
 	r["be_cores"] = round((cpuacct_ns(be) - be0) / wall, 3)
 	r["ls_be_util_pct"] = round(100 * (r["ls_cores"] + r["be_cores"]) / ncpu, 1)
