@@ -71,6 +71,18 @@ struct {
 
 static const struct colod_cg_stats zero_stats;
 
+/* Before 5.14 the field was task_struct.state. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool task_runnable(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return t->__state == TASK_RUNNING;
+	return ((struct task_struct___pre514 *)(void *)t)->state == TASK_RUNNING;
+}
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -207,7 +219,7 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	/* the idle task has no cgroup worth charging */
 	if (!prev->pid)
 		return;
-	runnable = prev->__state == TASK_RUNNING;
+	runnable = task_runnable(prev);
 	ts = ts_of(prev, runnable);
 	s = stats_of(task_cgroup_id(prev));
 	if (s) {

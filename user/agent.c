@@ -25,6 +25,7 @@
 #include "fileio.h"
 #include "headroom.h"
 #include "k8s.h"
+#include "kfeatures.h"
 #include "loader.h"
 #include "metrics.h"
 #include "log.h"
@@ -501,19 +502,21 @@ static void k8s_start(struct agent *a)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-/* cpu.idle came with 5.15; its write handler is in kallsyms where it exists. */
-static bool kernel_has_cpu_idle(void)
+/* What this kernel offers decides the levers: one warning per missing one. */
+static void probe_caps(struct agent *a)
 {
-	char line[256];
-	bool found = false;
-	FILE *f = fopen("/proc/kallsyms", "re");
+	struct colod_features f;
+	struct colod_plan plan;
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, " cpu_idle_write_s64") != NULL;
-	fclose(f);
-	return found;
+	if (features_probe(&f, a->o.cgroup_root)) {
+		a->enf.caps.cgroup_v2 = a->cg.mode == CG_V2;
+		return;
+	}
+	features_log(&f);
+	features_plan(&f, &plan);
+	a->enf.caps.cgroup_v2 = plan.cpu_v2_knobs;
+	a->enf.caps.has_cpu_idle = plan.cpu_idle;
+	a->enf.caps.has_memory_qos = plan.memory_high;
 }
 
 static int epoll_add(int epfd, int fd, uint32_t tag)
@@ -649,9 +652,7 @@ static int agent_start(struct agent *a)
 		return -ENOMEM;
 	a->enf.cg = &a->cg;
 	a->enf.j = a->j;
-	a->enf.caps.cgroup_v2 = a->cg.mode == CG_V2;
-	a->enf.caps.has_cpu_idle = kernel_has_cpu_idle();
-	a->enf.caps.has_memory_qos = a->cg.mode == CG_V2;
+	probe_caps(a);
 	a->enf.resctrl_root = a->o.resctrl_root;
 	if (resctrl_detect(a->o.resctrl_root, &a->enf.resctrl))
 		a->enf.resctrl.mounted = false;

@@ -294,13 +294,12 @@ int cmd_stats(int argc, char **argv)
 		maps = loader_maps(bpf);
 		own = true;
 	}
-	if (!own) {
-		if (run.all)
-			maps_for_each_stats(maps, take_before, &run);
-		else
-			for (i = 0; i < run.nr; i++)
-				maps_read_stats(maps, run.rows[i].id, run.rows[i].before);
-	}
+	/* what was counted before the window (since attach, or by the agent) */
+	if (run.all)
+		maps_for_each_stats(maps, take_before, &run);
+	else
+		for (i = 0; i < run.nr; i++)
+			maps_read_stats(maps, run.rows[i].id, run.rows[i].before);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	usleep((useconds_t)(duration * 1e6));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
