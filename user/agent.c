@@ -34,6 +34,7 @@
 #include "shortterm.h"
 
 #define TICK_MS			1000
+#define SCAN_BUDGET		200	/* walk cost x 200: 0.5% of a core */
 #define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
 struct agent_opts {
@@ -72,6 +73,7 @@ struct agent {
 	struct k8s_publisher *k8s;
 	struct node_sample node_prev;
 	uint64_t last_tick_ns;
+	uint64_t next_scan_ns;
 	uint64_t capacity_milli;
 	uint64_t nr_reloads, nr_reload_errors, nr_events, nr_ticks;
 	int epfd, sigfd, timerfd;
@@ -179,12 +181,30 @@ static void track_new(struct agent *a, const struct cgscan_entry *e)
 		(unsigned long long)t->id);
 }
 
+/*
+ * A full walk of the hierarchy finds new and removed cgroups. Its cost
+ * grows with the number of cgroups, so it runs each tick only while it is
+ * cheap: the next walk waits SCAN_BUDGET times the last one's duration
+ * (0.5% of a core), at least a tick.
+ */
+static bool scan_due(struct agent *a, uint64_t now)
+{
+	return now >= a->next_scan_ns;
+}
+
 static void rescan(struct agent *a)
 {
+	uint64_t t0 = mono_ns();
 	int i, n;
 
+	if (!scan_due(a, t0))
+		goto tasks;
 	if (cgscan_run(a->scan) < 0)
 		return;
+	a->next_scan_ns = t0 + (mono_ns() - t0) * SCAN_BUDGET;
+	if (!cgscan_nr_removed(a->scan) && !cgscan_nr_changed(a->scan) &&
+	    !cgscan_nr_added(a->scan))
+		goto tasks;
 	for (i = 0, n = cgscan_nr_removed(a->scan); i < n; i++) {
 		const struct cgscan_entry *e = cgscan_removed(a->scan, i);
 
@@ -202,7 +222,6 @@ static void rescan(struct agent *a)
 	for (i = 0, n = cgscan_nr_added(a->scan); i < n; i++)
 		track_new(a, cgscan_added(a->scan, i));
 	track_mark_tops(&a->track);
-	enforce_resctrl_tasks(&a->enf, &a->track);
 	for (i = 0; i < a->track.nr; i++) {
 		struct tracked *t = &a->track.v[i];
 
@@ -214,6 +233,9 @@ static void rescan(struct agent *a)
 					track_count_top(&a->track, COLOD_CLASS_BE),
 					a->capacity_milli);
 	}
+tasks:
+	/* tasks come and go within a cgroup: keep them in its resctrl group */
+	enforce_resctrl_tasks(&a->enf, &a->track);
 }
 
 /* ---- the loop's handlers ------------------------------------------------ */
@@ -223,6 +245,28 @@ static const char *path_of(struct agent *a, uint64_t id)
 	struct tracked *t = track_find(&a->track, id);
 
 	return t ? t->path : "?";
+}
+
+/*
+ * One slow wake-up is the tail an LS target allows (1% of them); a cut
+ * needs its cgroup's breaches since the last tick to exceed twice that
+ * budget. Right after BE starts most waits breach, so this holds within a
+ * few events.
+ */
+static bool breach_confirmed(struct agent *a, uint64_t cgid)
+{
+	struct tracked *t = track_find(&a->track, cgid);
+	struct colod_cg_stats *now;
+	bool over = false;
+
+	if (!t)
+		return false;
+	now = malloc(sizeof(*now));
+	if (now && !maps_read_stats(a->maps, cgid, now))
+		over = track_over_budget(now->breaches - t->prev.breaches,
+					 now->runq_count - t->prev.runq_count, 2);
+	free(now);
+	return over;
 }
 
 static int on_breach(void *ctx, void *data, size_t len)
@@ -241,6 +285,8 @@ static int on_breach(void *ctx, void *data, size_t len)
 		return 0;
 	a->nr_events++;
 	if (!a->pp.latency_feedback || !track_count_top(&a->track, COLOD_CLASS_BE))
+		return 0;
+	if (!breach_confirmed(a, ev->cgroup_id))
 		return 0;
 	if (policy_on_breach(&a->pp, &a->ps, &b, &act) <= 0)
 		return 0;

@@ -1135,7 +1135,7 @@ void config_defaults(struct colod_config *c)
 	for (i = 0; i < QOS_NR; i++)
 		qos_class_defaults(&c->qos.cls[i], i);
 	c->own.ls_latency_target_us = 2000;
-	c->own.breach_min_interval_ms = 10;
+	c->own.breach_min_interval_ms = 2;
 	c->own.node_cpu_capacity_milli = 0;
 	c->own.node_memory_capacity_bytes = 0;
 	c->own.nr_rules = 0;

@@ -166,8 +166,7 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 		goto fail;
 	}
 	b->skel->rodata->use_dfl_cgroup = b->v2;
-	if (o->breach_min_interval_ns)
-		b->skel->rodata->breach_min_interval_ns = o->breach_min_interval_ns;
+	b->skel->rodata->breach_min_interval_ns = o->breach_min_interval_ns;
 	bpf_map__set_max_entries(b->skel->maps.cg_stats, max);
 	bpf_map__set_max_entries(b->skel->maps.cg_class, max);
 

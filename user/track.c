@@ -91,6 +91,11 @@ int track_count_top(const struct track *t, enum colod_class cls)
 	return n;
 }
 
+bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct)
+{
+	return breaches >= TRACK_BREACH_MIN && breaches * 100 > samples * budget_pct;
+}
+
 static void measure_one(struct track *t, struct tracked *e,
 			const struct colod_cg_stats *now, uint64_t tick_ns)
 {
@@ -102,7 +107,8 @@ static void measure_one(struct track *t, struct tracked *e,
 	e->cpu_milli = tick_ns ? e->last.cpu_ns * 1000 / tick_ns : 0;
 	e->p99_us = hist_percentile_us(e->last.runq_hist, COLOD_HIST_SLOTS, 99);
 	s->cpu_milli += e->cpu_milli;
-	s->breaches += e->last.breaches;
+	if (track_over_budget(e->last.breaches, e->last.runq_count, 1))
+		s->breaches += e->last.breaches;
 	s->direct_reclaim_ns += e->last.direct_reclaim_ns;
 	s->runq_count += e->last.runq_count;
 	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && e->last.runq_count) {

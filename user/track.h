@@ -31,7 +31,7 @@ struct tracked {
 
 struct class_sums {
 	uint64_t cpu_milli;
-	uint64_t breaches;
+	uint64_t breaches;		/* LS: of cgroups over their 1% budget only */
 	uint64_t direct_reclaim_ns;	/* global reclaim: what BE can relieve */
 	uint32_t worst_p99_milli;	/* worst p99 / target x 1000 over LS */
 	uint64_t runq_count;
@@ -47,6 +47,14 @@ struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 			  enum colod_class cls, int rule);
 void track_remove(struct track *t, uint64_t id);
 struct tracked *track_find(struct track *t, uint64_t id);
+/*
+ * An LS cgroup's latency target is a p99: 1% of its waits may exceed it.
+ * Breaches beyond that budget (and at least a handful, so that one slow
+ * wake-up among few samples is not read as interference) mean BE hurts it.
+ */
+#define TRACK_BREACH_MIN	4
+bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct);
+
 /* Recompute the top flags after additions and removals. */
 void track_mark_tops(struct track *t);
 /* Read every tracked cgroup's counters; tick_ns is the time since the last. */

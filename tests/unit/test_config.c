@@ -154,7 +154,7 @@ Test(config, defaults_own)
 
 	config_defaults(&c);
 	cr_expect_eq(c.own.ls_latency_target_us, 2000);
-	cr_expect_eq(c.own.breach_min_interval_ms, 10);
+	cr_expect_eq(c.own.breach_min_interval_ms, 2);
 	cr_expect_eq(c.own.node_cpu_capacity_milli, 0);
 	cr_expect_eq(c.own.node_memory_capacity_bytes, 0);
 	cr_expect_eq(c.own.nr_rules, 0);
