@@ -51,7 +51,7 @@ NR_BE = 3
 # under the 80% target by construction. 90% leaves 10% (0.2 core) for the
 # system and LS bursts and lets BE fill the node up to 90%.
 SUPPRESS_PCT = 90
-LS_TARGET_US = 1000
+LS_TARGET_US = 2000
 
 
 def log(msg):
@@ -245,7 +245,7 @@ def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True)
 		"resource-qos-config": {"clusterStrategy": {
 			"lsClass": {"cpuQOS": {"enable": True, "schedIdle": 0}},
 			"beClass": {"cpuQOS": {"enable": be_cpu_qos, "schedIdle": 1}}}},
-		"colod-config": {"lsLatencyTargetUs": LS_TARGET_US, "breachMinIntervalMs": 5,
+		"colod-config": {"lsLatencyTargetUs": LS_TARGET_US, "breachMinIntervalMs": 2,
 				 "classificationRules": rules},
 	}
 	for name, body in files.items():
@@ -493,7 +493,7 @@ def reaction(a, cg, workdir):
 			      "agent starts and released at t0 by closing their stdin",
 			"colod": "BE cpuQOS enable false (static cpu.idle lever OFF, so the dynamic "
 				 f"loop must act); cfsQuota, threshold {SUPPRESS_PCT}%, "
-				 f"lsLatencyTargetUs {LS_TARGET_US}, breachMinIntervalMs 5",
+				 f"lsLatencyTargetUs {LS_TARGET_US}, breachMinIntervalMs 2",
 			"trial": "fresh agent; wait for its 'running:' log line (cgroups classified, "
 				 "ring buffer polled); t0 = time.monotonic_ns(); start BE; reaction = "
 				 "mono_ns of the first be_cpu_quota line in --action-log after t0 - t0",
