@@ -25,6 +25,10 @@ struct tracked {
 	uint64_t cpu_milli;		/* last tick, this cgroup's own tasks */
 	uint64_t tree_cpu_milli;	/* tops: last tick, the whole subtree */
 	double p99_us;			/* last tick, 0 without samples */
+	struct breach_snap {		/* LS: counters at recent breach events */
+		uint64_t t_ns, samples, breaches;
+	} snap[8];
+	unsigned int nsnap;
 	struct colod_cg_stats prev;	/* cumulative at the last tick */
 	struct colod_cg_stats last;	/* delta over the last tick */
 };
@@ -52,7 +56,7 @@ struct tracked *track_find(struct track *t, uint64_t id);
  * Breaches beyond that budget (and at least a handful, so that one slow
  * wake-up among few samples is not read as interference) mean BE hurts it.
  */
-#define TRACK_BREACH_MIN	4
+#define TRACK_BREACH_MIN	3
 bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct);
 
 /* Recompute the top flags after additions and removals. */

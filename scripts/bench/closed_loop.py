@@ -51,7 +51,7 @@ NR_BE = 3
 # under the 80% target by construction. 90% leaves 10% (0.2 core) for the
 # system and LS bursts and lets BE fill the node up to 90%.
 SUPPRESS_PCT = 90
-LS_TARGET_US = 2000
+LS_TARGET_US = 1000
 
 
 def log(msg):
