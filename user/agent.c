@@ -36,7 +36,8 @@
 #define TICK_MS			1000
 #define BREACH_WINDOW_NS	50000000ULL	/* 50 ms */
 #define ARRAY_LEN(x)		(sizeof(x) / sizeof((x)[0]))
-#define SCAN_BUDGET		200	/* walk cost x 200: 0.5% of a core */
+#define MEM_EVERY_TICKS		5
+#define SCAN_BUDGET		400	/* walk cost x 400: 0.25% of a core */
 #define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
 struct agent_opts {
@@ -187,7 +188,7 @@ static void track_new(struct agent *a, const struct cgscan_entry *e)
  * A full walk of the hierarchy finds new and removed cgroups. Its cost
  * grows with the number of cgroups, so it runs each tick only while it is
  * cheap: the next walk waits SCAN_BUDGET times the last one's duration
- * (0.5% of a core), at least a tick.
+ * (0.25% of a core), at least a tick.
  */
 static bool scan_due(struct agent *a, uint64_t now)
 {
@@ -361,6 +362,25 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
  * Gather the LS side per top-level LS cgroup (a pod, or a rule's match):
  * what it uses, what it requested, and feed the long-term model.
  */
+/*
+ * Memory moves slower than CPU and memory.stat is costly to read: every
+ * MEM_EVERY_TICKS per cgroup (spread over the ticks by id), cached between.
+ */
+static uint64_t tracked_memory(struct agent *a, struct tracked *t)
+{
+	uint64_t v;
+	int err;
+
+	if (t->no_memory || (t->mem_read && (a->nr_ticks + t->id) % MEM_EVERY_TICKS))
+		return t->mem_bytes;
+	t->mem_read = true;
+	err = cg_read_mem_usage(&a->cg, t->path, &v);
+	if (err == -ENOENT)
+		t->no_memory = true;
+	t->mem_bytes = err ? 0 : v;
+	return t->mem_bytes;
+}
+
 static size_t gather_ls(struct agent *a, struct headroom_input *in,
 			struct predictor_ls_item *items, uint64_t *be_mem,
 			int64_t now_s)
@@ -377,8 +397,7 @@ static size_t gather_ls(struct agent *a, struct headroom_input *in,
 
 		if (!t->top)
 			continue;
-		if (cg_read_mem_usage(&a->cg, t->path, &v))
-			v = 0;
+		v = tracked_memory(a, t);
 		if (t->cls == COLOD_CLASS_BE) {
 			*be_mem += v;
 			continue;

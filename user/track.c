@@ -69,6 +69,7 @@ void track_mark_tops(struct track *t)
 {
 	int i, k;
 
+	memset(t->nr_top, 0, sizeof(t->nr_top));
 	for (i = 0; i < t->nr; i++) {
 		t->v[i].top = true;
 		t->v[i].top_of = i;
@@ -79,16 +80,13 @@ void track_mark_tops(struct track *t)
 				t->v[i].top = false;
 				t->v[i].top_of = k;
 			}
+		t->nr_top[t->v[i].cls] += t->v[i].top;
 	}
 }
 
 int track_count_top(const struct track *t, enum colod_class cls)
 {
-	int i, n = 0;
-
-	for (i = 0; i < t->nr; i++)
-		n += t->v[i].cls == cls && t->v[i].top;
-	return n;
+	return t->nr_top[cls];
 }
 
 bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct)

@@ -24,6 +24,9 @@ struct tracked {
 	uint64_t mem_request_bytes;	/* LS: rule */
 	uint64_t cpu_milli;		/* last tick, this cgroup's own tasks */
 	uint64_t tree_cpu_milli;	/* tops: last tick, the whole subtree */
+	uint64_t mem_bytes;		/* tops: memory in use without page cache */
+	bool no_memory;			/* not in the memory hierarchy */
+	bool mem_read;			/* mem_bytes holds a reading */
 	double p99_us;			/* last tick, 0 without samples */
 	struct breach_snap {		/* LS: counters at recent breach events */
 		uint64_t t_ns, samples, breaches;
@@ -44,6 +47,7 @@ struct class_sums {
 struct track {
 	struct tracked *v;
 	int nr, cap;
+	int nr_top[COLOD_CLASS_NR];	/* as of the last track_mark_tops() */
 	struct class_sums sum[COLOD_CLASS_NR];
 };
 
