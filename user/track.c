@@ -95,21 +95,22 @@ bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_
 }
 
 static void measure_one(struct track *t, struct tracked *e,
-			const struct colod_cg_stats *now, uint64_t tick_ns)
+			const struct colod_cg_stats *now, struct colod_cg_stats *d,
+			uint64_t tick_ns)
 {
 	struct class_sums *s = &t->sum[e->cls];
 	uint32_t ratio;
 
-	cg_stats_delta(now, &e->prev, &e->last);
+	cg_stats_delta(now, &e->prev, d);
 	e->prev = *now;
-	e->cpu_milli = tick_ns ? e->last.cpu_ns * 1000 / tick_ns : 0;
-	e->p99_us = hist_percentile_us(e->last.runq_hist, COLOD_HIST_SLOTS, 99);
+	e->cpu_milli = tick_ns ? d->cpu_ns * 1000 / tick_ns : 0;
+	e->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
 	s->cpu_milli += e->cpu_milli;
-	if (track_over_budget(e->last.breaches, e->last.runq_count, 1))
-		s->breaches += e->last.breaches;
-	s->direct_reclaim_ns += e->last.direct_reclaim_ns;
-	s->runq_count += e->last.runq_count;
-	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && e->last.runq_count) {
+	if (track_over_budget(d->breaches, d->runq_count, 1))
+		s->breaches += d->breaches;
+	s->direct_reclaim_ns += d->direct_reclaim_ns;
+	s->runq_count += d->runq_count;
+	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && d->runq_count) {
 		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);
 		if (ratio > s->worst_p99_milli)
 			s->worst_p99_milli = ratio;
@@ -118,7 +119,8 @@ static void measure_one(struct track *t, struct tracked *e,
 
 void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns)
 {
-	struct colod_cg_stats *now = malloc(sizeof(*now));
+	/* scratch: the cumulative counters and their delta over the tick */
+	struct colod_cg_stats *now = malloc(2 * sizeof(*now));
 	int i;
 
 	memset(t->sum, 0, sizeof(t->sum));
@@ -128,7 +130,7 @@ void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns
 		/* no entry yet: nothing of it ran since it was created */
 		if (maps_read_stats(m, t->v[i].id, now))
 			memcpy(now, &t->v[i].prev, sizeof(*now));
-		measure_one(t, &t->v[i], now, tick_ns);
+		measure_one(t, &t->v[i], now, now + 1, tick_ns);
 		t->v[i].tree_cpu_milli = 0;
 	}
 	/* BPF charges the leaf; a pod's usage is its whole subtree's */

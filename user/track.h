@@ -33,7 +33,6 @@ struct tracked {
 	} snap[8];
 	unsigned int nsnap;
 	struct colod_cg_stats prev;	/* cumulative at the last tick */
-	struct colod_cg_stats last;	/* delta over the last tick */
 };
 
 struct class_sums {
