@@ -229,6 +229,15 @@ static bool is_v2(const struct cg_ctx *ctx)
 	return ctx->mode == CG_V2;
 }
 
+int cg_cpu_quota_paths(const struct cg_ctx *ctx, const char *rel,
+		       char paths[2][PATH_MAX])
+{
+	if (is_v2(ctx))
+		return cg_path(paths[0], PATH_MAX, ctx->cpu, rel, "cpu.max") ?: 1;
+	return cg_path(paths[0], PATH_MAX, ctx->cpu, rel, "cpu.cfs_quota_us") ?:
+	       cg_path(paths[1], PATH_MAX, ctx->cpu, rel, "cpu.cfs_period_us") ?: 2;
+}
+
 /* The file's path for a message (truncated if absurdly long). */
 static const char *msg_path(char *buf, size_t len, const char *hier,
 			    const char *rel, const char *file)

@@ -100,6 +100,12 @@ int cg_path(char *buf, size_t len, const char *hier, const char *rel,
  */
 int cg_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 		     const char *rel, long long quota_us, uint64_t period_us);
+/*
+ * The files cg_set_cpu_quota() writes for rel, in its write order (v2:
+ * cpu.max; v1: cpu.cfs_quota_us, cpu.cfs_period_us): 1 or 2, or -errno.
+ */
+int cg_cpu_quota_paths(const struct cg_ctx *ctx, const char *rel,
+		       char paths[2][PATH_MAX]);
 /* weight 1..10000. v2: cpu.weight; v1: cpu.shares = cg_weight_to_shares(). */
 int cg_set_cpu_weight(const struct cg_ctx *ctx, struct journal *j,
 		      const char *rel, uint64_t weight);

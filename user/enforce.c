@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +147,31 @@ static int apply_one(struct enforcer *e, const struct policy_params *p,
 	}
 }
 
+/*
+ * The first quota write to each BE cgroup journals its original; with many
+ * top-level BE cgroups, journal them all with one save first.
+ */
+static void remember_quotas(struct enforcer *e, const struct track *t, int nr_be)
+{
+	char (*paths)[PATH_MAX] = malloc(2 * (size_t)nr_be * PATH_MAX);
+	char **ptrs = malloc(2 * (size_t)nr_be * sizeof(*ptrs));
+	int i, k, n = 0;
+
+	if (!paths || !ptrs)
+		goto out;
+	for (i = 0; i < t->nr && n + 2 <= 2 * nr_be; i++) {
+		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
+			continue;
+		k = cg_cpu_quota_paths(e->cg, t->v[i].path, &paths[n]);
+		for (; k > 0; k--, n++)
+			ptrs[n] = paths[n];
+	}
+	journal_remember(e->j, ptrs, n);
+out:
+	free(paths);
+	free(ptrs);
+}
+
 void enforce_action(struct enforcer *e, const struct policy_params *p,
 		    struct track *t, const struct policy_action *a,
 		    const char *trigger)
@@ -155,6 +181,8 @@ void enforce_action(struct enforcer *e, const struct policy_params *p,
 	if (!nr_be)
 		return;
 	e->nr_actions[a->kind]++;
+	if (a->kind == POLICY_BE_CPU_QUOTA && nr_be > 1)
+		remember_quotas(e, t, nr_be);
 	for (i = 0; i < t->nr; i++) {
 		struct tracked *be = &t->v[i];
 

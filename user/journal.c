@@ -508,6 +508,29 @@ out:
 	return err;
 }
 
+int journal_remember(struct journal *j, char *const *paths, int n)
+{
+	char key[PATH_MAX], *cur;
+	int i, added = 0, err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		if (canonical(paths[i], key) || find_entry(j, OP_WRITE, key) >= 0)
+			continue;
+		/* unreadable here is reported by journal_write() when written */
+		if (file_read_all(key, READ_MAX, &cur))
+			continue;
+		err = add_entry(j, OP_WRITE, key, cur);
+		free(cur);
+		added += !err;
+	}
+	if (added && journal_save(j)) {
+		while (added--)
+			drop_entry(j, j->nr - 1);
+		return -EIO;
+	}
+	return err;
+}
+
 int journal_note_mkdir(struct journal *j, const char *path)
 {
 	char key[PATH_MAX];

@@ -32,6 +32,14 @@ void journal_close(struct journal *j);
  */
 int journal_write(struct journal *j, const char *path, const char *value);
 
+/*
+ * Journal the originals of several files with one save, for an action about
+ * to write the same knob of many cgroups (each first write would otherwise
+ * save the journal, with its fsyncs, once per file). Files already held or
+ * gone are skipped. The writes still go through journal_write().
+ */
+int journal_remember(struct journal *j, char *const *paths, int n);
+
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);
 

@@ -371,3 +371,40 @@ Test(journal, same_file_other_spelling_keeps_one_original)
 	assert_content(knob("cpu/cpu.shares"), "1024\n");
 	journal_close(j);
 }
+
+Test(journal, remember_journals_many_originals_at_once)
+{
+	struct journal *j = journal_open(state);
+	char *paths[3] = { knob("q1"), knob("q2"), knob("gone") };
+	struct stat st1, st2;
+	char jpath[256];
+	cJSON *js;
+
+	cr_assert_not_null(j);
+	put(paths[0], "-1\n");
+	put(paths[1], "100000\n");
+	cr_assert_eq(journal_remember(j, paths, 3), 0, "a vanished file is skipped");
+	cr_assert_eq(journal_count(j), 2);
+	js = state_json();
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(js, "entries")), 2,
+		     "both originals saved before any write");
+	cJSON_Delete(js);
+	cr_assert_str_eq(journal_original(j, paths[1]), "100000\n");
+
+	/* the writes that follow find them held: no further save */
+	snprintf(jpath, sizeof(jpath), "%s/journal.json", state);
+	cr_assert_eq(stat(jpath, &st1), 0);
+	usleep(20000);
+	cr_assert_eq(journal_write(j, paths[0], "5000"), 0);
+	cr_assert_eq(journal_write(j, paths[1], "10000"), 0);
+	cr_assert_eq(stat(jpath, &st2), 0);
+	cr_assert_eq(st1.st_ino, st2.st_ino, "the journal was not rewritten");
+	cr_assert_eq(journal_remember(j, paths, 2), 0, "held ones are skipped");
+	cr_assert_str_eq(journal_original(j, paths[0]), "-1\n",
+			 "remembering again never takes a written value as original");
+
+	cr_assert_eq(journal_restore_all(j), 0);
+	assert_content(paths[0], "-1\n");
+	assert_content(paths[1], "100000\n");
+	journal_close(j);
+}
