@@ -105,6 +105,24 @@ static bool sd_pod(const char *comp, const char *base, char *uid, size_t len)
 	return parse_uid(comp + lb + 4, lc - lb - 4 - lsuf, uid, len);
 }
 
+/* Pods in besteffort are BE; burstable and guaranteed ones are LS. */
+static enum colod_class qos_class(enum qos_level qos)
+{
+	return qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+}
+
+/* The pod's own cgroup (p at its end), or a container below it. */
+static void pod_found(enum qos_level qos, const char *p, struct classify_result *out)
+{
+	char comp[COMP_MAX];
+
+	out->cls = qos_class(qos);
+	if (next_comp(&p, comp, sizeof(comp)))
+		out->is_container = true;
+	else
+		out->is_pod = true;
+}
+
 /* Walk the rest of a cgroupfs-driver path below "kubepods". */
 static void layout_cgroupfs(const char *p, struct classify_result *out)
 {
@@ -118,7 +136,7 @@ static void layout_cgroupfs(const char *p, struct classify_result *out)
 	else if (!strcmp(comp, "besteffort"))
 		qos = QOS_BESTEFFORT;
 	if (qos != QOS_GUARANTEED) {
-		out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+		out->cls = qos_class(qos);
 		if (!next_comp(&p, comp, sizeof(comp)))
 			return;	/* the QoS-level cgroup */
 	}
@@ -127,11 +145,7 @@ static void layout_cgroupfs(const char *p, struct classify_result *out)
 		out->cls = COLOD_CLASS_SYSTEM;
 		return;
 	}
-	out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
-	if (next_comp(&p, comp, sizeof(comp)))
-		out->is_container = true;
-	else
-		out->is_pod = true;
+	pod_found(qos, p, out);
 }
 
 /* Walk the rest of a systemd-driver path below "<prefix>kubepods.slice". */
@@ -153,7 +167,7 @@ static void layout_systemd(const char *p, const char *prefix,
 			continue;
 		qos = i == 0 ? QOS_BURSTABLE : QOS_BESTEFFORT;
 		snprintf(base, sizeof(base), "%skubepods-%s", prefix, qos_names[i]);
-		out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
+		out->cls = qos_class(qos);
 		if (!next_comp(&p, comp, sizeof(comp)))
 			return;
 		break;
@@ -162,11 +176,7 @@ static void layout_systemd(const char *p, const char *prefix,
 		out->cls = COLOD_CLASS_SYSTEM;
 		return;
 	}
-	out->cls = qos == QOS_BESTEFFORT ? COLOD_CLASS_BE : COLOD_CLASS_LS;
-	if (next_comp(&p, comp, sizeof(comp)))
-		out->is_container = true;
-	else
-		out->is_pod = true;
+	pod_found(qos, p, out);
 }
 
 /* Find the kubepods anchor anywhere in the path and classify below it. */
