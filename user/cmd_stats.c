@@ -4,7 +4,6 @@
  * from a fresh load or from the pinned maps of a running agent.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include "cgscan.h"
 #include "cli.h"
 #include "hist.h"
 #include "loader.h"
@@ -35,29 +35,22 @@ struct stats_run {
 	const char *hier_root;
 };
 
-static struct stats_run *walk_run;	/* nftw has no context pointer */
-
-static int walk_one(const char *fpath, const struct stat *st, int flag, struct FTW *f)
-{
-	size_t rl = strlen(walk_run->hier_root);
-	int i;
-
-	if (flag != FTW_D)
-		return 0;
-	for (i = 0; i < walk_run->nr; i++) {
-		if (walk_run->rows[i].id == (uint64_t)st->st_ino && !walk_run->rows[i].path[0])
-			snprintf(walk_run->rows[i].path, PATH_MAX, "%s",
-				 fpath[rl] ? fpath + rl : "/");
-	}
-	return 0;
-}
-
-/* Name the cgroups found in the map by walking the hierarchy once. */
+/* Name the cgroups found in the map: one walk of the hierarchy. */
 static void name_rows(struct stats_run *r)
 {
-	walk_run = r;
-	nftw(r->hier_root, walk_one, 32, FTW_PHYS | FTW_MOUNT);
-	walk_run = NULL;
+	struct cgscan *scan = cgscan_new(r->hier_root, NULL, 0);
+	const struct cgscan_entry *e;
+	int i;
+
+	if (!scan || cgscan_run(scan) < 0)
+		goto out;
+	for (i = 0; i < r->nr; i++) {
+		e = cgscan_find(scan, r->rows[i].id);
+		if (e && !r->rows[i].path[0])
+			snprintf(r->rows[i].path, PATH_MAX, "%s", e->path);
+	}
+out:
+	cgscan_free(scan);
 }
 
 static struct cg_row *row_add(struct stats_run *r, uint64_t id, const char *path)
