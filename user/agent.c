@@ -225,6 +225,7 @@ static void rescan(struct agent *a)
 	for (i = 0, n = cgscan_nr_added(a->scan); i < n; i++)
 		track_new(a, cgscan_added(a->scan, i));
 	track_mark_tops(&a->track);
+	enforce_prepare(&a->enf, &a->pp, &a->track);
 	for (i = 0; i < a->track.nr; i++) {
 		struct tracked *t = &a->track.v[i];
 

@@ -148,25 +148,51 @@ static int apply_one(struct enforcer *e, const struct policy_params *p,
 }
 
 /*
- * The first quota write to each BE cgroup journals its original; with many
- * top-level BE cgroups, journal them all with one save first.
+ * The CPU knob files of every top-level BE cgroup that the dynamic lever
+ * writes (quota and period, or cpuset.cpus), into paths; returns how many.
  */
-static void remember_quotas(struct enforcer *e, const struct track *t, int nr_be)
+static int be_cpu_knob_paths(const struct enforcer *e, const struct policy_params *p,
+			     const struct track *t, char (*paths)[PATH_MAX], int max)
 {
-	char (*paths)[PATH_MAX] = malloc(2 * (size_t)nr_be * PATH_MAX);
-	char **ptrs = malloc(2 * (size_t)nr_be * sizeof(*ptrs));
 	int i, k, n = 0;
 
-	if (!paths || !ptrs)
-		goto out;
-	for (i = 0; i < t->nr && n + 2 <= 2 * nr_be; i++) {
+	for (i = 0; i < t->nr && n + 2 <= max; i++) {
 		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
 			continue;
-		k = cg_cpu_quota_paths(e->cg, t->v[i].path, &paths[n]);
-		for (; k > 0; k--, n++)
-			ptrs[n] = paths[n];
+		if (p->suppress_policy == POLICY_SUPPRESS_CPUSET)
+			k = cg_path(paths[n], PATH_MAX, e->cg->cpuset, t->v[i].path,
+				    "cpuset.cpus") ? 0 : 1;
+		else
+			k = cg_cpu_quota_paths(e->cg, t->v[i].path, &paths[n]);
+		n += k > 0 ? k : 0;
 	}
-	journal_remember(e->j, ptrs, n);
+	return n;
+}
+
+/*
+ * Journal, with one save, the originals of the CPU knobs a breach would
+ * cut, as soon as BE cgroups are classified: the journal's fsyncs take
+ * milliseconds on a loaded node, and a cut must be one write when LS
+ * latency degrades, not a save followed by a write. Knobs already held
+ * are skipped, so calling it after every scan costs nothing new.
+ */
+void enforce_prepare(struct enforcer *e, const struct policy_params *p,
+		     const struct track *t)
+{
+	int max = 2 * track_count_top(t, COLOD_CLASS_BE), i, n;
+	char (*paths)[PATH_MAX] = NULL;
+	char **ptrs = NULL;
+
+	if (!max || !(p->suppress_enable || p->latency_feedback))
+		return;
+	paths = malloc((size_t)max * PATH_MAX);
+	ptrs = malloc((size_t)max * sizeof(*ptrs));
+	if (!paths || !ptrs)
+		goto out;
+	n = be_cpu_knob_paths(e, p, t, paths, max);
+	for (i = 0; i < n; i++)
+		ptrs[i] = paths[i];
+	check(e, journal_remember(e->j, ptrs, n), "journal", "BE CPU knobs");
 out:
 	free(paths);
 	free(ptrs);
@@ -181,8 +207,6 @@ void enforce_action(struct enforcer *e, const struct policy_params *p,
 	if (!nr_be)
 		return;
 	e->nr_actions[a->kind]++;
-	if (a->kind == POLICY_BE_CPU_QUOTA && nr_be > 1)
-		remember_quotas(e, t, nr_be);
 	for (i = 0; i < t->nr; i++) {
 		struct tracked *be = &t->v[i];
 

@@ -34,6 +34,12 @@ void enforce_static_qos(struct enforcer *e, const struct policy_params *p,
 void enforce_action(struct enforcer *e, const struct policy_params *p,
 		    struct track *t, const struct policy_action *a,
 		    const char *trigger);
+/*
+ * Journal the originals of the BE CPU knobs the dynamic limits write, with
+ * one save, ahead of any cut (after each scan that classified cgroups).
+ */
+void enforce_prepare(struct enforcer *e, const struct policy_params *p,
+		     const struct track *t);
 /* Keep the tasks of LS and BE cgroups in their resctrl groups (each tick). */
 void enforce_resctrl_tasks(struct enforcer *e, const struct track *t);
 /* Put a new BE cgroup under the allowance currently in force. */
