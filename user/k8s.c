@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include "headroom.h"
 #include "k8s.h"
 #include "log.h"
 
@@ -31,14 +32,6 @@ struct k8s_client {
 
 /* ---- pure ---- */
 
-static bool res_diff(uint64_t old, uint64_t now, double t)
-{
-	if (old == now)
-		return false;
-	return (double)now >= (double)old * (1.0 + t) ||
-	       (double)now <= (double)old * (1.0 - t);
-}
-
 bool k8s_should_publish(const struct k8s_node_resources *last, bool have_last,
 			uint64_t last_ns, const struct k8s_node_resources *now,
 			uint64_t now_ns, const struct k8s_gate *gate)
@@ -48,12 +41,13 @@ bool k8s_should_publish(const struct k8s_node_resources *last, bool have_last,
 	if (!have_last)
 		return true;
 	if (now_ns < last_ns ||
-	    now_ns - last_ns >= (uint64_t)gate->update_time_s * 1000000000ULL)
+	    now_ns - last_ns > (uint64_t)gate->update_time_s * 1000000000ULL)
 		return true;
-	return res_diff(last->batch_cpu_milli, now->batch_cpu_milli, t) ||
-	       res_diff(last->batch_memory_bytes, now->batch_memory_bytes, t) ||
-	       res_diff(last->mid_cpu_milli, now->mid_cpu_milli, t) ||
-	       res_diff(last->mid_memory_bytes, now->mid_memory_bytes, t);
+	/* the rule the headroom gate applies, so the two agree at the edge */
+	return headroom_is_diff(last->batch_cpu_milli, now->batch_cpu_milli, t) ||
+	       headroom_is_diff(last->batch_memory_bytes, now->batch_memory_bytes, t) ||
+	       headroom_is_diff(last->mid_cpu_milli, now->mid_cpu_milli, t) ||
+	       headroom_is_diff(last->mid_memory_bytes, now->mid_memory_bytes, t);
 }
 
 static cJSON *resource_list(const struct k8s_node_resources *r)

@@ -51,10 +51,10 @@ struct k8s_gate {
 /*
  * Pure: should resources now be published, given what was last published
  * (have_last false: nothing yet) at last_ns? True when nothing was
- * published yet, when update_time_s has passed since last_ns, or when any
- * of the four values moved by diff_threshold or more relative to what was
- * published (Koordinator's IsResourceDiff; an unchanged value never counts,
- * not even 0 -> 0).
+ * published yet, when more than update_time_s passed since last_ns, or
+ * when any of the four values moved by more than diff_threshold relative to
+ * what was published (headroom_is_diff(), Koordinator's IsQuantityDiff: an
+ * unchanged value never counts, not even 0 -> 0; anything from 0 does).
  */
 bool k8s_should_publish(const struct k8s_node_resources *last, bool have_last,
 			uint64_t last_ns, const struct k8s_node_resources *now,

@@ -43,8 +43,9 @@ Test(k8s, gate_publishes_first_time_and_after_update_time)
 	struct k8s_node_resources a = { 1000, 1 << 30, 500, 1 << 29 };
 
 	cr_assert(k8s_should_publish(&a, false, 0, &a, 1, &gate));
-	cr_assert(!k8s_should_publish(&a, true, 10 * SEC, &a, 309 * SEC, &gate));
-	cr_assert(k8s_should_publish(&a, true, 10 * SEC, &a, 310 * SEC, &gate));
+	cr_assert(!k8s_should_publish(&a, true, 10 * SEC, &a, 310 * SEC, &gate),
+		  "exactly update_time_s is not more than it");
+	cr_assert(k8s_should_publish(&a, true, 10 * SEC, &a, 310 * SEC + 1, &gate));
 	/* a clock that went backwards must not freeze publishing */
 	cr_assert(k8s_should_publish(&a, true, 10 * SEC, &a, 5 * SEC, &gate));
 }
@@ -56,15 +57,17 @@ Test(k8s, gate_follows_resource_diff_threshold)
 
 	now.batch_cpu_milli = 1099;	/* +9.9%: below threshold */
 	cr_assert(!k8s_should_publish(&last, true, 0, &now, SEC, &gate));
-	now.batch_cpu_milli = 1100;	/* +10% */
+	now.batch_cpu_milli = 1100;	/* +10%: not more than the threshold */
+	cr_assert(!k8s_should_publish(&last, true, 0, &now, SEC, &gate));
+	now.batch_cpu_milli = 1101;
 	cr_assert(k8s_should_publish(&last, true, 0, &now, SEC, &gate));
 	now = last;
-	now.mid_memory_bytes = 900000;	/* -10% */
+	now.mid_memory_bytes = 899999;	/* beyond -10% */
 	cr_assert(k8s_should_publish(&last, true, 0, &now, SEC, &gate));
 	now = last;
 	now.batch_memory_bytes = 950000;
 	cr_assert(!k8s_should_publish(&last, true, 0, &now, SEC, &gate));
-	/* zero stays zero: no update (Koordinator's formula would say yes) */
+	/* zero stays zero: no update */
 	last.mid_cpu_milli = 0;
 	now = last;
 	cr_assert(!k8s_should_publish(&last, true, 0, &now, SEC, &gate));
