@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "cgtest.h"
+#include "tfile.h"
 
 static struct cgtest_group ls, be;
 static pid_t agent = -1;
@@ -24,16 +25,11 @@ static char pin_dir[96];
 
 static void write_file(const char *name, const char *text)
 {
-	char path[256];
-	FILE *f;
+	char conf[256];
 
-	snprintf(path, sizeof(path), "%s/config/%s", dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
+	snprintf(conf, sizeof(conf), "%s/config", dir);
+	tfile_put(conf, name, text);
 }
-
 static void write_config(void)
 {
 	char path[256], rules[1024];

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "config.h"
+#include "tfile.h"
 
 #define FIXTURES "tests/fixtures/config"
 
@@ -31,18 +32,6 @@ static void tmp_teardown(void)
 	if (tmpdir[0])
 		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	tmpdir[0] = '\0';
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "fopen %s", path);
-	fputs(text, f);
-	fclose(f);
 }
 
 /* Parse one key on top of defaults; returns the rc. */
@@ -652,9 +641,9 @@ Test(config, load_dir_and_missing_keys, .init = tmp_setup, .fini = tmp_teardown)
 	config_defaults(&d);
 	cr_expect_eq(memcmp(&c, &d, sizeof(c)), 0, "empty dir = defaults");
 
-	write_file(tmpdir, "colocation-config", "{\"enable\": true}");
-	write_file(tmpdir, "colod-config", "{\"lsLatencyTargetUs\": 900}");
-	write_file(tmpdir, "something-else", "{}");
+	tfile_put(tmpdir, "colocation-config", "{\"enable\": true}");
+	tfile_put(tmpdir, "colod-config", "{\"lsLatencyTargetUs\": 900}");
+	tfile_put(tmpdir, "something-else", "{}");
 	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), 0);
 	cr_expect(c.colocation.enable);
 	cr_expect_eq(c.own.ls_latency_target_us, 900);
@@ -671,7 +660,7 @@ Test(config, load_error_names_file_and_keeps_out, .init = tmp_setup, .fini = tmp
 	config_defaults(&c);
 	c.own.ls_latency_target_us = 1234;
 	before = c;
-	write_file(tmpdir, "resource-qos-config", "{\"clusterStrategy\": {\"policies\":"
+	tfile_put(tmpdir, "resource-qos-config", "{\"clusterStrategy\": {\"policies\":"
 		   " {\"cpuPolicy\": \"fast\"}}}");
 	config_errors_init(&e);
 	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), -EINVAL);
@@ -695,7 +684,7 @@ Test(config, load_reads_through_data_link, .init = tmp_setup, .fini = tmp_teardo
 	/* the layout kubelet's AtomicWriter leaves */
 	snprintf(p, sizeof(p), "%s/..2026_11_26_03_00_00.1", tmpdir);
 	cr_assert_eq(mkdir(p, 0755), 0);
-	write_file(p, "colod-config", "{\"lsLatencyTargetUs\": 777}");
+	tfile_put(p, "colod-config", "{\"lsLatencyTargetUs\": 777}");
 	snprintf(p, sizeof(p), "%s/..data", tmpdir);
 	cr_assert_eq(symlink("..2026_11_26_03_00_00.1", p), 0);
 	snprintf(q, sizeof(q), "%s/colod-config", tmpdir);
@@ -731,7 +720,7 @@ Test(config, load_single_file, .init = tmp_setup, .fini = tmp_teardown)
 	struct config_errors e;
 	char path[512];
 
-	write_file(tmpdir, "all.json", "{\"colod-config\": {\"breachMinIntervalMs\": 3}}");
+	tfile_put(tmpdir, "all.json", "{\"colod-config\": {\"breachMinIntervalMs\": 3}}");
 	snprintf(path, sizeof(path), "%s/all.json", tmpdir);
 	config_errors_init(&e);
 	cr_assert_eq(config_load(path, NULL, &c, &e), 0);
@@ -743,7 +732,7 @@ Test(config, node_labels_file_and_arg, .init = tmp_setup, .fini = tmp_teardown)
 	struct node_labels l;
 	char path[512];
 
-	write_file(tmpdir, "labels", "# downward API style\nzone=\"a\"\n"
+	tfile_put(tmpdir, "labels", "# downward API style\nzone=\"a\"\n"
 		   "kubernetes.io/hostname=\"n1\"\n\nplain=v\n");
 	snprintf(path, sizeof(path), "%s/labels", tmpdir);
 	cr_assert_eq(node_labels_parse(path, &l), 0);

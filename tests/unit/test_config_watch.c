@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "config_watch.h"
+#include "tfile.h"
 
 static char wdir[256];
 
@@ -46,18 +47,6 @@ static void wteardown(void)
 	wdir[0] = '\0';
 }
 
-static void put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	cr_assert_eq(fclose(f), 0);
-}
-
 struct kv {
 	const char *key, *value;
 };
@@ -81,7 +70,7 @@ static void atomic_write(const char *dir, const struct kv *kv, int n)
 	snprintf(path, sizeof(path), "%s/%s", dir, ts);
 	cr_assert_eq(mkdir(path, 0755), 0);
 	for (i = 0; i < n; i++)
-		put(path, kv[i].key, kv[i].value);
+		tfile_put(path, kv[i].key, kv[i].value);
 	snprintf(link, sizeof(link), "%s/..data", dir);
 	len = readlink(link, old, sizeof(old) - 1);
 	old[len > 0 ? len : 0] = '\0';
@@ -198,19 +187,19 @@ Test(config, watch_in_place_write_and_atomic_rename, .init = wsetup, .fini = wte
 	struct config_watch w;
 	char a[512], b[512];
 
-	put(wdir, CONFIG_KEY_COLOD, "{\"lsLatencyTargetUs\": 10}");
+	tfile_put(wdir, CONFIG_KEY_COLOD, "{\"lsLatencyTargetUs\": 10}");
 	cr_assert_eq(config_watch_open(&w, wdir), 0);
 
-	put(wdir, CONFIG_KEY_COLOD, "{\"lsLatencyTargetUs\": 20}");
+	tfile_put(wdir, CONFIG_KEY_COLOD, "{\"lsLatencyTargetUs\": 20}");
 	cr_expect_eq(wait_drain(&w, 3000), 1);
 	cr_expect_eq(load_target(wdir), 20);
 
 	/* an editor's temporary file is no reason to reload */
-	put(wdir, ".colod-config.swp", "x");
+	tfile_put(wdir, ".colod-config.swp", "x");
 	cr_expect_eq(wait_drain(&w, 300), 0);
 
 	/* write a temporary and rename it over the key */
-	put(wdir, ".tmp-colod", "{\"lsLatencyTargetUs\": 30}");
+	tfile_put(wdir, ".tmp-colod", "{\"lsLatencyTargetUs\": 30}");
 	snprintf(a, sizeof(a), "%s/.tmp-colod", wdir);
 	snprintf(b, sizeof(b), "%s/%s", wdir, CONFIG_KEY_COLOD);
 	cr_assert_eq(wait_drain(&w, 200), 0);
@@ -229,13 +218,13 @@ Test(config, watch_single_file, .init = wsetup, .fini = wteardown, .timeout = 60
 	struct config_watch w;
 	char path[512];
 
-	put(wdir, "colod.json", "{\"colod-config\": {\"lsLatencyTargetUs\": 5}}");
+	tfile_put(wdir, "colod.json", "{\"colod-config\": {\"lsLatencyTargetUs\": 5}}");
 	snprintf(path, sizeof(path), "%s/colod.json", wdir);
 	cr_assert_eq(config_watch_open(&w, path), 0);
 	cr_expect(w.single_file);
-	put(wdir, "other.json", "{}");
+	tfile_put(wdir, "other.json", "{}");
 	cr_expect_eq(wait_drain(&w, 300), 0);
-	put(wdir, "colod.json", "{\"colod-config\": {\"lsLatencyTargetUs\": 6}}");
+	tfile_put(wdir, "colod.json", "{\"colod-config\": {\"lsLatencyTargetUs\": 6}}");
 	cr_expect_eq(wait_drain(&w, 3000), 1);
 	cr_expect_eq(load_target(path), 6);
 	config_watch_close(&w);

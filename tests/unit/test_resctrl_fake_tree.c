@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "journal.h"
 #include "resctrl.h"
+#include "tfile.h"
 
 /* ---- pure ---- */
 
@@ -201,18 +202,6 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return remove(p);
 }
 
-static void put(const char *rel, const char *text)
-{
-	char p[PATH_MAX];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	cr_assert_not_null(f, "%s: %m", p);
-	fputs(text, f);
-	fclose(f);
-}
-
 static char *get(const char *rel)
 {
 	static char buf[4096];
@@ -247,9 +236,9 @@ static void kernel_group(const char *name)
 
 	mkd(name);
 	snprintf(rel, sizeof(rel), "%s/schemata", name);
-	put(rel, ROOT_SCHEMATA);
+	tfile_put(root, rel, ROOT_SCHEMATA);
 	snprintf(rel, sizeof(rel), "%s/tasks", name);
-	put(rel, "");
+	tfile_put(root, rel, "");
 }
 
 static void setup(void)
@@ -263,16 +252,16 @@ static void setup(void)
 	mkd("info");
 	mkd("info/L3");
 	mkd("info/MB");
-	put("info/L3/cbm_mask", "7ff\n");
-	put("info/L3/min_cbm_bits", "2\n");
-	put("info/L3/num_closids", "16\n");
-	put("info/L3/shareable_bits", "600\n");
-	put("info/MB/min_bandwidth", "10\n");
-	put("info/MB/bandwidth_gran", "10\n");
-	put("info/MB/num_closids", "8\n");
-	put("info/last_cmd_status", "ok\n");
-	put("schemata", ROOT_SCHEMATA);
-	put("tasks", "1\n2\n");
+	tfile_put(root, "info/L3/cbm_mask", "7ff\n");
+	tfile_put(root, "info/L3/min_cbm_bits", "2\n");
+	tfile_put(root, "info/L3/num_closids", "16\n");
+	tfile_put(root, "info/L3/shareable_bits", "600\n");
+	tfile_put(root, "info/MB/min_bandwidth", "10\n");
+	tfile_put(root, "info/MB/bandwidth_gran", "10\n");
+	tfile_put(root, "info/MB/num_closids", "8\n");
+	tfile_put(root, "info/last_cmd_status", "ok\n");
+	tfile_put(root, "schemata", ROOT_SCHEMATA);
+	tfile_put(root, "tasks", "1\n2\n");
 	jr = journal_open(state);
 	cr_assert_not_null(jr, "journal_open: %m");
 }
@@ -322,12 +311,12 @@ Test(resctrl_fake_tree, detect_absent_and_malformed)
 	cr_expect_eq(resctrl_detect(gone, &info), 0);
 	cr_expect_not(info.mounted);
 
-	put("info/L3/cbm_mask", "7f7\n");	/* not contiguous from bit 0 */
+	tfile_put(root, "info/L3/cbm_mask", "7f7\n");	/* not contiguous from bit 0 */
 	cr_expect_eq(resctrl_detect(root, &info), -EINVAL);
-	put("info/L3/cbm_mask", "7ff\n");
-	put("info/MB/bandwidth_gran", "ten\n");
+	tfile_put(root, "info/L3/cbm_mask", "7ff\n");
+	tfile_put(root, "info/MB/bandwidth_gran", "ten\n");
 	cr_expect_eq(resctrl_detect(root, &info), -EINVAL);
-	put("info/MB/bandwidth_gran", "10\n");
+	tfile_put(root, "info/MB/bandwidth_gran", "10\n");
 	cr_expect_eq(resctrl_detect(root, &info), 0);
 	cr_expect(info.mounted);
 }
@@ -337,7 +326,7 @@ Test(resctrl_fake_tree, detect_mb_not_percent)
 	struct resctrl_info info;
 
 	/* AMD: MB in 1/8 GB/s units, 2048 by default: left alone */
-	put("schemata", "L3:0=7ff;2=7ff\nMB:0=2048;2=2048\n");
+	tfile_put(root, "schemata", "L3:0=7ff;2=7ff\nMB:0=2048;2=2048\n");
 	cr_assert_eq(resctrl_detect(root, &info), 0);
 	cr_expect(info.has_l3);
 	cr_expect_not(info.has_mb);
@@ -360,7 +349,7 @@ Test(resctrl_fake_tree, apply_writes_every_id_then_skips)
 	cr_expect_str_eq(get("schemata"), ROOT_SCHEMATA);
 
 	/* as the kernel shows it back: padded; already in place, not written */
-	put("BE/schemata", "    L3:0=00f;2=00f\n    MB:0= 50;2= 50\n");
+	tfile_put(root, "BE/schemata", "    L3:0=00f;2=00f\n    MB:0= 50;2= 50\n");
 	cr_expect_eq(resctrl_schemata_write(root, "BE", &info,
 					    "L3:0=f;2=f\nMB:0=50;2=50\n", jr), 0);
 	cr_expect_str_eq(get("BE/schemata"), "    L3:0=00f;2=00f\n    MB:0= 50;2= 50\n");
@@ -456,8 +445,8 @@ Test(resctrl_fake_tree, kernel_refusal_reported, .init = redirect)
 
 	cr_assert_eq(resctrl_detect(root, &info), 0);
 	mkd("BE");
-	put("BE/tasks", "");
-	put("info/last_cmd_status", "Mask out of range\n");
+	tfile_put(root, "BE/tasks", "");
+	tfile_put(root, "info/last_cmd_status", "Mask out of range\n");
 	/* a file that reads fine but refuses this write with EINVAL */
 	snprintf(p, sizeof(p), "%s/BE/schemata", root);
 	cr_assert_eq(symlink("/proc/self/oom_score_adj", p), 0);
@@ -498,7 +487,7 @@ Test(resctrl_fake_tree, assign_tasks_skips_present)
 	char *t;
 
 	kernel_group("BE");
-	put("BE/tasks", "100\n");
+	tfile_put(root, "BE/tasks", "100\n");
 	cr_expect_eq(resctrl_assign_tasks(root, "BE", tids, 5), 2);
 	t = get("BE/tasks");
 	cr_expect_eq(count_lines_with(t, "100"), 1, "%s", t);
@@ -517,10 +506,10 @@ Test(resctrl_fake_tree, assign_cgroup_v1_v2_and_vanished)
 
 	kernel_group("BE");
 	mkd("cg-v1");
-	put("cg-v1/tasks", "11\n12\n");
+	tfile_put(root, "cg-v1/tasks", "11\n12\n");
 	mkd("cg-v2");
-	put("cg-v2/cgroup.threads", "21\n22\n23\n");
-	put("cg-v2/cgroup.procs", "21\n");
+	tfile_put(root, "cg-v2/cgroup.threads", "21\n22\n23\n");
+	tfile_put(root, "cg-v2/cgroup.procs", "21\n");
 
 	snprintf(cg, sizeof(cg), "%s/cg-v1", root);
 	cr_expect_eq(resctrl_assign_cgroup(root, "BE", cg), 2);
@@ -528,7 +517,7 @@ Test(resctrl_fake_tree, assign_cgroup_v1_v2_and_vanished)
 	cr_expect_eq(resctrl_assign_cgroup(root, "BE", cg), 3);
 	cr_expect_eq(resctrl_assign_cgroup(root, "BE", cg), 0);
 	mkd("cg-empty");
-	put("cg-empty/tasks", "");
+	tfile_put(root, "cg-empty/tasks", "");
 	snprintf(cg, sizeof(cg), "%s/cg-empty", root);
 	cr_expect_eq(resctrl_assign_cgroup(root, "BE", cg), 0);
 	snprintf(cg, sizeof(cg), "%s/cg-gone", root);
@@ -537,7 +526,7 @@ Test(resctrl_fake_tree, assign_cgroup_v1_v2_and_vanished)
 	t = get("BE/tasks");
 	cr_expect_eq(resctrl_read_ids(strcat(strcpy(cg, root), "/BE/tasks"), &ids), 5, "%s", t);
 	free(ids);
-	put("cg-v1/tasks", "11\nbogus\n");
+	tfile_put(root, "cg-v1/tasks", "11\nbogus\n");
 	snprintf(cg, sizeof(cg), "%s/cg-v1/tasks", root);
 	cr_expect_eq(resctrl_read_ids(cg, &ids), -EINVAL);
 }

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Test input files; see tfile.h. */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <stdio.h>
+#include "tfile.h"
+
+void tfile_put(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name),
+		     sizeof(path), "path too long: %s/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %m", path);
+	cr_assert_geq(fputs(text, f), 0, "%s: %m", path);
+	cr_assert_eq(fclose(f), 0, "%s: %m", path);
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Writing test inputs (ConfigMap keys, fake kernel files) into a temp
+ * directory; the test fails at once if the file cannot be written.
+ */
+#ifndef COLOD_TESTS_TFILE_H
+#define COLOD_TESTS_TFILE_H
+
+/* Write text to <dir>/<name>; name may hold existing subdirectories. */
+void tfile_put(const char *dir, const char *name, const char *text);
+
+#endif /* COLOD_TESTS_TFILE_H */
