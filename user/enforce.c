@@ -148,8 +148,9 @@ static int apply_one(struct enforcer *e, const struct policy_params *p,
 }
 
 /*
- * The CPU knob files of every top-level BE cgroup that the dynamic lever
- * writes (quota and period, or cpuset.cpus), into paths; returns how many.
+ * The CPU knob files that the dynamic lever writes (quota and period, or
+ * cpuset.cpus) of every top-level BE cgroup not yet given its static QoS,
+ * i.e. new since the last scan, into paths; returns how many.
  */
 static int be_cpu_knob_paths(const struct enforcer *e, const struct policy_params *p,
 			     const struct track *t, char (*paths)[PATH_MAX], int max)
@@ -157,7 +158,7 @@ static int be_cpu_knob_paths(const struct enforcer *e, const struct policy_param
 	int i, k, n = 0;
 
 	for (i = 0; i < t->nr && n + 2 <= max; i++) {
-		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
+		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top || t->v[i].qos_applied)
 			continue;
 		if (p->suppress_policy == POLICY_SUPPRESS_CPUSET)
 			k = cg_path(paths[n], PATH_MAX, e->cg->cpuset, t->v[i].path,
@@ -173,8 +174,9 @@ static int be_cpu_knob_paths(const struct enforcer *e, const struct policy_param
  * Journal, with one save, the originals of the CPU knobs a breach would
  * cut, as soon as BE cgroups are classified: the journal's fsyncs take
  * milliseconds on a loaded node, and a cut must be one write when LS
- * latency degrades, not a save followed by a write. Knobs already held
- * are skipped, so calling it after every scan costs nothing new.
+ * latency degrades, not a save followed by a write. Call it before the
+ * static QoS of new cgroups; knobs already held are skipped. Should the
+ * save fail, the cut's own writes still journal each knob first.
  */
 void enforce_prepare(struct enforcer *e, const struct policy_params *p,
 		     const struct track *t)

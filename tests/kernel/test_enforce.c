@@ -24,7 +24,7 @@ static struct track track;
 static struct enforcer enf;
 static struct policy_params pp;
 static char state[64], jfile[128];
-static struct cgtest_group be1, be2;
+static struct cgtest_group be1, be2, be3;
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -59,6 +59,7 @@ static void teardown(void)
 	track_free(&track);
 	cgtest_remove(&be1);
 	cgtest_remove(&be2);
+	cgtest_remove(&be3);
 	nftw(state, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -87,7 +88,7 @@ Test(enforce, prepare_journals_be_knobs_and_the_cut_is_one_write)
 		.kind = POLICY_BE_CPU_QUOTA, .reason = POLICY_R_LS_BREACH,
 		.old_value = 2000, .new_value = 1000,
 	};
-	char q0[64], p0[64], half[32];
+	char q0[64], p0[64], half[32];	/* half: 500m as a quota */
 	ino_t ino;
 
 	cr_assert_eq(cgtest_read(&be1, CGT_CPU, "cpu.cfs_quota_us", q0, sizeof(q0)), 0);
@@ -103,19 +104,31 @@ Test(enforce, prepare_journals_be_knobs_and_the_cut_is_one_write)
 	enforce_prepare(&enf, &pp, &track);
 	cr_assert_eq(journal_ino(), ino, "the journal was saved again");
 
-	/* the cut: 1000 milli split over two BE cgroups, no journal save */
+	/* a BE cgroup that appears later is journaled at the scan that finds it */
+	track.v[0].qos_applied = track.v[1].qos_applied = true;
+	cr_assert_eq(cgtest_make_unique(&be3, "enf-be3", CGT_CPU), 0);
+	cr_assert_not_null(track_add(&track, 3, be3.rel, COLOD_CLASS_BE, 0));
+	track_mark_tops(&track);
+	enforce_prepare(&enf, &pp, &track);
+	cr_assert_eq(journal_count(j), 6, "be3's quota and period added");
+	ino = journal_ino();
+
+	/* the cut: 1500 milli split over three BE cgroups, no journal save */
+	cut.new_value = 1500;
 	enforce_action(&enf, &pp, &track, &cut, NULL);
 	cr_assert_eq(enf.nr_write_errors, 0);
 	snprintf(half, sizeof(half), "%u", pp.be_cfs_period_us / 2);
 	assert_knob(&be1, "cpu.cfs_quota_us", half);
 	assert_knob(&be2, "cpu.cfs_quota_us", half);
+	assert_knob(&be3, "cpu.cfs_quota_us", half);
 	cr_assert_eq(journal_ino(), ino, "the cut saved the journal");
-	cr_assert_eq(journal_count(j), 4);
+	cr_assert_eq(journal_count(j), 6);
 
 	cr_assert_eq(journal_restore_all(j), 0);
 	assert_knob(&be1, "cpu.cfs_quota_us", q0);
 	assert_knob(&be1, "cpu.cfs_period_us", p0);
 	assert_knob(&be2, "cpu.cfs_quota_us", q0);
+	assert_knob(&be3, "cpu.cfs_quota_us", q0);
 }
 
 Test(enforce, nothing_journaled_when_no_dynamic_cpu_limit)
