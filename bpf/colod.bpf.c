@@ -263,6 +263,57 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/*
+ * The scheduler tick's hrtimer callback: tick_nohz_handler since 6.9,
+ * tick_sched_timer before. Weak: the one this kernel lacks resolves to 0.
+ */
+extern const void tick_nohz_handler __ksym __weak;
+extern const void tick_sched_timer __ksym __weak;
+
+/*
+ * A task that runs for long without a switch (alone on its CPU, or with
+ * the others idle-class) would be charged only when it finally leaves the
+ * CPU, so a 1 s tick could see a busy cgroup as idle. The scheduler tick
+ * charges the running task's time so far. A tracepoint rather than fentry
+ * on the tick function: fentry needs ftrace, which some kernels (this
+ * project's CI host among them) do not allow. The tick runs in hardirq on
+ * the task's own CPU, so it cannot interleave with that task's switch-out.
+ */
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(colod_tick, struct hrtimer *timer)
+{
+	const void *fn = timer->function;
+	struct task_struct *t;
+	struct colod_cg_stats *s;
+	struct task_ts *ts;
+	__u64 now;
+
+	if (!fn || (fn != &tick_nohz_handler && fn != &tick_sched_timer))
+		return 0;
+	t = bpf_get_current_task_btf();
+	if (!t->pid)
+		return 0;
+	ts = ts_of(t, false);
+	if (!ts)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/*
+	 * It is on this CPU now; unstamped, its switch-in found the task
+	 * storage busy (a task exiting on this CPU was freeing its own):
+	 * count it from this tick rather than not at all.
+	 */
+	if (!ts->oncpu_ns || now <= ts->oncpu_ns) {
+		ts->oncpu_ns = now;
+		return 0;
+	}
+	s = stats_of(task_cgroup_id(t));
+	if (!s)
+		return 0;
+	s->cpu_ns += now - ts->oncpu_ns;
+	ts->oncpu_ns = now;
+	return 0;
+}
+
 static __always_inline void reclaim_begin(void)
 {
 	struct task_struct *t = bpf_get_current_task_btf();

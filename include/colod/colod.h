@@ -45,7 +45,7 @@ struct colod_cg_stats {
 	__u64 runq_count;		/* run-queue latency samples */
 	__u64 runq_sum_ns;
 	__u64 runq_max_ns;
-	__u64 cpu_ns;			/* on-CPU time of tasks switched out */
+	__u64 cpu_ns;			/* on-CPU time, charged at switch-out and tick */
 	__u64 nvcsw;			/* voluntary switches (task blocked) */
 	__u64 nivcsw;			/* involuntary switches (preempted) */
 	__u64 direct_reclaim_ns;	/* time in direct (global) reclaim */

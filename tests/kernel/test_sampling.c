@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,73 @@ Test(sampling, cpu_time_matches_the_kernels_accounting)
 		  "colod %llu ns vs cpuacct.usage %lu ns (ratio %.3f)",
 		  (unsigned long long)s.cpu_ns, kernel_ns, ratio);
 	cr_expect_gt(s.nvcsw + s.nivcsw, 0, "switches counted");
+}
+
+/* A task's time on CPU and how many times it was switched in. */
+static void task_schedstat(pid_t pid, uint64_t *run_ns, uint64_t *slices)
+{
+	unsigned long long run, wait, n;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_eq(fscanf(f, "%llu %llu %llu", &run, &wait, &n), 3, "%s", path);
+	fclose(f);
+	*run_ns = run;
+	*slices = n;
+}
+
+/*
+ * A busy task that keeps its CPU is not switched out, so only the tick
+ * program charges it. Windows of 50 ms in which the task was not switched
+ * in again (its schedstat slice count unchanged) yet ran must show that
+ * time in cpu_ns, within the ticks at either end; charged at switch-out
+ * only, they would show none.
+ */
+Test(sampling, a_task_that_keeps_its_cpu_is_charged_at_the_tick)
+{
+	struct colod_cg_stats *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	uint64_t r0, n0, r1, n1, ran = 0, charged = 0;
+	struct sched_param sp = { .sched_priority = 1 };
+	int i, windows = 0;
+	char path[512];
+	pid_t pid;
+
+	cr_assert(a && b);
+	cr_assert_eq(cgtest_make_unique(&ga, "tick", CGT_CPU | CGT_CPUACCT), 0);
+	/*
+	 * SCHED_FIFO: no CFS task takes its CPU away, however busy the
+	 * machine. With RT group scheduling the group needs a budget: half
+	 * of each second, so the rest of the machine still runs.
+	 */
+	if (cgtest_path(path, sizeof(path), &ga, CGT_CPU, "cpu.rt_runtime_us") == 0 &&
+	    access(path, F_OK) == 0)
+		cr_assert_eq(cgtest_write(&ga, CGT_CPU, "cpu.rt_runtime_us", "500000"), 0);
+	pid = cgtest_spawn_busy(&ga);
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(sched_setscheduler(pid, SCHED_FIFO, &sp), 0, "%s", strerror(errno));
+	usleep(100000);
+	for (i = 0; i < 80 && windows < 3; i++) {
+		read_stats(&ga, a);
+		task_schedstat(pid, &r0, &n0);
+		usleep(50000);
+		read_stats(&ga, b);
+		task_schedstat(pid, &r1, &n1);
+		if (n1 != n0 || r1 - r0 < 25000000)
+			continue;	/* switched meanwhile, or hardly ran */
+		windows++;
+		ran += r1 - r0;
+		charged += b->cpu_ns - a->cpu_ns;
+	}
+	free(a);
+	free(b);
+	cr_assert_geq(windows, 3, "only %d of %d windows of 50 ms without a switch "
+		      "of the SCHED_FIFO busy task", windows, i);
+	cr_assert(charged > ran * 7 / 10 && charged < ran * 13 / 10,
+		  "over %d windows without a switch the task ran %llu ns, cpu_ns grew "
+		  "%llu ns", windows, (unsigned long long)ran, (unsigned long long)charged);
 }
 
 /* p99 of the group's run-queue latency over a window, and its sample count */
