@@ -264,10 +264,13 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 }
 
 /*
- * The scheduler tick's hrtimer callback: tick_nohz_handler since 6.9,
- * tick_sched_timer before. Weak: the one this kernel lacks resolves to 0.
+ * The scheduler tick's hrtimer callback, renamed twice (tick_sched_timer,
+ * then tick_nohz_highres_handler in 6.7, then tick_nohz_handler). Weak:
+ * the names this kernel lacks resolve to 0. (Before 6.7 tick_nohz_handler
+ * was the low-res clockevent handler, never an hrtimer's callback.)
  */
 extern const void tick_nohz_handler __ksym __weak;
+extern const void tick_nohz_highres_handler __ksym __weak;
 extern const void tick_sched_timer __ksym __weak;
 
 /*
@@ -288,7 +291,8 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	struct task_ts *ts;
 	__u64 now;
 
-	if (!fn || (fn != &tick_nohz_handler && fn != &tick_sched_timer))
+	if (!fn || (fn != &tick_nohz_handler && fn != &tick_nohz_highres_handler &&
+		    fn != &tick_sched_timer))
 		return 0;
 	t = bpf_get_current_task_btf();
 	if (!t->pid)
