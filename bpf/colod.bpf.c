@@ -15,12 +15,18 @@
 /* Set by the loader before load. */
 const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
 const volatile __u64 breach_min_interval_ns = 1000000;
+const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
+
+#define MAX_CPUS	1024	/* bound of the loop over cpu_be for the verifier */
 
 /* Per-task state; lives and dies with the task. */
 struct task_ts {
 	__u64 enqueued_ns;	/* 0 when not waiting on a run-queue */
 	__u64 oncpu_ns;		/* when it was last switched in */
 	__u64 reclaim_ns;	/* start of the reclaim in progress */
+	__u64 enq_be_ns;	/* its run-queue CPU's BE time when it began to wait */
+	__u32 enq_cpu;		/* that CPU */
+	__u32 pad;
 };
 
 struct {
@@ -60,6 +66,24 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+/*
+ * Per CPU, indexed by CPU number (the loader sizes it to the possible
+ * CPUs): how long BE tasks have run there, so that an LS wait can be told
+ * spent behind BE or not. Each CPU writes its own slot only.
+ */
+struct cpu_be {
+	__u64 be_ns;		/* BE run time, intervals closed so far */
+	__u64 be_since;		/* switch-in of the BE task running now; 0: none */
+	__u64 be_cgid;		/* cgroup of the last BE task that ran here */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_be);
+} cpu_be SEC(".maps");
 
 /* Written by userspace only; here so that it carries BTF for bpftool. */
 struct {
@@ -129,22 +153,54 @@ static __always_inline struct task_ts *ts_of(struct task_struct *t, bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-static __always_inline void mark_enqueued(struct task_struct *t, __u64 now)
+/* Before 5.16 (and where thread_info has no cpu) it was task_struct.cpu. */
+struct task_struct___cpu {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+/* The CPU whose run-queue t is on. */
+static __always_inline __u32 task_cpu(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return t->thread_info.cpu;
+	return ((struct task_struct___cpu *)(void *)t)->cpu;
+}
+
+static __always_inline struct cpu_be *cpu_be_of(__u32 cpu)
+{
+	return bpf_map_lookup_elem(&cpu_be, &cpu);
+}
+
+/* BE time of a CPU up to now, the running BE task's included. */
+static __always_inline __u64 be_ns_at(__u32 cpu, __u64 now)
+{
+	struct cpu_be *cb = cpu_be_of(cpu);
+
+	if (!cb)
+		return 0;
+	return cb->be_ns + (cb->be_since && now > cb->be_since ? now - cb->be_since : 0);
+}
+
+/* t starts waiting on the run-queue of cpu */
+static __always_inline void mark_enqueued(struct task_struct *t, __u32 cpu, __u64 now)
 {
 	struct task_ts *ts = ts_of(t, true);
 
-	if (ts)
-		ts->enqueued_ns = now;
+	if (!ts)
+		return;
+	ts->enqueued_ns = now;
+	ts->enq_cpu = cpu;
+	ts->enq_be_ns = be_ns_at(cpu, now);
 }
 
 /*
- * An LS sample above its cgroup's threshold goes to userspace at once, but
- * at most one per cgroup per breach_min_interval_ns: a storm of breaches
- * must not flood the ring buffer nor the agent.
+ * An LS sample above its cgroup's threshold that BE is to blame for goes to
+ * userspace at once, but at most one per cgroup per breach_min_interval_ns:
+ * a storm of breaches must not flood the ring buffer nor the agent.
  */
 static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
-					  struct task_struct *t, __u64 delta,
-					  __u64 now)
+					  __u64 be_cgid, struct task_struct *t,
+					  __u64 delta, __u64 now)
 {
 	struct colod_breach_event *e;
 	__u64 last = c->last_event_ns;
@@ -160,6 +216,7 @@ static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 		return false;
 	}
 	e->cgroup_id = cgid;
+	e->be_cgroup_id = be_cgid;
 	e->latency_ns = delta;
 	e->ts_ns = now;
 	e->pid = t->pid;
@@ -169,27 +226,62 @@ static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 	return true;
 }
 
-static __always_inline void account_switch_in(struct task_struct *next, __u64 now)
+/* The cgroup of a BE task running on some CPU other than cpu, or 0. */
+static __always_inline __u64 be_running_elsewhere(__u32 cpu)
 {
+	struct cpu_be *cb;
+	__u32 i;
+
+	for (i = 0; i < MAX_CPUS && i < nr_cpus; i++) {
+		if (i == cpu)
+			continue;
+		cb = cpu_be_of(i);
+		if (cb && cb->be_since)
+			return cb->be_cgid;
+	}
+	return 0;
+}
+
+/*
+ * A late LS wake-up is BE's doing when BE held the CPU until the LS task
+ * got it, had that CPU for at least half of the wait, or was running on
+ * another CPU when the wait ended (where the LS task could have run). One
+ * spent behind LS's own tasks or system work while no BE ran anywhere is
+ * not, and cutting BE would not bring it back. Returns the cgroup of the
+ * BE task to blame, or 0.
+ */
+static __always_inline __u64 blame_be(const struct task_ts *ts, const struct cpu_be *cb,
+				      __u32 cpu, bool prev_be, __u64 delta)
+{
+	if (prev_be || (ts->enq_cpu == cpu && (cb->be_ns - ts->enq_be_ns) * 2 >= delta))
+		return cb->be_cgid;
+	return be_running_elsewhere(cpu);
+}
+
+/* The run-queue wait of next ends; returns its class. */
+static __always_inline __u32 account_switch_in(struct task_struct *next,
+					       struct cpu_be *cb, __u32 cpu,
+					       bool prev_be, __u64 now)
+{
+	__u64 cgid = task_cgroup_id(next), delta, be_cgid;
+	struct colod_cg_class *c = bpf_map_lookup_elem(&cg_class, &cgid);
+	__u32 cls = c ? c->cls : COLOD_CLASS_SYSTEM;
 	struct colod_cg_stats *s;
-	struct colod_cg_class *c;
 	struct task_ts *ts;
-	__u64 delta, cgid;
 	__u32 slot;
 
 	ts = ts_of(next, true);
 	if (!ts)
-		return;
+		return cls;
 	ts->oncpu_ns = now;
 	if (!ts->enqueued_ns)
-		return;
+		return cls;
 	delta = now - ts->enqueued_ns;
 	ts->enqueued_ns = 0;
 
-	cgid = task_cgroup_id(next);
 	s = stats_of(cgid);
 	if (!s)
-		return;
+		return cls;
 	s->runq_count++;
 	s->runq_sum_ns += delta;
 	if (delta > s->runq_max_ns)
@@ -200,17 +292,20 @@ static __always_inline void account_switch_in(struct task_struct *next, __u64 no
 	if (slot < COLOD_HIST_SLOTS)
 		s->runq_hist[slot]++;
 
-	c = bpf_map_lookup_elem(&cg_class, &cgid);
-	if (c && c->cls == COLOD_CLASS_LS && c->threshold_ns &&
-	    delta > c->threshold_ns) {
-		s->breaches++;
-		if (report_breach(c, cgid, next, delta, now))
-			s->breach_events++;
-	}
+	if (!c || cls != COLOD_CLASS_LS || !c->threshold_ns || delta <= c->threshold_ns)
+		return cls;
+	s->breaches++;
+	be_cgid = blame_be(ts, cb, cpu, prev_be, delta);
+	if (!be_cgid)
+		return cls;
+	s->breaches_be++;
+	if (report_breach(c, cgid, be_cgid, next, delta, now))
+		s->breach_events++;
+	return cls;
 }
 
 static __always_inline void account_switch_out(struct task_struct *prev,
-					       bool preempt, __u64 now)
+					       bool preempt, __u32 cpu, __u64 now)
 {
 	struct colod_cg_stats *s;
 	struct task_ts *ts;
@@ -230,24 +325,26 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 		else
 			s->nvcsw++;
 	}
-	if (ts) {
-		ts->oncpu_ns = 0;
-		/* still runnable: it waits on the run-queue from now on */
-		ts->enqueued_ns = runnable ? now : 0;
-	}
+	if (!ts)
+		return;
+	ts->oncpu_ns = 0;
+	ts->enqueued_ns = 0;
+	/* still runnable: it waits on this run-queue from now on */
+	if (runnable)
+		mark_enqueued(prev, cpu, now);
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(colod_sched_wakeup, struct task_struct *p)
 {
-	mark_enqueued(p, bpf_ktime_get_ns());
+	mark_enqueued(p, task_cpu(p), bpf_ktime_get_ns());
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(colod_sched_wakeup_new, struct task_struct *p)
 {
-	mark_enqueued(p, bpf_ktime_get_ns());
+	mark_enqueued(p, task_cpu(p), bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -255,11 +352,25 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
+	__u32 cpu = bpf_get_smp_processor_id(), cls = COLOD_CLASS_SYSTEM;
+	struct cpu_be *cb = cpu_be_of(cpu);
 	__u64 now = bpf_ktime_get_ns();
+	bool prev_be;
 
-	account_switch_out(prev, preempt, now);
+	if (!cb)
+		return 0;
+	/* close the BE interval of prev, if it was BE */
+	prev_be = cb->be_since != 0;
+	if (prev_be && now > cb->be_since)
+		cb->be_ns += now - cb->be_since;
+	cb->be_since = 0;
+	account_switch_out(prev, preempt, cpu, now);
 	if (next->pid)
-		account_switch_in(next, now);
+		cls = account_switch_in(next, cb, cpu, prev_be, now);
+	if (cls == COLOD_CLASS_BE) {
+		cb->be_since = now;
+		cb->be_cgid = task_cgroup_id(next);
+	}
 	return 0;
 }
 

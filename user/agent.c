@@ -253,11 +253,12 @@ static const char *path_of(struct agent *a, uint64_t id)
 
 /*
  * One slow wake-up is the tail an LS target allows (1% of its waits). A
- * cut needs at least TRACK_BREACH_MIN breaches, more than twice that
- * budget, within the last BREACH_WINDOW_NS. On a healthy LS (1% of 2,000
- * waits a second) four tail waits within 20 ms happen about once a minute;
- * right after BE starts, within a few milliseconds. The counters at recent
- * events are kept per cgroup to find the window's start.
+ * cut needs at least TRACK_BREACH_MIN breaches that BE is to blame for
+ * (the kernel sends no others), more than twice that budget, within the
+ * last BREACH_WINDOW_NS. On a healthy LS (1% of 2,000 waits a second)
+ * four tail waits within 20 ms happen about once a minute; right after BE
+ * starts, within a few milliseconds. The counters at recent events are
+ * kept per cgroup to find the window's start.
  */
 static bool breach_confirmed(struct agent *a, uint64_t cgid, uint64_t now_ns)
 {
@@ -273,7 +274,7 @@ static bool breach_confirmed(struct agent *a, uint64_t cgid, uint64_t now_ns)
 		free(now);
 		return false;
 	}
-	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches };
+	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches_be };
 	free(now);
 	n = t->nsnap < ARRAY_LEN(t->snap) ? t->nsnap : ARRAY_LEN(t->snap);
 	/* the newest snapshot at least a window old, else the oldest kept */
@@ -299,7 +300,7 @@ static int on_breach(void *ctx, void *data, size_t len)
 		.now_ms = mono_ns() / 1000000,
 	};
 	struct policy_action act;
-	char trigger[PATH_MAX + 64];
+	char trigger[2 * PATH_MAX + 64];
 
 	if (len < sizeof(*ev))
 		return 0;
@@ -310,8 +311,8 @@ static int on_breach(void *ctx, void *data, size_t len)
 		return 0;
 	if (policy_on_breach(&a->pp, &a->ps, &b, &act) <= 0)
 		return 0;
-	snprintf(trigger, sizeof(trigger), "%s:%lluus", path_of(a, ev->cgroup_id),
-		 (unsigned long long)(ev->latency_ns / 1000));
+	snprintf(trigger, sizeof(trigger), "%s:%lluus(after %s)", path_of(a, ev->cgroup_id),
+		 (unsigned long long)(ev->latency_ns / 1000), path_of(a, ev->be_cgroup_id));
 	enforce_action(&a->enf, &a->pp, &a->track, &act, trigger);
 	return 0;
 }

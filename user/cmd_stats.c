@@ -170,6 +170,7 @@ static int print_json(const struct stats_run *r, double secs)
 		cJSON_AddNumberToObject(cg, "nvcsw", (double)d.nvcsw);
 		cJSON_AddNumberToObject(cg, "nivcsw", (double)d.nivcsw);
 		cJSON_AddNumberToObject(cg, "breaches", (double)d.breaches);
+		cJSON_AddNumberToObject(cg, "breaches_be", (double)d.breaches_be);
 	}
 	text = cJSON_Print(root);
 	if (text)

@@ -169,6 +169,13 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	b->skel->rodata->breach_min_interval_ns = o->breach_min_interval_ns;
 	bpf_map__set_max_entries(b->skel->maps.cg_stats, max);
 	bpf_map__set_max_entries(b->skel->maps.cg_class, max);
+	err = libbpf_num_possible_cpus();
+	if (err < 0) {
+		pr_err("cannot count the possible CPUs: %s", strerror(-err));
+		goto fail;
+	}
+	bpf_map__set_max_entries(b->skel->maps.cpu_be, err);
+	b->skel->rodata->nr_cpus = err;
 
 	err = colod_bpf_skel__load(b->skel);
 	if (err) {

@@ -63,6 +63,7 @@ static void stats_add(struct colod_cg_stats *sum, const struct colod_cg_stats *s
 	sum->memcg_reclaim_ns += s->memcg_reclaim_ns;
 	sum->memcg_reclaim_count += s->memcg_reclaim_count;
 	sum->breaches += s->breaches;
+	sum->breaches_be += s->breaches_be;
 	sum->breach_events += s->breach_events;
 	for (i = 0; i < COLOD_HIST_SLOTS; i++)
 		sum->runq_hist[i] += s->runq_hist[i];
@@ -196,6 +197,7 @@ void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats 
 	out->memcg_reclaim_ns = a->memcg_reclaim_ns - b->memcg_reclaim_ns;
 	out->memcg_reclaim_count = a->memcg_reclaim_count - b->memcg_reclaim_count;
 	out->breaches = a->breaches - b->breaches;
+	out->breaches_be = a->breaches_be - b->breaches_be;
 	out->breach_events = a->breach_events - b->breach_events;
 	for (i = 0; i < COLOD_HIST_SLOTS; i++)
 		out->runq_hist[i] = a->runq_hist[i] - b->runq_hist[i];

@@ -610,6 +610,13 @@ static void cg_breaches(struct strbuf *b, const char *lbl,
 		      lbl, (uint64_t)cg->stats->breaches);
 }
 
+static void cg_breaches_be(struct strbuf *b, const char *lbl,
+			   const struct metrics_cgroup *cg)
+{
+	strbuf_printf(b, "colod_cgroup_latency_breaches_be_total{%s} %" PRIu64 "\n",
+		      lbl, (uint64_t)cg->stats->breaches_be);
+}
+
 static const struct {
 	const char *name;
 	const char *type;
@@ -632,6 +639,9 @@ static const struct {
 	  "Context switches of the cgroup's tasks.", cg_switches },
 	{ "colod_cgroup_latency_breaches_total", "counter",
 	  "Run-queue latency samples above the cgroup's LS threshold.", cg_breaches },
+	{ "colod_cgroup_latency_breaches_be_total", "counter",
+	  "Of those, samples where a BE task had the CPU until the LS task got it.",
+	  cg_breaches_be },
 };
 
 void metrics_render_cgroups(struct strbuf *b, const struct metrics_cgroup *cgs,

@@ -106,11 +106,16 @@ static void measure_one(struct track *t, struct tracked *e,
 	e->cpu_milli = tick_ns ? d->cpu_ns * 1000 / tick_ns : 0;
 	e->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
 	s->cpu_milli += e->cpu_milli;
-	if (track_over_budget(d->breaches, d->runq_count, 1))
-		s->breaches += d->breaches;
+	/*
+	 * BE answers only for the breaches it is to blame for (the kernel
+	 * attributes each one), and for the p99 of an LS cgroup that had some:
+	 * an LS late on its own does not cut BE nor hold its regrowth.
+	 */
+	if (track_over_budget(d->breaches_be, d->runq_count, 1))
+		s->breaches += d->breaches_be;
 	s->direct_reclaim_ns += d->direct_reclaim_ns;
 	s->runq_count += d->runq_count;
-	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && d->runq_count) {
+	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && d->breaches_be) {
 		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);
 		if (ratio > s->worst_p99_milli)
 			s->worst_p99_milli = ratio;

@@ -53,7 +53,8 @@ struct colod_cg_stats {
 	__u64 memcg_reclaim_ns;		/* time in memcg limit reclaim */
 	__u64 memcg_reclaim_count;
 	__u64 breaches;			/* LS samples above threshold */
-	__u64 breach_events;		/* of which sent on the ring buffer */
+	__u64 breaches_be;		/* of which a BE task had the CPU before */
+	__u64 breach_events;		/* of those, sent on the ring buffer */
 	__u64 runq_hist[COLOD_HIST_SLOTS];
 };
 
@@ -65,9 +66,13 @@ struct colod_cg_class {
 	__u64 last_event_ns;		/* kernel-owned: rate limit state */
 };
 
-/* Ring-buffer record of one LS latency breach. */
+/*
+ * Ring-buffer record of one LS latency breach that BE is to blame for: the
+ * task that had the CPU until the late LS task got it was in a BE cgroup.
+ */
 struct colod_breach_event {
 	__u64 cgroup_id;
+	__u64 be_cgroup_id;		/* the cgroup of that BE task */
 	__u64 latency_ns;
 	__u64 ts_ns;			/* bpf_ktime_get_ns() at switch-in */
 	__u32 pid;

@@ -271,27 +271,26 @@ Test(sampling, reclaim_stall_is_charged_to_the_limited_cgroup)
 		     "an idle cgroup stalls in no reclaim");
 }
 
+/* ctx: { LS cgroup id, BE cgroup id, events for the LS, of which naming the BE } */
 static int count_event(void *ctx, void *data, size_t len)
 {
 	const struct colod_breach_event *e = data;
 	uint64_t *want = ctx;
 
-	if (len >= sizeof(*e) && e->cgroup_id == want[0] && e->latency_ns > 1000)
-		want[1]++;
+	if (len >= sizeof(*e) && e->cgroup_id == want[0] && e->latency_ns > 1000) {
+		want[2]++;
+		want[3] += e->be_cgroup_id == want[1];
+	}
 	return 0;
 }
 
-Test(sampling, ls_breaches_reach_userspace_rate_limited)
+/* Two seconds of events for an LS group, with "busy" spinners in gb. */
+static void breach_storm(uint64_t ctx[4], struct colod_cg_stats *s)
 {
 	const struct colod_maps *m = loader_maps(bpf);
-	uint64_t ctx[2] = { 0, 0 };
-	struct colod_cg_stats s;
 	struct ring_buffer *rb;
 	int i;
 
-	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
-	cr_assert_eq(cgtest_make_unique(&gb, "be", CGT_CPU | CGT_CPUACCT), 0);
-	ctx[0] = group_id(&ga);
 	/* any wait above 1 us breaches: a storm the rate limit must tame */
 	cr_assert_eq(maps_set_class(m, ctx[0], COLOD_CLASS_LS, 1000), 0);
 	rb = ring_buffer__new(m->events_fd, count_event, ctx, NULL);
@@ -303,12 +302,49 @@ Test(sampling, ls_breaches_reach_userspace_rate_limited)
 		ring_buffer__poll(rb, 100);
 	ring_buffer__consume(rb);
 	ring_buffer__free(rb);
-	read_stats(&ga, &s);
-	cr_assert_gt(ctx[1], 0, "breach events arrived");
-	cr_assert_gt(s.breaches, ctx[1], "more breaches (%llu) than events (%lu)",
-		     (unsigned long long)s.breaches, ctx[1]);
+	read_stats(&ga, s);
+}
+
+Test(sampling, ls_breaches_behind_be_reach_userspace_rate_limited)
+{
+	uint64_t ctx[4] = { 0 };
+	struct colod_cg_stats s;
+
+	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "be", CGT_CPU | CGT_CPUACCT), 0);
+	ctx[0] = group_id(&ga);
+	ctx[1] = group_id(&gb);
+	cr_assert_eq(maps_set_class(loader_maps(bpf), ctx[1], COLOD_CLASS_BE, 0), 0);
+	breach_storm(ctx, &s);
+	cr_assert_gt(ctx[2], 0, "breach events arrived");
+	cr_assert_eq(ctx[3], ctx[2], "every event names the BE group (%lu of %lu)",
+		     ctx[3], ctx[2]);
+	cr_assert_gt(s.breaches_be, ctx[2], "more BE breaches (%llu) than events (%lu)",
+		     (unsigned long long)s.breaches_be, ctx[2]);
+	cr_assert_geq(s.breaches, s.breaches_be);
 	/* default limit: one event per cgroup per ms, over about 2 s */
-	cr_expect_leq(ctx[1], 2600, "rate-limited: %lu events", ctx[1]);
+	cr_expect_leq(ctx[2], 2600, "rate-limited: %lu events", ctx[2]);
+}
+
+/*
+ * The same storm with the spinners in a cgroup that is not BE (system
+ * work, or LS's own tasks): the LS still breaches, but cutting BE would
+ * not help it, so no event goes out and no breach is BE's.
+ */
+Test(sampling, ls_breaches_behind_others_send_no_event)
+{
+	uint64_t ctx[4] = { 0 };
+	struct colod_cg_stats s;
+
+	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "sys", CGT_CPU | CGT_CPUACCT), 0);
+	ctx[0] = group_id(&ga);
+	ctx[1] = group_id(&gb);
+	breach_storm(ctx, &s);
+	cr_assert_gt(s.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.breaches);
+	cr_assert_eq(s.breaches_be, 0, "%llu breaches blamed on BE with no BE cgroup",
+		     (unsigned long long)s.breaches_be);
+	cr_assert_eq(ctx[2], 0, "%lu events without BE", ctx[2]);
 }
 
 Test(sampling, pinned_maps_print_named_fields_under_bpftool)

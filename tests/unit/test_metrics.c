@@ -189,7 +189,7 @@ Test(metrics, cgroup_families_appear_once_with_every_cgroup)
 {
 	struct colod_cg_stats a = { .cpu_ns = 1500000000, .direct_reclaim_ns = 7,
 				    .memcg_reclaim_ns = 2000000001,
-				    .nvcsw = 11, .nivcsw = 12, .breaches = 3 };
+				    .nvcsw = 11, .nivcsw = 12, .breaches = 3, .breaches_be = 2 };
 	struct colod_cg_stats c = { .cpu_ns = 42 };
 	struct metrics_cgroup cgs[] = {
 		{ "/kubepods/podA", "ls", &a },
@@ -204,7 +204,7 @@ Test(metrics, cgroup_families_appear_once_with_every_cgroup)
 	cr_assert_eq(b.err, 0);
 	cr_assert_eq(count(b.buf, "# TYPE colod_cgroup_runq_latency_seconds histogram\n"), 1);
 	cr_assert_eq(count(b.buf, "# TYPE colod_cgroup_cpu_seconds_total counter\n"), 1);
-	cr_assert_eq(count(b.buf, "# TYPE "), 8);
+	cr_assert_eq(count(b.buf, "# TYPE "), 9);
 	cr_assert(strstr(b.buf, "colod_cgroup_info{cgroup=\"/kubepods/podA\",class=\"ls\"} 1\n"));
 	cr_assert(strstr(b.buf, "colod_cgroup_info{cgroup=\"/batch/\\\"odd\\\"\",class=\"be\"} 1\n"));
 	cr_assert(strstr(b.buf, "colod_cgroup_cpu_seconds_total{cgroup=\"/kubepods/podA\"} 1.500000000\n"));
@@ -212,6 +212,7 @@ Test(metrics, cgroup_families_appear_once_with_every_cgroup)
 	cr_assert(strstr(b.buf, "colod_cgroup_reclaim_stall_seconds_total{cgroup=\"/kubepods/podA\",kind=\"memcg\"} 2.000000001\n"));
 	cr_assert(strstr(b.buf, "colod_cgroup_context_switches_total{cgroup=\"/kubepods/podA\",kind=\"involuntary\"} 12\n"));
 	cr_assert(strstr(b.buf, "colod_cgroup_latency_breaches_total{cgroup=\"/kubepods/podA\"} 3\n"));
+	cr_assert(strstr(b.buf, "colod_cgroup_latency_breaches_be_total{cgroup=\"/kubepods/podA\"} 2\n"));
 	cr_assert_eq(line_value(b.buf, "colod_cgroup_runq_latency_seconds_count{cgroup=\"/kubepods/podA\"}"), 5);
 	/* a family's samples are contiguous: no other family between them */
 	{
