@@ -413,9 +413,9 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/*
-	 * It is on this CPU now; unstamped, its switch-in found the task
-	 * storage busy (a task exiting on this CPU was freeing its own):
-	 * count it from this tick rather than not at all.
+	 * It is on this CPU now but was never stamped: it was running when
+	 * the programs were attached, or its switch-in could not get its
+	 * storage. Count it from this tick rather than not at all.
 	 */
 	if (!ts->oncpu_ns || now <= ts->oncpu_ns) {
 		ts->oncpu_ns = now;
