@@ -284,13 +284,23 @@ static int count_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Two seconds of events for an LS group, with "busy" spinners in gb. */
-static void breach_storm(uint64_t ctx[4], struct colod_cg_stats *s)
+/*
+ * Two seconds of events for an LS group (ga) with three spinners in gb,
+ * of class gb_cls; ctx as count_event() fills it.
+ */
+static void breach_storm(enum colod_class gb_cls, uint64_t ctx[4],
+			 struct colod_cg_stats *s)
 {
 	const struct colod_maps *m = loader_maps(bpf);
 	struct ring_buffer *rb;
 	int i;
 
+	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "spin", CGT_CPU | CGT_CPUACCT), 0);
+	ctx[0] = group_id(&ga);
+	ctx[1] = group_id(&gb);
+	if (gb_cls != COLOD_CLASS_SYSTEM)
+		cr_assert_eq(maps_set_class(m, ctx[1], gb_cls, 0), 0);
 	/* any wait above 1 us breaches: a storm the rate limit must tame */
 	cr_assert_eq(maps_set_class(m, ctx[0], COLOD_CLASS_LS, 1000), 0);
 	rb = ring_buffer__new(m->events_fd, count_event, ctx, NULL);
@@ -310,12 +320,7 @@ Test(sampling, ls_breaches_behind_be_reach_userspace_rate_limited)
 	uint64_t ctx[4] = { 0 };
 	struct colod_cg_stats s;
 
-	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
-	cr_assert_eq(cgtest_make_unique(&gb, "be", CGT_CPU | CGT_CPUACCT), 0);
-	ctx[0] = group_id(&ga);
-	ctx[1] = group_id(&gb);
-	cr_assert_eq(maps_set_class(loader_maps(bpf), ctx[1], COLOD_CLASS_BE, 0), 0);
-	breach_storm(ctx, &s);
+	breach_storm(COLOD_CLASS_BE, ctx, &s);
 	cr_assert_gt(ctx[2], 0, "breach events arrived");
 	cr_assert_eq(ctx[3], ctx[2], "every event names the BE group (%lu of %lu)",
 		     ctx[3], ctx[2]);
@@ -336,11 +341,7 @@ Test(sampling, ls_breaches_behind_others_send_no_event)
 	uint64_t ctx[4] = { 0 };
 	struct colod_cg_stats s;
 
-	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
-	cr_assert_eq(cgtest_make_unique(&gb, "sys", CGT_CPU | CGT_CPUACCT), 0);
-	ctx[0] = group_id(&ga);
-	ctx[1] = group_id(&gb);
-	breach_storm(ctx, &s);
+	breach_storm(COLOD_CLASS_SYSTEM, ctx, &s);
 	cr_assert_gt(s.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.breaches);
 	cr_assert_eq(s.breaches_be, 0, "%llu breaches blamed on BE with no BE cgroup",
 		     (unsigned long long)s.breaches_be);
