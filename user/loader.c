@@ -144,7 +144,7 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	uint32_t max = o->max_cgroups ? o->max_cgroups : COLOD_MAX_CGROUPS_DEFAULT;
 	struct colod_bpf *b;
 	enum attr_mode mode;
-	int err;
+	int err, ncpu;
 
 	err = preflight(o);
 	if (err)
@@ -169,13 +169,14 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	b->skel->rodata->breach_min_interval_ns = o->breach_min_interval_ns;
 	bpf_map__set_max_entries(b->skel->maps.cg_stats, max);
 	bpf_map__set_max_entries(b->skel->maps.cg_class, max);
-	err = libbpf_num_possible_cpus();
-	if (err < 0) {
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu < 0) {
+		err = ncpu;
 		pr_err("cannot count the possible CPUs: %s", strerror(-err));
 		goto fail;
 	}
-	bpf_map__set_max_entries(b->skel->maps.cpu_be, err);
-	b->skel->rodata->nr_cpus = err;
+	bpf_map__set_max_entries(b->skel->maps.cpu_be, ncpu);
+	b->skel->rodata->nr_cpus = ncpu;
 
 	err = colod_bpf_skel__load(b->skel);
 	if (err) {
