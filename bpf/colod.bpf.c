@@ -76,6 +76,7 @@ struct cpu_be {
 	__u64 be_ns;		/* BE run time, intervals closed so far */
 	__u64 be_since;		/* switch-in of the BE task running now; 0: none */
 	__u64 be_cgid;		/* cgroup of the last BE task that ran here */
+	__u64 be_idle;		/* that task's cgroup is COLOD_CG_IDLE */
 };
 
 struct {
@@ -226,7 +227,11 @@ static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 	return true;
 }
 
-/* The cgroup of a BE task running on some CPU other than cpu, or 0. */
+/*
+ * The cgroup of a BE task running on some CPU other than cpu, or 0. An
+ * idle-class one does not count: the scheduler places a waking LS task on
+ * a CPU that runs only such tasks as if it were idle.
+ */
 static __always_inline __u64 be_running_elsewhere(__u32 cpu)
 {
 	struct cpu_be *cb;
@@ -236,7 +241,7 @@ static __always_inline __u64 be_running_elsewhere(__u32 cpu)
 		if (i == cpu)
 			continue;
 		cb = cpu_be_of(i);
-		if (cb && cb->be_since)
+		if (cb && cb->be_since && !cb->be_idle)
 			return cb->be_cgid;
 	}
 	return 0;
@@ -244,8 +249,9 @@ static __always_inline __u64 be_running_elsewhere(__u32 cpu)
 
 /*
  * A late LS wake-up is BE's doing when BE held the CPU until the LS task
- * got it, had that CPU for at least half of the wait, or was running on
- * another CPU when the wait ended (where the LS task could have run). One
+ * got it, had that CPU for at least half of the wait, or (not idle-class)
+ * was running on another CPU when the wait ended, where the LS task could
+ * have run. One
  * spent behind LS's own tasks or system work while no BE ran anywhere is
  * not, and cutting BE would not bring it back. Returns the cgroup of the
  * BE task to blame, or 0.
@@ -258,30 +264,30 @@ static __always_inline __u64 blame_be(const struct task_ts *ts, const struct cpu
 	return be_running_elsewhere(cpu);
 }
 
-/* The run-queue wait of next ends; returns its class. */
-static __always_inline __u32 account_switch_in(struct task_struct *next,
-					       struct cpu_be *cb, __u32 cpu,
-					       bool prev_be, __u64 now)
+/* The run-queue wait of next ends; returns its class entry, if any. */
+static __always_inline struct colod_cg_class *
+account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
+		  __u32 cpu, bool prev_be, __u64 now)
 {
-	__u64 cgid = task_cgroup_id(next), delta, be_cgid;
 	struct colod_cg_class *c = bpf_map_lookup_elem(&cg_class, &cgid);
 	__u32 cls = c ? c->cls : COLOD_CLASS_SYSTEM;
 	struct colod_cg_stats *s;
 	struct task_ts *ts;
+	__u64 delta, be_cgid;
 	__u32 slot;
 
 	ts = ts_of(next, true);
 	if (!ts)
-		return cls;
+		return c;
 	ts->oncpu_ns = now;
 	if (!ts->enqueued_ns)
-		return cls;
+		return c;
 	delta = now - ts->enqueued_ns;
 	ts->enqueued_ns = 0;
 
 	s = stats_of(cgid);
 	if (!s)
-		return cls;
+		return c;
 	s->runq_count++;
 	s->runq_sum_ns += delta;
 	if (delta > s->runq_max_ns)
@@ -293,15 +299,15 @@ static __always_inline __u32 account_switch_in(struct task_struct *next,
 		s->runq_hist[slot]++;
 
 	if (!c || cls != COLOD_CLASS_LS || !c->threshold_ns || delta <= c->threshold_ns)
-		return cls;
+		return c;
 	s->breaches++;
 	be_cgid = blame_be(ts, cb, cpu, prev_be, delta);
 	if (!be_cgid)
-		return cls;
+		return c;
 	s->breaches_be++;
 	if (report_breach(c, cgid, be_cgid, next, delta, now))
 		s->breach_events++;
-	return cls;
+	return c;
 }
 
 static __always_inline void account_switch_out(struct task_struct *prev,
@@ -352,9 +358,10 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	__u32 cpu = bpf_get_smp_processor_id(), cls = COLOD_CLASS_SYSTEM;
+	__u32 cpu = bpf_get_smp_processor_id();
 	struct cpu_be *cb = cpu_be_of(cpu);
-	__u64 now = bpf_ktime_get_ns();
+	struct colod_cg_class *c = NULL;
+	__u64 now = bpf_ktime_get_ns(), cgid = 0;
 	bool prev_be;
 
 	if (!cb)
@@ -365,11 +372,14 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 		cb->be_ns += now - cb->be_since;
 	cb->be_since = 0;
 	account_switch_out(prev, preempt, cpu, now);
-	if (next->pid)
-		cls = account_switch_in(next, cb, cpu, prev_be, now);
-	if (cls == COLOD_CLASS_BE) {
+	if (next->pid) {
+		cgid = task_cgroup_id(next);
+		c = account_switch_in(next, cgid, cb, cpu, prev_be, now);
+	}
+	if (c && c->cls == COLOD_CLASS_BE) {
 		cb->be_since = now;
-		cb->be_cgid = task_cgroup_id(next);
+		cb->be_cgid = cgid;
+		cb->be_idle = c->flags & COLOD_CG_IDLE;
 	}
 	return 0;
 }

@@ -102,6 +102,13 @@ static void config_apply(struct agent *a)
 		a->capacity_milli = a->cfg.own.node_cpu_capacity_milli;
 }
 
+/* Tell the kernel side a cgroup's class, LS target and flags. */
+static void write_class(struct agent *a, struct tracked *t, uint32_t flags)
+{
+	if (!maps_set_class(a->maps, t->id, t->cls, t->latency_target_us * 1000, flags))
+		t->class_flags = flags;
+}
+
 static void retarget_ls(struct agent *a)
 {
 	int i;
@@ -112,7 +119,24 @@ static void retarget_ls(struct agent *a)
 		if (t->cls != COLOD_CLASS_LS)
 			continue;
 		t->latency_target_us = cfgmap_latency_target_us(&a->cfg, t->rule);
-		maps_set_class(a->maps, t->id, t->cls, t->latency_target_us * 1000);
+		write_class(a, t, t->class_flags);
+	}
+}
+
+/* A BE cgroup is idle-class when cpu.idle is 1 on its top-level BE cgroup. */
+static void mark_idle_be(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < a->track.nr; i++) {
+		struct tracked *t = &a->track.v[i];
+		uint32_t flags;
+
+		if (t->cls != COLOD_CLASS_BE)
+			continue;
+		flags = a->track.v[t->top_of].cpu_idle ? COLOD_CG_IDLE : 0;
+		if (flags != t->class_flags)
+			write_class(a, t, flags);
 	}
 }
 
@@ -180,7 +204,7 @@ static void track_new(struct agent *a, const struct cgscan_entry *e)
 			t->cpu_request_milli = lsreq_cpu_from_shares(shares);
 		t->mem_request_bytes = r ? r->memory_request_bytes : 0;
 	}
-	maps_set_class(a->maps, t->id, t->cls, t->latency_target_us * 1000);
+	write_class(a, t, 0);
 	pr_info("tracking %s cgroup %s (id %llu)", class_name(t->cls), t->path,
 		(unsigned long long)t->id);
 }
@@ -238,6 +262,7 @@ static void rescan(struct agent *a)
 					track_count_top(&a->track, COLOD_CLASS_BE),
 					a->capacity_milli);
 	}
+	mark_idle_be(a);
 tasks:
 	/* tasks come and go within a cgroup: keep them in its resctrl group */
 	enforce_resctrl_tasks(&a->enf, &a->track);

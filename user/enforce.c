@@ -53,8 +53,12 @@ void enforce_static_qos(struct enforcer *e, const struct policy_params *p,
 	cg_read_mem_limit(e->cg, t->path, &limit);
 	policy_static_qos(p, t->cls, &e->caps, limit < 0 ? 0 : (uint64_t)limit,
 			  t->mem_request_bytes, &q);
-	if (q.cpu_idle != POLICY_KEEP)
-		check(e, cg_set_cpu_idle(e->cg, e->j, t->path, q.cpu_idle), "cpu.idle", t->path);
+	if (q.cpu_idle != POLICY_KEEP) {
+		int err = cg_set_cpu_idle(e->cg, e->j, t->path, q.cpu_idle);
+
+		check(e, err, "cpu.idle", t->path);
+		t->cpu_idle = !err && q.cpu_idle == 1;
+	}
 	if (q.cpu_shares && !e->caps.cgroup_v2)
 		check(e, cg_set_cpu_shares(e->cg, e->j, t->path, q.cpu_shares), "cpu.shares", t->path);
 	if (q.cpu_weight && e->caps.cgroup_v2)

@@ -131,9 +131,10 @@ int maps_for_each_stats(const struct colod_maps *m,
 }
 
 int maps_set_class(const struct colod_maps *m, uint64_t cgid,
-		   enum colod_class cls, uint64_t threshold_ns)
+		   enum colod_class cls, uint64_t threshold_ns, uint32_t flags)
 {
-	struct colod_cg_class c = { .cls = cls, .threshold_ns = threshold_ns };
+	struct colod_cg_class c = { .cls = cls, .flags = flags,
+				    .threshold_ns = threshold_ns };
 	struct colod_cg_class old;
 
 	/* keep the kernel's rate-limit state across updates */

@@ -34,7 +34,7 @@ int maps_for_each_stats(const struct colod_maps *m,
 			void *ctx);
 
 int maps_set_class(const struct colod_maps *m, uint64_t cgid,
-		   enum colod_class cls, uint64_t threshold_ns);
+		   enum colod_class cls, uint64_t threshold_ns, uint32_t flags);
 int maps_del_class(const struct colod_maps *m, uint64_t cgid);
 int maps_read_counters(const struct colod_maps *m, uint64_t out[COLOD_CNT_NR]);
 int maps_write_headroom(const struct colod_maps *m, const struct colod_headroom *h);

@@ -19,6 +19,8 @@ struct tracked {
 	bool top;			/* no tracked ancestor of the same class */
 	int top_of;			/* index of its topmost same-class ancestor (or itself) */
 	bool qos_applied;		/* static QoS written */
+	bool cpu_idle;			/* BE top: cpu.idle 1 written */
+	uint32_t class_flags;		/* COLOD_CG_* as last written to cg_class */
 	uint64_t latency_target_us;	/* LS */
 	uint64_t cpu_request_milli;	/* LS: rule or cpu.shares */
 	uint64_t mem_request_bytes;	/* LS: rule */

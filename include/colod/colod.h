@@ -58,10 +58,17 @@ struct colod_cg_stats {
 	__u64 runq_hist[COLOD_HIST_SLOTS];
 };
 
+/*
+ * colod_cg_class.flags. IDLE: a BE cgroup that runs in a cpu.idle group,
+ * which the scheduler preempts at any LS wake-up and counts as idle when
+ * it places one; BE running elsewhere is then no reason an LS task waited.
+ */
+#define COLOD_CG_IDLE		(1u << 0)
+
 /* Written by userspace: the class of a cgroup and its LS latency target. */
 struct colod_cg_class {
 	__u32 cls;			/* enum colod_class */
-	__u32 pad;
+	__u32 flags;			/* COLOD_CG_* */
 	__u64 threshold_ns;		/* LS run-queue latency above this breaches */
 	__u64 last_event_ns;		/* kernel-owned: rate limit state */
 };

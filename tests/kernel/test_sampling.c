@@ -300,9 +300,9 @@ static void breach_storm(enum colod_class gb_cls, uint64_t ctx[4],
 	ctx[0] = group_id(&ga);
 	ctx[1] = group_id(&gb);
 	if (gb_cls != COLOD_CLASS_SYSTEM)
-		cr_assert_eq(maps_set_class(m, ctx[1], gb_cls, 0), 0);
+		cr_assert_eq(maps_set_class(m, ctx[1], gb_cls, 0, 0), 0);
 	/* any wait above 1 us breaches: a storm the rate limit must tame */
-	cr_assert_eq(maps_set_class(m, ctx[0], COLOD_CLASS_LS, 1000), 0);
+	cr_assert_eq(maps_set_class(m, ctx[0], COLOD_CLASS_LS, 1000, 0), 0);
 	rb = ring_buffer__new(m->events_fd, count_event, ctx, NULL);
 	cr_assert_not_null(rb);
 	cr_assert_gt(cgtest_spawn_periodic(&ga, 300, 1000), 0);
@@ -348,6 +348,61 @@ Test(sampling, ls_breaches_behind_others_send_no_event)
 	cr_assert_eq(ctx[2], 0, "%lu events without BE", ctx[2]);
 }
 
+static void pin_to(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(pid, sizeof(set), &set), 0, "%s", strerror(errno));
+}
+
+/*
+ * LS waits behind its own spinner on CPU 0 while a BE spinner runs on
+ * CPU 1: BE is to blame (the LS task could have run there) unless the BE
+ * cgroup is idle-class, which the scheduler treats as an idle CPU.
+ */
+static uint64_t ls_breaches_be_with_be_elsewhere(uint32_t be_flags)
+{
+	const struct colod_maps *m = loader_maps(bpf);
+	struct colod_cg_stats *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), s;
+
+	cr_assert(a && b);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs: LS on one, BE on the other");
+	cr_assert_eq(cgtest_make_unique(&ga, "ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "be", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(maps_set_class(m, group_id(&gb), COLOD_CLASS_BE, 0, be_flags), 0);
+	cr_assert_eq(maps_set_class(m, group_id(&ga), COLOD_CLASS_LS, 1000, 0), 0);
+	pin_to(cgtest_spawn_busy(&gb), 1);
+	pin_to(cgtest_spawn_busy(&ga), 0);
+	pin_to(cgtest_spawn_periodic(&ga, 300, 1000), 0);
+	/* from here on: before the pinning, a spinner may have shared a CPU */
+	usleep(200000);
+	read_stats(&ga, a);
+	sleep(2);
+	read_stats(&ga, b);
+	cg_stats_delta(b, a, &s);
+	free(a);
+	free(b);
+	cr_assert_gt(s.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.breaches);
+	return s.breaches_be;
+}
+
+Test(sampling, ls_wait_beside_be_on_another_cpu_is_bes)
+{
+	uint64_t n = ls_breaches_be_with_be_elsewhere(0);
+
+	cr_assert_gt(n, 100, "BE breaches: %llu", (unsigned long long)n);
+}
+
+Test(sampling, ls_wait_beside_idle_be_on_another_cpu_is_not_bes)
+{
+	uint64_t n = ls_breaches_be_with_be_elsewhere(COLOD_CG_IDLE);
+
+	cr_assert_eq(n, 0, "BE breaches: %llu", (unsigned long long)n);
+}
+
 Test(sampling, pinned_maps_print_named_fields_under_bpftool)
 {
 	char cmd[256], out[8192];
@@ -359,7 +414,7 @@ Test(sampling, pinned_maps_print_named_fields_under_bpftool)
 		cr_skip_test("bpffs not mounted at /sys/fs/bpf: nothing pinned");
 	cr_assert_eq(cgtest_make_unique(&ga, "pin", CGT_CPU), 0);
 	id = group_id(&ga);
-	cr_assert_eq(maps_set_class(loader_maps(bpf), id, COLOD_CLASS_LS, 1234000), 0);
+	cr_assert_eq(maps_set_class(loader_maps(bpf), id, COLOD_CLASS_LS, 1234000, 0), 0);
 	snprintf(cmd, sizeof(cmd), "bpftool map dump pinned %s/cg_class", pin_dir);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
