@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "cgroup.h"
+#include "cgscan.h"
 #include "hist.h"
 #include "log.h"
 #include "maps.h"
@@ -51,19 +52,13 @@ struct top_row {
 	char throttle[32];
 };
 
-struct top_path {
-	uint64_t id;
-	char *path;
-};
-
 struct top {
 	struct colod_maps maps;
 	struct cg_ctx cg;
 	bool have_cg;
 	struct top_sample *prev, *cur;
 	size_t nprev, ncur, cap_cur, cap_prev;
-	struct top_path *paths;
-	size_t npaths, cap_paths;
+	struct cgscan *scan;		/* cgroup id -> path; NULL without cgroups */
 	struct top_row *rows;
 	size_t nrows;
 	uint64_t prev_ns, cur_ns;
@@ -94,14 +89,6 @@ static int cmp_sample(const void *a, const void *b)
 {
 	uint64_t x = ((const struct top_sample *)a)->id;
 	uint64_t y = ((const struct top_sample *)b)->id;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_path(const void *a, const void *b)
-{
-	uint64_t x = ((const struct top_path *)a)->id;
-	uint64_t y = ((const struct top_path *)b)->id;
 
 	return x < y ? -1 : x > y;
 }
@@ -156,51 +143,18 @@ static void swap_samples(struct top *t)
 
 /* ---- cgroup id -> path ---- */
 
-static int path_one(const char *relpath, uint64_t id, int depth, void *arg)
-{
-	struct top *t = arg;
-
-	if (t->npaths == t->cap_paths) {
-		size_t cap = t->cap_paths ? t->cap_paths * 2 : 256;
-		struct top_path *p = realloc(t->paths, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		t->paths = p;
-		t->cap_paths = cap;
-	}
-	t->paths[t->npaths].id = id;
-	t->paths[t->npaths].path = strdup(relpath);
-	if (!t->paths[t->npaths].path)
-		return -ENOMEM;
-	t->npaths++;
-	return 0;
-}
-
-static void free_paths(struct top *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->npaths; i++)
-		free(t->paths[i].path);
-	t->npaths = 0;
-}
-
 /* Rewalk the hierarchy: ids are inode numbers, cheap to collect by readdir. */
 static void refresh_paths(struct top *t)
 {
-	free_paths(t);
-	if (!t->have_cg || cg_walk(&t->cg, NULL, path_one, t) < 0)
-		return;
-	qsort(t->paths, t->npaths, sizeof(*t->paths), cmp_path);
+	if (t->scan)
+		cgscan_run(t->scan);
 }
 
 static const char *path_of(struct top *t, uint64_t id)
 {
-	struct top_path key = { .id = id }, *p;
+	const struct cgscan_entry *e = t->scan ? cgscan_find(t->scan, id) : NULL;
 
-	p = bsearch(&key, t->paths, t->npaths, sizeof(*p), cmp_path);
-	return p ? p->path : NULL;
+	return e ? e->path : NULL;
 }
 
 /* ---- rows ---- */
@@ -591,8 +545,7 @@ static void top_free(struct top *t)
 	maps_close(&t->maps);
 	free(t->prev);
 	free(t->cur);
-	free_paths(t);
-	free(t->paths);
+	cgscan_free(t->scan);
 	free(t->rows);
 	free(t->thr_id);
 	free(t->thr_val);
@@ -690,7 +643,9 @@ int cmd_top(int argc, char **argv)
 		return 1;
 	}
 	t.have_cg = !cg_detect(&t.cg, cg_root);
-	if (!t.have_cg)
+	if (t.have_cg)
+		t.scan = cgscan_new(t.cg.cpu, NULL, 0);
+	if (!t.scan)
 		pr_warn("top: no cgroup hierarchy at %s: showing cgroup ids",
 			cg_root ? cg_root : CG_ROOT_DEFAULT);
 	if (!isatty(STDOUT_FILENO))
