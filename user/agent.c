@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,7 +618,8 @@ static void probe_caps(struct agent *a)
 	struct colod_features f;
 	struct colod_plan plan;
 
-	if (features_probe(&f, a->o.cgroup_root)) {
+	/* probe_caps() runs once the programs are loaded */
+	if (features_probe(&f, a->o.cgroup_root, true)) {
 		a->enf.caps.cgroup_v2 = a->cg.mode == CG_V2;
 		return;
 	}
@@ -792,13 +792,6 @@ static int agent_start(struct agent *a)
 	}
 	err = loop_setup(a);
 	metrics_set_ready(!err);
-	/*
-	 * Start-up parsed the kernel's BTF twice (the CO-RE load and the
-	 * feature probe), about 10 MiB of heap each time, all freed; a small
-	 * allocation made meanwhile can keep the heap from shrinking on its
-	 * own. Give the free pages back: the agent lives long.
-	 */
-	malloc_trim(0);
 	return err;
 }
 

@@ -657,7 +657,20 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-int features_probe(struct colod_features *f, const char *cgroup_root)
+/* colod's own programs loaded: each BPF prerequisite is there. */
+static void bpf_loaded_feats(struct colod_features *f)
+{
+	static const enum feat_id ids[] = {
+		FEAT_BTF, FEAT_TP_BTF, FEAT_TASK_STORAGE, FEAT_RINGBUF,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		set_feat(f, ids[i], FEAT_YES, "colod's BPF programs loaded");
+}
+
+int features_probe(struct colod_features *f, const char *cgroup_root,
+		   bool bpf_loaded)
 {
 	libbpf_print_fn_t old;
 	struct utsname u;
@@ -678,12 +691,16 @@ int features_probe(struct colod_features *f, const char *cgroup_root)
 		pr_err("features: /proc/self/mounts: malformed line");
 		goto out;
 	}
-	/* A probe that fails is an answer, not a warning for the user. */
-	old = libbpf_set_print(silent_print);
-	probe_btf_tp(f);
-	probe_map(f, FEAT_TASK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE, "5.11");
-	probe_map(f, FEAT_RINGBUF, BPF_MAP_TYPE_RINGBUF, "5.8");
-	libbpf_set_print(old);
+	if (bpf_loaded) {
+		bpf_loaded_feats(f);
+	} else {
+		/* A probe that fails is an answer, not a warning for the user. */
+		old = libbpf_set_print(silent_print);
+		probe_btf_tp(f);
+		probe_map(f, FEAT_TASK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE, "5.11");
+		probe_map(f, FEAT_RINGBUF, BPF_MAP_TYPE_RINGBUF, "5.8");
+		libbpf_set_print(old);
+	}
 	probe_cgroups(f);
 	probe_cpu_idle(f);
 	probe_psi(f);
@@ -844,7 +861,7 @@ int cmd_features(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (features_probe(&f, root))
+	if (features_probe(&f, root, false))
 		return 1;
 	features_print(stdout, &f, json);
 	return 0;

@@ -90,11 +90,14 @@ const char *feat_state_name(enum feat_state st);
 
 /*
  * Probe everything. cgroup_root is where cgroup filesystems are mounted
- * (NULL: "/sys/fs/cgroup"). Never fails for a missing feature (that is a
- * FEAT_NO with a detail); returns -errno only if the mount table is
- * unreadable.
+ * (NULL: "/sys/fs/cgroup"). bpf_loaded: the caller has colod's programs
+ * loaded and attached, which answers the BPF probes (BTF, tp_btf, task
+ * storage, ring buffer) without parsing the kernel's BTF a second time.
+ * Never fails for a missing feature (that is a FEAT_NO with a detail);
+ * returns -errno only if the mount table is unreadable.
  */
-int features_probe(struct colod_features *f, const char *cgroup_root);
+int features_probe(struct colod_features *f, const char *cgroup_root,
+		   bool bpf_loaded);
 
 /* Decide the plan from probed (or hand-made) features. Pure. */
 void features_plan(const struct colod_features *f, struct colod_plan *p);
