@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "cfgmap.h"
 #include "cgscan.h"
+#include "clock.h"
 #include "config_watch.h"
 #include "enforce.h"
 #include "fileio.h"
@@ -82,14 +83,6 @@ struct agent {
 	int epfd, sigfd, timerfd;
 	bool stop;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- configuration ------------------------------------------------------ */
 

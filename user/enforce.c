@@ -6,15 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "enforce.h"
+#include "clock.h"
 #include "log.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void log_action(struct enforcer *e, const struct policy_action *a,
 		       const char *cgroup, const char *trigger)

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <microhttpd.h>
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -134,14 +135,6 @@ bool metrics_is_healthy(uint64_t last_beat_ns, uint64_t now_ns,
 	if (now_ns < last_beat_ns)	/* a beat raced our clock read */
 		return true;
 	return now_ns - last_beat_ns <= (uint64_t)timeout_s * 1000000000ULL;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- address parsing ---- */

@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include "cgroup.h"
 #include "cgscan.h"
+#include "clock.h"
 #include "hist.h"
 #include "log.h"
 #include "maps.h"
@@ -75,14 +76,6 @@ static volatile sig_atomic_t top_quit;
 static void on_signal(int sig)
 {
 	top_quit = 1;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static int cmp_sample(const void *a, const void *b)
