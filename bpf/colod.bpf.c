@@ -182,16 +182,24 @@ static __always_inline __u64 be_ns_at(__u32 cpu, __u64 now)
 	return cb->be_ns + (cb->be_since && now > cb->be_since ? now - cb->be_since : 0);
 }
 
-/* t starts waiting on the run-queue of cpu */
-static __always_inline void mark_enqueued(struct task_struct *t, __u32 cpu, __u64 now)
+/* The task of ts starts waiting on the run-queue of cpu, whose BE time is be_ns. */
+static __always_inline void stamp_wait(struct task_ts *ts, __u32 cpu, __u64 be_ns,
+				       __u64 now)
 {
-	struct task_ts *ts = ts_of(t, true);
-
-	if (!ts)
-		return;
 	ts->enqueued_ns = now;
 	ts->enq_cpu = cpu;
-	ts->enq_be_ns = be_ns_at(cpu, now);
+	ts->enq_be_ns = be_ns;
+}
+
+/* A woken task starts waiting on the run-queue of its CPU. */
+static __always_inline void mark_woken(struct task_struct *t)
+{
+	struct task_ts *ts = ts_of(t, true);
+	__u64 now = bpf_ktime_get_ns();
+	__u32 cpu = task_cpu(t);
+
+	if (ts)
+		stamp_wait(ts, cpu, be_ns_at(cpu, now), now);
 }
 
 /*
@@ -310,8 +318,10 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	return c;
 }
 
+/* cb: this CPU's BE time, prev's interval already closed */
 static __always_inline void account_switch_out(struct task_struct *prev,
-					       bool preempt, __u32 cpu, __u64 now)
+					       bool preempt, const struct cpu_be *cb,
+					       __u32 cpu, __u64 now)
 {
 	struct colod_cg_stats *s;
 	struct task_ts *ts;
@@ -337,20 +347,20 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	ts->enqueued_ns = 0;
 	/* still runnable: it waits on this run-queue from now on */
 	if (runnable)
-		mark_enqueued(prev, cpu, now);
+		stamp_wait(ts, cpu, cb->be_ns, now);
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(colod_sched_wakeup, struct task_struct *p)
 {
-	mark_enqueued(p, task_cpu(p), bpf_ktime_get_ns());
+	mark_woken(p);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(colod_sched_wakeup_new, struct task_struct *p)
 {
-	mark_enqueued(p, task_cpu(p), bpf_ktime_get_ns());
+	mark_woken(p);
 	return 0;
 }
 
@@ -371,7 +381,7 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	if (prev_be && now > cb->be_since)
 		cb->be_ns += now - cb->be_since;
 	cb->be_since = 0;
-	account_switch_out(prev, preempt, cpu, now);
+	account_switch_out(prev, preempt, cb, cpu, now);
 	if (next->pid) {
 		cgid = task_cgroup_id(next);
 		c = account_switch_in(next, cgid, cb, cpu, prev_be, now);
