@@ -284,12 +284,18 @@ def measure_window(tools, ls, be, seconds):
 	return r
 
 
-def protection(a, cg, workdir):
-	ls = cg.make(PREFIX + "prot-ls")
-	be = cg.make(PREFIX + "prot-be")
-	cfg = write_config(os.path.join(workdir, "prot-config"),
+def ls_be_setup(cg, workdir, name, be_cpu_qos):
+	"""An LS and a BE cgroup for one benchmark, and colod's config classifying them."""
+	ls = cg.make(f"{PREFIX}{name}-ls")
+	be = cg.make(f"{PREFIX}{name}-be")
+	cfg = write_config(os.path.join(workdir, f"{name}-config"),
 			   [{"match": "/" + ls, "class": "LS"}, {"match": "/" + be, "class": "BE"}],
-			   be_cpu_qos=True)
+			   be_cpu_qos=be_cpu_qos)
+	return ls, be, cfg
+
+
+def protection(a, cg, workdir):
+	ls, be, cfg = ls_be_setup(cg, workdir, "prot", be_cpu_qos=True)
 	# the static lever alone (cpu.idle; no suppress bound, no latency
 	# feedback: one switch in resource-threshold-config): what the dynamic
 	# loop adds or costs
@@ -441,11 +447,7 @@ def rx_trial(a, cg, workdir, cfg, be, attempt, release):
 
 
 def reaction(a, cg, workdir):
-	ls = cg.make(PREFIX + "rx-ls")
-	be = cg.make(PREFIX + "rx-be")
-	cfg = write_config(os.path.join(workdir, "rx-config"),
-			   [{"match": "/" + ls, "class": "LS"}, {"match": "/" + be, "class": "BE"}],
-			   be_cpu_qos=False)
+	ls, be, cfg = ls_be_setup(cg, workdir, "rx", be_cpu_qos=False)
 	lsp = spawn_in(ls, [os.path.join(a.tools, "lsprobe"), "3600"] + LS_ARGS,
 		       stdout=subprocess.DEVNULL)
 	# Controls: the same procedure with BE never released. On a machine
