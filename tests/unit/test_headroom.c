@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include "headroom.h"
 #include "shortterm.h"
+#include "trand.h"
 
 #define GIB	1073741824ULL
 #define MIN_NS	(60 * HEADROOM_NS_PER_S)
@@ -268,10 +269,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return trand_next(&rng_state);
 }
 
 static uint64_t rnd_range(uint64_t lo, uint64_t hi)

@@ -20,6 +20,7 @@
 #include "colod/colod.h"
 #include "log.h"
 #include "predictor.h"
+#include "trand.h"
 
 #define GIB		1073741824ULL
 #define MIB		1048576ULL
@@ -61,10 +62,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return trand_next(&rng_state);
 }
 
 /* Uniform in [0, 1). */
