@@ -5,15 +5,20 @@
 #include <stdio.h>
 #include "tfile.h"
 
-void tfile_put(const char *dir, const char *name, const char *text)
+void tfile_write(const char *path, const char *text)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	FILE *f = fopen(path, "w");
 
-	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name),
-		     sizeof(path), "path too long: %s/%s", dir, name);
-	f = fopen(path, "w");
 	cr_assert_not_null(f, "%s: %m", path);
 	cr_assert_geq(fputs(text, f), 0, "%s: %m", path);
 	cr_assert_eq(fclose(f), 0, "%s: %m", path);
+}
+
+void tfile_put(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+
+	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name),
+		     sizeof(path), "path too long: %s/%s", dir, name);
+	tfile_write(path, text);
 }

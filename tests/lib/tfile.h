@@ -6,6 +6,8 @@
 #ifndef COLOD_TESTS_TFILE_H
 #define COLOD_TESTS_TFILE_H
 
+/* Write text to path (created or truncated). */
+void tfile_write(const char *path, const char *text);
 /* Write text to <dir>/<name>; name may hold existing subdirectories. */
 void tfile_put(const char *dir, const char *name, const char *text);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "cgroup.h"
 #include "journal.h"
+#include "tfile.h"
 
 #define POD	"/kubepods/besteffort/pod1"
 
@@ -34,13 +35,9 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 static void put(const char *rel, const char *file, const char *content)
 {
 	char path[PATH_MAX];
-	FILE *f;
 
 	cr_assert_eq(cg_path(path, sizeof(path), root, rel, file), 0);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(content, f);
-	fclose(f);
+	tfile_write(path, content);
 }
 
 static void assert_file(const char *rel, const char *file, const char *want)

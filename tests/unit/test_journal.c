@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "journal.h"
+#include "tfile.h"
 
 static char tmp[64];
 static char state[128];
@@ -48,15 +49,6 @@ static char *knob(const char *name)
 
 	snprintf(p, 256, "%s/%s", tmp, name);
 	return p;
-}
-
-static void put(const char *path, const char *content)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f, "%s", path);
-	fputs(content, f);
-	fclose(f);
 }
 
 static char *get(const char *path)
@@ -96,7 +88,7 @@ Test(journal, first_write_journals_original_before_writing)
 	cJSON *js;
 
 	cr_assert_not_null(j);
-	put(knob("cpu.cfs_quota_us"), "-1\n");
+	tfile_write(knob("cpu.cfs_quota_us"), "-1\n");
 	cr_assert_eq(journal_write(j, knob("cpu.cfs_quota_us"), "20000"), 0);
 	assert_content(knob("cpu.cfs_quota_us"), "20000");
 	cr_assert_eq(journal_count(j), 1);
@@ -122,7 +114,7 @@ Test(journal, no_temp_file_left_behind)
 	struct journal *j = journal_open(state);
 	char path[256];
 
-	put(knob("a"), "1");
+	tfile_write(knob("a"), "1");
 	cr_assert_eq(journal_write(j, knob("a"), "2"), 0);
 	snprintf(path, sizeof(path), "%s/journal.json.tmp", state);
 	cr_assert_eq(access(path, F_OK), -1);
@@ -136,7 +128,7 @@ Test(journal, skip_when_value_in_place)
 	struct journal *j = journal_open(state);
 	struct stat a, b;
 
-	put(knob("cpu.shares"), "1024\n");
+	tfile_write(knob("cpu.shares"), "1024\n");
 	stat(knob("cpu.shares"), &a);
 	usleep(20000);
 	cr_assert_eq(journal_write(j, knob("cpu.shares"), "1024"), 0);
@@ -183,7 +175,7 @@ Test(journal, restore_puts_originals_back_byte_for_byte)
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "k%zu", i);
-		put(knob(name), orig[i]);
+		tfile_write(knob(name), orig[i]);
 		cr_assert_eq(journal_write(j, knob(name), "colod-value"), 0);
 		assert_content(knob(name), "colod-value");
 	}
@@ -216,8 +208,8 @@ Test(journal, restore_of_vanished_file_is_not_an_error)
 {
 	struct journal *j = journal_open(state);
 
-	put(knob("x"), "1");
-	put(knob("y"), "a");
+	tfile_write(knob("x"), "1");
+	tfile_write(knob("y"), "a");
 	cr_assert_eq(journal_write(j, knob("x"), "2"), 0);
 	cr_assert_eq(journal_write(j, knob("y"), "b"), 0);
 	unlink(knob("x"));
@@ -266,11 +258,11 @@ Test(journal, corrupt_state_file_is_refused_and_kept)
 	j = journal_open(state);
 	journal_close(j);
 	snprintf(path, sizeof(path), "%s/journal.json", state);
-	put(path, "{\"version\":1,\"entries\":[{\"op\":\"write\",\"path\":\"rel\"}]}");
+	tfile_write(path, "{\"version\":1,\"entries\":[{\"op\":\"write\",\"path\":\"rel\"}]}");
 	j = journal_open(state);
 	cr_assert_null(j);
 	cr_assert_eq(errno, EINVAL);
-	put(path, "{ not json");
+	tfile_write(path, "{ not json");
 	cr_assert_null(journal_open(state));
 	assert_content(path, "{ not json");
 }
@@ -288,10 +280,10 @@ Test(journal, sigkill_restart_restore)
 	char c;
 	int status;
 
-	put(knob("cpu.cfs_quota_us"), "-1\n");
-	put(knob("cpu.cfs_period_us"), "100000\n");
-	put(knob("cpu.shares"), "1024\n");
-	put(knob("memory.limit_in_bytes"), "9223372036854771712\n");
+	tfile_write(knob("cpu.cfs_quota_us"), "-1\n");
+	tfile_write(knob("cpu.cfs_period_us"), "100000\n");
+	tfile_write(knob("cpu.shares"), "1024\n");
+	tfile_write(knob("memory.limit_in_bytes"), "9223372036854771712\n");
 	cr_assert_eq(pipe(ready), 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
@@ -341,7 +333,7 @@ Test(journal, cmd_restore_restores_and_rejects_bad_args)
 	char *bad[] = { "restore", "extra", NULL };
 	struct journal *j = journal_open(state);
 
-	put(knob("q"), "-1\n");
+	tfile_write(knob("q"), "-1\n");
 	cr_assert_eq(journal_write(j, knob("q"), "1000"), 0);
 	/* Refused while an agent holds the journal. */
 	cr_assert_eq(cmd_restore(3, argv), 1);
@@ -360,7 +352,7 @@ Test(journal, same_file_other_spelling_keeps_one_original)
 
 	mkdir(knob("cpu,cpuacct"), 0755);
 	cr_assert_eq(symlink("cpu,cpuacct", knob("cpu")), 0);
-	put(knob("cpu,cpuacct/cpu.shares"), "1024\n");
+	tfile_write(knob("cpu,cpuacct/cpu.shares"), "1024\n");
 	cr_assert_eq(journal_write(j, knob("cpu/cpu.shares"), "2"), 0);
 	snprintf(other, sizeof(other), "%s//cpu,cpuacct/./cpu.shares", tmp);
 	cr_assert_eq(journal_write(j, other, "3"), 0);
@@ -381,8 +373,8 @@ Test(journal, remember_journals_many_originals_at_once)
 	cJSON *js;
 
 	cr_assert_not_null(j);
-	put(paths[0], "-1\n");
-	put(paths[1], "100000\n");
+	tfile_write(paths[0], "-1\n");
+	tfile_write(paths[1], "100000\n");
 	cr_assert_eq(journal_remember(j, paths, 3), 0, "a vanished file is skipped");
 	cr_assert_eq(journal_count(j), 2);
 	js = state_json();

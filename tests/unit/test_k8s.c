@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "k8s.h"
+#include "tfile.h"
 
 extern char **environ;
 
@@ -235,11 +236,7 @@ static const char *at(const char *name)
 
 static void write_file(const char *name, const char *text)
 {
-	FILE *f = fopen(at(name), "w");
-
-	cr_assert(f != NULL, "%s: %s", at(name), strerror(errno));
-	fputs(text, f);
-	fclose(f);
+	tfile_write(at(name), text);
 }
 
 static void run(const char *cmd)
