@@ -22,7 +22,7 @@
 #include "cgscan.h"
 #include "clock.h"
 #include "config_watch.h"
-#include "enforce.h"
+#include "decide.h"
 #include "fileio.h"
 #include "headroom.h"
 #include "k8s.h"
@@ -32,13 +32,13 @@
 #include "log.h"
 #include "node.h"
 #include "predictor.h"
+#include "reconcile.h"
+#include "sense.h"
 #include "shortterm.h"
 
 #define TICK_MS			1000
 #define BREACH_WINDOW_NS	50000000ULL	/* 50 ms */
 #define ARRAY_LEN(x)		(sizeof(x) / sizeof((x)[0]))
-#define MEM_EVERY_TICKS		5
-#define SCAN_BUDGET		400	/* walk cost x 400: 0.25% of a core */
 #define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
 struct agent_opts {
@@ -70,14 +70,14 @@ struct agent {
 	struct journal *j;
 	struct cgscan *scan;
 	struct track track;
-	struct enforcer enf;
+	struct sensor sense;
+	struct decide_params dp;
+	struct decision dec;
+	struct reconciler rec;
 	struct ring_buffer *rb;
 	struct config_watch watch;
 	struct metrics_server *metrics;
 	struct k8s_publisher *k8s;
-	struct node_sample node_prev;
-	uint64_t last_tick_ns;
-	uint64_t next_scan_ns;
 	uint64_t capacity_milli;
 	uint64_t nr_reloads, nr_reload_errors, nr_events, nr_ticks;
 	int epfd, sigfd, timerfd;
@@ -92,44 +92,7 @@ static void config_apply(struct agent *a)
 	cfgmap_headroom(&a->cfg, &a->hp);
 	if (a->cfg.own.node_cpu_capacity_milli)
 		a->capacity_milli = a->cfg.own.node_cpu_capacity_milli;
-}
-
-/* Tell the kernel side a cgroup's class, LS target and flags. */
-static void write_class(struct agent *a, struct tracked *t, uint32_t flags)
-{
-	if (!maps_set_class(a->maps, t->id, t->cls, t->latency_target_us * 1000, flags))
-		t->class_flags = flags;
-}
-
-static void retarget_ls(struct agent *a)
-{
-	int i;
-
-	for (i = 0; i < a->track.nr; i++) {
-		struct tracked *t = &a->track.v[i];
-
-		if (t->cls != COLOD_CLASS_LS)
-			continue;
-		t->latency_target_us = cfgmap_latency_target_us(&a->cfg, t->rule);
-		write_class(a, t, t->class_flags);
-	}
-}
-
-/* A BE cgroup is idle-class when cpu.idle is 1 on its top-level BE cgroup. */
-static void mark_idle_be(struct agent *a)
-{
-	int i;
-
-	for (i = 0; i < a->track.nr; i++) {
-		struct tracked *t = &a->track.v[i];
-		uint32_t flags;
-
-		if (t->cls != COLOD_CLASS_BE)
-			continue;
-		flags = a->track.v[t->top_of].cpu_idle ? COLOD_CG_IDLE : 0;
-		if (flags != t->class_flags)
-			write_class(a, t, flags);
-	}
+	a->sense.capacity_milli = a->capacity_milli;
 }
 
 /* What is in force, for people and tools: <state-dir>/config.json. */
@@ -165,99 +128,11 @@ static int config_reload(struct agent *a, bool first)
 	a->nr_reloads++;
 	config_apply(a);
 	config_record(a);
-	if (a->scan)
-		cgscan_set_rules(a->scan, a->cfg.own.rules, a->cfg.own.nr_rules);
-	retarget_ls(a);
+	if (a->sense.track)
+		sense_config_changed(&a->sense);
 	pr_info("configuration %s from %s", first ? "loaded" : "reloaded",
 		a->o.config_path);
 	return 0;
-}
-
-/* ---- cgroups ------------------------------------------------------------ */
-
-static void track_new(struct agent *a, const struct cgscan_entry *e)
-{
-	struct tracked *t;
-	const struct classify_rule *r;
-	uint64_t shares;
-
-	if (e->cls.cls == COLOD_CLASS_SYSTEM)
-		return;
-	t = track_add(&a->track, e->id, e->path, e->cls.cls, e->cls.rule);
-	if (!t)
-		return;
-	maps_read_stats(a->maps, t->id, &t->prev);
-	if (t->cls == COLOD_CLASS_LS) {
-		t->latency_target_us = cfgmap_latency_target_us(&a->cfg, t->rule);
-		r = t->rule >= 0 ? &a->cfg.own.rules[t->rule] : NULL;
-		if (r && r->cpu_request_milli)
-			t->cpu_request_milli = r->cpu_request_milli;
-		else if (!cg_read_cpu_shares(&a->cg, t->path, &shares))
-			t->cpu_request_milli = lsreq_cpu_from_shares(shares);
-		t->mem_request_bytes = r ? r->memory_request_bytes : 0;
-	}
-	write_class(a, t, 0);
-	pr_info("tracking %s cgroup %s (id %llu)", class_name(t->cls), t->path,
-		(unsigned long long)t->id);
-}
-
-/*
- * A full walk of the hierarchy finds new and removed cgroups. Its cost
- * grows with the number of cgroups, so it runs each tick only while it is
- * cheap: the next walk waits SCAN_BUDGET times the last one's duration
- * (0.25% of a core), at least a tick.
- */
-static bool scan_due(struct agent *a, uint64_t now)
-{
-	return now >= a->next_scan_ns;
-}
-
-static void rescan(struct agent *a)
-{
-	uint64_t t0 = mono_ns();
-	int i, n;
-
-	if (!scan_due(a, t0))
-		goto tasks;
-	if (cgscan_run(a->scan) < 0)
-		return;
-	a->next_scan_ns = t0 + (mono_ns() - t0) * SCAN_BUDGET;
-	if (!cgscan_nr_removed(a->scan) && !cgscan_nr_changed(a->scan) &&
-	    !cgscan_nr_added(a->scan))
-		goto tasks;
-	for (i = 0, n = cgscan_nr_removed(a->scan); i < n; i++) {
-		const struct cgscan_entry *e = cgscan_removed(a->scan, i);
-
-		track_remove(&a->track, e->id);
-		maps_del_class(a->maps, e->id);
-	}
-	/* a rule change re-classifies: drop and add again */
-	for (i = 0, n = cgscan_nr_changed(a->scan); i < n; i++) {
-		const struct cgscan_entry *e = cgscan_changed(a->scan, i);
-
-		track_remove(&a->track, e->id);
-		maps_del_class(a->maps, e->id);
-		track_new(a, e);
-	}
-	for (i = 0, n = cgscan_nr_added(a->scan); i < n; i++)
-		track_new(a, cgscan_added(a->scan, i));
-	track_mark_tops(&a->track);
-	enforce_prepare(&a->enf, &a->pp, &a->track);
-	for (i = 0; i < a->track.nr; i++) {
-		struct tracked *t = &a->track.v[i];
-
-		if (t->qos_applied || !t->top)
-			continue;
-		enforce_static_qos(&a->enf, &a->pp, t);
-		if (t->cls == COLOD_CLASS_BE)
-			enforce_current(&a->enf, &a->pp, &a->ps, t,
-					track_count_top(&a->track, COLOD_CLASS_BE),
-					a->capacity_milli);
-	}
-	mark_idle_be(a);
-tasks:
-	/* tasks come and go within a cgroup: keep them in its resctrl group */
-	enforce_resctrl_tasks(&a->enf, &a->track);
 }
 
 /* ---- the loop's handlers ------------------------------------------------ */
@@ -317,7 +192,6 @@ static int on_breach(void *ctx, void *data, size_t len)
 		.latency_ns = ev->latency_ns,
 		.now_ms = mono_ns() / 1000000,
 	};
-	struct policy_action act;
 	char trigger[2 * PATH_MAX + 64];
 
 	if (len < sizeof(*ev))
@@ -327,11 +201,11 @@ static int on_breach(void *ctx, void *data, size_t len)
 		return 0;
 	if (!breach_confirmed(a, ev->cgroup_id, mono_ns()))
 		return 0;
-	if (policy_on_breach(&a->pp, &a->ps, &b, &act) <= 0)
+	if (decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec) <= 0)
 		return 0;
 	snprintf(trigger, sizeof(trigger), "%s:%lluus(after %s)", path_of(a, ev->cgroup_id),
 		 (unsigned long long)(ev->latency_ns / 1000), path_of(a, ev->be_cgroup_id));
-	enforce_action(&a->enf, &a->pp, &a->track, &act, trigger);
+	reconcile(&a->rec, &a->pp, &a->track, &a->dec, trigger);
 	return 0;
 }
 
@@ -380,27 +254,9 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 
 /*
  * Gather the LS side per top-level LS cgroup (a pod, or a rule's match):
- * what it uses, what it requested, and feed the long-term model.
+ * what it uses (as sensed this tick), what it requested, and feed the
+ * long-term model.
  */
-/*
- * Memory moves slower than CPU and memory.stat is costly to read: every
- * MEM_EVERY_TICKS per cgroup (spread over the ticks by id), cached between.
- */
-static uint64_t tracked_memory(struct agent *a, struct tracked *t)
-{
-	uint64_t v;
-	int err;
-
-	if (t->no_memory || (t->mem_read && (a->nr_ticks + t->id) % MEM_EVERY_TICKS))
-		return t->mem_bytes;
-	t->mem_read = true;
-	err = cg_read_mem_usage(&a->cg, t->path, &v);
-	if (err == -ENOENT)
-		t->no_memory = true;
-	t->mem_bytes = err ? 0 : v;
-	return t->mem_bytes;
-}
-
 static size_t gather_ls(struct agent *a, struct headroom_input *in,
 			struct predictor_ls_item *items, uint64_t *be_mem,
 			int64_t now_s)
@@ -417,7 +273,7 @@ static size_t gather_ls(struct agent *a, struct headroom_input *in,
 
 		if (!t->top)
 			continue;
-		v = tracked_memory(a, t);
+		v = t->mem_bytes;
 		if (t->cls == COLOD_CLASS_BE) {
 			*be_mem += v;
 			continue;
@@ -437,9 +293,10 @@ static size_t gather_ls(struct agent *a, struct headroom_input *in,
 	return n;
 }
 
-static void publish_headroom(struct agent *a, const struct node_sample *n,
-			     uint64_t node_milli, uint64_t now)
+static void publish_headroom(struct agent *a, const struct snapshot *snap)
 {
+	const struct node_sample *n = &snap->node;
+	uint64_t node_milli = snap->node_busy_milli, now = snap->now_ns;
 	struct headroom_input in = { .measured_ns = now, .now_ns = now };
 	struct headroom_res_input *cpu = &in.res[HEADROOM_CPU];
 	struct headroom_res_input *mem = &in.res[HEADROOM_MEMORY];
@@ -485,44 +342,31 @@ static void publish_headroom(struct agent *a, const struct node_sample *n,
 	publish(a, &r, cpu, mem, now);
 }
 
+/* sense -> decide -> act, then the headroom is published */
 static void on_tick(struct agent *a)
 {
-	struct policy_action acts[8];
-	struct policy_tick_input in;
-	struct node_sample n;
-	uint64_t now = mono_ns(), tick_ns = now - a->last_tick_ns, node_milli = 0;
-	int i, nr;
+	struct snapshot snap;
 
 	a->nr_ticks++;
-	rescan(a);
-	track_measure(&a->track, a->maps, tick_ns);
-	if (!node_read(&n) && n.total_ns > a->node_prev.total_ns)
-		node_milli = (n.busy_ns - a->node_prev.busy_ns) * a->capacity_milli /
-			     (n.total_ns - a->node_prev.total_ns);
-	a->node_prev = n;
-	a->last_tick_ns = now;
-
-	in = (struct policy_tick_input) {
-		.now_ms = now / 1000000,
-		.capacity_milli = a->capacity_milli,
-		.ls_used_milli = a->track.sum[COLOD_CLASS_LS].cpu_milli,
-		.be_used_milli = a->track.sum[COLOD_CLASS_BE].cpu_milli,
-		.node_mem_used_bytes = n.mem_used,
-		.node_mem_capacity_bytes = n.mem_total,
-		.ls_reclaim_stall_ms = a->track.sum[COLOD_CLASS_LS].direct_reclaim_ns / 1000000,
-		.ls_breaches = (uint32_t)a->track.sum[COLOD_CLASS_LS].breaches,
-		.ls_p99_milli = a->track.sum[COLOD_CLASS_LS].worst_p99_milli,
-	};
-	in.system_used_milli = node_milli > in.ls_used_milli + in.be_used_milli ?
-			       node_milli - in.ls_used_milli - in.be_used_milli : 0;
-	if (track_count_top(&a->track, COLOD_CLASS_BE)) {
-		nr = policy_tick(&a->pp, &a->ps, &in, acts, 8);
-		for (i = 0; i < nr; i++)
-			enforce_action(&a->enf, &a->pp, &a->track, &acts[i], NULL);
-	}
-	publish_headroom(a, &n, node_milli, now);
+	sense_tick(&a->sense, &snap);
+	snap.config_gen = a->nr_reloads;
+	if (decide_tick(&a->dp, &a->ps, &snap, &a->track, &a->dec))
+		pr_warn("tick %llu: no decision (out of memory)", (unsigned long long)a->nr_ticks);
+	else
+		reconcile(&a->rec, &a->pp, &a->track, &a->dec, NULL);
+	sense_class_flags(&a->sense);
+	publish_headroom(a, &snap);
 	if (a->nr_ticks % PREDICTOR_SAVE_TICKS == 0)
 		predictor_save(a->pred, a->o.state_dir, time(NULL));
+}
+
+/* Between ticks (a reload): every knob for the state as it is, at once. */
+static void reconcile_now(struct agent *a)
+{
+	if (decide_knobs(&a->dp, &a->ps, &a->track, false, &a->dec))
+		return;
+	reconcile(&a->rec, &a->pp, &a->track, &a->dec, NULL);
+	sense_class_flags(&a->sense);
 }
 
 static void on_signal(struct agent *a)
@@ -536,6 +380,26 @@ static void on_signal(struct agent *a)
 }
 
 /* ---- /metrics (called from the HTTP thread under metrics_lock) ---------- */
+
+/* Drift put back and knobs released, per knob file. */
+static void render_knobs(struct strbuf *b, const struct journal *j)
+{
+	struct metrics_kind_count drift[32], rel[32];
+	uint64_t d, r;
+	const char *name;
+	int n;
+
+	for (n = 0; n < 32 && !journal_knob_counts(j, n, &name, &d, &r); n++) {
+		drift[n] = (struct metrics_kind_count) { .kind = name, .count = d };
+		rel[n] = (struct metrics_kind_count) { .kind = name, .count = r };
+	}
+	metrics_render_counter_by(b, "colod_knob_drift_total",
+				  "Knobs found changed by someone else and put back.",
+				  "knob", drift, n);
+	metrics_render_counter_by(b, "colod_knob_released_total",
+				  "Knobs given their original back (class left, feature off).",
+				  "knob", rel, n);
+}
 
 static void render(struct strbuf *b, void *ctx)
 {
@@ -564,9 +428,10 @@ static void render(struct strbuf *b, void *ctx)
 	metrics_render_headroom(b, &a->published);
 	for (i = 0; i < POLICY_ACTION_NR; i++)
 		kinds[i] = (struct metrics_kind_count) {
-			.kind = policy_action_name(i), .count = a->enf.nr_actions[i],
+			.kind = policy_action_name(i), .count = a->rec.nr_actions[i],
 		};
 	metrics_render_actions(b, kinds, POLICY_ACTION_NR);
+	render_knobs(b, a->j);
 	cgs = calloc(a->track.nr + 1, sizeof(*cgs));
 	if (!cgs)
 		return;
@@ -613,14 +478,14 @@ static void probe_caps(struct agent *a)
 
 	/* probe_caps() runs once the programs are loaded */
 	if (features_probe(&f, a->o.cgroup_root, true)) {
-		a->enf.caps.cgroup_v2 = a->cg.mode == CG_V2;
+		a->rec.caps.cgroup_v2 = a->cg.mode == CG_V2;
 		return;
 	}
 	features_log(&f);
 	features_plan(&f, &plan);
-	a->enf.caps.cgroup_v2 = plan.cpu_v2_knobs;
-	a->enf.caps.has_cpu_idle = plan.cpu_idle;
-	a->enf.caps.has_memory_qos = plan.memory_high;
+	a->rec.caps.cgroup_v2 = plan.cpu_v2_knobs;
+	a->rec.caps.has_cpu_idle = plan.cpu_idle;
+	a->rec.caps.has_memory_qos = plan.memory_high;
 }
 
 static int epoll_add(int epfd, int fd, uint32_t tag)
@@ -700,7 +565,8 @@ static void loop_run(struct agent *a)
 				if (config_watch_drain(&a->watch) <= 0)
 					break;
 				metrics_lock();
-				config_reload(a, false);
+				if (!config_reload(a, false))
+					reconcile_now(a);
 				metrics_unlock();
 				break;
 			}
@@ -721,6 +587,20 @@ static int predictor_start(struct agent *a)
 	return 0;
 }
 
+/* Put back what a previous run left; the journal stays open and locked. */
+static void restore_left(struct agent *a)
+{
+	int n = journal_count(a->j);
+
+	if (!n)
+		return;
+	if (journal_restore_all(a->j))
+		pr_err("%s: some originals a previous run left could not be restored",
+		       a->o.state_dir);
+	else
+		pr_info("restored %d original values a previous run left", n);
+}
+
 static int agent_start(struct agent *a)
 {
 	struct loader_opts lo = {
@@ -731,20 +611,26 @@ static int agent_start(struct agent *a)
 	int err;
 
 	a->capacity_milli = node_cpu_capacity_milli();
-	mkdir(a->o.state_dir, 0700);
-	err = config_reload(a, true);
-	if (err)
-		return err;
-	lo.breach_min_interval_ns = a->cfg.own.breach_min_interval_ms * 1000000;
-	err = cg_detect(&a->cg, a->o.cgroup_root);
-	if (err) {
-		pr_err("%s: no cgroup hierarchy found: %s", a->o.cgroup_root, strerror(-err));
-		return err;
-	}
+	/*
+	 * The journal first: what a crashed run left in place is put back
+	 * before a bad configuration can stop this one, so a crash loop under
+	 * a DaemonSet never leaves BE throttled.
+	 */
 	a->j = journal_open(a->o.state_dir);
 	if (!a->j) {
 		err = -errno;
 		pr_err("%s: cannot open the journal: %s", a->o.state_dir, strerror(errno));
+		return err;
+	}
+	err = config_reload(a, true);
+	if (err) {
+		restore_left(a);
+		return err;
+	}
+	lo.breach_min_interval_ns = a->cfg.own.breach_min_interval_ms * 1000000;
+	err = cg_detect(&a->cg, a->o.cgroup_root);
+	if (err) {
+		pr_err("%s: no cgroup hierarchy found: %s", a->o.cgroup_root, strerror(-err));
 		return err;
 	}
 	err = loader_open(&lo, &a->bpf);
@@ -754,15 +640,16 @@ static int agent_start(struct agent *a)
 	a->scan = cgscan_new(loader_hier_root(a->bpf), a->cfg.own.rules, a->cfg.own.nr_rules);
 	if (!a->scan)
 		return -ENOMEM;
-	a->enf.cg = &a->cg;
-	a->enf.j = a->j;
+	a->rec.cg = &a->cg;
+	a->rec.j = a->j;
+	a->dp = (struct decide_params) { .p = &a->pp, .caps = &a->rec.caps };
 	probe_caps(a);
-	a->enf.resctrl_root = a->o.resctrl_root;
-	if (resctrl_detect(a->o.resctrl_root, &a->enf.resctrl))
-		a->enf.resctrl.mounted = false;
-	a->enf.caps.has_resctrl = a->enf.resctrl.mounted;
+	a->rec.resctrl_root = a->o.resctrl_root;
+	if (resctrl_detect(a->o.resctrl_root, &a->rec.resctrl))
+		a->rec.resctrl.mounted = false;
+	a->rec.caps.has_resctrl = a->rec.resctrl.mounted;
 	if (a->o.action_log)
-		a->enf.action_log = fopen(a->o.action_log, "ae");
+		a->rec.action_log = fopen(a->o.action_log, "ae");
 	policy_init(&a->ps, &a->pp, a->capacity_milli);
 	shortterm_init(&a->ls_cpu_peak, SHORTTERM_WINDOW_S_DEFAULT,
 		       SHORTTERM_PERCENTILE_DEFAULT);
@@ -771,9 +658,13 @@ static int agent_start(struct agent *a)
 	err = predictor_start(a);
 	if (err)
 		return err;
-	node_read(&a->node_prev);
-	a->last_tick_ns = mono_ns();
-	rescan(a);
+	a->sense = (struct sensor) {
+		.cg = &a->cg, .maps = a->maps, .scan = a->scan, .track = &a->track,
+		.cfg = &a->cfg, .capacity_milli = a->capacity_milli,
+	};
+	sense_start(&a->sense);
+	/* what a previous run left is reconciled now, not at the first tick */
+	reconcile_now(a);
 	k8s_start(a);
 	if (strcmp(a->o.metrics_addr, "off")) {
 		a->metrics = metrics_start(a->o.metrics_addr, render, a);
@@ -807,12 +698,13 @@ static void agent_stop(struct agent *a)
 		predictor_free(a->pred);
 	}
 	ring_buffer__free(a->rb);
+	decision_free(&a->dec);
 	config_watch_close(&a->watch);
 	cgscan_free(a->scan);
 	track_free(&a->track);
 	loader_close(a->bpf);
-	if (a->enf.action_log)
-		fclose(a->enf.action_log);
+	if (a->rec.action_log)
+		fclose(a->rec.action_log);
 	if (a->epfd > 0)
 		close(a->epfd);
 	if (a->sigfd > 0)

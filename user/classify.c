@@ -137,8 +137,10 @@ static void layout_cgroupfs(const char *p, struct classify_result *out)
 		qos = QOS_BESTEFFORT;
 	if (qos != QOS_GUARANTEED) {
 		out->cls = qos_class(qos);
-		if (!next_comp(&p, comp, sizeof(comp)))
-			return;	/* the QoS-level cgroup */
+		if (!next_comp(&p, comp, sizeof(comp))) {
+			out->is_qos = true;
+			return;
+		}
 	}
 	if (!cgfs_pod(comp, out->pod_uid, sizeof(out->pod_uid))) {
 		/* not kubelet's: do not guess */
@@ -168,8 +170,10 @@ static void layout_systemd(const char *p, const char *prefix,
 		qos = i == 0 ? QOS_BURSTABLE : QOS_BESTEFFORT;
 		snprintf(base, sizeof(base), "%skubepods-%s", prefix, qos_names[i]);
 		out->cls = qos_class(qos);
-		if (!next_comp(&p, comp, sizeof(comp)))
+		if (!next_comp(&p, comp, sizeof(comp))) {
+			out->is_qos = true;
 			return;
+		}
 		break;
 	}
 	if (!sd_pod(comp, base, out->pod_uid, sizeof(out->pod_uid))) {

@@ -25,6 +25,7 @@ struct classify_rule {
 
 struct classify_result {
 	enum colod_class cls;
+	bool is_qos;		/* kubelet's burstable / besteffort QoS-level cgroup */
 	bool is_pod;		/* a pod-level cgroup (kubelet layouts) */
 	bool is_container;	/* below a pod-level cgroup */
 	int rule;		/* index of the matching rule, -1 for none */

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,16 @@ struct entry {
 	enum entry_op op;
 	char *path;
 	char *orig;		/* OP_WRITE: the content before colod's first write */
+	char *last;		/* what this run last wrote; NULL: nothing yet */
+	bool written;		/* colod's value may be in place (this run or a previous one) */
+	uint64_t wanted;	/* the pass that last asked for it */
+};
+
+/* Per knob file name (cpu.idle, cpu.cfs_quota_us, ...): drift and releases. */
+#define KNOB_NAMES_MAX	24
+struct knob_count {
+	char name[32];
+	uint64_t drift, released;
 };
 
 struct journal {
@@ -47,6 +58,9 @@ struct journal {
 	bool locked;		/* this journal holds the state dir's lock */
 	struct entry *ents;
 	int nr, cap;
+	struct knob_count knobs[KNOB_NAMES_MAX];
+	int nr_knobs;
+	uint64_t pass;		/* journal_begin_pass() calls */
 };
 
 /* ---- file helpers --------------------------------------------------- */
@@ -181,6 +195,10 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 	e->op = op;
 	e->path = strdup(path);
 	e->orig = orig ? strdup(orig) : NULL;
+	e->last = NULL;
+	/* loaded from a previous run: its value may still be in place */
+	e->written = true;
+	e->wanted = 0;
 	if (!e->path || (orig && !e->orig)) {
 		free(e->path);
 		free(e->orig);
@@ -194,6 +212,7 @@ static void drop_entry(struct journal *j, int i)
 {
 	free(j->ents[i].path);
 	free(j->ents[i].orig);
+	free(j->ents[i].last);
 	memmove(&j->ents[i], &j->ents[i + 1], (j->nr - i - 1) * sizeof(*j->ents));
 	j->nr--;
 }
@@ -421,6 +440,7 @@ void journal_close(struct journal *j)
 	for (i = 0; i < j->nr; i++) {
 		free(j->ents[i].path);
 		free(j->ents[i].orig);
+		free(j->ents[i].last);
 	}
 	free(j->ents);
 	unlock_dir(j);
@@ -466,17 +486,48 @@ static int journal_first(struct journal *j, const char *key, const char *orig,
 	return 0;
 }
 
+static struct knob_count *knob_of(struct journal *j, const char *path)
+{
+	const char *name = strrchr(path, '/');
+	int i;
+
+	name = name ? name + 1 : path;
+	for (i = 0; i < j->nr_knobs; i++)
+		if (!strcmp(j->knobs[i].name, name))
+			return &j->knobs[i];
+	if (j->nr_knobs == KNOB_NAMES_MAX)
+		return NULL;
+	snprintf(j->knobs[i].name, sizeof(j->knobs[i].name), "%s", name);
+	return &j->knobs[j->nr_knobs++];
+}
+
+static void note_written(struct entry *e, const char *value)
+{
+	char *v = strdup(value);
+
+	if (v) {
+		free(e->last);
+		e->last = v;
+	}
+	e->written = true;
+}
+
 /*
  * Journal the original if this is the first write, then write. A write the
  * kernel rejects drops the entry it just added again, so a failed write
- * leaves neither the knob nor the journal changed.
+ * leaves neither the knob nor the journal changed. Every call also marks
+ * the knob as wanted until the next journal_sweep(); a knob that holds
+ * something else than colod last wrote there has drifted: someone else
+ * wrote it, and it is counted and put back.
  */
 int journal_write(struct journal *j, const char *path, const char *value)
 {
 	char key[PATH_MAX];
-	bool added;
+	struct knob_count *k;
+	struct entry *e = NULL;
+	bool added = false;
 	char *cur;
-	int err;
+	int err, i;
 
 	err = file_read_all(path, READ_MAX, &cur);
 	if (vanished(-err))
@@ -485,15 +536,33 @@ int journal_write(struct journal *j, const char *path, const char *value)
 		pr_err("%s: cannot read: %s", path, strerror(-err));
 		return err;
 	}
-	if (same_value(cur, value))
-		goto out;
 	err = canonical(path, key);
-	err = err ?: journal_first(j, key, cur, &added);
 	if (err)
 		goto out;
-	err = write_once(key, value);
-	if (!err)
+	i = find_entry(j, OP_WRITE, key);
+	if (i >= 0) {
+		e = &j->ents[i];
+		e->wanted = j->pass;
+	}
+	if (same_value(cur, value)) {
+		if (e && !e->last)
+			note_written(e, value);
 		goto out;
+	}
+	if (e && e->last && same_value(e->last, value) && (k = knob_of(j, key)))
+		k->drift++;
+	if (!e) {
+		err = journal_first(j, key, cur, &added);
+		if (err)
+			goto out;
+	}
+	err = write_once(key, value);
+	if (!err) {
+		e = &j->ents[added ? j->nr - 1 : i];
+		e->wanted = j->pass;
+		note_written(e, value);
+		goto out;
+	}
 	if (added) {
 		drop_entry(j, j->nr - 1);
 		journal_save(j);
@@ -521,6 +590,8 @@ int journal_remember(struct journal *j, char *const *paths, int n)
 			continue;
 		err = add_entry(j, OP_WRITE, key, cur);
 		free(cur);
+		if (!err)
+			j->ents[j->nr - 1].written = false;
 		added += !err;
 	}
 	if (added && journal_save(j)) {
@@ -621,6 +692,70 @@ int journal_restore_all(struct journal *j)
 	if (journal_save(j) && !err)
 		err = -EIO;
 	return err;
+}
+
+void journal_begin_pass(struct journal *j)
+{
+	j->pass++;
+}
+
+/*
+ * Knobs colod wrote and no longer wants (not asked for through
+ * journal_write() since journal_begin_pass()) get their original back and leave
+ * the journal; entries of files that vanished with their cgroup are pruned.
+ * What the kernel refuses now stays, to be retried at the next sweep.
+ */
+int journal_sweep(struct journal *j)
+{
+	int i, err, first_err = 0, changed = 0;
+	struct knob_count *k;
+	struct entry *e;
+
+	for (i = j->nr - 1; i >= 0; i--) {
+		e = &j->ents[i];
+		if (e->op != OP_WRITE)
+			continue;
+		if (e->wanted) {
+			e->wanted = 0;
+			continue;
+		}
+		if (!e->written) {
+			/* remembered ahead of a cut: kept while the file exists */
+			if (access(e->path, F_OK) && vanished(errno))
+				drop_entry(j, i), changed++;
+			continue;
+		}
+		if (access(e->path, F_OK) && vanished(errno)) {
+			drop_entry(j, i);
+			changed++;
+			continue;
+		}
+		err = restore_one(e, false);
+		if (err) {
+			first_err = first_err ?: err;
+			continue;
+		}
+		if ((k = knob_of(j, e->path)))
+			k->released++;
+		pr_info("%s: released, original '%.*s' restored", e->path,
+			(int)strcspn(e->orig, "\n"), e->orig);
+		drop_entry(j, i);
+		changed++;
+	}
+	if (changed && journal_save(j))
+		return -EIO;
+	return first_err;
+}
+
+int journal_knob_counts(const struct journal *j, int i, const char **name,
+			uint64_t *drift, uint64_t *released)
+{
+	if (i < 0 || i >= j->nr_knobs)
+		return -ENOENT;
+	*name = j->knobs[i].name;
+	*drift = j->knobs[i].drift;
+	*released = j->knobs[i].released;
+	return 0;
 }
 
 int journal_count(const struct journal *j)

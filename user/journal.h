@@ -9,6 +9,7 @@
 #define COLOD_JOURNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define JOURNAL_STATE_DIR_DEFAULT	"/var/lib/colod"
 #define JOURNAL_FILE			"journal.json"
@@ -42,6 +43,26 @@ int journal_remember(struct journal *j, char *const *paths, int n);
 
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);
+
+/*
+ * Level-triggered ownership. After journal_begin_pass() the agent asks,
+ * through journal_write(), for every knob it wants; journal_sweep() gives
+ * every knob it wrote and did not ask for in this pass its original back
+ * and forgets it (the
+ * class changed, a feature was turned off), and prunes entries of vanished
+ * cgroups. Returns 0 or the first -errno of a restore the kernel refused
+ * (kept and retried at the next sweep).
+ */
+void journal_begin_pass(struct journal *j);
+int journal_sweep(struct journal *j);
+
+/*
+ * Per knob file name (i from 0 until -ENOENT): how often a value colod had
+ * written was found changed by someone else (drift) and put back, and how
+ * often a knob was released to its original by journal_sweep().
+ */
+int journal_knob_counts(const struct journal *j, int i, const char **name,
+			uint64_t *drift, uint64_t *released);
 
 /* Put every original back, remove created directories, empty the journal. */
 int journal_restore_all(struct journal *j);

@@ -710,16 +710,24 @@ void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters 
 	gauge(b, "colod_cgroups", "Cgroups tracked by the agent.", c->cgroups);
 }
 
-void metrics_render_actions(struct strbuf *b, const struct metrics_kind_count *k,
-			    size_t n)
+void metrics_render_counter_by(struct strbuf *b, const char *name, const char *help,
+			       const char *label, const struct metrics_kind_count *k,
+			       size_t n)
 {
 	size_t i;
 
-	metrics_family(b, "colod_actions_total", "counter",
-		       "Throttling and restoring actions the agent applied.");
+	metrics_family(b, name, "counter", help);
 	for (i = 0; i < n; i++) {
-		strbuf_printf(b, "colod_actions_total{kind=\"");
+		strbuf_printf(b, "%s{%s=\"", name, label);
 		metrics_label_escape(b, k[i].kind ? k[i].kind : "");
 		strbuf_printf(b, "\"} %" PRIu64 "\n", k[i].count);
 	}
+}
+
+void metrics_render_actions(struct strbuf *b, const struct metrics_kind_count *k,
+			    size_t n)
+{
+	metrics_render_counter_by(b, "colod_actions_total",
+				  "Throttling and restoring actions the agent applied.",
+				  "kind", k, n);
 }

@@ -152,6 +152,10 @@ struct metrics_kind_count {
 };
 
 /* colod_actions_total{kind} */
+/* One counter family with one label: name{label="kind"} count. */
+void metrics_render_counter_by(struct strbuf *b, const char *name, const char *help,
+			       const char *label, const struct metrics_kind_count *k,
+			       size_t n);
 void metrics_render_actions(struct strbuf *b, const struct metrics_kind_count *k,
 			    size_t n);
 

@@ -26,6 +26,9 @@ struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 	n->id = id;
 	n->cls = cls;
 	n->rule = rule;
+	n->pod_of = -1;
+	n->mem_limit = -1;
+	n->scan_gen = t->scan_gen;
 	t->nr++;
 	return n;
 }
@@ -67,20 +70,32 @@ static bool is_below(const char *a, const char *b)
  */
 void track_mark_tops(struct track *t)
 {
+	struct tracked *c, *p;
 	int i, k;
 
 	memset(t->nr_top, 0, sizeof(t->nr_top));
 	for (i = 0; i < t->nr; i++) {
-		t->v[i].top = true;
-		t->v[i].top_of = i;
-		for (k = 0; k < t->nr; k++)
-			if (k != i && t->v[k].cls == t->v[i].cls &&
-			    is_below(t->v[i].path, t->v[k].path) &&
-			    (t->v[i].top || is_below(t->v[t->v[i].top_of].path, t->v[k].path))) {
-				t->v[i].top = false;
-				t->v[i].top_of = k;
+		t->v[i].nr_below = 0;
+		t->v[i].pod_of = t->v[i].is_pod ? i : -1;
+	}
+	for (i = 0; i < t->nr; i++) {
+		c = &t->v[i];
+		c->top = true;
+		c->top_of = i;
+		for (k = 0; k < t->nr; k++) {
+			p = &t->v[k];
+			if (k == i || !is_below(c->path, p->path))
+				continue;
+			p->nr_below++;
+			if (p->is_pod)
+				c->pod_of = k;
+			if (p->cls == c->cls &&
+			    (c->top || is_below(t->v[c->top_of].path, p->path))) {
+				c->top = false;
+				c->top_of = k;
 			}
-		t->nr_top[t->v[i].cls] += t->v[i].top;
+		}
+		t->nr_top[c->cls] += c->top;
 	}
 }
 

@@ -18,8 +18,13 @@ struct tracked {
 	int rule;			/* classification rule, -1: kubelet layout */
 	bool top;			/* no tracked ancestor of the same class */
 	int top_of;			/* index of its topmost same-class ancestor (or itself) */
-	bool qos_applied;		/* static QoS written */
-	bool cpu_idle;			/* BE top: cpu.idle 1 written */
+	bool kubelet;			/* in kubelet's layout: kubelet and the runtime write here */
+	bool is_pod;			/* kubelet's pod-level cgroup */
+	int pod_of;			/* index of its pod-level ancestor (or itself), -1: none */
+	int nr_below;			/* tracked cgroups below it */
+	uint32_t scan_gen;		/* the scan that found it */
+	bool cpu_idle;			/* cpu.idle 1 in force, written by colod */
+	long long mem_limit;		/* memory limit when classified, -1: none */
 	uint32_t class_flags;		/* COLOD_CG_* as last written to cg_class */
 	uint64_t latency_target_us;	/* LS */
 	uint64_t cpu_request_milli;	/* LS: rule or cpu.shares */
@@ -48,6 +53,7 @@ struct class_sums {
 struct track {
 	struct tracked *v;
 	int nr, cap;
+	uint32_t scan_gen;		/* scans that found changes so far */
 	int nr_top[COLOD_CLASS_NR];	/* as of the last track_mark_tops() */
 	struct class_sums sum[COLOD_CLASS_NR];
 };
@@ -64,7 +70,7 @@ struct tracked *track_find(struct track *t, uint64_t id);
 #define TRACK_BREACH_MIN	3
 bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct);
 
-/* Recompute the top flags after additions and removals. */
+/* Recompute the top flags, pods and counts below after additions and removals. */
 void track_mark_tops(struct track *t);
 /* Read every tracked cgroup's counters; tick_ns is the time since the last. */
 void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns);

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "clock.h"
+#include "log.h"
+#include "reconcile.h"
+
+static void log_action(struct reconciler *r, const struct policy_action *a,
+		       const char *cgroup, const char *trigger)
+{
+	char line[512];
+
+	policy_action_format(a, cgroup, line, sizeof(line));
+	pr_info("%s%s%s", line, trigger ? " trigger=" : "", trigger ? trigger : "");
+	if (!r->action_log)
+		return;
+	fprintf(r->action_log,
+		"{\"mono_ns\":%" PRIu64 ",\"kind\":\"%s\",\"reason\":\"%s\","
+		"\"cgroup\":\"%s\",\"old\":%" PRIu64 ",\"new\":%" PRIu64
+		",\"measured\":%" PRIu64 "}\n",
+		mono_ns(), policy_action_name(a->kind),
+		policy_reason_name(a->reason), cgroup, a->old_value,
+		a->new_value, a->measured);
+	fflush(r->action_log);
+}
+
+/* -ENOENT: the cgroup went away meanwhile, which is not an error. */
+static void check(struct reconciler *r, int err, const char *what, const char *cg)
+{
+	if (err && err != -ENOENT) {
+		r->nr_write_errors++;
+		pr_warn("%s on %s failed: %s", what, cg, strerror(-err));
+	}
+}
+
+/* BE gets the last n CPUs: LS keeps the low ones the kernel fills first. */
+static void cpuset_list(uint32_t n, char *buf, size_t len)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t ncpu = online > 0 ? (uint32_t)online : 1;
+
+	if (!n || n > ncpu)
+		n = ncpu;
+	if (n == 1)
+		snprintf(buf, len, "%u", ncpu - 1);
+	else
+		snprintf(buf, len, "%u-%u", ncpu - n, ncpu - 1);
+}
+
+static int apply_knob(struct reconciler *r, const char *rel, const struct knob *k)
+{
+	char cpus[64];
+
+	switch (k->kind) {
+	case KNOB_CPU_IDLE:
+		return cg_set_cpu_idle(r->cg, r->j, rel, k->value == 1);
+	case KNOB_CPU_SHARES:
+		return cg_set_cpu_shares(r->cg, r->j, rel, (uint64_t)k->value);
+	case KNOB_CPU_WEIGHT:
+		return cg_set_cpu_weight(r->cg, r->j, rel, (uint64_t)k->value);
+	case KNOB_CPU_QUOTA:
+		return cg_set_cpu_quota(r->cg, r->j, rel, k->value, k->period_us);
+	case KNOB_CPUSET_CPUS:
+		cpuset_list((uint32_t)k->value, cpus, sizeof(cpus));
+		return cg_set_cpuset_cpus(r->cg, r->j, rel, cpus);
+	case KNOB_MEM_HIGH:
+		return cg_set_mem_high(r->cg, r->j, rel, k->value);
+	case KNOB_MEM_LOW:
+	case KNOB_MEM_SOFT:	/* v1: memory.low maps to the soft limit */
+		return cg_set_mem_low(r->cg, r->j, rel, k->value);
+	case KNOB_MEM_MIN:
+		return cg_set_mem_min(r->cg, r->j, rel, k->value);
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Journal, with one save, the originals of the CPU knobs a breach would
+ * cut on every topmost BE cgroup: the journal's fsyncs take milliseconds
+ * on a loaded node, and a cut must be one write when LS latency degrades,
+ * not a save followed by a write. Knobs already held cost no save.
+ */
+static void remember_be_cpu(struct reconciler *r, const struct policy_params *p,
+			    const struct track *t)
+{
+	int max = 2 * track_count_top(t, COLOD_CLASS_BE), i, k, n = 0;
+	char (*paths)[PATH_MAX] = NULL;
+	char **ptrs = NULL;
+
+	if (!max || !(p->suppress_enable || p->latency_feedback))
+		return;
+	paths = malloc((size_t)max * PATH_MAX);
+	ptrs = malloc((size_t)max * sizeof(*ptrs));
+	if (!paths || !ptrs)
+		goto out;
+	for (i = 0; i < t->nr && n + 2 <= max; i++) {
+		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
+			continue;
+		if (p->suppress_policy == POLICY_SUPPRESS_CPUSET)
+			k = cg_path(paths[n], PATH_MAX, r->cg->cpuset, t->v[i].path,
+				    "cpuset.cpus") ? 0 : 1;
+		else
+			k = cg_cpu_quota_paths(r->cg, t->v[i].path, &paths[n]);
+		n += k > 0 ? k : 0;
+	}
+	for (i = 0; i < n; i++)
+		ptrs[i] = paths[i];
+	check(r, journal_remember(r->j, ptrs, n), "journal", "BE CPU knobs");
+out:
+	free(paths);
+	free(ptrs);
+}
+
+static void log_actions(struct reconciler *r, const struct track *t,
+			const struct decision *d, const char *trigger)
+{
+	int a, i;
+
+	for (a = 0; a < d->nr_acts; a++) {
+		r->nr_actions[d->acts[a].kind]++;
+		if (d->acts[a].kind == POLICY_BE_EVICT)
+			continue;	/* logged per victim */
+		for (i = 0; i < t->nr; i++)
+			if (t->v[i].cls == COLOD_CLASS_BE && t->v[i].top)
+				log_action(r, &d->acts[a], t->v[i].path, trigger);
+	}
+}
+
+/* Last resort, never LS: decide.c picked BE pods (or BE tops) only. */
+static void evict(struct reconciler *r, const struct track *t, const struct decision *d)
+{
+	const struct policy_action *why = NULL;
+	int a, i, err;
+
+	for (a = 0; a < d->nr_acts; a++)
+		if (d->acts[a].kind == POLICY_BE_EVICT)
+			why = &d->acts[a];
+	for (i = 0; why && i < d->nr_evict; i++) {
+		const struct tracked *v = &t->v[d->evict[i]];
+
+		if (v->cls != COLOD_CLASS_BE)
+			continue;
+		pr_warn("evicting BE cgroup %s (%" PRIu64 " bytes): node memory "
+			"pressure, last resort", v->path, v->mem_bytes);
+		err = cg_kill(r->cg, v->path);
+		check(r, err, "evict", v->path);
+		if (!err) {
+			r->nr_evicted++;
+			log_action(r, why, v->path, NULL);
+		}
+	}
+}
+
+/* resctrl has no hierarchy: the class's group, then every task of its tops. */
+static void resctrl_reconcile(struct reconciler *r, const struct policy_params *p,
+			      const struct track *t)
+{
+	struct policy_static_qos q;
+	char dir[PATH_MAX];
+	int i, cls, err;
+
+	if (!r->resctrl.mounted)
+		return;
+	for (cls = COLOD_CLASS_LS; cls <= COLOD_CLASS_BE; cls++) {
+		policy_static_qos(p, cls, &r->caps, 0, 0, &q);
+		if (!q.resctrl || r->resctrl_group_ready[cls] || !track_count_top(t, cls))
+			continue;
+		err = resctrl_apply_class(r->resctrl_root, q.resctrl_group, &r->resctrl,
+					  &(struct resctrl_qos) { q.cat_start_pct,
+								  q.cat_end_pct, q.mba_pct },
+					  r->j);
+		check(r, err < 0 ? err : 0, "resctrl schemata", q.resctrl_group);
+		r->resctrl_group_ready[cls] = err >= 0;
+	}
+	for (i = 0; i < t->nr; i++) {
+		const struct tracked *c = &t->v[i];
+
+		if (!c->top || !r->resctrl_group_ready[c->cls])
+			continue;
+		if (cg_path(dir, sizeof(dir), r->cg->cpu, c->path, NULL))
+			continue;
+		resctrl_assign_cgroup(r->resctrl_root, c->cls == COLOD_CLASS_LS ?
+				      RESCTRL_GROUP_LS : RESCTRL_GROUP_BE, dir);
+	}
+}
+
+void reconcile(struct reconciler *r, const struct policy_params *p,
+	       struct track *t, const struct decision *d, const char *trigger)
+{
+	const struct knob *k;
+	int i, err;
+
+	log_actions(r, t, d, trigger);
+	if (!d->cpu_only) {
+		journal_begin_pass(r->j);
+		remember_be_cpu(r, p, t);
+		for (i = 0; i < t->nr; i++)
+			t->v[i].cpu_idle = false;
+	}
+	for (i = 0; i < d->nr_knobs; i++) {
+		k = &d->knobs[i];
+		err = apply_knob(r, t->v[k->cg].path, k);
+		check(r, err, knob_kind_name(k->kind), t->v[k->cg].path);
+		if (k->kind == KNOB_CPU_IDLE)
+			t->v[k->cg].cpu_idle = !err;
+	}
+	if (d->cpu_only)
+		return;
+	evict(r, t, d);
+	check(r, journal_sweep(r->j), "release", "knobs no longer wanted");
+	resctrl_reconcile(r, p, t);
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include "cfgmap.h"
+#include "classify.h"
+#include "clock.h"
+#include "decide.h"
+#include "headroom.h"
+#include "log.h"
+#include "sense.h"
+
+#define SCAN_BUDGET		400	/* walk cost x 400: 0.25% of a core */
+#define MEM_EVERY_TICKS		5
+
+/* Tell the kernel side a cgroup's class, LS target and flags. */
+static void write_class(struct sensor *s, struct tracked *t, uint32_t flags)
+{
+	if (!maps_set_class(s->maps, t->id, t->cls, t->latency_target_us * 1000, flags))
+		t->class_flags = flags;
+}
+
+static void ls_request(struct sensor *s, struct tracked *t)
+{
+	const struct classify_rule *r;
+	uint64_t shares;
+
+	t->latency_target_us = cfgmap_latency_target_us(s->cfg, t->rule);
+	r = t->rule >= 0 ? &s->cfg->own.rules[t->rule] : NULL;
+	if (r && r->cpu_request_milli)
+		t->cpu_request_milli = r->cpu_request_milli;
+	else if (!cg_read_cpu_shares(s->cg, t->path, &shares))
+		t->cpu_request_milli = lsreq_cpu_from_shares(shares);
+	t->mem_request_bytes = r ? r->memory_request_bytes : 0;
+}
+
+static void track_new(struct sensor *s, const struct cgscan_entry *e)
+{
+	struct tracked *t;
+
+	if (e->cls.cls == COLOD_CLASS_SYSTEM)
+		return;
+	t = track_add(s->track, e->id, e->path, e->cls.cls, e->cls.rule);
+	if (!t)
+		return;
+	t->is_pod = e->cls.is_pod;
+	t->kubelet = e->cls.is_pod || e->cls.is_container || e->cls.is_qos;
+	maps_read_stats(s->maps, t->id, &t->prev);
+	cg_read_mem_limit(s->cg, t->path, &t->mem_limit);
+	if (t->cls == COLOD_CLASS_LS)
+		ls_request(s, t);
+	write_class(s, t, 0);
+	pr_info("tracking %s cgroup %s (id %llu)", class_name(t->cls), t->path,
+		(unsigned long long)t->id);
+}
+
+static void forget(struct sensor *s, uint64_t id)
+{
+	track_remove(s->track, id);
+	maps_del_class(s->maps, id);
+}
+
+/*
+ * A full walk of the hierarchy finds new and removed cgroups. Its cost
+ * grows with the number of cgroups, so it runs each tick only while it is
+ * cheap: the next walk waits SCAN_BUDGET times the last one's duration
+ * (0.25% of a core), at least a tick.
+ */
+static void rescan(struct sensor *s)
+{
+	uint64_t t0 = mono_ns();
+	int i, n;
+
+	if (t0 < s->next_scan_ns || cgscan_run(s->scan) < 0)
+		return;
+	s->next_scan_ns = t0 + (mono_ns() - t0) * SCAN_BUDGET;
+	if (!cgscan_nr_removed(s->scan) && !cgscan_nr_changed(s->scan) &&
+	    !cgscan_nr_added(s->scan))
+		return;
+	s->track->scan_gen++;
+	for (i = 0, n = cgscan_nr_removed(s->scan); i < n; i++)
+		forget(s, cgscan_removed(s->scan, i)->id);
+	/* a rule change re-classifies: drop and add again */
+	for (i = 0, n = cgscan_nr_changed(s->scan); i < n; i++) {
+		forget(s, cgscan_changed(s->scan, i)->id);
+		track_new(s, cgscan_changed(s->scan, i));
+	}
+	for (i = 0, n = cgscan_nr_added(s->scan); i < n; i++)
+		track_new(s, cgscan_added(s->scan, i));
+	track_mark_tops(s->track);
+}
+
+/*
+ * Memory moves slower than CPU and memory.stat is costly to read: every
+ * MEM_EVERY_TICKS per cgroup (spread over the ticks by id), cached between.
+ * BE tops are read every tick: memory protection acts on their sum.
+ */
+uint64_t sense_memory(struct sensor *s, struct tracked *t)
+{
+	bool every = t->cls == COLOD_CLASS_BE && t->top;
+	uint64_t v;
+	int err;
+
+	if (t->no_memory ||
+	    (t->mem_read && !every && (s->nr_ticks + t->id) % MEM_EVERY_TICKS))
+		return t->mem_bytes;
+	t->mem_read = true;
+	err = cg_read_mem_usage(s->cg, t->path, &v);
+	if (err == -ENOENT)
+		t->no_memory = true;
+	t->mem_bytes = err ? 0 : v;
+	return t->mem_bytes;
+}
+
+static void sense_memory_all(struct sensor *s, struct snapshot *out)
+{
+	struct track *t = s->track;
+	int i;
+
+	for (i = 0; i < t->nr; i++) {
+		struct tracked *c = &t->v[i];
+
+		if (c->top)
+			out->mem_used[c->cls] += sense_memory(s, c);
+		else if (c->cls == COLOD_CLASS_BE && c->is_pod)
+			sense_memory(s, c);	/* eviction's order */
+	}
+}
+
+/* A BE cgroup is idle-class when its pod (or its top) holds cpu.idle=1. */
+void sense_class_flags(struct sensor *s)
+{
+	struct track *t = s->track;
+	int i, h;
+
+	for (i = 0; i < t->nr; i++) {
+		struct tracked *c = &t->v[i];
+		uint32_t flags;
+
+		if (c->cls != COLOD_CLASS_BE)
+			continue;
+		h = decide_idle_holder(t, i);
+		flags = h >= 0 && t->v[h].cpu_idle ? COLOD_CG_IDLE : 0;
+		if (flags != c->class_flags)
+			write_class(s, c, flags);
+	}
+}
+
+void sense_start(struct sensor *s)
+{
+	node_read(&s->node_prev);
+	s->last_tick_ns = mono_ns();
+	rescan(s);
+}
+
+void sense_tick(struct sensor *s, struct snapshot *out)
+{
+	struct node_sample n = s->node_prev;
+	uint64_t now = mono_ns();
+
+	memset(out, 0, sizeof(*out));
+	s->nr_ticks++;
+	rescan(s);
+	out->now_ns = now;
+	out->tick_ns = now - s->last_tick_ns;
+	out->capacity_milli = s->capacity_milli;
+	track_measure(s->track, s->maps, out->tick_ns);
+	memcpy(out->sum, s->track->sum, sizeof(out->sum));
+	if (node_read(&n))
+		n = s->node_prev;
+	else if (n.total_ns > s->node_prev.total_ns)
+		out->node_busy_milli = (n.busy_ns - s->node_prev.busy_ns) *
+				       s->capacity_milli / (n.total_ns - s->node_prev.total_ns);
+	out->node = n;
+	s->node_prev = n;
+	s->last_tick_ns = now;
+	sense_memory_all(s, out);
+}
+
+void sense_config_changed(struct sensor *s)
+{
+	struct track *t = s->track;
+	int i;
+
+	if (s->scan)
+		cgscan_set_rules(s->scan, s->cfg->own.rules, s->cfg->own.nr_rules);
+	/* re-class at once: a reload's effect shows within the next tick */
+	s->next_scan_ns = 0;
+	for (i = 0; i < t->nr; i++) {
+		if (t->v[i].cls != COLOD_CLASS_LS)
+			continue;
+		t->v[i].latency_target_us = cfgmap_latency_target_us(s->cfg, t->v[i].rule);
+		write_class(s, &t->v[i], t->v[i].class_flags);
+	}
+}

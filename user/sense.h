@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Sense: fill one snapshot per tick. Finds and classes the cgroups (a full
+ * walk while it is cheap), tells the kernel side each one's class, reads
+ * the BPF counters of the tracked ones, the node from /proc and the memory
+ * of the cgroups that memory decisions need.
+ */
+#ifndef COLOD_SENSE_H
+#define COLOD_SENSE_H
+
+#include "cgroup.h"
+#include "cgscan.h"
+#include "config.h"
+#include "maps.h"
+#include "snapshot.h"
+#include "track.h"
+
+struct sensor {
+	struct cg_ctx *cg;
+	const struct colod_maps *maps;
+	struct cgscan *scan;
+	struct track *track;
+	const struct colod_config *cfg;	/* the configuration in force */
+	struct node_sample node_prev;
+	uint64_t last_tick_ns;
+	uint64_t next_scan_ns;
+	uint64_t nr_ticks;
+	uint64_t capacity_milli;
+};
+
+/* Start: the node's first reading and the first walk. */
+void sense_start(struct sensor *s);
+/* One tick's snapshot. */
+void sense_tick(struct sensor *s, struct snapshot *out);
+/* The configuration changed: rules re-class at the next walk, LS targets now. */
+void sense_config_changed(struct sensor *s);
+/*
+ * After a reconcile: tell the kernel side which BE cgroups are idle-class
+ * (their pod, or their top, holds cpu.idle=1), for its blame of waits.
+ */
+void sense_class_flags(struct sensor *s);
+/* The memory of t (tops and BE pods), cached over a few ticks. */
+uint64_t sense_memory(struct sensor *s, struct tracked *t);
+
+#endif /* COLOD_SENSE_H */
