@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The real agent holds its ground, level-triggered, on real v1 cgroups:
+ * what someone else changes is put back at the next tick and counted; a
+ * feature turned off by a reload, or a cgroup that leaves its class, gets
+ * its original back; a restart after kill -9 with a bad configuration
+ * restores what the dead agent left, then refuses. Root required.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "agentrun.h"
+#include "cgtest.h"
+
+static struct cgtest_group be;
+static struct agentrun run;
+static char idle_path[256], idle0[16];
+
+#define QOS_ON	"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": true}}}}"
+#define QOS_OFF	"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": false}}}}"
+
+static void rules(const char *glob)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "{\"classificationRules\": ["
+		 "{\"match\": \"%s\", \"class\": \"BE\"}]}", glob);
+	agentrun_config(&run, "colod-config", text);
+}
+
+static void setup(void)
+{
+	char glob[300];
+
+	if (geteuid())
+		cr_skip_test("real-kernel tests need root");
+	cr_assert_eq(cgtest_make_unique(&be, "lvl-be", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_path(idle_path, sizeof(idle_path), &be, CGT_CPU, "cpu.idle"), 0);
+	if (access(idle_path, F_OK))
+		cr_skip_test("this kernel has no cpu.idle");
+	read_text(idle_path, idle0, sizeof(idle0));
+	cr_assert_str_eq(idle0, "0", "a new cgroup is not idle");
+	cr_assert_gt(cgtest_spawn_busy(&be), 0);
+	agentrun_init(&run, "lvl");
+	agentrun_config(&run, "resource-qos-config", QOS_ON);
+	/* no CPU suppression: cpu.idle is the only knob in play */
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": false}}");
+	snprintf(glob, sizeof(glob), "/%s", be.rel);
+	rules(glob);
+}
+
+static void teardown(void)
+{
+	agentrun_cleanup(&run);
+	cgtest_remove(&be);
+}
+
+TestSuite(level, .init = setup, .fini = teardown, .timeout = 60);
+
+static void start_and_wait_idle(void)
+{
+	agentrun_start(&run, NULL);
+	cr_assert(wait_text(idle_path, "1", 10000), "BE put in cpu.idle (see %s)",
+		  agentrun_path(&run, "agent.log"));
+}
+
+Test(level, drift_is_put_back_at_the_next_tick_and_counted)
+{
+	FILE *f;
+
+	start_and_wait_idle();
+	f = fopen(idle_path, "w");
+	cr_assert_not_null(f);
+	fputs("0", f);
+	cr_assert_eq(fclose(f), 0, "someone else's write succeeds");
+	cr_assert(wait_text(idle_path, "1", 2500), "cpu.idle put back within a tick");
+	cr_assert_geq(agentrun_metric(&run, "colod_knob_drift_total{knob=\"cpu.idle\"}"), 1,
+		      "the drift is counted per knob");
+}
+
+Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
+{
+	start_and_wait_idle();
+	agentrun_config(&run, "resource-qos-config", QOS_OFF);
+	if (!wait_text(idle_path, idle0, 2500))
+		agentrun_show_log(&run);
+	cr_assert(wait_text(idle_path, idle0, 100), "cpu.idle back to %s within a tick", idle0);
+	cr_assert_geq(agentrun_metric(&run, "colod_knob_released_total{knob=\"cpu.idle\"}"), 1);
+	sleep(2);
+	cr_assert(wait_text(idle_path, idle0, 100), "and it stays there");
+	agentrun_config(&run, "resource-qos-config", QOS_ON);
+	cr_assert(wait_text(idle_path, "1", 2500), "turned on again, applied again");
+}
+
+Test(level, a_cgroup_that_leaves_its_class_gets_its_original_back)
+{
+	start_and_wait_idle();
+	rules("/colod-test-no-such-cgroup");
+	cr_assert(wait_text(idle_path, idle0, 2500),
+		  "no longer BE: cpu.idle back to %s within a tick", idle0);
+	cr_assert_eq(kill(run.pid, 0), 0, "the agent keeps running");
+}
+
+Test(level, a_restart_with_a_bad_config_after_kill_9_restores_then_refuses)
+{
+	int st;
+
+	start_and_wait_idle();
+	agentrun_stop(&run, SIGKILL);
+	cr_assert(wait_text(idle_path, "1", 100), "a killed agent restores nothing itself");
+	agentrun_config(&run, "colod-config", "{\"classificationRules\": 5}");
+	agentrun_start(&run, NULL);
+	cr_assert(agentrun_wait_exit(&run, 10000), "the agent refuses the configuration");
+	st = run.status;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status 1 (status %#x)", st);
+	cr_assert(wait_text(idle_path, idle0, 100),
+		  "what the dead agent left is restored before the refusal");
+	cr_assert(agentrun_log_has(&run, "colod-config"), "the error names the file");
+	cr_assert(agentrun_log_has(&run, "restored 1 original values a previous run left"));
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "agentrun.h"
+#include "tfile.h"
+
+#define MAX_ARGS	32
+
+void agentrun_init(struct agentrun *r, const char *name)
+{
+	char path[256];
+
+	memset(r, 0, sizeof(*r));
+	r->pid = -1;
+	snprintf(r->dir, sizeof(r->dir), "/tmp/colod-test-%s-XXXXXX", name);
+	cr_assert_not_null(mkdtemp(r->dir));
+	snprintf(r->pin_dir, sizeof(r->pin_dir), "/sys/fs/bpf/colod-test-%s-%d", name, getpid());
+	snprintf(path, sizeof(path), "%s/config", r->dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+}
+
+const char *agentrun_path(struct agentrun *r, const char *name)
+{
+	static char path[2][256];
+	static int k;
+
+	k ^= 1;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", r->dir, name);
+	return path[k];
+}
+
+void agentrun_config(struct agentrun *r, const char *name, const char *text)
+{
+	tfile_put(agentrun_path(r, "config"), name, text);
+}
+
+void agentrun_start(struct agentrun *r, ...)
+{
+	const char *argv[MAX_ARGS];
+	char cfg[256], state[256], log[256], actions[256];
+	const char *bin = getenv("COLOD_BIN");
+	int n = 0, fd;
+	va_list ap;
+
+	cr_assert_not_null(bin, "COLOD_BIN names the colod binary (make sets it)");
+	snprintf(cfg, sizeof(cfg), "%s/config", r->dir);
+	snprintf(state, sizeof(state), "%s/state", r->dir);
+	snprintf(log, sizeof(log), "%s/agent.log", r->dir);
+	snprintf(actions, sizeof(actions), "%s/actions.jsonl", r->dir);
+	argv[n++] = "colod";
+	argv[n++] = "run";
+	argv[n++] = "--config";
+	argv[n++] = cfg;
+	argv[n++] = "--state-dir";
+	argv[n++] = state;
+	argv[n++] = "--pin-dir";
+	argv[n++] = r->pin_dir;
+	argv[n++] = "--metrics-addr";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--action-log";
+	argv[n++] = actions;
+	va_start(ap, r);
+	while (n < MAX_ARGS - 1 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	cr_assert_geq(fd, 0);
+	r->pid = fork();
+	cr_assert_geq(r->pid, 0);
+	if (r->pid == 0) {
+		dup2(fd, 2);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(fd);
+}
+
+int agentrun_stop(struct agentrun *r, int sig)
+{
+	if (r->pid <= 0)
+		return r->status;
+	kill(r->pid, sig);
+	waitpid(r->pid, &r->status, 0);
+	r->pid = -1;
+	return r->status;
+}
+
+bool agentrun_wait_exit(struct agentrun *r, int timeout_ms)
+{
+	for (; r->pid > 0 && timeout_ms > 0; timeout_ms -= 50) {
+		if (waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+			r->pid = -1;
+			return true;
+		}
+		usleep(50000);
+	}
+	return r->pid <= 0;
+}
+
+static char *slurp(const char *path, size_t max)
+{
+	char *buf = calloc(1, max + 1);
+	FILE *f = fopen(path, "r");
+
+	if (f && buf)
+		fread(buf, 1, max, f);
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+bool agentrun_log_has(struct agentrun *r, const char *needle)
+{
+	char *text = slurp(agentrun_path(r, "agent.log"), 1 << 20);
+	bool found = text && strstr(text, needle);
+
+	free(text);
+	return found;
+}
+
+bool agentrun_wait_log(struct agentrun *r, const char *needle, int timeout_ms)
+{
+	for (; timeout_ms > 0; timeout_ms -= 100) {
+		if (agentrun_log_has(r, needle))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+void agentrun_show_log(struct agentrun *r)
+{
+	char *text = slurp(agentrun_path(r, "agent.log"), 1 << 20);
+	size_t n = text ? strlen(text) : 0;
+
+	fprintf(stderr, "---- %s, last 4 KiB ----\n%s\n----\n",
+		agentrun_path(r, "agent.log"), text ? text + (n > 4096 ? n - 4096 : 0) : "");
+	free(text);
+}
+
+static unsigned int metrics_port(struct agentrun *r)
+{
+	char *text = slurp(agentrun_path(r, "agent.log"), 1 << 20), *p;
+	unsigned int port = 0;
+
+	if (text && (p = strstr(text, "(port ")))
+		sscanf(p, "(port %u)", &port);
+	free(text);
+	return port;
+}
+
+double agentrun_metric(struct agentrun *r, const char *series)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	static char body[1 << 21];
+	const char *req = "GET /metrics HTTP/1.0\r\n\r\n";
+	size_t len = 0;
+	double v = -1;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	sa.sin_port = htons(metrics_port(r));
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || !sa.sin_port || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, req, strlen(req)) < 0)
+		goto out;
+	while (len < sizeof(body) - 1 && (n = read(fd, body + len, sizeof(body) - 1 - len)) > 0)
+		len += (size_t)n;
+	body[len] = 0;
+	for (p = body; (p = strstr(p, series)); p++) {
+		if (p != body && p[-1] != '\n')
+			continue;
+		sscanf(p + strlen(series), "%lf", &v);
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+void agentrun_cleanup(struct agentrun *r)
+{
+	char cmd[640];
+
+	if (!r->dir[0])
+		return;
+	agentrun_stop(r, SIGTERM);
+	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
+		 getenv("COLOD_BIN") ?: "colod", r->dir);
+	if (system(cmd) < 0)
+		perror("restore");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", r->dir, r->pin_dir);
+	if (system(cmd) < 0)
+		perror("rm");
+	r->dir[0] = 0;
+}
+
+const char *read_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+bool wait_text(const char *path, const char *value, int timeout_ms)
+{
+	char buf[256];
+
+	for (; timeout_ms > 0; timeout_ms -= 50) {
+		if (!strcmp(read_text(path, buf, sizeof(buf)), value))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
