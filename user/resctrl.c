@@ -19,6 +19,7 @@
  *  - the reason for a refused write is in info/last_cmd_status.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -598,6 +599,33 @@ int resctrl_apply_class(const char *root, const char *name,
 	return err < 0 ? err : 0;
 }
 
+/* ---- tasks ---- */
+
+#define WALK_DEPTH	32	/* kubelet's layout is 3 below besteffort */
+
+/* A growing array of thread ids. */
+struct idvec {
+	pid_t *v;
+	int nr, cap;
+};
+
+static int idvec_push(struct idvec *iv, pid_t id)
+{
+	pid_t *nv;
+	int cap;
+
+	if (iv->nr == iv->cap) {
+		cap = iv->cap ? iv->cap * 2 : 64;
+		nv = realloc(iv->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		iv->v = nv;
+		iv->cap = cap;
+	}
+	iv->v[iv->nr++] = id;
+	return 0;
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -605,131 +633,299 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int resctrl_read_ids(const char *path, pid_t **ids)
+/* Sort, dropping duplicates. */
+static void idvec_sort(struct idvec *iv)
+{
+	int i, n = 0;
+
+	if (!iv->nr)
+		return;
+	qsort(iv->v, iv->nr, sizeof(*iv->v), cmp_pid);
+	for (i = 0; i < iv->nr; i++)
+		if (!n || iv->v[i] != iv->v[n - 1])
+			iv->v[n++] = iv->v[i];
+	iv->nr = n;
+}
+
+static bool idvec_has(const struct idvec *iv, pid_t id)
+{
+	return iv->nr && bsearch(&id, iv->v, iv->nr, sizeof(id), cmp_pid);
+}
+
+/*
+ * Append the ids of path, one a line: all of them, or none with -errno
+ * (-ENOENT: gone, -EINVAL: not a list of ids).
+ */
+static int read_ids_into(const char *path, struct idvec *iv)
 {
 	char *text, *s, *end;
-	int nr = 0, cap = 0, err;
-	pid_t *v = NULL, *nv;
+	int err, nr = iv->nr;
+	long x;
 
-	*ids = NULL;
 	err = file_read_all(path, READ_MAX, &text);
 	if (err)
 		return err == -ENODEV ? -ENOENT : err;
-	for (s = text; *s; s = end) {
-		long x;
-
+	for (s = text; !err; s = end) {
 		while (isspace((unsigned char)*s))
 			s++;
 		if (!*s)
 			break;
 		errno = 0;
 		x = strtol(s, &end, 10);
-		if (errno || end == s || x <= 0 || x > INT_MAX) {
+		if (errno || end == s || x <= 0 || x > INT_MAX)
 			err = -EINVAL;
-			goto out;
-		}
-		if (nr == cap) {
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				err = -ENOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		v[nr++] = (pid_t)x;
+		else
+			err = idvec_push(iv, (pid_t)x);
 	}
-	*ids = v;
-	v = NULL;
-	err = nr;
-out:
-	free(v);
+	if (err)
+		iv->nr = nr;
 	free(text);
 	return err;
+}
+
+int resctrl_read_ids(const char *path, pid_t **ids)
+{
+	struct idvec iv = { 0 };
+	int err;
+
+	err = read_ids_into(path, &iv);
+	if (err) {
+		free(iv.v);
+		iv.v = NULL;
+	}
+	*ids = iv.v;
+	return err ? err : iv.nr;
+}
+
+/* A group's tasks file: the threads it holds (sorted), and an fd to add. */
+struct group_tasks {
+	char path[PATH_MAX];
+	struct idvec have;
+	int fd;
+};
+
+static int group_open(struct group_tasks *g, const char *root, const char *group)
+{
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	g->fd = -1;
+	if (!valid_group_name(group))
+		return -EINVAL;
+	snprintf(g->path, sizeof(g->path), "%s/%s/tasks", root, group);
+	err = read_ids_into(g->path, &g->have);
+	if (err) {
+		pr_err("resctrl: %s: cannot read the group's tasks: %s", g->path,
+		       strerror(-err));
+		return err;
+	}
+	idvec_sort(&g->have);
+	g->fd = open(g->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (g->fd < 0) {
+		err = -errno;
+		pr_err("resctrl: %s: cannot open for writing: %s", g->path,
+		       strerror(-err));
+	}
+	return err;
+}
+
+static void group_close(struct group_tasks *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g->have.v);
+}
+
+/* Move one thread: 0 or -errno (-ESRCH: it exited, -ENOENT: group gone). */
+static int group_add(struct group_tasks *g, pid_t tid)
+{
+	char num[24];
+	ssize_t w;
+	int n, err;
+
+	n = snprintf(num, sizeof(num), "%d\n", (int)tid);
+	/* one id per write: the kernel parses each write on its own */
+	w = write(g->fd, num, (size_t)n);
+	if (w == n)
+		return 0;
+	err = w < 0 ? -errno : -EIO;
+	return err == -ENODEV ? -ENOENT : err;
+}
+
+/*
+ * Write every id of want (sorted, unique) that the group does not hold.
+ * Goes on past a failed id (reported once, with the first failure) but
+ * not past a removed group. Returns 0 or the first -errno.
+ */
+static int assign_sorted(struct group_tasks *g, const struct idvec *want,
+			 struct resctrl_assign_stats *st)
+{
+	int i, err, first = 0;
+	pid_t bad = 0;
+
+	for (i = 0; i < want->nr; i++) {
+		if (want->v[i] <= 0 || idvec_has(&g->have, want->v[i]))
+			continue;
+		err = group_add(g, want->v[i]);
+		if (!err) {
+			st->moved++;
+			continue;
+		}
+		if (err == -ESRCH) {
+			st->vanished++;	/* exited since it was listed */
+			continue;
+		}
+		st->failed++;
+		if (!first) {
+			first = err;
+			bad = want->v[i];
+		}
+		if (err == -ENOENT)
+			break;		/* the group was removed */
+	}
+	if (first)
+		pr_err("resctrl: %s: cannot write '%d': %s (errno %d)%s", g->path,
+		       (int)bad, strerror(-first), -first,
+		       st->failed > 1 ? "; more ids failed too" : "");
+	return first;
 }
 
 int resctrl_assign_tasks(const char *root, const char *group,
 			 const pid_t *tids, int nr)
 {
-	char path[PATH_MAX], num[24];
-	pid_t *have = NULL, *want = NULL;
-	int nr_have, i, fd, moved = 0, err = 0;
+	struct resctrl_assign_stats st = { 0 };
+	struct idvec want = { 0 };
+	struct group_tasks g;
+	int i, err;
 
-	if (!valid_group_name(group) || nr < 0)
+	if (nr < 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s/tasks", root, group);
-	nr_have = resctrl_read_ids(path, &have);
-	if (nr_have < 0) {
-		pr_err("resctrl: %s: cannot read: %s", path, strerror(-nr_have));
-		return nr_have;
-	}
-	if (nr_have)
-		qsort(have, nr_have, sizeof(*have), cmp_pid);
-	/* sorted copy of the request: duplicates are written once */
-	want = malloc((nr + 1) * sizeof(*want));
-	if (!want) {
-		err = -ENOMEM;
+	err = group_open(&g, root, group);
+	if (err)
 		goto out;
-	}
-	if (nr) {
-		memcpy(want, tids, nr * sizeof(*want));
-		qsort(want, nr, sizeof(*want), cmp_pid);
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_err("resctrl: %s: cannot open: %s", path, strerror(-err));
+	for (i = 0; i < nr && !err; i++)
+		err = idvec_push(&want, tids[i]);
+	if (err)
 		goto out;
-	}
-	for (i = 0; i < nr; i++) {
-		ssize_t w;
-		int n;
+	idvec_sort(&want);
+	err = assign_sorted(&g, &want, &st);
+out:
+	free(want.v);
+	group_close(&g);
+	return err ? err : st.moved;
+}
 
-		if (want[i] <= 0 || (i && want[i] == want[i - 1]) || (nr_have &&
-		    bsearch(&want[i], have, nr_have, sizeof(*have), cmp_pid)))
+/* A walk of a cgroup subtree gathering its thread ids. */
+struct subtree_walk {
+	const char *file;		/* "tasks" (v1) or "cgroup.threads" (v2) */
+	struct idvec tids;
+	struct resctrl_assign_stats *st;
+	int err;			/* the first failure */
+};
+
+static void walk_failed(struct subtree_walk *w, const char *what,
+			const char *path, int err)
+{
+	pr_err("resctrl: %s: cannot %s: %s", path, what, strerror(-err));
+	w->st->failed++;
+	if (!w->err)
+		w->err = err;
+}
+
+/* The cgroup's own threads; one removed meanwhile is skipped. */
+static void walk_read(struct subtree_walk *w, const char *dir)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, w->file);
+	err = read_ids_into(path, &w->tids);
+	if (!err)
+		w->st->cgroups++;
+	else if (err != -ENOENT)
+		walk_failed(w, "read", path, err);
+}
+
+static bool is_child_cgroup(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		return false;
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+	       S_ISDIR(st.st_mode);
+}
+
+/* dir (a PATH_MAX buffer, restored on return) and the cgroups below it. */
+static void walk_dir(struct subtree_walk *w, char *dir, int depth)
+{
+	size_t off = strlen(dir);
+	struct dirent *de;
+	DIR *d;
+
+	walk_read(w, dir);
+	if (depth >= WALK_DEPTH)
+		return;
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT && errno != ENODEV)
+			walk_failed(w, "list", dir, -errno);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (!is_child_cgroup(d, de))
 			continue;
-		n = snprintf(num, sizeof(num), "%d\n", (int)want[i]);
-		/* one id per write: the kernel parses each write on its own */
-		w = write(fd, num, (size_t)n);
-		if (w == n) {
-			moved++;
+		if (snprintf(dir + off, PATH_MAX - off, "/%s", de->d_name) >=
+		    (int)(PATH_MAX - off)) {
+			dir[off] = '\0';
+			walk_failed(w, "walk below", dir, -ENAMETOOLONG);
 			continue;
 		}
-		if (w < 0 && errno == ESRCH)
-			continue;	/* exited since it was listed */
-		err = w < 0 ? -errno : -EIO;
-		if (err == -ENODEV)
-			err = -ENOENT;	/* the group was removed */
-		pr_err("resctrl: %s: cannot write '%d': %s (errno %d)", path,
-		       (int)want[i], strerror(-err), -err);
-		break;
+		walk_dir(w, dir, depth + 1);
+		dir[off] = '\0';
 	}
-	close(fd);
+	closedir(d);
+}
+
+int resctrl_assign_subtree(const char *root, const char *group,
+			   const char *cgroup_dir, struct resctrl_assign_stats *st)
+{
+	struct resctrl_assign_stats none;
+	struct subtree_walk w = { .st = st ? st : &none };
+	struct group_tasks g = { .fd = -1 };
+	char dir[PATH_MAX];
+	int err = 0;
+
+	memset(w.st, 0, sizeof(*w.st));
+	if (snprintf(dir, sizeof(dir), "%s", cgroup_dir) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if (!exists(dir, "."))
+		return 0;	/* the cgroup is gone */
+	/* v1 lists threads in "tasks", v2 in "cgroup.threads" */
+	w.file = exists(dir, "tasks") ? "tasks" : "cgroup.threads";
+	walk_dir(&w, dir, 0);
+	idvec_sort(&w.tids);
+	w.st->threads = w.tids.nr;
+	if (!w.tids.nr)
+		goto out;
+	err = group_open(&g, root, group);
+	if (!err)
+		err = assign_sorted(&g, &w.tids, w.st);
+	if (w.st->moved)
+		pr_debug("resctrl: %d threads of %s moved into %s", w.st->moved,
+			 cgroup_dir, g.path);
 out:
-	free(want);
-	free(have);
-	return err ? err : moved;
+	group_close(&g);
+	free(w.tids.v);
+	if (!err)
+		err = w.err;
+	return err ? err : w.st->moved;
 }
 
 int resctrl_assign_cgroup(const char *root, const char *group,
 			  const char *cgroup_dir)
 {
-	static const char *const files[] = { "tasks", "cgroup.threads" };
-	char path[PATH_MAX];
-	pid_t *tids = NULL;
-	int nr = -ENOENT, i;
-
-	for (i = 0; i < 2 && nr == -ENOENT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", cgroup_dir, files[i]);
-		nr = resctrl_read_ids(path, &tids);
-	}
-	if (nr == -ENOENT)
-		return 0;	/* the cgroup is gone */
-	if (nr < 0) {
-		pr_err("resctrl: %s: cannot read: %s", path, strerror(-nr));
-		return nr;
-	}
-	nr = resctrl_assign_tasks(root, group, tids, nr);
-	free(tids);
-	return nr;
+	return resctrl_assign_subtree(root, group, cgroup_dir, NULL);
 }

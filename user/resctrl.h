@@ -164,8 +164,9 @@ int resctrl_apply_class(const char *root, const char *name,
  * write. Ids already in the group (its tasks file is read first) are
  * skipped; an id that exited meanwhile (ESRCH) is not an error. Note that
  * resctrl moves one thread per id: pass thread ids (a cgroup's "tasks" in
- * v1, "cgroup.threads" in v2), not only process ids. Returns the number
- * moved, or -errno for a failure other than a vanished task.
+ * v1, "cgroup.threads" in v2), not only process ids. A refused id does not
+ * stop the others (a removed group does). Returns the number moved, or the
+ * first -errno other than a vanished task's.
  */
 int resctrl_assign_tasks(const char *root, const char *group,
 			 const pid_t *tids, int nr);
@@ -177,12 +178,35 @@ int resctrl_assign_tasks(const char *root, const char *group,
  */
 int resctrl_read_ids(const char *path, pid_t **ids);
 
+/* What one resctrl_assign_subtree() call did. */
+struct resctrl_assign_stats {
+	int cgroups;		/* cgroups whose thread list was read */
+	int threads;		/* distinct thread ids listed in them */
+	int moved;		/* written into the group */
+	int vanished;		/* exited before their write (ESRCH): not errors */
+	int failed;		/* reads and writes that failed otherwise */
+};
+
 /*
- * resctrl_assign_tasks() for every thread of a cgroup directory: reads
- * cgroup_dir/tasks (v1) or cgroup_dir/cgroup.threads (v2). The agent calls
- * this every tick for each BE (and LS) cgroup so that new threads follow.
- * A cgroup that vanished returns 0.
+ * Put every thread of a cgroup subtree into root/group. resctrl has no
+ * hierarchy: under kubelet the BE top cgroup (kubepods/besteffort) holds
+ * no task itself, its threads are in pod<uid>/<container> below, so
+ * cgroup_dir (in any one hierarchy) is walked recursively and each
+ * cgroup's "tasks" (v1) or "cgroup.threads" (v2) read. The group's tasks
+ * file is read once and ids already there are not written again, so a
+ * tick where nothing changed reads and writes no more than that. The
+ * runtime forks new containers' tasks outside the group: the agent calls
+ * this every tick. A cgroup that vanishes during the walk is skipped, a
+ * thread that exited before its write (ESRCH) counted as vanished. st
+ * (may be NULL) gets the counts. Returns the number moved, or the first
+ * -errno (the failures are reported with their path; the walk and the
+ * writes go on past one, not past a removed group). 0 when cgroup_dir is
+ * gone.
  */
+int resctrl_assign_subtree(const char *root, const char *group,
+			   const char *cgroup_dir, struct resctrl_assign_stats *st);
+
+/* resctrl_assign_subtree() without the counts (the agent's call). */
 int resctrl_assign_cgroup(const char *root, const char *group,
 			  const char *cgroup_dir);
 

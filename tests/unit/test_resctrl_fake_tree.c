@@ -530,3 +530,119 @@ Test(resctrl_fake_tree, assign_cgroup_v1_v2_and_vanished)
 	snprintf(cg, sizeof(cg), "%s/cg-v1/tasks", root);
 	cr_expect_eq(resctrl_read_ids(cg, &ids), -EINVAL);
 }
+
+/*
+ * A cgroup tree beside the resctrl tree, as kubelet's cgroupfs driver lays
+ * it out: the BE top (besteffort) and the pods hold no task, the
+ * containers two levels below do.
+ */
+static char cgtop[PATH_MAX];
+
+static void cg_dir(const char *rel, const char *file, const char *ids)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", cgtop, rel);
+	cr_assert(!mkdir(p, 0755) || errno == EEXIST, "%s: %m", p);
+	tfile_put(p, file, ids);
+}
+
+static void kubelet_tree(const char *file)
+{
+	snprintf(cgtop, sizeof(cgtop), "%s/besteffort", tmp);
+	cr_assert_eq(mkdir(cgtop, 0755), 0);
+	tfile_put(cgtop, file, "");
+	cg_dir("poda", file, "");
+	cg_dir("poda/c1", file, "101\n102\n");
+	cg_dir("poda/c2", file, "103\n");
+	cg_dir("podb", file, "");
+	cg_dir("podb/c1", file, "201\n202\n");
+}
+
+static void expect_once(const char *ids[], int n)
+{
+	char *t = get("BE/tasks");
+	int i;
+
+	cr_assert_not_null(t);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(count_lines_with(t, ids[i]), 1, "%s in:\n%s", ids[i], t);
+}
+
+Test(resctrl_fake_tree, assign_subtree_two_levels_below_the_top)
+{
+	static const char *ids[] = { "101", "102", "103", "201", "202", "301" };
+	struct resctrl_assign_stats st;
+	char before[4096];
+
+	kernel_group("BE");
+	tfile_put(root, "BE/tasks", "102\n");	/* already in the group */
+	kubelet_tree("tasks");
+	cr_expect_eq(resctrl_assign_subtree(root, "BE", cgtop, &st), 4);
+	cr_expect_eq(st.cgroups, 6);
+	cr_expect_eq(st.threads, 5);
+	cr_expect_eq(st.moved, 4);
+	cr_expect_eq(st.vanished + st.failed, 0);
+	expect_once(ids, 5);
+
+	/* the next tick: nothing new, nothing written */
+	snprintf(before, sizeof(before), "%s", get("BE/tasks"));
+	cr_expect_eq(resctrl_assign_subtree(root, "BE", cgtop, &st), 0);
+	cr_expect_eq(st.threads, 5);
+	cr_expect_str_eq(get("BE/tasks"), before);
+
+	/* a new container, forked by the runtime outside the group */
+	cg_dir("podb/c2", "tasks", "301\n");
+	cr_expect_eq(resctrl_assign_cgroup(root, "BE", cgtop), 1);
+	expect_once(ids, 6);
+}
+
+Test(resctrl_fake_tree, assign_subtree_v2_threads)
+{
+	static const char *ids[] = { "101", "102", "103", "201", "202" };
+
+	kernel_group("BE");
+	kubelet_tree("cgroup.threads");
+	cg_dir("poda/c1", "cgroup.procs", "101\n");
+	cr_expect_eq(resctrl_assign_subtree(root, "BE", cgtop, NULL), 5);
+	expect_once(ids, 5);
+}
+
+Test(resctrl_fake_tree, assign_subtree_vanished_cgroups)
+{
+	static const char *ids[] = { "101", "102", "103", "201", "202" };
+	struct resctrl_assign_stats st;
+	char gone[PATH_MAX];
+
+	kernel_group("BE");
+	kubelet_tree("tasks");
+	/* a container removed between the listing and the read of its tasks */
+	cg_dir("poda/c3", "tasks", "");
+	snprintf(gone, sizeof(gone), "%s/poda/c3/tasks", cgtop);
+	cr_assert_eq(unlink(gone), 0);
+	cr_expect_eq(resctrl_assign_subtree(root, "BE", cgtop, &st), 5);
+	cr_expect_eq(st.cgroups, 6);
+	cr_expect_eq(st.failed, 0);
+	expect_once(ids, 5);
+	/* the whole subtree gone: nothing to do, not an error */
+	snprintf(gone, sizeof(gone), "%s/nothing", tmp);
+	cr_expect_eq(resctrl_assign_subtree(root, "BE", gone, &st), 0);
+	cr_expect_eq(st.threads, 0);
+}
+
+Test(resctrl_fake_tree, assign_subtree_goes_on_past_a_failure, .init = redirect)
+{
+	static const char *ids[] = { "101", "102", "103" };
+	struct resctrl_assign_stats st;
+
+	kernel_group("BE");
+	kubelet_tree("tasks");
+	cg_dir("podb/c1", "tasks", "201\nbogus\n");
+	cr_expect_eq(resctrl_assign_subtree(root, "BE", cgtop, &st), -EINVAL);
+	cr_expect_eq(st.failed, 1);
+	cr_expect_eq(st.moved, 3, "the other containers' threads still go in");
+	expect_once(ids, 3);
+	cr_expect_eq(count_lines_with(get("BE/tasks"), "201"), 0);
+	/* no such group */
+	cr_expect_eq(resctrl_assign_subtree(root, "nope", cgtop, &st), -ENOENT);
+}
