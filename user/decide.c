@@ -115,17 +115,30 @@ static int be_cpu_knob(const struct decide_params *dp, const struct policy_state
 			p->be_cfs_period_us);
 }
 
-/* memory.high where the kernel has it; plain v1's nearest lever is the soft limit. */
+/* Ticks over the threshold with memory.high down before memory.max backs it. */
+#define MEM_MAX_AFTER_TICKS	2
+
+/*
+ * memory.high where the kernel has it; plain v1's nearest lever is the
+ * soft limit. When BE stays over its memory.high (memory the kernel cannot
+ * reclaim, anonymous without swap), memory.max at the same value makes the
+ * kernel reclaim or OOM-kill inside BE, before colod evicts whole pods.
+ */
 static int be_mem_knob(const struct decide_params *dp, const struct policy_state *s,
 		       int i, int nr_be, struct decision *d)
 {
 	long long each;
+	int err;
 
 	if (!dp->p->mem_evict_enable || s->be_mem_high == POLICY_UNLIMITED)
 		return 0;
 	each = (long long)(s->be_mem_high / (uint64_t)nr_be);
-	return add_knob(d, i, dp->caps->has_memory_qos ? KNOB_MEM_HIGH : KNOB_MEM_SOFT,
-			each, 0);
+	if (!dp->caps->has_memory_qos)
+		return add_knob(d, i, KNOB_MEM_SOFT, each, 0);
+	err = add_knob(d, i, KNOB_MEM_HIGH, each, 0);
+	if (!err && dp->caps->cgroup_v2 && s->mem_stuck_ticks >= MEM_MAX_AFTER_TICKS)
+		err = add_knob(d, i, KNOB_MEM_MAX, each, 0);
+	return err;
 }
 
 static int knobs(const struct decide_params *dp, const struct policy_state *s,
@@ -242,7 +255,8 @@ const char *knob_kind_name(enum knob_kind k)
 {
 	static const char *const names[KNOB_NR] = {
 		"cpu.idle", "cpu.shares", "cpu.weight", "cpu quota", "cpuset.cpus",
-		"memory.high", "memory.low", "memory.min", "memory.soft_limit",
+		"memory.high", "memory.max", "memory.low", "memory.min",
+		"memory.soft_limit",
 	};
 
 	return k < KNOB_NR ? names[k] : "?";

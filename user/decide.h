@@ -30,6 +30,7 @@ enum knob_kind {
 	KNOB_CPU_QUOTA,		/* value: quota us, period_us */
 	KNOB_CPUSET_CPUS,	/* value: the last n CPUs */
 	KNOB_MEM_HIGH,		/* bytes, -1: max */
+	KNOB_MEM_MAX,		/* v2 memory.max, where memory.high does not hold */
 	KNOB_MEM_LOW,
 	KNOB_MEM_MIN,
 	KNOB_MEM_SOFT,		/* v1 memory.soft_limit_in_bytes */

@@ -68,6 +68,8 @@ static int apply_knob(struct reconciler *r, const char *rel, const struct knob *
 		return cg_set_cpuset_cpus(r->cg, r->j, rel, cpus);
 	case KNOB_MEM_HIGH:
 		return cg_set_mem_high(r->cg, r->j, rel, k->value);
+	case KNOB_MEM_MAX:
+		return cg_set_mem_max(r->cg, r->j, rel, k->value);
 	case KNOB_MEM_LOW:
 	case KNOB_MEM_SOFT:	/* v1: memory.low maps to the soft limit */
 		return cg_set_mem_low(r->cg, r->j, rel, k->value);
