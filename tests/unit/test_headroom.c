@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <criterion/criterion.h>
+#include "cgroup.h"
 #include "headroom.h"
 #include "shortterm.h"
 #include "trand.h"
@@ -510,16 +511,13 @@ Test(headroom, cpu_shares_round_trip_kubelet)
 	}
 }
 
-Test(headroom, cpu_weight_to_shares_as_koordinator)
+Test(headroom, cpu_request_from_v2_weight)
 {
-	cr_assert_eq(lsreq_shares_from_weight(1), 2);
-	cr_assert_eq(lsreq_shares_from_weight(10000), 262144);
-	/* 1000m: shares 1024 -> kubelet weight 1 + 1022*9999/262142 = 39;
-	 * back: 38 * 262142 / 9999 + 2 = 9961396 / 9999 + 2 = 996 + 2 = 998 */
-	cr_assert_eq(lsreq_shares_from_weight(39), 998);
-	cr_assert_eq(lsreq_cpu_from_shares(lsreq_shares_from_weight(39)), 975);
-	cr_assert_eq(lsreq_shares_from_weight(0), 2);
-	cr_assert_eq(lsreq_shares_from_weight(20000), 262144);
+	/* v2: kubelet's 1000m is shares 1024, which runc writes as weight
+	 * 1 + 1022 * 9999 / 262142 = 39. Read back through the smallest shares
+	 * of weight 39 (999), that is 976m: one weight step is about 25m. */
+	cr_assert_eq(lsreq_cpu_from_shares(cg_weight_to_shares(39)), 976);
+	cr_assert_eq(lsreq_cpu_from_shares(cg_weight_to_shares(1)), 0);
 }
 
 Test(headroom, cpu_limits)
