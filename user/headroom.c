@@ -244,28 +244,6 @@ static bool only_space(const char *s)
 	return !*s;
 }
 
-int lsreq_parse_cpu_max(const char *content, uint64_t *limit_milli)
-{
-	uint64_t quota = 0, period;
-	bool unlimited = false;
-	char *end;
-
-	if (!content)
-		return -EINVAL;
-	if (!strncmp(content, "max", 3)) {
-		unlimited = true;
-		end = (char *)content + 3;
-	} else if (parse_u64(content, &quota, &end)) {
-		return -EINVAL;
-	}
-	if (*end != ' ' || parse_u64(end + 1, &period, &end) || !only_space(end) ||
-	    !period)
-		return -EINVAL;
-	*limit_milli = unlimited ? HEADROOM_UNLIMITED :
-		       lsreq_cpu_limit_from_cfs((int64_t)min_u64(quota, INT64_MAX), period);
-	return 0;
-}
-
 int lsreq_parse_memory_limit(const char *content, uint64_t *limit_bytes)
 {
 	uint64_t v;

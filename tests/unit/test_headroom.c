@@ -522,19 +522,21 @@ Test(headroom, cpu_request_from_v2_weight)
 
 Test(headroom, cpu_limits)
 {
-	uint64_t v = 0;
+	long long q;
+	uint64_t p;
 
 	cr_assert_eq(lsreq_cpu_limit_from_cfs(50000, 100000), 500);
 	cr_assert_eq(lsreq_cpu_limit_from_cfs(-1, 100000), HEADROOM_UNLIMITED);
 	cr_assert_eq(lsreq_cpu_limit_from_cfs(1000, 0), HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_cpu_max("max 100000\n", &v), 0);
-	cr_assert_eq(v, HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_cpu_max("150000 100000\n", &v), 0);
-	cr_assert_eq(v, 1500);
-	cr_assert_eq(lsreq_parse_cpu_max("abc", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_cpu_max("100000", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_cpu_max("100000 0", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_cpu_max("5 100000 x", &v), -EINVAL);
+	/* v2: cpu.max through cg_parse_cpu_max() */
+	cr_assert_eq(cg_parse_cpu_max("max 100000\n", &q, &p), 0);
+	cr_assert_eq(lsreq_cpu_limit_from_cfs(q, p), HEADROOM_UNLIMITED);
+	cr_assert_eq(cg_parse_cpu_max("150000 100000\n", &q, &p), 0);
+	cr_assert_eq(lsreq_cpu_limit_from_cfs(q, p), 1500);
+	cr_assert_eq(cg_parse_cpu_max("abc", &q, &p), -EINVAL);
+	cr_assert_eq(cg_parse_cpu_max("100000", &q, &p), -EINVAL);
+	cr_assert_eq(cg_parse_cpu_max("100000 0", &q, &p), -EINVAL);
+	cr_assert_eq(cg_parse_cpu_max("5000 100000 x", &q, &p), -EINVAL);
 }
 
 Test(headroom, memory_limits_and_requests)
