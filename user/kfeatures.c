@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,6 @@
 #include "kfeatures.h"
 #include "log.h"
 
-#define CGROUP_ROOT_DEFAULT	"/sys/fs/cgroup"
 #define BTF_VMLINUX		"/sys/kernel/btf/vmlinux"
 #define RESCTRL_DEFAULT		"/sys/fs/resctrl"
 
@@ -81,13 +81,6 @@ const char *feat_state_name(enum feat_state st)
 	}
 }
 
-static const char *cg_mode_name(enum cg_mode m)
-{
-	static const char *const names[] = { "none", "v1", "hybrid", "v2" };
-
-	return (unsigned int)m < 4 ? names[m] : "?";
-}
-
 static unsigned int ctrl_bit(const char *name, size_t len)
 {
 	size_t i;
@@ -143,6 +136,12 @@ static bool under_root(const char *mnt, const char *root)
 	if (n == 1 && root[0] == '/')
 		return true;
 	return !strncmp(mnt, root, n) && (mnt[n] == '\0' || mnt[n] == '/');
+}
+
+/* a and b name the same directory (up to trailing slashes) */
+static bool same_dir(const char *a, const char *b)
+{
+	return under_root(a, b) && under_root(b, a);
 }
 
 /* Controllers named in v1 mount options, e.g. "rw,nosuid,cpu,cpuacct". */
@@ -210,7 +209,7 @@ int features_parse_mounts(const char *text, const char *cgroup_root,
 
 	memset(out, 0, sizeof(*out));
 	if (!cgroup_root)
-		cgroup_root = CGROUP_ROOT_DEFAULT;
+		cgroup_root = CG_ROOT_DEFAULT;
 	while (p && *p && !err) {
 		size_t len = strcspn(p, "\n");
 		char *line = strndup(p, len);
@@ -234,14 +233,10 @@ int features_parse_mounts(const char *text, const char *cgroup_root,
 		if (!(out->v1_ctrls & CG_CTRL_MEMORY))
 			set_path(out->memory, out->unified);
 	}
-	if (out->v1_ctrls && out->unified[0])
-		out->mode = CG_MODE_HYBRID;
-	else if (out->v1_ctrls)
-		out->mode = CG_MODE_V1;
-	else if (out->unified[0])
-		out->mode = CG_MODE_V2;
-	else
-		out->mode = CG_MODE_NONE;
+	/* the magics statfs would see, as cg_detect() decides from them */
+	out->mode = cg_mode_from_magic(out->unified[0] && same_dir(out->unified, cgroup_root) ?
+				       CGROUP2_SUPER_MAGIC : 0, out->v1_ctrls != 0,
+				       out->unified[0] ? CGROUP2_SUPER_MAGIC : 0);
 	return 0;
 }
 
@@ -264,7 +259,7 @@ void features_plan(const struct colod_features *f, struct colod_plan *p)
 	p->bpf = maybe(f, FEAT_BTF) && maybe(f, FEAT_TP_BTF) &&
 		 maybe(f, FEAT_TASK_STORAGE) && maybe(f, FEAT_RINGBUF);
 	p->use_dfl_cgroup = on_unified(f, f->cg.cpu) ||
-			    (!f->cg.cpu[0] && f->cg.mode == CG_MODE_V2);
+			    (!f->cg.cpu[0] && f->cg.mode == CG_V2);
 	p->cpu_throttle = f->state[FEAT_CG_CPU] == FEAT_YES;
 	p->cpu_v2_knobs = p->cpu_throttle && on_unified(f, f->cg.cpu);
 	p->cpu_idle = p->cpu_throttle && f->state[FEAT_CPU_IDLE] == FEAT_YES;
@@ -299,7 +294,7 @@ const char *features_fallback(const struct colod_features *f, enum feat_id id)
 	case FEAT_RINGBUF:
 		return "no breach ring buffer (5.8+);" NO_SAMPLER;
 	case FEAT_CGROUP_V2:
-		if (f->cg.mode == CG_MODE_NONE)
+		if (f->cg.mode == CG_NONE)
 			return "no cgroup filesystem: nothing to attribute or throttle";
 		return "v1/hybrid: attribute to the cpu hierarchy, throttle via "
 		       "cpu.cfs_quota_us/cpu.shares; no memory.high (v1 has none)";
@@ -524,14 +519,14 @@ static void probe_cgroups(struct colod_features *f)
 			f->v2_enabled = features_parse_controllers(buf);
 	}
 	switch (f->cg.mode) {
-	case CG_MODE_V2:
+	case CG_V2:
 		set_feat(f, FEAT_CGROUP_V2, FEAT_YES, "cgroup2 at %s", f->cg.unified);
 		break;
-	case CG_MODE_HYBRID:
+	case CG_HYBRID:
 		set_feat(f, FEAT_CGROUP_V2, FEAT_NO, "hybrid: v1 controllers, cgroup2 at %s",
 			 f->cg.unified);
 		break;
-	case CG_MODE_V1:
+	case CG_V1:
 		set_feat(f, FEAT_CGROUP_V2, FEAT_NO, "v1 only");
 		break;
 	default:
@@ -840,7 +835,7 @@ static void features_usage(FILE *out)
 
 int cmd_features(int argc, char **argv)
 {
-	const char *root = CGROUP_ROOT_DEFAULT;
+	const char *root = CG_ROOT_DEFAULT;
 	struct colod_features f;
 	bool json = false;
 	int i;

@@ -133,8 +133,10 @@ Test(cgroup, mode_from_statfs_magic)
 		     CG_HYBRID);
 	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, true, 0), CG_V1);
 	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, true, TMPFS_MAGIC), CG_V1);
+	/* every controller on the v2 at <root>/unified (cgroup_no_v1=all) */
 	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, false, CGROUP2_SUPER_MAGIC),
-		     CG_NONE);
+		     CG_V2);
+	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, false, TMPFS_MAGIC), CG_NONE);
 	cr_assert_eq(cg_mode_from_magic(0, false, 0), CG_NONE);
 	cr_assert_str_eq(cg_mode_name(CG_HYBRID), "hybrid");
 }
