@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "cgroup.h"
+#include "fileio.h"
 #include "log.h"
 
+#define CG_READ_MAX		(1 << 20)	/* cgroup.procs of a big cgroup */
 #define KILL_ROUNDS		100
 #define KILL_WAIT_NS		10000000L	/* 10 ms between rounds */
 
@@ -303,7 +305,7 @@ static int read_knob(const char *hier, const char *rel, const char *file,
 	err = cg_path(path, sizeof(path), hier, rel, file);
 	if (err)
 		return err;
-	return journal_read_file(path, out);
+	return file_read_all(path, CG_READ_MAX, out);
 }
 
 static int read_ll(const char *hier, const char *rel, const char *file,

@@ -20,11 +20,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
+#include "fileio.h"
 #include "kfeatures.h"
 #include "log.h"
 
 #define BTF_VMLINUX		"/sys/kernel/btf/vmlinux"
 #define RESCTRL_DEFAULT		"/sys/fs/resctrl"
+/* the mount table of a node with thousands of containers */
+#define PROC_READ_MAX		(64u << 20)
 
 static const char *const feat_names[FEAT_NR] = {
 	[FEAT_BTF]		= "btf",
@@ -356,57 +359,6 @@ static bool has_file(const char *dir, const char *name)
 	return path_join(path, sizeof(path), dir, name) && !access(path, F_OK);
 }
 
-/* Read a small file whole; returns length or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-/* A whole file of unknown size (the mount table); NULL with errno set. */
-static char *read_all(const char *path)
-{
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap), *tmp;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf)
-		goto fail;
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 2) {
-			tmp = realloc(buf, cap * 2);
-			if (!tmp)
-				goto fail;
-			buf = tmp;
-			cap *= 2;
-		}
-	}
-	if (n < 0)
-		goto fail;
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-fail:
-	n = errno;
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	errno = (int)n;
-	return NULL;
-}
-
 static int tp_btf_load(int btf_id)
 {
 	const struct bpf_insn insns[] = {
@@ -512,10 +464,10 @@ static void probe_cgroups(struct colod_features *f)
 
 	if (f->cg.unified[0]) {
 		if (path_join(path, sizeof(path), f->cg.unified, "cgroup.controllers") &&
-		    read_small(path, buf, sizeof(buf)) >= 0)
+		    file_read_buf(path, buf, sizeof(buf)) >= 0)
 			f->v2_available = features_parse_controllers(buf);
 		if (path_join(path, sizeof(path), f->cg.unified, "cgroup.subtree_control") &&
-		    read_small(path, buf, sizeof(buf)) >= 0)
+		    file_read_buf(path, buf, sizeof(buf)) >= 0)
 			f->v2_enabled = features_parse_controllers(buf);
 	}
 	switch (f->cg.mode) {
@@ -595,7 +547,7 @@ static void probe_cpu_idle(struct colod_features *f)
 static void probe_psi(struct colod_features *f)
 {
 	char buf[256];
-	ssize_t n = read_small("/proc/pressure/cpu", buf, sizeof(buf));
+	ssize_t n = file_read_buf("/proc/pressure/cpu", buf, sizeof(buf));
 
 	if (n >= 0)
 		set_feat(f, FEAT_PSI, FEAT_YES, "/proc/pressure readable");
@@ -609,11 +561,10 @@ static void probe_psi(struct colod_features *f)
 
 static bool fs_known(const char *fstype)
 {
-	char *text = read_all("/proc/filesystems");
+	char *text, *line, *save = NULL;
 	bool found = false;
-	char *line, *save = NULL;
 
-	if (!text)
+	if (file_read_all("/proc/filesystems", PROC_READ_MAX, &text))
 		return false;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *name = strrchr(line, '\t');
@@ -675,10 +626,9 @@ int features_probe(struct colod_features *f, const char *cgroup_root,
 	memset(f, 0, sizeof(*f));
 	if (!uname(&u))
 		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
-	mounts = read_all("/proc/self/mounts");
-	if (!mounts) {
-		err = -errno;
-		pr_err("features: /proc/self/mounts: %s", strerror(errno));
+	err = file_read_all("/proc/self/mounts", PROC_READ_MAX, &mounts);
+	if (err) {
+		pr_err("features: /proc/self/mounts: %s", strerror(-err));
 		return err;
 	}
 	err = features_parse_mounts(mounts, cgroup_root, &f->cg);
