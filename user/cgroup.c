@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "cgroup.h"
+#include "fileio.h"
 #include "log.h"
 
+#define CG_READ_MAX		(1 << 20)	/* cgroup.procs of a big cgroup */
 #define KILL_ROUNDS		100
 #define KILL_WAIT_NS		10000000L	/* 10 ms between rounds */
 
@@ -27,11 +29,14 @@
 enum cg_kind cg_mode_from_magic(long root_magic, bool has_v1_ctrl,
 				long unified_magic)
 {
+	bool unified = unified_magic == CGROUP2_SUPER_MAGIC;
+
 	if (root_magic == CGROUP2_SUPER_MAGIC)
 		return CG_V2;
+	/* systemd's hybrid layout with every controller on v2 (cgroup_no_v1=all) */
 	if (!has_v1_ctrl)
-		return CG_NONE;
-	return unified_magic == CGROUP2_SUPER_MAGIC ? CG_HYBRID : CG_V1;
+		return unified ? CG_V2 : CG_NONE;
+	return unified ? CG_HYBRID : CG_V1;
 }
 
 const char *cg_mode_name(enum cg_kind mode)
@@ -203,10 +208,12 @@ int cg_detect(struct cg_ctx *ctx, const char *root)
 		       "(statfs magic 0x%lx)", root, root_magic);
 		return -ENOENT;
 	}
-	err = cg_ctx_init(ctx, mode, root);
+	/* v2 below <root>/unified: that is the hierarchy (path still holds it) */
+	err = cg_ctx_init(ctx, mode,
+			  mode == CG_V2 && root_magic != CGROUP2_SUPER_MAGIC ? path : root);
 	if (err)
 		return err;
-	pr_debug("%s: cgroup mode %s", root, cg_mode_name(mode));
+	pr_debug("%s: cgroup mode %s", ctx->root, cg_mode_name(mode));
 	return 0;
 }
 
@@ -298,7 +305,7 @@ static int read_knob(const char *hier, const char *rel, const char *file,
 	err = cg_path(path, sizeof(path), hier, rel, file);
 	if (err)
 		return err;
-	return journal_read_file(path, out);
+	return file_read_all(path, CG_READ_MAX, out);
 }
 
 static int read_ll(const char *hier, const char *rel, const char *file,

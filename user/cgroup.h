@@ -54,7 +54,12 @@ struct cg_ctx {
 #define CG_PERIOD_MIN_US	1000ULL
 #define CG_PERIOD_MAX_US	1000000ULL	/* kernel: max_cfs_quota_period */
 
-/* Mode from statfs magics: of root, and of <root>/unified (0 if absent). */
+/*
+ * Mode from statfs magics: of root, and of <root>/unified (0 if absent);
+ * has_v1_ctrl: a v1 controller hierarchy is mounted below root. A v2
+ * hierarchy at <root>/unified with no v1 controller is CG_V2 (rooted
+ * there), as on systemd's hybrid layout booted with cgroup_no_v1=all.
+ */
 enum cg_kind cg_mode_from_magic(long root_magic, bool has_v1_ctrl,
 				long unified_magic);
 const char *cg_mode_name(enum cg_kind mode);
@@ -77,7 +82,8 @@ int cg_check_cpu_weight(uint64_t weight);
 
 /*
  * Detect the mode from the statfs magic of root (NULL: /sys/fs/cgroup) and
- * its controller mounts, and fill in the hierarchy paths.
+ * its controller mounts, and fill in the hierarchy paths. The one cgroup
+ * mode detector: the loader and the feature probe decide with it too.
  */
 int cg_detect(struct cg_ctx *ctx, const char *root);
 /* Lay out the paths for a given mode without looking (fake trees, tests). */

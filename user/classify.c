@@ -229,29 +229,35 @@ void classify_path(const char *relpath, const struct classify_rule *rules,
 	}
 }
 
+/* indexed by enum colod_class; NULL ends it (config's enum table) */
+const char *const class_names[COLOD_CLASS_NR + 1] = {
+	[COLOD_CLASS_SYSTEM]	= "SYSTEM",
+	[COLOD_CLASS_LS]	= "LS",
+	[COLOD_CLASS_BE]	= "BE",
+};
+/* the same, as metrics labels and top show them */
+static const char *const class_labels[COLOD_CLASS_NR] = {
+	[COLOD_CLASS_SYSTEM]	= "system",
+	[COLOD_CLASS_LS]	= "ls",
+	[COLOD_CLASS_BE]	= "be",
+};
+
 const char *class_name(enum colod_class cls)
 {
-	switch (cls) {
-	case COLOD_CLASS_SYSTEM:
-		return "SYSTEM";
-	case COLOD_CLASS_LS:
-		return "LS";
-	case COLOD_CLASS_BE:
-		return "BE";
-	default:
-		return "UNKNOWN";
-	}
+	return (unsigned int)cls < COLOD_CLASS_NR ? class_names[cls] : "UNKNOWN";
+}
+
+const char *class_label(int cls)
+{
+	return (unsigned int)cls < COLOD_CLASS_NR ? class_labels[cls] : "-";
 }
 
 int class_from_name(const char *name)
 {
-	if (!name)
-		return -1;
-	if (!strcasecmp(name, "LS"))
-		return COLOD_CLASS_LS;
-	if (!strcasecmp(name, "BE"))
-		return COLOD_CLASS_BE;
-	if (!strcasecmp(name, "SYSTEM"))
-		return COLOD_CLASS_SYSTEM;
+	int i;
+
+	for (i = 0; name && i < COLOD_CLASS_NR; i++)
+		if (!strcasecmp(name, class_names[i]))
+			return i;
 	return -1;
 }

@@ -39,7 +39,12 @@ struct classify_result {
 void classify_path(const char *relpath, const struct classify_rule *rules,
 		   int nr_rules, struct classify_result *out);
 
+/* "SYSTEM", "LS", "BE" by enum colod_class, NULL-terminated. */
+extern const char *const class_names[COLOD_CLASS_NR + 1];
+/* class_names[cls], "UNKNOWN" out of range. */
 const char *class_name(enum colod_class cls);
+/* "system", "ls", "be" (metrics labels, top); "-" out of range. */
+const char *class_label(int cls);
 /* "LS", "BE", "SYSTEM" (case-insensitive) -> class; -1 if unknown. */
 int class_from_name(const char *name);
 

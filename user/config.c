@@ -195,8 +195,6 @@ struct field {
 static const char *const calc_policy_names[] = { "usage", "request", "maxUsageRequest", NULL };
 static const char *const suppress_names[] = { "cpuset", "cfsQuota", NULL };
 static const char *const cpu_policy_names[] = { "groupIdentity", "coreSched", NULL };
-/* indexed by enum colod_class */
-static const char *const class_names[] = { "SYSTEM", "LS", "BE", NULL };
 
 static const struct field colocation_fields[] = {
 	F_BOOL("enable", struct colocation_cfg, enable),

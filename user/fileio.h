@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Whole-file reads and atomic whole-file replacement, shared by the config
- * loader, the journal, resctrl and the predictor checkpoint. No logging
+ * loader, the journal, cgroupfs, resctrl, the feature probe and the
+ * predictor checkpoint. No logging
  * here: callers name the file in their own messages.
  */
 #ifndef COLOD_FILEIO_H
@@ -17,6 +18,13 @@
  * -ENOENT/-ENODEV when it vanished. EINTR is retried.
  */
 int file_read_all(const char *path, size_t max, char **out);
+
+/*
+ * Read at most size - 1 bytes of path into buf and NUL-terminate it: the
+ * head of a file (/proc/stat's first lines) or a small one whole. Returns
+ * the length read, or -errno. EINTR is retried.
+ */
+ssize_t file_read_buf(const char *path, char *buf, size_t size);
 
 /*
  * Replace path with len bytes of data, all or nothing: a temp file in the

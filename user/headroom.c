@@ -206,27 +206,14 @@ bool headroom_gate_update(struct headroom_gate *g,
 	return true;
 }
 
-/* kubelet: MinShares = 2, MaxShares = 262144, SharesPerCPU = 1024. */
+/* kubelet: MinShares = 2, SharesPerCPU = 1024. */
 #define KUBE_MIN_SHARES		2ULL
-#define KUBE_MAX_SHARES		262144ULL
 
 uint64_t lsreq_cpu_from_shares(uint64_t shares)
 {
 	if (shares <= KUBE_MIN_SHARES)
 		return 0;
 	return (shares * 1000 + 1023) / 1024;
-}
-
-uint64_t lsreq_shares_from_weight(uint64_t weight)
-{
-	uint64_t s;
-
-	if (weight < 1)
-		return KUBE_MIN_SHARES;
-	if (weight > 10000)
-		weight = 10000;
-	s = (weight - 1) * 262142 / 9999 + 2;
-	return min_u64(max_u64(s, KUBE_MIN_SHARES), KUBE_MAX_SHARES);
 }
 
 uint64_t lsreq_cpu_limit_from_cfs(int64_t quota_us, uint64_t period_us)
@@ -255,28 +242,6 @@ static bool only_space(const char *s)
 	while (*s == ' ' || *s == '\t' || *s == '\n')
 		s++;
 	return !*s;
-}
-
-int lsreq_parse_cpu_max(const char *content, uint64_t *limit_milli)
-{
-	uint64_t quota = 0, period;
-	bool unlimited = false;
-	char *end;
-
-	if (!content)
-		return -EINVAL;
-	if (!strncmp(content, "max", 3)) {
-		unlimited = true;
-		end = (char *)content + 3;
-	} else if (parse_u64(content, &quota, &end)) {
-		return -EINVAL;
-	}
-	if (*end != ' ' || parse_u64(end + 1, &period, &end) || !only_space(end) ||
-	    !period)
-		return -EINVAL;
-	*limit_milli = unlimited ? HEADROOM_UNLIMITED :
-		       lsreq_cpu_limit_from_cfs((int64_t)min_u64(quota, INT64_MAX), period);
-	return 0;
 }
 
 int lsreq_parse_memory_limit(const char *content, uint64_t *limit_bytes)

@@ -132,18 +132,10 @@ bool headroom_is_diff(uint64_t old_v, uint64_t new_v, double threshold);
  * up, which gives the request back exactly; 2 (the minimum) means none. */
 uint64_t lsreq_cpu_from_shares(uint64_t shares);
 
-/* cgroup v2 cpu.weight -> cpu.shares, inverse of kubelet's (KEP-2254)
- * conversion as Koordinator does it: (w - 1) * 262142 / 9999 + 2, clamped
- * to [2, 262144]. Lossy: one weight step is about 26 shares (25 milli). */
-uint64_t lsreq_shares_from_weight(uint64_t weight);
-
 /* CFS quota/period (us) -> CPU limit in millicores; a negative quota or zero
- * period means unlimited (HEADROOM_UNLIMITED). */
+ * period means unlimited (HEADROOM_UNLIMITED). v2 cpu.max: parse it with
+ * cg_parse_cpu_max() first. */
 uint64_t lsreq_cpu_limit_from_cfs(int64_t quota_us, uint64_t period_us);
-
-/* Parse cgroup v2 cpu.max ("max 100000" or "50000 100000") into a CPU limit
- * in millicores. Returns 0 or -EINVAL. */
-int lsreq_parse_cpu_max(const char *content, uint64_t *limit_milli);
 
 /* Parse memory.limit_in_bytes (v1) or memory.max (v2): "max", "-1" and the
  * v1 page-counter maximum (anything >= 2^62) mean unlimited. 0 or -EINVAL. */

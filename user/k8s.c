@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include "headroom.h"
+#include "fileio.h"
 #include "k8s.h"
 #include "log.h"
 
@@ -221,23 +222,19 @@ int k8s_client_from_env(const char *sa_dir, struct k8s_client **out)
 
 static int read_token(const char *path, char **out)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
+	char *buf = malloc(K8S_TOKEN_MAX);
+	ssize_t r;
 	size_t n;
-	int err;
 
-	if (!f) {
-		err = -errno;
-		pr_err("k8s: token %s: %s", path, strerror(-err));
-		return err;
-	}
-	buf = malloc(K8S_TOKEN_MAX);
-	if (!buf) {
-		fclose(f);
+	if (!buf)
 		return -ENOMEM;
+	r = file_read_buf(path, buf, K8S_TOKEN_MAX);
+	if (r < 0) {
+		pr_err("k8s: token %s: %s", path, strerror((int)-r));
+		free(buf);
+		return (int)r;
 	}
-	n = fread(buf, 1, K8S_TOKEN_MAX - 1, f);
-	fclose(f);
+	n = (size_t)r;
 	while (n && isspace((unsigned char)buf[n - 1]))
 		n--;
 	buf[n] = '\0';

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
+#include "fileio.h"
 #include "kfeatures.h"
 #include "log.h"
 
-#define CGROUP_ROOT_DEFAULT	"/sys/fs/cgroup"
 #define BTF_VMLINUX		"/sys/kernel/btf/vmlinux"
 #define RESCTRL_DEFAULT		"/sys/fs/resctrl"
+/* the mount table of a node with thousands of containers */
+#define PROC_READ_MAX		(64u << 20)
 
 static const char *const feat_names[FEAT_NR] = {
 	[FEAT_BTF]		= "btf",
@@ -79,13 +82,6 @@ const char *feat_state_name(enum feat_state st)
 	default:
 		return "unknown";
 	}
-}
-
-static const char *cg_mode_name(enum cg_mode m)
-{
-	static const char *const names[] = { "none", "v1", "hybrid", "v2" };
-
-	return (unsigned int)m < 4 ? names[m] : "?";
 }
 
 static unsigned int ctrl_bit(const char *name, size_t len)
@@ -143,6 +139,12 @@ static bool under_root(const char *mnt, const char *root)
 	if (n == 1 && root[0] == '/')
 		return true;
 	return !strncmp(mnt, root, n) && (mnt[n] == '\0' || mnt[n] == '/');
+}
+
+/* a and b name the same directory (up to trailing slashes) */
+static bool same_dir(const char *a, const char *b)
+{
+	return under_root(a, b) && under_root(b, a);
 }
 
 /* Controllers named in v1 mount options, e.g. "rw,nosuid,cpu,cpuacct". */
@@ -210,7 +212,7 @@ int features_parse_mounts(const char *text, const char *cgroup_root,
 
 	memset(out, 0, sizeof(*out));
 	if (!cgroup_root)
-		cgroup_root = CGROUP_ROOT_DEFAULT;
+		cgroup_root = CG_ROOT_DEFAULT;
 	while (p && *p && !err) {
 		size_t len = strcspn(p, "\n");
 		char *line = strndup(p, len);
@@ -234,14 +236,10 @@ int features_parse_mounts(const char *text, const char *cgroup_root,
 		if (!(out->v1_ctrls & CG_CTRL_MEMORY))
 			set_path(out->memory, out->unified);
 	}
-	if (out->v1_ctrls && out->unified[0])
-		out->mode = CG_MODE_HYBRID;
-	else if (out->v1_ctrls)
-		out->mode = CG_MODE_V1;
-	else if (out->unified[0])
-		out->mode = CG_MODE_V2;
-	else
-		out->mode = CG_MODE_NONE;
+	/* the magics statfs would see, as cg_detect() decides from them */
+	out->mode = cg_mode_from_magic(out->unified[0] && same_dir(out->unified, cgroup_root) ?
+				       CGROUP2_SUPER_MAGIC : 0, out->v1_ctrls != 0,
+				       out->unified[0] ? CGROUP2_SUPER_MAGIC : 0);
 	return 0;
 }
 
@@ -264,7 +262,7 @@ void features_plan(const struct colod_features *f, struct colod_plan *p)
 	p->bpf = maybe(f, FEAT_BTF) && maybe(f, FEAT_TP_BTF) &&
 		 maybe(f, FEAT_TASK_STORAGE) && maybe(f, FEAT_RINGBUF);
 	p->use_dfl_cgroup = on_unified(f, f->cg.cpu) ||
-			    (!f->cg.cpu[0] && f->cg.mode == CG_MODE_V2);
+			    (!f->cg.cpu[0] && f->cg.mode == CG_V2);
 	p->cpu_throttle = f->state[FEAT_CG_CPU] == FEAT_YES;
 	p->cpu_v2_knobs = p->cpu_throttle && on_unified(f, f->cg.cpu);
 	p->cpu_idle = p->cpu_throttle && f->state[FEAT_CPU_IDLE] == FEAT_YES;
@@ -299,7 +297,7 @@ const char *features_fallback(const struct colod_features *f, enum feat_id id)
 	case FEAT_RINGBUF:
 		return "no breach ring buffer (5.8+);" NO_SAMPLER;
 	case FEAT_CGROUP_V2:
-		if (f->cg.mode == CG_MODE_NONE)
+		if (f->cg.mode == CG_NONE)
 			return "no cgroup filesystem: nothing to attribute or throttle";
 		return "v1/hybrid: attribute to the cpu hierarchy, throttle via "
 		       "cpu.cfs_quota_us/cpu.shares; no memory.high (v1 has none)";
@@ -359,57 +357,6 @@ static bool has_file(const char *dir, const char *name)
 	char path[PATH_MAX];
 
 	return path_join(path, sizeof(path), dir, name) && !access(path, F_OK);
-}
-
-/* Read a small file whole; returns length or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-/* A whole file of unknown size (the mount table); NULL with errno set. */
-static char *read_all(const char *path)
-{
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap), *tmp;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf)
-		goto fail;
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (cap - len < 2) {
-			tmp = realloc(buf, cap * 2);
-			if (!tmp)
-				goto fail;
-			buf = tmp;
-			cap *= 2;
-		}
-	}
-	if (n < 0)
-		goto fail;
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-fail:
-	n = errno;
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	errno = (int)n;
-	return NULL;
 }
 
 static int tp_btf_load(int btf_id)
@@ -517,21 +464,21 @@ static void probe_cgroups(struct colod_features *f)
 
 	if (f->cg.unified[0]) {
 		if (path_join(path, sizeof(path), f->cg.unified, "cgroup.controllers") &&
-		    read_small(path, buf, sizeof(buf)) >= 0)
+		    file_read_buf(path, buf, sizeof(buf)) >= 0)
 			f->v2_available = features_parse_controllers(buf);
 		if (path_join(path, sizeof(path), f->cg.unified, "cgroup.subtree_control") &&
-		    read_small(path, buf, sizeof(buf)) >= 0)
+		    file_read_buf(path, buf, sizeof(buf)) >= 0)
 			f->v2_enabled = features_parse_controllers(buf);
 	}
 	switch (f->cg.mode) {
-	case CG_MODE_V2:
+	case CG_V2:
 		set_feat(f, FEAT_CGROUP_V2, FEAT_YES, "cgroup2 at %s", f->cg.unified);
 		break;
-	case CG_MODE_HYBRID:
+	case CG_HYBRID:
 		set_feat(f, FEAT_CGROUP_V2, FEAT_NO, "hybrid: v1 controllers, cgroup2 at %s",
 			 f->cg.unified);
 		break;
-	case CG_MODE_V1:
+	case CG_V1:
 		set_feat(f, FEAT_CGROUP_V2, FEAT_NO, "v1 only");
 		break;
 	default:
@@ -600,7 +547,7 @@ static void probe_cpu_idle(struct colod_features *f)
 static void probe_psi(struct colod_features *f)
 {
 	char buf[256];
-	ssize_t n = read_small("/proc/pressure/cpu", buf, sizeof(buf));
+	ssize_t n = file_read_buf("/proc/pressure/cpu", buf, sizeof(buf));
 
 	if (n >= 0)
 		set_feat(f, FEAT_PSI, FEAT_YES, "/proc/pressure readable");
@@ -614,11 +561,10 @@ static void probe_psi(struct colod_features *f)
 
 static bool fs_known(const char *fstype)
 {
-	char *text = read_all("/proc/filesystems");
+	char *text, *line, *save = NULL;
 	bool found = false;
-	char *line, *save = NULL;
 
-	if (!text)
+	if (file_read_all("/proc/filesystems", PROC_READ_MAX, &text))
 		return false;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *name = strrchr(line, '\t');
@@ -680,10 +626,9 @@ int features_probe(struct colod_features *f, const char *cgroup_root,
 	memset(f, 0, sizeof(*f));
 	if (!uname(&u))
 		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
-	mounts = read_all("/proc/self/mounts");
-	if (!mounts) {
-		err = -errno;
-		pr_err("features: /proc/self/mounts: %s", strerror(errno));
+	err = file_read_all("/proc/self/mounts", PROC_READ_MAX, &mounts);
+	if (err) {
+		pr_err("features: /proc/self/mounts: %s", strerror(-err));
 		return err;
 	}
 	err = features_parse_mounts(mounts, cgroup_root, &f->cg);
@@ -840,7 +785,7 @@ static void features_usage(FILE *out)
 
 int cmd_features(int argc, char **argv)
 {
-	const char *root = CGROUP_ROOT_DEFAULT;
+	const char *root = CG_ROOT_DEFAULT;
 	struct colod_features f;
 	bool json = false;
 	int i;

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include "cgroup.h"
 
 enum feat_id {
 	FEAT_BTF = 0,		/* /sys/kernel/btf/vmlinux: CO-RE relocations */
@@ -33,13 +34,6 @@ enum feat_state {
 	FEAT_UNKNOWN = 2,	/* could not probe (e.g. no CAP_BPF) */
 };
 
-enum cg_mode {
-	CG_MODE_NONE = 0,	/* no cgroup filesystem under the root */
-	CG_MODE_V1,		/* only v1 hierarchies */
-	CG_MODE_HYBRID,		/* v1 controllers plus a (controller-less) v2 */
-	CG_MODE_V2,		/* pure v2: every controller on the default hierarchy */
-};
-
 /* Controller bits, as found in cgroup.controllers or v1 mount options. */
 #define CG_CTRL_CPU	(1u << 0)
 #define CG_CTRL_CPUSET	(1u << 1)
@@ -50,7 +44,7 @@ enum cg_mode {
 
 /* Where the cgroup hierarchies are, as read from the mount table. */
 struct cg_layout {
-	enum cg_mode mode;
+	enum cg_kind mode;	/* cg_mode_from_magic() of the mounts below */
 	char unified[PATH_MAX];	/* cgroup2 mount point, "" if none */
 	char cpu[PATH_MAX];	/* hierarchy of the cpu controller, "" if none */
 	char cpuset[PATH_MAX];

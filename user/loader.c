@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 #include "colod.skel.h"
+#include "cgroup.h"
 #include "log.h"
 #include "loader.h"
 
@@ -45,27 +46,29 @@ static bool is_fs(const char *path, long magic)
 int attr_mode_resolve(const char *cgroup_root, enum attr_mode mode,
 		      enum attr_mode *resolved, char *hier_root, size_t len)
 {
-	char p[PATH_MAX];
+	struct cg_ctx cg;
+	int err;
 
-	if (!cgroup_root)
-		cgroup_root = "/sys/fs/cgroup";
+	err = cg_detect(&cg, cgroup_root);
+	if (err)
+		return err;
 	if (mode == ATTR_AUTO)
-		mode = is_fs(cgroup_root, CGROUP2_SUPER_MAGIC) ? ATTR_V2 : ATTR_V1;
+		mode = cg.mode == CG_V2 ? ATTR_V2 : ATTR_V1;
 	if (mode == ATTR_V2) {
 		/* hybrid hosts keep the default hierarchy under unified/ */
-		snprintf(p, sizeof(p), "%s/unified", cgroup_root);
-		if (!is_fs(cgroup_root, CGROUP2_SUPER_MAGIC) &&
-		    is_fs(p, CGROUP2_SUPER_MAGIC))
-			snprintf(hier_root, len, "%s", p);
-		else
-			snprintf(hier_root, len, "%s", cgroup_root);
-	} else {
-		snprintf(hier_root, len, "%s/cpu", cgroup_root);
-		if (!is_fs(hier_root, CGROUP_SUPER_MAGIC)) {
-			pr_err("%s: no cgroup v1 cpu hierarchy mounted there; "
-			       "use --cgroup-mode v2 or mount it", hier_root);
+		if (!cg.unified[0]) {
+			pr_err("%s: no cgroup v2 hierarchy mounted there; "
+			       "use --cgroup-mode v1", cg.root);
 			return -ENOENT;
 		}
+		snprintf(hier_root, len, "%s", cg.unified);
+	} else {
+		if (cg.mode == CG_V2) {
+			pr_err("%s/cpu: no cgroup v1 cpu hierarchy mounted there; "
+			       "use --cgroup-mode v2 or mount it", cg.root);
+			return -ENOENT;
+		}
+		snprintf(hier_root, len, "%s", cg.cpu);
 	}
 	*resolved = mode;
 	return 0;

@@ -11,7 +11,7 @@
 #include "maps.h"
 
 enum attr_mode {
-	ATTR_AUTO = 0,	/* v2 when /sys/fs/cgroup is cgroup2, else the v1 cpu hierarchy */
+	ATTR_AUTO = 0,	/* v2 when cg_detect() finds v2, else the v1 cpu hierarchy */
 	ATTR_V1,	/* the v1 hierarchy of the cpu controller */
 	ATTR_V2,	/* the default (unified) hierarchy */
 };
@@ -38,7 +38,10 @@ bool loader_uses_v2(const struct colod_bpf *b);
 
 /* ATTR_* from "auto", "v1", "v2"; -EINVAL otherwise. */
 int attr_mode_parse(const char *s, enum attr_mode *out);
-/* Resolve a mode and the matching hierarchy root (a buffer of PATH_MAX). */
+/*
+ * Resolve a mode and the matching hierarchy root (a buffer of PATH_MAX)
+ * from what cg_detect() finds under cgroup_root (NULL: /sys/fs/cgroup).
+ */
 int attr_mode_resolve(const char *cgroup_root, enum attr_mode mode,
 		      enum attr_mode *resolved, char *hier_root, size_t len);
 

@@ -4,20 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "node.h"
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
-}
 
 int node_parse_stat(const char *text, uint64_t *busy_ns, uint64_t *total_ns)
 {
@@ -63,17 +51,16 @@ int node_parse_meminfo(const char *text, uint64_t *total, uint64_t *used)
 int node_read(struct node_sample *s)
 {
 	char buf[8192];
+	ssize_t n;
 	int err;
 
-	err = read_text("/proc/stat", buf, sizeof(buf));
-	if (!err)
-		err = node_parse_stat(buf, &s->busy_ns, &s->total_ns);
+	/* the head is enough: the "cpu" line comes first */
+	n = file_read_buf("/proc/stat", buf, sizeof(buf));
+	err = n < 0 ? (int)n : node_parse_stat(buf, &s->busy_ns, &s->total_ns);
 	if (err)
 		return err;
-	err = read_text("/proc/meminfo", buf, sizeof(buf));
-	if (!err)
-		err = node_parse_meminfo(buf, &s->mem_total, &s->mem_used);
-	return err;
+	n = file_read_buf("/proc/meminfo", buf, sizeof(buf));
+	return n < 0 ? (int)n : node_parse_meminfo(buf, &s->mem_total, &s->mem_used);
 }
 
 uint64_t node_cpu_capacity_milli(void)

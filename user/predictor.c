@@ -653,44 +653,6 @@ out:
 
 #define CKPT_MAX_BYTES	(64u << 20)
 
-/* Read a whole file, NUL-terminated. */
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	struct stat st;
-	size_t n = 0;
-	int err = 0;
-
-	*buf = NULL;
-	if (!f)
-		return -errno;
-	if (fstat(fileno(f), &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (st.st_size < 0 || (uint64_t)st.st_size > CKPT_MAX_BYTES) {
-		err = -EFBIG;
-		goto out;
-	}
-	*buf = malloc((size_t)st.st_size + 1);
-	if (!*buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	n = fread(*buf, 1, (size_t)st.st_size, f);
-	if (ferror(f))
-		err = -EIO;
-	(*buf)[n] = '\0';
-	*len = n;
-out:
-	if (err) {
-		free(*buf);
-		*buf = NULL;
-	}
-	fclose(f);
-	return err;
-}
-
 /* Where a load failed: JSON path and what was wrong. */
 struct ckpt_err {
 	char path[128];
@@ -878,7 +840,8 @@ int predictor_load(struct predictor *pr, const char *state_dir, int64_t now_s)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", state_dir, PREDICTOR_CHECKPOINT_FILE);
-	err = read_file(path, &text, &len);
+	err = file_read_all(path, CKPT_MAX_BYTES, &text);
+	len = text ? strlen(text) : 0;
 	if (err == -ENOENT) {
 		pr_info("predictor: no checkpoint %s, starting without history", path);
 		return err;

@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include "cgroup.h"
 #include "cgscan.h"
+#include "classify.h"
 #include "clock.h"
 #include "hist.h"
 #include "log.h"
@@ -159,20 +160,6 @@ static int class_of(struct top *t, uint64_t id)
 	if (bpf_map_lookup_elem(t->maps.class_fd, &id, &c))
 		return -1;
 	return c.cls < COLOD_CLASS_NR ? (int)c.cls : -1;
-}
-
-static const char *top_class_name(int cls)
-{
-	switch (cls) {
-	case COLOD_CLASS_SYSTEM:
-		return "system";
-	case COLOD_CLASS_LS:
-		return "ls";
-	case COLOD_CLASS_BE:
-		return "be";
-	default:
-		return "-";
-	}
 }
 
 static bool throttled_more(struct top *t, uint64_t id, uint64_t now)
@@ -397,7 +384,7 @@ static void draw(struct top *t)
 			p = idbuf;
 		}
 		snprintf(line, sizeof(line), "%-6s %7.1f %9.0f %9.0f %8.1fms %-14s ",
-			 top_class_name(r->cls), r->cpu_pct, r->p99_us, r->runq_per_s,
+			 class_label(r->cls), r->cpu_pct, r->p99_us, r->runq_per_s,
 			 r->reclaim_ms_per_s, r->throttle);
 		/* keep the tail of long paths: the pod and container are there */
 		room = cols - (int)strlen(line) - 1;

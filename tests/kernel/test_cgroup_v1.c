@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "cgroup.h"
 #include "cgtest.h"
+#include "fileio.h"
 #include "journal.h"
 
 static struct cg_ctx ctx;
@@ -64,7 +65,7 @@ static void read_knob(const struct cgtest_group *g, unsigned int ctrl,
 	char *s;
 
 	cr_assert_eq(cgtest_path(path, sizeof(path), g, ctrl, file), 0);
-	cr_assert_eq(journal_read_file(path, &s), 0, "%s", path);
+	cr_assert_eq(file_read_all(path, 1 << 20, &s), 0, "%s", path);
 	snprintf(buf, len, "%s", s);
 	free(s);
 }

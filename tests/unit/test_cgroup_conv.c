@@ -48,6 +48,21 @@ Test(cgroup, weight_round_trips_through_shares)
 	cr_assert_eq(cg_weight_to_shares(20000), 262144);
 }
 
+Test(cgroup, weight_to_shares_is_the_least_shares_of_that_weight)
+{
+	/*
+	 * runc writes weight 1 + ((shares - 2) * 9999) / 262142: weight 39 is
+	 * shares 999..1024 (kubelet's 1000m is 1024). The inverse is the least
+	 * of them, 999; a floored inverse gives 998, which is weight 38.
+	 */
+	cr_assert_eq(cg_weight_to_shares(39), 999);
+	cr_assert_eq(cg_shares_to_weight(999), 39);
+	cr_assert_eq(cg_shares_to_weight(998), 38);
+	cr_assert_eq(cg_shares_to_weight(1024), 39);
+	cr_assert_eq(cg_shares_to_weight(1025), 40);
+	cr_assert_eq(cg_weight_to_shares(cg_shares_to_weight(1024)), 999);
+}
+
 Test(cgroup, cpu_max_format)
 {
 	char buf[64];
@@ -118,8 +133,10 @@ Test(cgroup, mode_from_statfs_magic)
 		     CG_HYBRID);
 	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, true, 0), CG_V1);
 	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, true, TMPFS_MAGIC), CG_V1);
+	/* every controller on the v2 at <root>/unified (cgroup_no_v1=all) */
 	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, false, CGROUP2_SUPER_MAGIC),
-		     CG_NONE);
+		     CG_V2);
+	cr_assert_eq(cg_mode_from_magic(TMPFS_MAGIC, false, TMPFS_MAGIC), CG_NONE);
 	cr_assert_eq(cg_mode_from_magic(0, false, 0), CG_NONE);
 	cr_assert_str_eq(cg_mode_name(CG_HYBRID), "hybrid");
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cgroup.h"
+#include "fileio.h"
 #include "journal.h"
 #include "tfile.h"
 
@@ -46,7 +47,7 @@ static void assert_file(const char *rel, const char *file, const char *want)
 	char *s;
 
 	cg_path(path, sizeof(path), root, rel, file);
-	cr_assert_eq(journal_read_file(path, &s), 0, "%s", path);
+	cr_assert_eq(file_read_all(path, 1 << 20, &s), 0, "%s", path);
 	cr_assert_str_eq(s, want, "%s: \"%s\" != \"%s\"", path, s, want);
 	free(s);
 }

@@ -155,3 +155,21 @@ Test(classify, names)
 	cr_expect_eq(class_from_name(""), -1);
 	cr_expect_eq(class_from_name(NULL), -1);
 }
+
+Test(classify, one_table_of_class_names)
+{
+	int c;
+
+	for (c = 0; c < COLOD_CLASS_NR; c++) {
+		cr_assert_eq(class_from_name(class_names[c]), c);
+		cr_assert_str_eq(class_name(c), class_names[c]);
+		cr_assert_eq(class_from_name(class_label(c)), c);
+	}
+	cr_assert_null(class_names[COLOD_CLASS_NR]);
+	cr_assert_str_eq(class_name(COLOD_CLASS_LS), "LS");
+	cr_assert_str_eq(class_label(COLOD_CLASS_BE), "be");
+	cr_assert_str_eq(class_label(-1), "-");
+	cr_assert_str_eq(class_name(COLOD_CLASS_NR), "UNKNOWN");
+	cr_assert_eq(class_from_name("mid"), -1);
+	cr_assert_eq(class_from_name(NULL), -1);
+}

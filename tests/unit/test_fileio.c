@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "fileio.h"
+#include "tfile.h"
 
 static char tmp[64];
 
@@ -266,4 +267,22 @@ Test(fileio, fsync_dir_errors)
 	cr_assert_eq(fsync_dir(at("none")), -ENOENT);
 	put(at("f"), "x", 1);
 	cr_assert_eq(fsync_dir(at("f")), -ENOTDIR);
+}
+
+Test(fileio, read_buf_reads_the_head_or_the_whole)
+{
+	char path[128], buf[8];
+
+	snprintf(path, sizeof(path), "%s/f", tmp);
+	cr_assert_eq(file_read_buf(path, buf, sizeof(buf)), -ENOENT);
+	tfile_write(path, "abc\n");
+	cr_assert_eq(file_read_buf(path, buf, sizeof(buf)), 4);
+	cr_assert_str_eq(buf, "abc\n");
+	/* longer than the buffer: its head, NUL-terminated */
+	tfile_write(path, "0123456789");
+	cr_assert_eq(file_read_buf(path, buf, sizeof(buf)), 7);
+	cr_assert_str_eq(buf, "0123456");
+	tfile_write(path, "");
+	cr_assert_eq(file_read_buf(path, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "");
 }

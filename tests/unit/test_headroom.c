@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <criterion/criterion.h>
+#include "cgroup.h"
 #include "headroom.h"
 #include "shortterm.h"
 #include "trand.h"
@@ -510,33 +511,32 @@ Test(headroom, cpu_shares_round_trip_kubelet)
 	}
 }
 
-Test(headroom, cpu_weight_to_shares_as_koordinator)
+Test(headroom, cpu_request_from_v2_weight)
 {
-	cr_assert_eq(lsreq_shares_from_weight(1), 2);
-	cr_assert_eq(lsreq_shares_from_weight(10000), 262144);
-	/* 1000m: shares 1024 -> kubelet weight 1 + 1022*9999/262142 = 39;
-	 * back: 38 * 262142 / 9999 + 2 = 9961396 / 9999 + 2 = 996 + 2 = 998 */
-	cr_assert_eq(lsreq_shares_from_weight(39), 998);
-	cr_assert_eq(lsreq_cpu_from_shares(lsreq_shares_from_weight(39)), 975);
-	cr_assert_eq(lsreq_shares_from_weight(0), 2);
-	cr_assert_eq(lsreq_shares_from_weight(20000), 262144);
+	/* v2: kubelet's 1000m is shares 1024, which runc writes as weight
+	 * 1 + 1022 * 9999 / 262142 = 39. Read back through the smallest shares
+	 * of weight 39 (999), that is 976m: one weight step is about 25m. */
+	cr_assert_eq(lsreq_cpu_from_shares(cg_weight_to_shares(39)), 976);
+	cr_assert_eq(lsreq_cpu_from_shares(cg_weight_to_shares(1)), 0);
 }
 
 Test(headroom, cpu_limits)
 {
-	uint64_t v = 0;
+	long long q;
+	uint64_t p;
 
 	cr_assert_eq(lsreq_cpu_limit_from_cfs(50000, 100000), 500);
 	cr_assert_eq(lsreq_cpu_limit_from_cfs(-1, 100000), HEADROOM_UNLIMITED);
 	cr_assert_eq(lsreq_cpu_limit_from_cfs(1000, 0), HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_cpu_max("max 100000\n", &v), 0);
-	cr_assert_eq(v, HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_cpu_max("150000 100000\n", &v), 0);
-	cr_assert_eq(v, 1500);
-	cr_assert_eq(lsreq_parse_cpu_max("abc", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_cpu_max("100000", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_cpu_max("100000 0", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_cpu_max("5 100000 x", &v), -EINVAL);
+	/* v2: cpu.max through cg_parse_cpu_max() */
+	cr_assert_eq(cg_parse_cpu_max("max 100000\n", &q, &p), 0);
+	cr_assert_eq(lsreq_cpu_limit_from_cfs(q, p), HEADROOM_UNLIMITED);
+	cr_assert_eq(cg_parse_cpu_max("150000 100000\n", &q, &p), 0);
+	cr_assert_eq(lsreq_cpu_limit_from_cfs(q, p), 1500);
+	cr_assert_eq(cg_parse_cpu_max("abc", &q, &p), -EINVAL);
+	cr_assert_eq(cg_parse_cpu_max("100000", &q, &p), -EINVAL);
+	cr_assert_eq(cg_parse_cpu_max("100000 0", &q, &p), -EINVAL);
+	cr_assert_eq(cg_parse_cpu_max("5000 100000 x", &q, &p), -EINVAL);
 }
 
 Test(headroom, memory_limits_and_requests)

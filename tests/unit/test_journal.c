@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "fileio.h"
 #include "journal.h"
 #include "tfile.h"
 
@@ -55,7 +56,7 @@ static char *get(const char *path)
 {
 	char *s = NULL;
 
-	cr_assert_eq(journal_read_file(path, &s), 0, "%s", path);
+	cr_assert_eq(file_read_all(path, 1 << 20, &s), 0, "%s", path);
 	return s;
 }
 

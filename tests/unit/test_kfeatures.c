@@ -56,7 +56,7 @@ Test(kfeatures, hybrid_mount_table)
 	struct cg_layout l;
 
 	cr_assert_eq(features_parse_mounts(hybrid_mounts, "/sys/fs/cgroup", &l), 0);
-	cr_assert_eq(l.mode, CG_MODE_HYBRID);
+	cr_assert_eq(l.mode, CG_HYBRID);
 	cr_assert_str_eq(l.unified, "/sys/fs/cgroup/unified");
 	cr_assert_str_eq(l.cpu, "/sys/fs/cgroup/cpu,cpuacct");
 	cr_assert_str_eq(l.cpuset, "/sys/fs/cgroup/cpuset");
@@ -69,7 +69,7 @@ Test(kfeatures, pure_v2_mount_table)
 	struct cg_layout l;
 
 	cr_assert_eq(features_parse_mounts(v2_mounts, "/sys/fs/cgroup", &l), 0);
-	cr_assert_eq(l.mode, CG_MODE_V2);
+	cr_assert_eq(l.mode, CG_V2);
 	cr_assert_str_eq(l.unified, "/sys/fs/cgroup");
 	cr_assert_str_eq(l.cpu, "/sys/fs/cgroup");
 	cr_assert_str_eq(l.memory, "/sys/fs/cgroup");
@@ -84,7 +84,7 @@ Test(kfeatures, named_v1_hierarchy_alone_is_still_v2)
 	struct cg_layout l;
 
 	cr_assert_eq(features_parse_mounts(t, NULL, &l), 0);
-	cr_assert_eq(l.mode, CG_MODE_V2);
+	cr_assert_eq(l.mode, CG_V2);
 	cr_assert_str_eq(l.cpu, "/sys/fs/cgroup/unified");
 }
 
@@ -94,11 +94,11 @@ Test(kfeatures, v1_only_and_none)
 	struct cg_layout l;
 
 	cr_assert_eq(features_parse_mounts(v1, "/cg", &l), 0);
-	cr_assert_eq(l.mode, CG_MODE_V1);
+	cr_assert_eq(l.mode, CG_V1);
 	cr_assert_str_eq(l.cpu, "/cg/cpu");
 	cr_assert_str_eq(l.memory, "");
 	cr_assert_eq(features_parse_mounts("proc /proc proc rw 0 0\n", "/cg", &l), 0);
-	cr_assert_eq(l.mode, CG_MODE_NONE);
+	cr_assert_eq(l.mode, CG_NONE);
 	cr_assert_str_eq(l.cpu, "");
 }
 
@@ -112,7 +112,7 @@ Test(kfeatures, mounts_outside_root_are_ignored)
 	struct cg_layout l;
 
 	cr_assert_eq(features_parse_mounts(t, "/sys/fs/cgroup/", &l), 0);
-	cr_assert_eq(l.mode, CG_MODE_V2);
+	cr_assert_eq(l.mode, CG_V2);
 	cr_assert_str_eq(l.unified, "/sys/fs/cgroup");
 	cr_assert_eq(l.v1_ctrls, 0u);
 }
