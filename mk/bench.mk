@@ -1,4 +1,4 @@
-# `make bench`: colod's benchmarks on this machine (root; about 6 minutes).
+# `make bench`: colod's benchmarks on this machine (root; about 7 minutes).
 # Each figure lands in $(BUILD)/bench/results.json with the command that
 # reproduces it; docs/BENCHMARKS.md explains them. Not part of extra-tests:
 # figures are measured, not asserted.
@@ -12,5 +12,6 @@ bench:
 	python3 scripts/bench/closed_loop.py protection --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py reaction --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py footprint --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
+	python3 scripts/bench/closed_loop.py memory --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py bpf --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	@echo "results: $(BENCH_OUT)/results.json (docs/BENCHMARKS.md explains them)"

@@ -6,6 +6,8 @@
   reaction    BE starts at a known instant while LS runs: time to colod's
               first BE throttle write (p50, p99 over N trials)
   footprint   agent CPU and RSS with 1,000 cgroups present
+  memory      BE grows the node past memoryEvictThresholdPercent: time from
+              the crossing to the node back under it (memory.high, eviction)
   bpf         runs scripts/bench/bpf_cost.py (BPF cost vs runqlat)
   all         all of the above, then merges everything into results.json
 
@@ -13,7 +15,7 @@ Reproduce: sudo python3 scripts/bench/closed_loop.py all \
                --colod build/colod --tools build/tools --out build/bench
 
 Root. Creates cgroups only under names starting with colod-bench- (cpu and
-cpuacct hierarchies) and removes them, their processes and the agent's pin
+cpuacct hierarchies; memory too for the memory benchmark) and removes them, their processes and the agent's pin
 directory on every exit path; an agent that died is undone with
 'colod restore --state-dir'.
 """
@@ -35,6 +37,7 @@ import time
 
 CG_ROOT = "/sys/fs/cgroup"
 CTRLS = ("cpu", "cpuacct")
+MEM_CTRLS = CTRLS + ("memory",)		# the memory benchmark's cgroups
 PREFIX = "colod-bench-"
 SCRIPT = "scripts/bench/closed_loop.py"
 BUSY = ["sh", "-c", "while :; do :; done"]
@@ -65,13 +68,15 @@ class Cgroups:
 
 	def __init__(self):
 		self.made = []		# relative paths, parents first
+		self.ctrls = {}		# rel -> the controllers it was made in
 
-	def make(self, rel):
+	def make(self, rel, ctrls=CTRLS):
 		assert rel.lstrip("/").startswith(PREFIX), rel
 		rel = rel.strip("/")
-		for c in CTRLS:
+		for c in ctrls:
 			os.makedirs(os.path.join(CG_ROOT, c, rel), exist_ok=True)
 		self.made.append(rel)
+		self.ctrls[rel] = ctrls
 		return rel
 
 	@staticmethod
@@ -86,7 +91,7 @@ class Cgroups:
 	@staticmethod
 	def procs(rel):
 		pids = set()
-		for c in CTRLS:
+		for c in MEM_CTRLS:
 			try:
 				with open(os.path.join(CG_ROOT, c, rel, "cgroup.procs")) as f:
 					pids |= {int(x) for x in f.read().split()}
@@ -111,7 +116,7 @@ class Cgroups:
 			self.kill_all(rel)
 		# deepest first: a parent goes after its children
 		for rel in sorted(set(self.made), key=lambda r: -r.count("/")):
-			for c in CTRLS:
+			for c in self.ctrls.get(rel, CTRLS):
 				try:
 					os.rmdir(os.path.join(CG_ROOT, c, rel))
 				except FileNotFoundError:
@@ -119,13 +124,14 @@ class Cgroups:
 				except OSError as e:
 					log(f"cannot remove {c}/{rel}: {e}")
 		self.made = []
+		self.ctrls = {}
 
 
-def spawn_in(rel, argv, **kw):
+def spawn_in(rel, argv, ctrls=CTRLS, **kw):
 	"""Start argv with its first instruction already in cgroup rel."""
 	def enter():
 		me = str(os.getpid())
-		for c in CTRLS:
+		for c in ctrls:
 			with open(os.path.join(CG_ROOT, c, rel, "cgroup.procs"), "w") as f:
 				f.write(me)
 	return subprocess.Popen(argv, preexec_fn=enter, **kw)
@@ -669,6 +675,189 @@ def bpf_map_kib(pid):
 	return sum(seen.values()) // 1024
 
 
+# ---- memory ------------------------------------------------------------------
+
+# A process that touches MiB of anonymous memory (charged to its cgroup),
+# says "ready" and sleeps until killed or its stdin closes.
+MEMHOG = ["python3", "-c",
+	  "import mmap, sys\n"
+	  "n = int(sys.argv[1]) << 20\n"
+	  "m = mmap.mmap(-1, n)\n"
+	  "for i in range(0, n, 4096): m[i] = 1\n"
+	  "print('ready', flush=True)\n"
+	  "sys.stdin.read()\n"]
+MEM_HOLD_MIB = 200		# what LS and BE each hold before the growth
+MEM_ABOVE = 3			# threshold: points above the node's use
+MEM_GROW_PCT = 8		# BE growth, % of MemTotal: 5 points past the threshold
+MEM_KEEP_AVAIL = 4 << 30	# never leave less available to the machine
+
+
+def meminfo():
+	"""(MemTotal, used, MemAvailable) in bytes; used = MemTotal - MemAvailable,
+	as the agent computes it (user/node.c)."""
+	kv = {}
+	with open("/proc/meminfo") as f:
+		for line in f:
+			k, _, v = line.partition(":")
+			kv[k] = int(v.split()[0]) * 1024
+	t, a = kv["MemTotal"], kv["MemAvailable"]
+	return t, max(t - a, 0), a
+
+
+def mem_over(used, total, pct):
+	return used >= total * pct // 100		# policy.c tick_mem
+
+
+def memhog(rel, mib):
+	p = spawn_in(rel, MEMHOG + [str(mib)], ctrls=MEM_CTRLS, stdin=subprocess.PIPE,
+		     stdout=subprocess.PIPE, text=True)
+	return p
+
+
+def memory_config(d, ls, be, threshold, lower):
+	os.makedirs(d, exist_ok=True)
+	files = {
+		"colocation-config": {"enable": True},
+		# the CPU levers out of the way (floor = the whole node, no
+		# cpu.idle): what is measured is the memory loop alone
+		"resource-threshold-config": {"clusterStrategy": {
+			"enable": True, "cpuSuppressPolicy": "cfsQuota",
+			"cpuSuppressThresholdPercent": 100, "cpuSuppressMinPercent": 100,
+			"memoryEvictThresholdPercent": threshold,
+			"memoryEvictLowerPercent": lower}},
+		"resource-qos-config": {"clusterStrategy": {
+			"lsClass": {"cpuQOS": {"enable": True}},
+			"beClass": {"cpuQOS": {"enable": False},
+				    "memoryQOS": {"enable": True, "throttlingPercent": 80}}}},
+		# everything else SYSTEM: the kubelet-like trees that tests on a
+		# shared machine make must not be evicted by this agent
+		"colod-config": {"lsLatencyTargetUs": LS_TARGET_US, "classificationRules": [
+			{"match": "/" + ls, "class": "LS"}, {"match": "/" + be, "class": "BE"},
+			{"match": "*", "class": "SYSTEM"}]},
+	}
+	for name, body in files.items():
+		with open(os.path.join(d, name), "w") as f:
+			json.dump(body, f, indent=2)
+	return d
+
+
+def mem_trial(a, cg, workdir, ls, be, trial):
+	"""One fresh agent; BE grows past the threshold. Times in ms from the
+	first sample over the threshold (50 ms sampling)."""
+	lsp = memhog(ls, MEM_HOLD_MIB)
+	bep = memhog(be, MEM_HOLD_MIB)
+	agent, grow_p = None, None
+	try:
+		for p in (lsp, bep):
+			if p.stdout.readline().strip() != "ready":
+				raise RuntimeError("memhog did not start")
+		total, used, avail = meminfo()
+		cur = -(-used * 100 // total)		# ceil
+		threshold, lower = cur + MEM_ABOVE, cur + MEM_ABOVE - 2
+		grow = min(total * MEM_GROW_PCT // 100, 3 << 30, max(avail - MEM_KEEP_AVAIL, 0))
+		if threshold > 95 or used + grow < total * (threshold + 2) // 100:
+			raise RuntimeError(f"node at {cur}%, {avail >> 20} MiB available: a "
+					   f"{grow >> 20} MiB growth cannot cross {threshold}% safely")
+		with open(os.path.join(CG_ROOT, "memory", be, "memory.limit_in_bytes"), "w") as f:
+			f.write(str((MEM_HOLD_MIB << 20) + grow + (256 << 20)))
+		cfg = memory_config(os.path.join(workdir, f"mem-config-{trial}"), ls, be,
+				    threshold, lower)
+		agent = Agent(a.colod, workdir, cfg, f"mem-{trial}")
+		agent.start()
+		time.sleep(2)		# two ticks: both groups' memory read
+		t0 = time.monotonic_ns()
+		grow_p = memhog(be, grow >> 20)
+		t_over = t_under = None
+		peak = used
+		end = time.monotonic() + a.mem_wait
+		while time.monotonic() < end:
+			_, u, _ = meminfo()
+			t = time.monotonic_ns()
+			peak = max(peak, u)
+			if mem_over(u, total, threshold):
+				t_over = t_over or t
+			elif t_over:
+				t_under = t
+				break
+			time.sleep(0.05)
+		t_end = time.monotonic_ns()
+		# the eviction's line is written once its tasks are gone, which
+		# can be after the freed memory shows in /proc/meminfo
+		time.sleep(1)
+		acts = agent.read_actions()
+		ls_alive = lsp.poll() is None
+	finally:
+		if agent:
+			agent.stop()
+		for p in (lsp, bep, grow_p):
+			if p:
+				p.kill()
+				p.wait()
+		cg.kill_all(be)
+		cg.kill_all(ls)
+
+	def first(kind):
+		x = next((x for x in acts if x["kind"] == kind and t_over and
+			  x["mono_ns"] >= t0), None)
+		return round((x["mono_ns"] - t_over) / 1e6) if x else None
+	r = {"trial": trial, "node_pct_before": round(100 * used / total, 1),
+	     "threshold_pct": threshold, "lower_pct": lower, "grow_mib": grow >> 20,
+	     "peak_pct": round(100 * peak / total, 1),
+	     "crossed_after_start_ms": round((t_over - t0) / 1e6) if t_over else None,
+	     "back_under_ms": round((t_under - t_over) / 1e6) if t_under else None,
+	     "still_over_after_ms": round((t_end - t_over) / 1e6) if t_over and not t_under
+				    else None,
+	     "first_memory_high_ms": first("be_memory_high"),
+	     "first_evict_ms": first("be_evict"),
+	     "ls_alive": ls_alive,
+	     "ls_actions": sum(1 for x in acts if x["cgroup"] == "/" + ls)}
+	return r
+
+
+def memory(a, cg, workdir):
+	ls = cg.make(f"{PREFIX}mem-ls", MEM_CTRLS)
+	be = cg.make(f"{PREFIX}mem-be", MEM_CTRLS)
+	trials = []
+	for i in range(a.mem_trials):
+		r = mem_trial(a, cg, workdir, ls, be, i)
+		trials.append(r)
+		log(f"memory {i + 1}/{a.mem_trials}: over {r['threshold_pct']}% for "
+		    f"{r['back_under_ms']} ms (memory.high at {r['first_memory_high_ms']}, "
+		    f"evict at {r['first_evict_ms']} ms; peak {r['peak_pct']}%)")
+	ms = [t["back_under_ms"] for t in trials if t["back_under_ms"] is not None]
+	missed = len(trials) - len(ms)
+	# a trial still over at the end of the wait counts as the wait (a lower bound)
+	all_ms = ms + [a.mem_wait * 1000.0] * missed
+	res = {
+		"command": f"sudo python3 {SCRIPT} memory --colod {a.colod} --tools {a.tools} "
+			   f"--out {a.out} --mem-trials {a.mem_trials} --mem-wait {a.mem_wait}",
+		"setup": {
+			"ls": f"{MEM_HOLD_MIB} MiB of anonymous memory in /{ls} (cpu, cpuacct, memory)",
+			"be": f"{MEM_HOLD_MIB} MiB in /{be}, memory.limit_in_bytes = what it will "
+			      "hold + 256 MiB (a safety cap; soft limit 80% of it from colod)",
+			"colod": f"memoryEvictThresholdPercent = node use now (ceil) + {MEM_ABOVE}, "
+				 "memoryEvictLowerPercent = threshold - 2; CPU levers out of the way "
+				 "(cpuSuppressMinPercent 100, BE cpuQOS off); only the two groups "
+				 "classified (rule * SYSTEM)",
+			"trial": "fresh agent; 'running:' + 2 s; BE forks a process touching "
+				 f"{MEM_GROW_PCT}% of MemTotal (at most 3 GiB); /proc/meminfo "
+				 "MemTotal - MemAvailable every 50 ms; back_under = first sample under "
+				 "the threshold - first sample over it",
+		},
+		"trials_n": len(trials),
+		"not_back_within_s": a.mem_wait,
+		"not_back": missed,
+		"back_under_ms_p50": round(pct(all_ms, 50)) if all_ms else None,
+		"back_under_ms_max": round(max(all_ms)) if all_ms else None,
+		"ls_killed": sum(1 for t in trials if not t["ls_alive"]),
+		"target": {"back_under_ms_max": 10000, "ls_killed": 0},
+		"trials": trials,
+	}
+	res["met"] = {"back_under": not missed and res["back_under_ms_max"] <= 10000,
+		      "ls": res["ls_killed"] == 0}
+	return res
+
+
 # ---- bpf cost ------------------------------------------------------------------
 
 def bpf(a, cg, workdir):
@@ -696,7 +885,7 @@ def machine():
 
 
 BENCHES = {"protection": protection, "reaction": reaction, "footprint": footprint,
-	   "bpf": bpf}
+	   "memory": memory, "bpf": bpf}
 
 
 def binary_info(path, copy):
@@ -744,6 +933,8 @@ def main():
 	ap.add_argument("--cgroups", type=int, default=1000)
 	ap.add_argument("--settle", type=int, default=20)
 	ap.add_argument("--fp-seconds", type=int, default=30)
+	ap.add_argument("--mem-trials", type=int, default=3)
+	ap.add_argument("--mem-wait", type=float, default=30.0)
 	a = ap.parse_args()
 	if os.geteuid():
 		sys.exit("closed_loop.py: needs root (cgroups, BPF)")
