@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "cfgmap.h"
 #include "cgscan.h"
+#include "classify.h"
 #include "clock.h"
 #include "config_watch.h"
 #include "decide.h"
@@ -403,7 +404,6 @@ static void render_knobs(struct strbuf *b, const struct journal *j)
 
 static void render(struct strbuf *b, void *ctx)
 {
-	static const char *const cls[] = { "system", "ls", "be" };
 	struct agent *a = ctx;
 	struct metrics_agent_counters c = {
 		.config_reloads = a->nr_reloads,
@@ -438,7 +438,7 @@ static void render(struct strbuf *b, void *ctx)
 	for (i = 0; i < a->track.nr; i++)
 		cgs[i] = (struct metrics_cgroup) {
 			.path = a->track.v[i].path,
-			.cls = cls[a->track.v[i].cls],
+			.cls = class_label(a->track.v[i].cls),
 			.stats = &a->track.v[i].prev,
 		};
 	metrics_render_cgroups(b, cgs, a->track.nr);

@@ -71,12 +71,6 @@ static bool vanished(int err)
 	return err == ENOENT || err == ENODEV;
 }
 
-/* Kept for cgroup.c and the tests; new code calls file_read_all(). */
-int journal_read_file(const char *path, char **out)
-{
-	return file_read_all(path, READ_MAX, out);
-}
-
 /*
  * One write(2) of the whole value: cgroupfs parses each write on its own,
  * so a split write would apply a truncated value.

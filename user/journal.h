@@ -78,12 +78,6 @@ int journal_count(const struct journal *j);
  */
 const char *journal_original(const struct journal *j, const char *path);
 
-/*
- * Read a whole (small, at most 1 MiB) file into a malloc'd NUL-terminated
- * buffer. Returns 0 or -errno (-ENOENT/-ENODEV: it vanished).
- */
-int journal_read_file(const char *path, char **out);
-
 /* `colod restore [--state-dir DIR]`: put every journaled original back. */
 int cmd_restore(int argc, char **argv);
 

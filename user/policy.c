@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "classify.h"
 #include "policy.h"
 
 /* Koordinator: memoryEvictLowerPercent defaults to threshold - 2. */
@@ -273,7 +274,7 @@ void policy_static_qos(const struct policy_params *p, enum colod_class cls,
 	if (q->resctrl_enable && caps->has_resctrl) {
 		out->resctrl = true;
 		snprintf(out->resctrl_group, sizeof(out->resctrl_group), "%s",
-			 cls == COLOD_CLASS_LS ? "LS" : "BE");
+			 class_name(cls));
 		out->cat_start_pct = q->cat_start_pct;
 		out->cat_end_pct = q->cat_end_pct;
 		out->mba_pct = q->mba_pct;
