@@ -114,11 +114,22 @@ static int config_reload(struct agent *a, bool first)
 {
 	struct config_errors errs;
 	struct colod_config next;
+	struct policy_params pp;
+	char why[256];
 	int err;
 
 	config_errors_init(&errs);
 	err = config_load(a->o.config_path, &a->o.labels, &next, &errs);
 	config_errors_print(&errs, stderr);
+	/* the keys are valid one by one; the policy checks how they relate */
+	if (!err) {
+		cfgmap_policy(&next, &pp);
+		err = policy_params_check(&pp, why, sizeof(why));
+		if (err) {
+			errs.nr_errors++;
+			pr_err("%s: %s", a->o.config_path, why);
+		}
+	}
 	if (err) {
 		a->nr_reload_errors++;
 		pr_err("%s: configuration rejected (%d errors)%s", a->o.config_path,

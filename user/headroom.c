@@ -216,53 +216,6 @@ uint64_t lsreq_cpu_from_shares(uint64_t shares)
 	return (shares * 1000 + 1023) / 1024;
 }
 
-uint64_t lsreq_cpu_limit_from_cfs(int64_t quota_us, uint64_t period_us)
-{
-	if (quota_us < 0 || !period_us)
-		return HEADROOM_UNLIMITED;
-	return (uint64_t)((unsigned __int128)quota_us * 1000 / period_us);
-}
-
-static int parse_u64(const char *s, uint64_t *out, char **end)
-{
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, end, 10);
-	if (errno)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static bool only_space(const char *s)
-{
-	while (*s == ' ' || *s == '\t' || *s == '\n')
-		s++;
-	return !*s;
-}
-
-int lsreq_parse_memory_limit(const char *content, uint64_t *limit_bytes)
-{
-	uint64_t v;
-	char *end;
-
-	if (!content)
-		return -EINVAL;
-	if ((!strncmp(content, "max", 3) && only_space(content + 3)) ||
-	    (!strncmp(content, "-1", 2) && only_space(content + 2))) {
-		*limit_bytes = HEADROOM_UNLIMITED;
-		return 0;
-	}
-	if (parse_u64(content, &v, &end) || !only_space(end))
-		return -EINVAL;
-	/* v1 "unlimited" is PAGE_COUNTER_MAX pages: 9223372036854771712 */
-	*limit_bytes = v >= (1ULL << 62) ? HEADROOM_UNLIMITED : v;
-	return 0;
-}
-
 uint64_t lsreq_memory_request(uint64_t memory_min, uint64_t memory_limit)
 {
 	if (memory_min && memory_min != HEADROOM_UNLIMITED)

@@ -132,18 +132,10 @@ bool headroom_is_diff(uint64_t old_v, uint64_t new_v, double threshold);
  * up, which gives the request back exactly; 2 (the minimum) means none. */
 uint64_t lsreq_cpu_from_shares(uint64_t shares);
 
-/* CFS quota/period (us) -> CPU limit in millicores; a negative quota or zero
- * period means unlimited (HEADROOM_UNLIMITED). v2 cpu.max: parse it with
- * cg_parse_cpu_max() first. */
-uint64_t lsreq_cpu_limit_from_cfs(int64_t quota_us, uint64_t period_us);
-
-/* Parse memory.limit_in_bytes (v1) or memory.max (v2): "max", "-1" and the
- * v1 page-counter maximum (anything >= 2^62) mean unlimited. 0 or -EINVAL. */
-int lsreq_parse_memory_limit(const char *content, uint64_t *limit_bytes);
-
 /* The memory request that cgroups reveal: memory.min (kubelet's MemoryQoS
  * writes the request there) when non-zero, else a finite limit (exact for
- * Guaranteed pods), else 0 (unknown). */
+ * Guaranteed pods), else 0 (unknown). The agent passes 0 for memory.min:
+ * colod's own memory QoS writes it on LS. */
 uint64_t lsreq_memory_request(uint64_t memory_min, uint64_t memory_limit);
 
 #endif /* COLOD_HEADROOM_H */

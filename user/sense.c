@@ -30,7 +30,10 @@ static void ls_request(struct sensor *s, struct tracked *t)
 		t->cpu_request_milli = r->cpu_request_milli;
 	else if (!cg_read_cpu_shares(s->cg, t->path, &shares))
 		t->cpu_request_milli = lsreq_cpu_from_shares(shares);
-	t->mem_request_bytes = r ? r->memory_request_bytes : 0;
+	/* kubelet's layout: a Guaranteed pod's limit is its request */
+	t->mem_request_bytes = r ? r->memory_request_bytes :
+			       lsreq_memory_request(0, t->mem_limit < 0 ? HEADROOM_UNLIMITED :
+							  (uint64_t)t->mem_limit);
 }
 
 static void track_new(struct sensor *s, const struct cgscan_entry *e)

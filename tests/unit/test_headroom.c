@@ -520,41 +520,8 @@ Test(headroom, cpu_request_from_v2_weight)
 	cr_assert_eq(lsreq_cpu_from_shares(cg_weight_to_shares(1)), 0);
 }
 
-Test(headroom, cpu_limits)
+Test(headroom, memory_requests)
 {
-	long long q;
-	uint64_t p;
-
-	cr_assert_eq(lsreq_cpu_limit_from_cfs(50000, 100000), 500);
-	cr_assert_eq(lsreq_cpu_limit_from_cfs(-1, 100000), HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_cpu_limit_from_cfs(1000, 0), HEADROOM_UNLIMITED);
-	/* v2: cpu.max through cg_parse_cpu_max() */
-	cr_assert_eq(cg_parse_cpu_max("max 100000\n", &q, &p), 0);
-	cr_assert_eq(lsreq_cpu_limit_from_cfs(q, p), HEADROOM_UNLIMITED);
-	cr_assert_eq(cg_parse_cpu_max("150000 100000\n", &q, &p), 0);
-	cr_assert_eq(lsreq_cpu_limit_from_cfs(q, p), 1500);
-	cr_assert_eq(cg_parse_cpu_max("abc", &q, &p), -EINVAL);
-	cr_assert_eq(cg_parse_cpu_max("100000", &q, &p), -EINVAL);
-	cr_assert_eq(cg_parse_cpu_max("100000 0", &q, &p), -EINVAL);
-	cr_assert_eq(cg_parse_cpu_max("5000 100000 x", &q, &p), -EINVAL);
-}
-
-Test(headroom, memory_limits_and_requests)
-{
-	uint64_t v = 0;
-
-	cr_assert_eq(lsreq_parse_memory_limit("max\n", &v), 0);
-	cr_assert_eq(v, HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_memory_limit("9223372036854771712\n", &v), 0);
-	cr_assert_eq(v, HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_memory_limit("-1", &v), 0);
-	cr_assert_eq(v, HEADROOM_UNLIMITED);
-	cr_assert_eq(lsreq_parse_memory_limit("1073741824\n", &v), 0);
-	cr_assert_eq(v, GIB);
-	cr_assert_eq(lsreq_parse_memory_limit("", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_memory_limit("12abc", &v), -EINVAL);
-	cr_assert_eq(lsreq_parse_memory_limit("99999999999999999999999", &v), -EINVAL);
-
 	cr_assert_eq(lsreq_memory_request(GIB / 2, GIB), GIB / 2);
 	cr_assert_eq(lsreq_memory_request(0, GIB), GIB);
 	cr_assert_eq(lsreq_memory_request(0, HEADROOM_UNLIMITED), 0);
