@@ -86,6 +86,14 @@ struct {
 	__type(value, struct cpu_be);
 } cpu_be SEC(".maps");
 
+/* When the scheduler tick last ran on this CPU since attach; 0: not yet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_tick SEC(".maps");
+
 /* Written by userspace only; here so that it carries BTF for bpftool. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -420,23 +428,35 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	struct task_struct *t;
 	struct colod_cg_stats *s;
 	struct task_ts *ts;
-	__u64 now;
+	__u64 now, prev_tick, *last;
+	__u32 zero = 0;
 
 	if (!fn || (fn != &tick_nohz_handler && fn != &tick_nohz_highres_handler &&
 		    fn != &tick_sched_timer))
 		return 0;
+	last = bpf_map_lookup_elem(&last_tick, &zero);
+	if (!last)
+		return 0;
+	now = bpf_ktime_get_ns();
+	prev_tick = *last;
+	*last = now;
 	t = bpf_get_current_task_btf();
 	if (!t->pid)
 		return 0;
-	ts = ts_of(t, false);
+	ts = ts_of(t, true);
 	if (!ts)
 		return 0;
-	now = bpf_ktime_get_ns();
 	/*
-	 * It is on this CPU now but was never stamped: it was running when
-	 * the programs were attached, or its switch-in could not get its
-	 * storage. Count it from this tick rather than not at all.
+	 * Running but never stamped (often without storage until now): it
+	 * was switched in before the programs were attached, as a switch-in
+	 * since would have stamped it, so it has run at least since this
+	 * CPU's previous tick, which came after the attach. Charge from
+	 * there: not from boot, nor nothing until it is switched out. At the
+	 * first tick on this CPU there is no previous one, and the time since
+	 * the attach (under a tick period) is let go.
 	 */
+	if (!ts->oncpu_ns)
+		ts->oncpu_ns = prev_tick;
 	if (!ts->oncpu_ns || now <= ts->oncpu_ns) {
 		ts->oncpu_ns = now;
 		return 0;

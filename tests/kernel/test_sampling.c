@@ -6,22 +6,27 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
 #include "cgtest.h"
+#include "clock.h"
 #include "hist.h"
 #include "loader.h"
 
 static struct colod_bpf *bpf;
 static struct cgtest_group ga, gb;
 static char pin_dir[64];
+static pid_t stats_pid = -1;	/* a colod stats the test runs */
 
 static void setup(void)
 {
@@ -38,8 +43,25 @@ static void setup(void)
 	cr_assert_eq(loader_open(&o, &bpf), 0, "BPF programs load and attach");
 }
 
+static void demote(const struct cgtest_group *g)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	int i;
+
+	for (i = 0; i < g->nr_pids; i++)
+		sched_setscheduler(g->pids[i], SCHED_OTHER, &sp);
+}
+
 static void teardown(void)
 {
+	if (stats_pid > 0) {
+		kill(stats_pid, SIGKILL);
+		waitpid(stats_pid, NULL, 0);
+		stats_pid = -1;
+	}
+	/* an RT child its group's budget throttles would die only when it runs again */
+	demote(&ga);
+	demote(&gb);
 	cgtest_kill_all(&ga);
 	cgtest_kill_all(&gb);
 	cgtest_remove(&ga);
@@ -164,6 +186,134 @@ Test(sampling, a_task_that_keeps_its_cpu_is_charged_at_the_tick)
 	cr_assert(charged > ran * 7 / 10 && charged < ran * 13 / 10,
 		  "over %d windows without a switch the task ran %llu ns, cpu_ns grew "
 		  "%llu ns", windows, (unsigned long long)ran, (unsigned long long)charged);
+}
+
+/* cpuacct.usage of a group, sampled while colod stats runs */
+struct usage_log {
+	uint64_t t[4096], ns[4096];
+	int nr;
+};
+
+static void usage_sample(struct usage_log *l, const struct cgtest_group *g)
+{
+	if (l->nr < 4096) {
+		l->t[l->nr] = mono_ns();
+		l->ns[l->nr++] = cgtest_cpu_usage_ns(g);
+	}
+}
+
+/* The group's cpuacct.usage at time t, interpolated between samples. */
+static double usage_at(const struct usage_log *l, uint64_t t)
+{
+	int i;
+
+	for (i = 1; i < l->nr; i++)
+		if (l->t[i] >= t)
+			break;
+	cr_assert(i > 0 && i < l->nr && l->t[i - 1] <= t, "no cpuacct sample around %lu", t);
+	return l->ns[i - 1] + (double)(l->ns[i] - l->ns[i - 1]) *
+	       (t - l->t[i - 1]) / (l->t[i] - l->t[i - 1]);
+}
+
+/*
+ * Run the real colod stats --json on g, loading its own programs (no
+ * pinned maps under a fresh --pin-dir), and sample cpuacct every 10 ms
+ * meanwhile. Returns its JSON output; *end: when it exited.
+ */
+static cJSON *run_colod_stats(const struct cgtest_group *g, const char *duration,
+			      struct usage_log *l, uint64_t *end)
+{
+	char none[64], out[16384];
+	struct pollfd pfd;
+	size_t n = 0;
+	ssize_t r;
+	int fds[2], status;
+
+	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
+	snprintf(none, sizeof(none), "/sys/fs/bpf/colod-test-none-%d", getpid());
+	cr_assert_eq(pipe(fds), 0);
+	stats_pid = fork();
+	cr_assert_geq(stats_pid, 0);
+	if (!stats_pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(getenv("COLOD_BIN"), "colod", "stats", "--json", "--duration", duration,
+		      "--cgroup", g->rel, "--pin-dir", none, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	pfd = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	for (;;) {
+		usage_sample(l, g);
+		if (poll(&pfd, 1, 10) <= 0)
+			continue;
+		r = read(fds[0], out + n, sizeof(out) - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	*end = mono_ns();
+	usage_sample(l, g);
+	close(fds[0]);
+	out[n] = 0;
+	cr_assert_eq(waitpid(stats_pid, &status, 0), stats_pid);
+	stats_pid = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "colod stats failed:\n%s", out);
+	return cJSON_Parse(out);
+}
+
+/*
+ * A busy loop that was already running when the programs attached: the
+ * real colod stats must see the CPU that cpuacct sees over its window,
+ * from the first tick on, not only once the loop is first switched out.
+ * SCHED_FIFO so that it keeps its CPU for long (a CFS one on a busy
+ * machine is switched out within milliseconds, which hides the gap): the
+ * group's RT budget is 4 s in 10 s, enough for the whole run, 0.4 of the
+ * machine so that the tick test above can hold its 0.5 at the same time.
+ */
+Test(sampling, colod_stats_counts_a_task_running_since_before_attach, .timeout = 30)
+{
+	struct usage_log *l = calloc(1, sizeof(*l));
+	struct sched_param sp = { .sched_priority = 1 };
+	double secs, colod, kernel;
+	char path[512];
+	uint64_t end;
+	cJSON *j, *cg;
+	pid_t pid;
+
+	cr_assert_not_null(l);
+	cr_assert_eq(cgtest_make_unique(&ga, "prerun", CGT_CPU | CGT_CPUACCT), 0);
+	if (cgtest_path(path, sizeof(path), &ga, CGT_CPU, "cpu.rt_runtime_us") == 0 &&
+	    access(path, F_OK) == 0) {
+		cr_assert_eq(cgtest_write(&ga, CGT_CPU, "cpu.rt_period_us", "10000000"), 0);
+		cr_assert_eq(cgtest_write(&ga, CGT_CPU, "cpu.rt_runtime_us", "4000000"), 0);
+	}
+	pid = cgtest_spawn_busy(&ga);
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(sched_setscheduler(pid, SCHED_FIFO, &sp), 0, "%s", strerror(errno));
+	usleep(200000);
+	j = run_colod_stats(&ga, "3", l, &end);
+	cr_assert_not_null(j, "colod stats printed JSON");
+	cg = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cgroups"), 0);
+	cr_assert_not_null(cg, "a row for the group");
+	secs = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "duration_s"));
+	colod = cJSON_GetNumberValue(cJSON_GetObjectItem(cg, "cpu_cores"));
+	cJSON_Delete(j);
+	cr_assert(secs > 2.9 && secs < 3.5, "window %.3f s", secs);
+	/*
+	 * Its window ended just before it exited (the programs' detach and
+	 * the exit take a few ms): the same window on the cpuacct samples.
+	 */
+	kernel = (usage_at(l, end) - usage_at(l, end - (uint64_t)(secs * 1e9))) / (secs * 1e9);
+	free(l);
+	cr_log_info("colod stats %.3f cores, cpuacct %.3f over the same %.3f s", colod, kernel,
+		    secs);
+	cr_assert_gt(kernel, 0.3, "the busy loop ran (%.3f cores)", kernel);
+	cr_assert(colod > kernel * 0.95 && colod < kernel * 1.05,
+		  "colod stats %.3f cores vs cpuacct %.3f (ratio %.3f)", colod, kernel,
+		  colod / kernel);
 }
 
 /* p99 of the group's run-queue latency over a window, and its sample count */
