@@ -76,10 +76,10 @@ static void rescan(struct sensor *s)
 	if (t0 < s->next_scan_ns || cgscan_run(s->scan) < 0)
 		return;
 	s->next_scan_ns = t0 + (mono_ns() - t0) * SCAN_BUDGET;
+	s->track->scan_gen++;
 	if (!cgscan_nr_removed(s->scan) && !cgscan_nr_changed(s->scan) &&
 	    !cgscan_nr_added(s->scan))
 		return;
-	s->track->scan_gen++;
 	for (i = 0, n = cgscan_nr_removed(s->scan); i < n; i++)
 		forget(s, cgscan_removed(s->scan, i)->id);
 	/* a rule change re-classifies: drop and add again */

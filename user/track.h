@@ -53,7 +53,7 @@ struct class_sums {
 struct track {
 	struct tracked *v;
 	int nr, cap;
-	uint32_t scan_gen;		/* scans that found changes so far */
+	uint32_t scan_gen;		/* walks done so far */
 	int nr_top[COLOD_CLASS_NR];	/* as of the last track_mark_tops() */
 	struct class_sums sum[COLOD_CLASS_NR];
 };
