@@ -510,9 +510,9 @@ static void note_written(struct entry *e, const char *value)
  * Journal the original if this is the first write, then write. A write the
  * kernel rejects drops the entry it just added again, so a failed write
  * leaves neither the knob nor the journal changed. Every call also marks
- * the knob as wanted until the next journal_sweep(); a knob that holds
- * something else than colod last wrote there has drifted: someone else
- * wrote it, and it is counted and put back.
+ * the knob as wanted in the current pass (journal_begin_pass()). A knob
+ * that holds something else than colod last wrote there has drifted:
+ * someone else wrote it, and it is counted and put back.
  */
 int journal_write(struct journal *j, const char *path, const char *value)
 {
