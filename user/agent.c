@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * colod run: the closed loop. Decisions are made by the pure policy and
- * headroom modules; this file only gathers their inputs and hands their
- * outputs to enforce.c, from one epoll loop.
+ * colod run: the epoll loop and the wiring. A tick is sense (sense.c fills
+ * a snapshot), decide (decide.c, pure) and act (reconcile.c, through the
+ * journal); a breach event takes the same decide and act steps at once.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -51,7 +51,7 @@ static const char *const bpf_tracepoints[] = {
 	"sched_switch", "sched_wakeup", "sched_wakeup_new",
 	"mm_vmscan_direct_reclaim_begin", "mm_vmscan_direct_reclaim_end",
 	"mm_vmscan_memcg_reclaim_begin", "mm_vmscan_memcg_reclaim_end",
-	"cgroup_rmdir",
+	"cgroup_rmdir", "hrtimer_expire_entry",
 };
 
 static const struct {
@@ -278,12 +278,12 @@ bool features_fatal(const struct colod_features *f)
 {
 	struct colod_plan p;
 
+	/* colod run cannot start without its programs (loader.c) */
 	features_plan(f, &p);
-	return !p.bpf && !p.cpu_throttle;
+	return !p.bpf;
 }
 
-#define NO_SAMPLER " BPF sampler off: CPU from cgroupfs only, no run-queue " \
-		   "latency, no breach events, BE throttled on the 1 s poll"
+#define NO_SAMPLER " colod run refuses to start (it needs the BPF programs)"
 
 const char *features_fallback(const struct colod_features *f, enum feat_id id)
 {
@@ -684,7 +684,7 @@ static void print_plan_text(FILE *out, const struct colod_features *f)
 		fprintf(out, "  sample in the kernel (BPF), attributing to the %s\n",
 			p.use_dfl_cgroup ? "default (v2) hierarchy" : "v1 cpu hierarchy");
 	else
-		fprintf(out, "  not load BPF: CPU from cgroupfs, no latency, no breach events\n");
+		fprintf(out, "  not start: the BPF programs cannot load here\n");
 	if (p.cpu_throttle)
 		fprintf(out, "  throttle BE CPU through %s%s\n",
 			p.cpu_v2_knobs ? "cpu.max and cpu.weight" : "cpu.cfs_quota_us and cpu.shares",

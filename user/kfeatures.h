@@ -99,7 +99,7 @@ void features_plan(const struct colod_features *f, struct colod_plan *p);
 /* One line: what colod does without feature id, given the features. Pure. */
 const char *features_fallback(const struct colod_features *f, enum feat_id id);
 
-/* The plan could not do anything useful (no sampling and no lever): true. */
+/* colod run cannot start here: its BPF programs cannot load. */
 bool features_fatal(const struct colod_features *f);
 
 /*

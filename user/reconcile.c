@@ -167,9 +167,11 @@ static void resctrl_reconcile(struct reconciler *r, const struct policy_params *
 
 	if (!r->resctrl.mounted)
 		return;
+	/* each pass, like every knob: a schemata not asked for is released */
 	for (cls = COLOD_CLASS_LS; cls <= COLOD_CLASS_BE; cls++) {
+		r->resctrl_group_ready[cls] = false;
 		policy_static_qos(p, cls, &r->caps, 0, 0, &q);
-		if (!q.resctrl || r->resctrl_group_ready[cls] || !track_count_top(t, cls))
+		if (!q.resctrl || !track_count_top(t, cls))
 			continue;
 		err = resctrl_apply_class(r->resctrl_root, q.resctrl_group, &r->resctrl,
 					  &(struct resctrl_qos) { q.cat_start_pct,
@@ -213,6 +215,6 @@ void reconcile(struct reconciler *r, const struct policy_params *p,
 	if (d->cpu_only)
 		return;
 	evict(r, t, d);
-	check(r, journal_sweep(r->j), "release", "knobs no longer wanted");
 	resctrl_reconcile(r, p, t);
+	check(r, journal_sweep(r->j), "release", "knobs no longer wanted");
 }

@@ -147,7 +147,7 @@ Test(kfeatures, full_v2_plan_uses_every_lever)
 	cr_assert_not(features_fatal(&f));
 }
 
-Test(kfeatures, any_bpf_prerequisite_missing_turns_sampler_off)
+Test(kfeatures, any_bpf_prerequisite_missing_is_fatal)
 {
 	static const enum feat_id need[] = { FEAT_BTF, FEAT_TP_BTF, FEAT_TASK_STORAGE, FEAT_RINGBUF };
 	struct colod_features f;
@@ -160,8 +160,9 @@ Test(kfeatures, any_bpf_prerequisite_missing_turns_sampler_off)
 		features_plan(&f, &p);
 		cr_assert_not(p.bpf, "%s missing but bpf planned", feat_name(need[i]));
 		cr_assert(p.cpu_throttle, "CPU lever must stay without %s", feat_name(need[i]));
-		cr_assert(strstr(features_fallback(&f, need[i]), "BPF sampler off"));
-		cr_assert_not(features_fatal(&f));
+		cr_assert(strstr(features_fallback(&f, need[i]), "refuses to start"));
+		cr_assert(features_fatal(&f), "colod run cannot start without %s",
+			  feat_name(need[i]));
 	}
 }
 
