@@ -392,6 +392,8 @@ Test(resctrl_agent, every_thread_two_levels_below_the_be_top_joins_the_group)
 	usleep(TICK_MS * 1000 + 200000);
 	cr_expect_eq(first_missing(tasks, tids, nr), 0, "%s", rread("BE/tasks"));
 	cr_expect_eq(first_missing(tasks, late, nr_late), 0, "%s", rread("BE/tasks"));
+	/* ticks later the schemata is still colod's: it is asked for each pass */
+	cr_expect_str_eq(rread("BE/schemata"), BE_SCHEMATA);
 
 	status = stop_agent(SIGTERM);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "colod exits 0 on SIGTERM (%#x)",
