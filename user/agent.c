@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 #include "agent.h"
+#include "agentlock.h"
 #include "cfgmap.h"
 #include "cgscan.h"
 #include "classify.h"
@@ -621,6 +622,10 @@ static int agent_start(struct agent *a)
 	};
 	int err;
 
+	/* one agent per pin directory, before anything is touched */
+	err = agent_lock(a->o.pin_dir);
+	if (err)
+		return err;
 	a->capacity_milli = node_cpu_capacity_milli();
 	/*
 	 * The journal first: what a crashed run left in place is put back

@@ -15,14 +15,18 @@
  * cannot race a running agent. A SIGKILLed agent's lock goes with it.
  */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include "fileio.h"
 #include "journal.h"
@@ -30,8 +34,9 @@
 
 #define JOURNAL_VERSION		1
 #define JOURNAL_LOCK		"journal.lock"
-#define READ_MAX		(1 << 20)
+#define KNOB_MAX		(1 << 20)	/* one knob file */
 #define RESTORE_PASSES		8
+#define REPORT_MAX		10	/* failures named one by one */
 
 enum entry_op { OP_WRITE, OP_MKDIR };
 
@@ -71,6 +76,57 @@ static bool vanished(int err)
 	return err == ENOENT || err == ENODEV;
 }
 
+static long test_hier_fs;
+
+void journal_test_hierarchy_fs(long f_type)
+{
+	test_hier_fs = f_type;
+}
+
+static bool hierarchy_fs(long type)
+{
+	return type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC ||
+	       type == RDTGROUP_SUPER_MAGIC || (test_hier_fs && type == test_hier_fs);
+}
+
+/*
+ * A file that is not there went with its cgroup (-ENOENT) only when its
+ * closest existing ancestor is on a cgroup (or resctrl) filesystem: the
+ * hierarchy is there and the cgroup is not. Anywhere else (cgroupfs not
+ * mounted in this container, a wrong root) it is -ENOMEDIUM, and the entry
+ * must be kept.
+ */
+static int gone_why(const char *path, char *closest)
+{
+	struct statfs sf;
+	char *slash;
+
+	if (snprintf(closest, PATH_MAX, "%s", path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	while ((slash = strrchr(closest, '/'))) {
+		slash[slash == closest] = '\0';
+		if (!statfs(closest, &sf))
+			return hierarchy_fs(sf.f_type) ? -ENOENT : -ENOMEDIUM;
+		if (!vanished(errno) && errno != ENOTDIR)
+			return -errno;
+		if (slash == closest)
+			break;
+	}
+	return -ENOMEDIUM;
+}
+
+/* 0: path is there; -ENOENT: gone with its cgroup; -ENOMEDIUM; -errno. */
+static int file_state(const char *path)
+{
+	char closest[PATH_MAX];
+
+	if (!access(path, F_OK))
+		return 0;
+	if (!vanished(errno))
+		return -errno;
+	return gone_why(path, closest);
+}
+
 /*
  * One write(2) of the whole value: cgroupfs parses each write on its own,
  * so a split write would apply a truncated value.
@@ -108,65 +164,87 @@ static bool same_value(const char *a, const char *b)
 
 /* ---- persistence ---------------------------------------------------- */
 
-static cJSON *to_json(const struct journal *j)
+/* One entry as one line of JSON (malloc'd), or NULL. */
+static char *entry_line(const struct entry *e)
 {
-	cJSON *root, *arr, *e;
-	int i;
+	cJSON *o = cJSON_CreateObject();
+	char *line = NULL;
 
-	root = cJSON_CreateObject();
-	if (!root)
+	if (!o)
 		return NULL;
-	if (!cJSON_AddNumberToObject(root, "version", JOURNAL_VERSION))
-		goto fail;
-	arr = cJSON_AddArrayToObject(root, "entries");
-	if (!arr)
-		goto fail;
-	for (i = 0; i < j->nr; i++) {
-		e = cJSON_CreateObject();
-		if (!e)
-			goto fail;
-		cJSON_AddItemToArray(arr, e);
-		if (!cJSON_AddStringToObject(e, "op",
-				j->ents[i].op == OP_WRITE ? "write" : "mkdir"))
-			goto fail;
-		if (!cJSON_AddStringToObject(e, "path", j->ents[i].path))
-			goto fail;
-		if (j->ents[i].op == OP_WRITE &&
-		    !cJSON_AddStringToObject(e, "original", j->ents[i].orig))
-			goto fail;
+	if (cJSON_AddStringToObject(o, "op", e->op == OP_WRITE ? "write" : "mkdir") &&
+	    cJSON_AddStringToObject(o, "path", e->path) &&
+	    (e->op != OP_WRITE || cJSON_AddStringToObject(o, "original", e->orig)))
+		line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return line;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	char *nb;
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		nb = realloc(*buf, *cap);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
 	}
-	return root;
-fail:
-	cJSON_Delete(root);
-	return NULL;
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	return 0;
+}
+
+/*
+ * The state file: an object with the version and the entries, one entry a
+ * line (compact, and a damaged line costs that entry only on salvage).
+ */
+static int journal_text(const struct journal *j, char **out, size_t *len)
+{
+	size_t cap = 0;
+	char *buf = NULL, *line;
+	int i, err;
+
+	*len = 0;
+	err = append(&buf, len, &cap, "{\"version\":1,\"entries\":[");
+	for (i = 0; i < j->nr && !err; i++) {
+		line = entry_line(&j->ents[i]);
+		if (!line) {
+			err = -ENOMEM;
+			break;
+		}
+		err = append(&buf, len, &cap, i ? ",\n" : "\n");
+		if (!err)
+			err = append(&buf, len, &cap, line);
+		free(line);
+	}
+	if (!err)
+		err = append(&buf, len, &cap, "\n]}\n");
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	return 0;
 }
 
 /* Temp file, fsync, rename, fsync of the directory: all or nothing. */
 static int journal_save(struct journal *j)
 {
-	char *text = NULL, *nt;
-	cJSON *root;
+	char *text = NULL;
 	size_t len;
 	int err;
 
-	root = to_json(j);
-	if (root)
-		text = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	nt = realloc(text, len + 2);
-	if (!nt) {
-		err = -ENOMEM;
-		goto out;
-	}
-	text = nt;
-	memcpy(text + len, "\n", 2);
-	err = file_write_atomic(j->file, text, len + 1, 0600);
-out:
+	err = journal_text(j, &text, &len);
+	if (!err && len > JOURNAL_SIZE_MAX)
+		err = -EFBIG;
+	if (!err)
+		err = file_write_atomic(j->file, text, len, 0600);
 	if (err)
-		pr_err("%s: cannot save journal: %s", j->file, strerror(-err));
+		pr_err("%s: cannot save journal (%d entries): %s", j->file, j->nr,
+		       strerror(-err));
 	free(text);
 	return err;
 }
@@ -248,46 +326,220 @@ static int load_entry(struct journal *j, const cJSON *e, int i)
 	return add_entry(j, OP_WRITE, path->valuestring, orig->valuestring);
 }
 
-static int journal_load(struct journal *j)
+/* Where text broke, as "line L, column C". */
+static void where(const char *text, const char *at, char *buf, size_t len)
 {
-	const cJSON *ver, *arr, *e;
-	char *text;
-	cJSON *root;
-	int err, i = 0;
+	const char *p, *bol = text;
+	int line = 1;
 
-	err = file_read_all(j->file, READ_MAX, &text);
-	if (err == -ENOENT)
+	for (p = text; p < at && *p; p++)
+		if (*p == '\n')
+			line++, bol = p + 1;
+	snprintf(buf, len, "line %d, column %d", line, (int)(at - bol) + 1);
+}
+
+/* The version the text claims, also when it does not parse; -1 if none. */
+static long claimed_version(const char *text)
+{
+	const char *p = strstr(text, "\"version\"");
+
+	if (!p)
+		return -1;
+	p += strlen("\"version\"");
+	p += strspn(p, " \t\r\n");
+	if (*p++ != ':')
+		return -1;
+	return strtol(p, NULL, 10);
+}
+
+/*
+ * Every entry of a damaged journal that still parses, one object at a
+ * time from the entries array on; past an object that does not parse, the
+ * scan resumes at the next '{'. Returns the number of entries left out.
+ */
+static int salvage(struct journal *j, const char *text)
+{
+	const char *p = strstr(text, "\"entries\""), *end;
+	int i = 0, lost = 0;
+	cJSON *e;
+
+	p = p ? strchr(p, '[') : NULL;
+	if (!p)
 		return 0;
-	if (err) {
-		pr_err("%s: cannot read journal: %s", j->file, strerror(-err));
-		return err;
+	for (p = strchr(p, '{'); p; i++) {
+		e = cJSON_ParseWithOpts(p, &end, false);
+		if (!e || load_entry(j, e, i)) {
+			lost++;
+			p = strchr(p + 1, '{');
+		} else {
+			p = strchr(end, '{');
+		}
+		cJSON_Delete(e);
 	}
-	root = cJSON_Parse(text);
-	free(text);
+	return lost;
+}
+
+/* Strict: 0 with every entry loaded, -EPROTO when it must be salvaged. */
+static int parse(struct journal *j, const char *text)
+{
+	const cJSON *arr, *e;
+	const char *end = NULL;
+	char at[64];
+	cJSON *root;
+	int i = 0, err = 0;
+
+	root = cJSON_ParseWithOpts(text, &end, true);
 	if (!root) {
-		pr_err("%s: not valid JSON; refusing to overwrite it", j->file);
-		return -EINVAL;
-	}
-	err = -EINVAL;
-	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (!cJSON_IsNumber(ver) || ver->valueint != JOURNAL_VERSION) {
-		pr_err("%s: version: expected %d", j->file, JOURNAL_VERSION);
-		goto out;
+		where(text, end ? end : text, at, sizeof(at));
+		pr_err("%s: not valid JSON at %s (byte %td)", j->file, at,
+		       end ? end - text : 0);
+		return -EPROTO;
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(root, "entries");
 	if (!cJSON_IsArray(arr)) {
 		pr_err("%s: entries: expected an array", j->file);
+		err = -EPROTO;
 		goto out;
 	}
 	cJSON_ArrayForEach(e, arr) {
 		err = load_entry(j, e, i++);
 		if (err)
-			goto out;
+			break;
 	}
-	err = 0;
 out:
 	cJSON_Delete(root);
+	return err == -EINVAL ? -EPROTO : err;
+}
+
+/* Link the file as found to journal.json.corrupt-<time>; its name in aside. */
+static int keep_aside(struct journal *j, char *aside, size_t len)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", gmtime_r(&now, &tm));
+	for (n = 0; n < 100; n++) {
+		snprintf(aside, len, "%s.corrupt-%s%s%.0d", j->file, stamp,
+			 n ? "-" : "", n);
+		if (!link(j->file, aside))
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/*
+ * A damaged journal is not a reason to stop: the agent would crash-loop
+ * with every throttle of the last run in place. What parses is kept (and
+ * restored, in time), the file as found stays next to it for whatever did
+ * not, and the loss is logged loud. Another version is not damage: it is
+ * refused and kept, for the colod that wrote it.
+ */
+static int recover(struct journal *j, const char *text)
+{
+	char aside[PATH_MAX + 64];
+	int i, lost, err;
+
+	for (i = j->nr - 1; i >= 0; i--)
+		drop_entry(j, i);
+	lost = salvage(j, text);
+	err = keep_aside(j, aside, sizeof(aside));
+	if (!err)
+		err = journal_save(j);
+	if (err) {
+		pr_err("%s: cannot set the damaged journal aside: %s", j->file,
+		       strerror(-err));
+		return err;
+	}
+	pr_err("%s: damaged: %d entries kept, %d lost; the file as found is %s "
+	       "(knobs of lost entries may still hold colod's values)",
+	       j->file, j->nr, lost, aside);
+	return 0;
+}
+
+static int read_journal(struct journal *j, char **text)
+{
+	struct stat st;
+	int err;
+
+	*text = NULL;
+	if (stat(j->file, &st))
+		return -errno;
+	err = st.st_size > JOURNAL_SIZE_MAX ? -EFBIG :
+	      file_read_all(j->file, JOURNAL_SIZE_MAX, text);
+	if (err == -EFBIG)
+		pr_err("%s: %lld bytes, over the %d MiB a journal may hold; "
+		       "not a journal colod wrote: move it away", j->file,
+		       (long long)st.st_size, JOURNAL_SIZE_MAX >> 20);
+	else if (err)
+		pr_err("%s: cannot read journal: %s", j->file, strerror(-err));
 	return err;
+}
+
+static int journal_load(struct journal *j)
+{
+	long ver;
+	char *text;
+	int err;
+
+	err = read_journal(j, &text);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	ver = claimed_version(text);
+	if (ver != JOURNAL_VERSION && ver != -1) {
+		pr_err("%s: version %ld, this colod reads %d; kept as it is",
+		       j->file, ver, JOURNAL_VERSION);
+		err = -EINVAL;
+		goto out;
+	}
+	err = parse(j, text);
+	if (err == -EPROTO)
+		err = recover(j, text);
+out:
+	free(text);
+	return err;
+}
+
+/*
+ * Start-up housekeeping, under the lock: temp files of a save that was
+ * killed before its rename, and entries of cgroups that are gone (the
+ * state file is rewritten without them).
+ */
+static void remove_temp_files(struct journal *j)
+{
+	char prefix[sizeof(JOURNAL_FILE) + 2];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(prefix, sizeof(prefix), ".%s.", JOURNAL_FILE);
+	dir = opendir(j->dir);
+	if (!dir)
+		return;
+	while ((d = readdir(dir)))
+		if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
+		    !unlinkat(dirfd(dir), d->d_name, 0))
+			pr_info("%s/%s: removed, left by a save that was cut short",
+				j->dir, d->d_name);
+	closedir(dir);
+}
+
+static int prune(struct journal *j)
+{
+	int i, n = 0;
+
+	for (i = j->nr - 1; i >= 0; i--) {
+		if (j->ents[i].op != OP_WRITE ||
+		    file_state(j->ents[i].path) != -ENOENT)
+			continue;
+		drop_entry(j, i);
+		n++;
+	}
+	if (n)
+		pr_info("%s: %d entries of cgroups that are gone pruned", j->file, n);
+	return n ? journal_save(j) : 0;
 }
 
 /* ---- public API ----------------------------------------------------- */
@@ -413,7 +665,10 @@ struct journal *journal_open(const char *state_dir)
 	if (err)
 		goto fail;
 	j->locked = true;
+	remove_temp_files(j);
 	err = journal_load(j);
+	if (!err)
+		err = prune(j);
 	if (err)
 		goto fail;
 	if (j->nr)
@@ -523,7 +778,7 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	char *cur;
 	int err, i;
 
-	err = file_read_all(path, READ_MAX, &cur);
+	err = file_read_all(path, KNOB_MAX, &cur);
 	if (vanished(-err))
 		return -ENOENT;
 	if (err) {
@@ -580,7 +835,7 @@ int journal_remember(struct journal *j, char *const *paths, int n)
 		if (canonical(paths[i], key) || find_entry(j, OP_WRITE, key) >= 0)
 			continue;
 		/* unreadable here is reported by journal_write() when written */
-		if (file_read_all(key, READ_MAX, &cur))
+		if (file_read_all(key, KNOB_MAX, &cur))
 			continue;
 		err = add_entry(j, OP_WRITE, key, cur);
 		free(cur);
@@ -616,24 +871,41 @@ int journal_note_mkdir(struct journal *j, const char *path)
 	return err;
 }
 
+/* A file that is not there: done if gone with its cgroup, else kept. */
+static int restore_missing(const struct entry *e, bool loud)
+{
+	char closest[PATH_MAX];
+	int err = gone_why(e->path, closest);
+
+	if (err == -ENOENT)
+		return 0;
+	if (loud && err == -ENOMEDIUM)
+		pr_err("%s: not there, and %s is no cgroup hierarchy (not mounted?); "
+		       "kept", e->path, closest);
+	else if (loud)
+		pr_err("%s: %s", e->path, strerror(-err));
+	return err;
+}
+
 /* 0 when done (or nothing left to do), -errno otherwise. */
-static int restore_one(const struct entry *e, bool quiet)
+static int restore_one(const struct entry *e, bool loud)
 {
 	char *cur;
 	int err;
 
 	if (e->op == OP_MKDIR) {
+		/* a resctrl group goes with its mount: gone is done */
 		if (!rmdir(e->path) || vanished(errno))
 			return 0;
 		err = -errno;
-		if (!quiet)
+		if (loud)
 			pr_err("%s: cannot remove directory: %s", e->path,
 			       strerror(-err));
 		return err;
 	}
-	err = file_read_all(e->path, READ_MAX, &cur);
+	err = file_read_all(e->path, KNOB_MAX, &cur);
 	if (vanished(-err))
-		return 0;
+		return restore_missing(e, loud);
 	if (!err) {
 		/* Exact here: the original comes back byte for byte. */
 		bool same = !strcmp(cur, e->orig);
@@ -643,39 +915,48 @@ static int restore_one(const struct entry *e, bool quiet)
 			return 0;
 	}
 	err = write_once(e->path, e->orig);
-	if (!err || vanished(-err))
-		return 0;
-	if (!quiet)
+	if (vanished(-err))
+		return restore_missing(e, loud);
+	if (err && loud)
 		pr_err("%s: cannot write '%s': %s", e->path, e->orig,
 		       strerror(-err));
 	return err;
+}
+
+/* One pass backwards; failures named while *reported is under REPORT_MAX. */
+static int restore_pass(struct journal *j, bool last, int *done, int *reported)
+{
+	int i, err, first_err = 0;
+
+	*done = 0;
+	for (i = j->nr - 1; i >= 0; i--) {
+		err = restore_one(&j->ents[i], last && *reported < REPORT_MAX);
+		if (!err) {
+			drop_entry(j, i);
+			(*done)++;
+			continue;
+		}
+		*reported += last;
+		first_err = first_err ?: err;
+	}
+	return first_err;
 }
 
 /*
  * Backwards over first-write order; what the kernel refuses for ordering
  * reasons (EINVAL, EBUSY) is retried in later passes while any pass makes
  * progress. The last pass reports what is still failing. Entries that are
- * done are removed from the state file; failing ones stay in it.
+ * done (or whose cgroup is gone) are removed from the state file; failing
+ * ones, and those whose hierarchy is not mounted, stay in it.
  */
 int journal_restore_all(struct journal *j)
 {
-	int pass, i, err = 0, first_err, done;
+	int pass, err = 0, done, reported = 0;
 	bool last;
 
 	for (pass = 0; pass < RESTORE_PASSES && j->nr; pass++) {
-		first_err = 0;
-		done = 0;
 		last = pass == RESTORE_PASSES - 1;
-		for (i = j->nr - 1; i >= 0; i--) {
-			err = restore_one(&j->ents[i], !last);
-			if (!err) {
-				drop_entry(j, i);
-				done++;
-			} else if (!first_err) {
-				first_err = err;
-			}
-		}
-		err = first_err;
+		err = restore_pass(j, last, &done, &reported);
 		if (!err)
 			break;
 		if (!done && !last) {
@@ -683,6 +964,9 @@ int journal_restore_all(struct journal *j)
 			pass = RESTORE_PASSES - 2;
 		}
 	}
+	if (reported > REPORT_MAX)
+		pr_err("%s: and %d more entries not restored", j->file,
+		       reported - REPORT_MAX);
 	if (journal_save(j) && !err)
 		err = -EIO;
 	return err;
@@ -701,7 +985,7 @@ void journal_begin_pass(struct journal *j)
  */
 int journal_sweep(struct journal *j)
 {
-	int i, err, first_err = 0, changed = 0;
+	int i, st, err, first_err = 0, changed = 0;
 	struct knob_count *k;
 	struct entry *e;
 
@@ -713,18 +997,16 @@ int journal_sweep(struct journal *j)
 			e->wanted = 0;
 			continue;
 		}
-		if (!e->written) {
-			/* remembered ahead of a cut: kept while the file exists */
-			if (access(e->path, F_OK) && vanished(errno))
-				drop_entry(j, i), changed++;
-			continue;
-		}
-		if (access(e->path, F_OK) && vanished(errno)) {
+		st = file_state(e->path);
+		if (st == -ENOENT) {
 			drop_entry(j, i);
 			changed++;
 			continue;
 		}
-		err = restore_one(e, false);
+		/* remembered ahead of a cut, or its hierarchy not there now */
+		if (!e->written || st)
+			continue;
+		err = restore_one(e, true);
 		if (err) {
 			first_err = first_err ?: err;
 			continue;

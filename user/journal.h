@@ -13,6 +13,12 @@
 
 #define JOURNAL_STATE_DIR_DEFAULT	"/var/lib/colod"
 #define JOURNAL_FILE			"journal.json"
+/*
+ * The most a journal file may hold: far above what thousands of pods need
+ * (an entry is some 150 bytes), so never reached on a real node; a journal
+ * over it is refused by name, and a save that would pass it fails.
+ */
+#define JOURNAL_SIZE_MAX		(256 << 20)
 
 struct journal;
 
@@ -77,6 +83,12 @@ int journal_count(const struct journal *j);
  * it. Lets a reader see past colod's own throttling (e.g. an LS limit).
  */
 const char *journal_original(const struct journal *j, const char *path);
+
+/*
+ * Tests on plain files: take files on the filesystem of type f_type as a
+ * cgroup hierarchy, so a missing one counts as gone with its cgroup.
+ */
+void journal_test_hierarchy_fs(long f_type);
 
 /* `colod restore [--state-dir DIR]`: put every journaled original back. */
 int cmd_restore(int argc, char **argv);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 #include "cgroup.h"
 #include "fileio.h"
@@ -215,11 +216,15 @@ Test(cgroup_v2_fake_tree, vanished_cgroup_and_missing_controller)
 Test(cgroup_v2_fake_tree, restore_after_pod_deleted)
 {
 	char path[PATH_MAX];
+	struct statfs sf;
 
 	cr_assert_eq(cg_set_cpu_weight(&ctx, j, POD, 1), 0);
 	cr_assert_eq(cg_set_cpu_weight(&ctx, j, "/kubepods/besteffort", 50), 0);
 	cg_path(path, sizeof(path), root, POD, NULL);
 	nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	/* the fake tree stands for a mounted hierarchy: the pod is gone */
+	cr_assert_eq(statfs(root, &sf), 0);
+	journal_test_hierarchy_fs(sf.f_type);
 	cr_assert_eq(journal_restore_all(j), 0);
 	assert_file("/kubepods/besteffort", "cpu.weight", "100\n");
 	cr_assert_eq(journal_count(j), 0);

@@ -7,12 +7,14 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -80,6 +82,53 @@ static cJSON *state_json(void)
 	free(s);
 	cr_assert_not_null(j);
 	return j;
+}
+
+static const char *jfile(void)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/journal.json", state);
+	return path;
+}
+
+/* Files of the state dir whose name starts with prefix. */
+static int count_prefixed(const char *prefix)
+{
+	struct dirent *d;
+	DIR *dir = opendir(state);
+	int n = 0;
+
+	cr_assert_not_null(dir);
+	while ((d = readdir(dir)))
+		n += !strncmp(d->d_name, prefix, strlen(prefix));
+	closedir(dir);
+	return n;
+}
+
+/* Plain files in tmp stand in for a cgroup hierarchy. */
+static void tmp_is_a_hierarchy(void)
+{
+	struct statfs sf;
+
+	cr_assert_eq(statfs(tmp, &sf), 0);
+	journal_test_hierarchy_fs(sf.f_type);
+}
+
+/* The content of the one journal.json.corrupt-* file. */
+static char *read_aside(void)
+{
+	char path[512];
+	struct dirent *d;
+	DIR *dir = opendir(state);
+
+	cr_assert_not_null(dir);
+	while ((d = readdir(dir)) && strncmp(d->d_name, "journal.json.corrupt-", 21))
+		;
+	cr_assert_not_null(d, "no journal.json.corrupt-* in %s", state);
+	snprintf(path, sizeof(path), "%s/%s", state, d->d_name);
+	closedir(dir);
+	return get(path);
 }
 
 Test(journal, first_write_journals_original_before_writing)
@@ -214,6 +263,7 @@ Test(journal, restore_of_vanished_file_is_not_an_error)
 	cr_assert_eq(journal_write(j, knob("x"), "2"), 0);
 	cr_assert_eq(journal_write(j, knob("y"), "b"), 0);
 	unlink(knob("x"));
+	tmp_is_a_hierarchy();
 	cr_assert_eq(journal_restore_all(j), 0);
 	assert_content(knob("y"), "a");
 	cr_assert_eq(access(knob("x"), F_OK), -1, "restore must not create files");
@@ -251,21 +301,207 @@ Test(journal, second_open_is_refused_while_held)
 	journal_close(b);
 }
 
-Test(journal, corrupt_state_file_is_refused_and_kept)
+Test(journal, another_version_is_refused_and_kept)
 {
-	char path[256];
+	const char *text = "{\"version\":2,\"entries\":[]}";
 	struct journal *j;
 
 	j = journal_open(state);
 	journal_close(j);
-	snprintf(path, sizeof(path), "%s/journal.json", state);
-	tfile_write(path, "{\"version\":1,\"entries\":[{\"op\":\"write\",\"path\":\"rel\"}]}");
-	j = journal_open(state);
-	cr_assert_null(j);
-	cr_assert_eq(errno, EINVAL);
-	tfile_write(path, "{ not json");
+	tfile_write(jfile(), text);
 	cr_assert_null(journal_open(state));
-	assert_content(path, "{ not json");
+	cr_assert_eq(errno, EINVAL);
+	assert_content(jfile(), text);
+	cr_assert_eq(count_prefixed("journal.json.corrupt-"), 0);
+}
+
+/*
+ * A corrupt journal: every entry that parses is kept, the file as found is
+ * kept aside as journal.json.corrupt-<time>, and the agent goes on.
+ */
+Test(journal, corrupt_journal_is_salvaged_and_kept_aside)
+{
+	char text[1024], *aside;
+	struct journal *j;
+
+	j = journal_open(state);
+	journal_close(j);
+	snprintf(text, sizeof(text), "{\"version\":1,\"entries\":[\n"
+		 "{\"op\":\"write\",\"path\":\"%s\",\"original\":\"1\"},\n"
+		 "{\"op\":\"write\",\"pa#h\":\"%s\",\"original\":\"2\"},\n"
+		 "{\"op\":\"write\",\"path\":\"rel\",\"original\":\"3\"},\n"
+		 "{\"op\":\"write\",\"path\":\"%s\",\"original\":\"4\"},\n"
+		 "{\"op\":\"write\",\"path\":\"%s\",\"origi",
+		 knob("a"), knob("b"), knob("d"), knob("e"));
+	tfile_write(knob("a"), "x");
+	tfile_write(knob("d"), "x");
+	tfile_write(jfile(), text);
+	j = journal_open(state);
+	cr_assert_not_null(j, "a corrupt journal does not stop the agent");
+	cr_assert_eq(journal_count(j), 2, "the entries that parse are kept");
+	cr_assert_str_eq(journal_original(j, knob("a")), "1");
+	cr_assert_str_eq(journal_original(j, knob("d")), "4");
+	cr_assert_eq(count_prefixed("journal.json.corrupt-"), 1);
+	cr_assert_eq(journal_restore_all(j), 0);
+	assert_content(knob("a"), "1");
+	assert_content(knob("d"), "4");
+	journal_close(j);
+
+	/* the file as found, byte for byte */
+	aside = read_aside();
+	cr_assert_str_eq(aside, text);
+	free(aside);
+}
+
+Test(journal, a_journal_of_another_kind_is_salvaged_empty)
+{
+	struct journal *j;
+
+	j = journal_open(state);
+	journal_close(j);
+	tfile_write(jfile(), "{ not json");
+	j = journal_open(state);
+	cr_assert_not_null(j);
+	cr_assert_eq(journal_count(j), 0);
+	journal_close(j);
+	cr_assert_eq(count_prefixed("journal.json.corrupt-"), 1);
+}
+
+/* A save killed between its temp file and the rename leaves the temp file. */
+Test(journal, temp_files_of_a_killed_save_are_removed_at_open)
+{
+	char path[256], other[256];
+	struct journal *j;
+
+	j = journal_open(state);
+	journal_close(j);
+	snprintf(path, sizeof(path), "%s/.journal.json.Ab12Cd", state);
+	snprintf(other, sizeof(other), "%s/.predictor.json.Ab12Cd", state);
+	tfile_write(path, "{\"version\":1,");
+	tfile_write(other, "not the journal's");
+	j = journal_open(state);
+	cr_assert_not_null(j);
+	cr_assert_eq(access(path, F_OK), -1, "the journal's temp file is removed");
+	cr_assert_eq(access(other, F_OK), 0, "other files are left alone");
+	journal_close(j);
+}
+
+/* Far over 1 MiB: opened, restored in full, and a save of it holds. */
+#define BIG	20000
+Test(journal, a_journal_of_20000_entries_opens_and_restores, .timeout = 120)
+{
+	char *argv[] = { "restore", "--state-dir", state, NULL };
+	char dir[200], path[256], *text, *p;
+	struct journal *j;
+	size_t len = 0, cap = (size_t)BIG * 200;
+	struct stat st;
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/big", tmp);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	text = malloc(cap);
+	p = text;
+	len = sprintf(p, "{\"version\":1,\"entries\":[");
+	for (i = 0; i < BIG; i++) {
+		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us.%d", dir, i);
+		tfile_write(path, "20000\n");
+		len += snprintf(text + len, cap - len, "%s\n{\"op\":\"write\",\"path\":"
+				"\"%s\",\"original\":\"-1\\n\"}", i ? "," : "", path);
+	}
+	len += snprintf(text + len, cap - len, "]}\n");
+	j = journal_open(state);
+	journal_close(j);
+	tfile_write(jfile(), text);
+	free(text);
+	cr_assert_eq(stat(jfile(), &st), 0);
+	cr_assert_gt(st.st_size, 1 << 20);
+
+	j = journal_open(state);
+	cr_assert_not_null(j, "a big journal opens: %s", strerror(errno));
+	cr_assert_eq(journal_count(j), BIG);
+	journal_close(j);
+	cr_assert_eq(cmd_restore(3, argv), 0);
+	for (i = 0; i < BIG; i += 997) {
+		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us.%d", dir, i);
+		assert_content(path, "-1\n");
+	}
+	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us.%d", dir, BIG - 1);
+	assert_content(path, "-1\n");
+	j = journal_open(state);
+	cr_assert_eq(journal_count(j), 0);
+	journal_close(j);
+}
+
+Test(journal, a_journal_over_the_size_cap_is_refused_by_name)
+{
+	struct journal *j;
+	int fd;
+
+	j = journal_open(state);
+	journal_close(j);
+	fd = open(jfile(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)JOURNAL_SIZE_MAX + 1), 0);
+	close(fd);
+	cr_assert_null(journal_open(state));
+	cr_assert_eq(errno, EFBIG);
+	cr_assert_eq(count_prefixed("journal.json.corrupt-"), 0, "kept as it is");
+}
+
+/*
+ * No cgroup hierarchy where the entries point (not mounted, a wrong root):
+ * restore fails and the journal keeps them, rather than take every entry
+ * for a cgroup that is gone.
+ */
+Test(journal, restore_without_the_hierarchy_fails_and_keeps_the_entries)
+{
+	char *argv[] = { "restore", "--state-dir", state, NULL };
+	char text[1024];
+	struct journal *j;
+
+	j = journal_open(state);
+	journal_close(j);
+	snprintf(text, sizeof(text), "{\"version\":1,\"entries\":["
+		 "{\"op\":\"write\",\"path\":\"%s\",\"original\":\"1024\\n\"},"
+		 "{\"op\":\"write\",\"path\":\"%s\",\"original\":\"-1\\n\"}]}",
+		 knob("no-cgroupfs/cpu/kubepods/pod1/cpu.shares"),
+		 knob("cpu.cfs_quota_us"));
+	tfile_write(jfile(), text);
+	/* tmp is not a cgroup filesystem: neither file is "gone with its cgroup" */
+	cr_assert_eq(cmd_restore(3, argv), 1);
+	j = journal_open(state);
+	cr_assert_not_null(j);
+	cr_assert_eq(journal_count(j), 2, "both entries kept");
+	journal_close(j);
+
+	/* once the hierarchy is there, they are vanished cgroups: pruned */
+	tmp_is_a_hierarchy();
+	cr_assert_eq(cmd_restore(3, argv), 0);
+	j = journal_open(state);
+	cr_assert_eq(journal_count(j), 0);
+	journal_close(j);
+}
+
+Test(journal, entries_of_vanished_cgroups_are_pruned_at_open)
+{
+	struct journal *j;
+	cJSON *js;
+
+	tmp_is_a_hierarchy();
+	j = journal_open(state);
+	tfile_write(knob("x"), "1");
+	tfile_write(knob("y"), "1");
+	cr_assert_eq(journal_write(j, knob("x"), "2"), 0);
+	cr_assert_eq(journal_write(j, knob("y"), "2"), 0);
+	journal_close(j);
+	unlink(knob("x"));
+	j = journal_open(state);
+	cr_assert_eq(journal_count(j), 1);
+	js = state_json();
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(js, "entries")), 1,
+		     "the state file is compacted");
+	cJSON_Delete(js);
+	journal_close(j);
 }
 
 /*
