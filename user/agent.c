@@ -392,7 +392,7 @@ static void on_signal(struct agent *a)
 	a->stop = true;
 }
 
-/* ---- /metrics (called from the HTTP thread under metrics_lock) ---------- */
+/* ---- /metrics (rendered by this thread: metrics_start, metrics_publish) - */
 
 /* Drift put back and knobs released, per knob file. */
 static void render_knobs(struct strbuf *b, const struct journal *j)
@@ -558,16 +558,13 @@ static void loop_run(struct agent *a)
 		for (i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case EV_RING:
-				metrics_lock();
 				ring_buffer__consume(a->rb);
-				metrics_unlock();
 				break;
 			case EV_TICK:
 				if (read(a->timerfd, &expirations, sizeof(expirations)) <= 0)
 					break;
-				metrics_lock();
 				on_tick(a);
-				metrics_unlock();
+				metrics_publish(a->metrics);
 				metrics_heartbeat(mono_ns());
 				break;
 			case EV_SIGNAL:
@@ -576,10 +573,9 @@ static void loop_run(struct agent *a)
 			case EV_CONFIG:
 				if (config_watch_drain(&a->watch) <= 0)
 					break;
-				metrics_lock();
 				if (!config_reload(a, false))
 					reconcile_now(a);
-				metrics_unlock();
+				metrics_publish(a->metrics);
 				break;
 			}
 		}

@@ -1,9 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Prometheus exposition over libmicrohttpd. The server runs in MHD's
- * internal polling thread; the agent's data is read only inside the render
- * callback, under metrics_lock, so the agent never blocks on a slow client
- * for longer than one render.
+ * Prometheus exposition over libmicrohttpd.
+ *
+ * Who touches what:
+ * - The agent's thread (the one that owns its state) renders the body with
+ *   metrics_publish() into an immutable, refcounted buffer and swaps it in
+ *   as the current one. That is the only place the render callback runs.
+ * - The HTTP thread (ours, running MHD in external-poll mode) never sees the
+ *   agent's state: /metrics takes a reference on the current body under
+ *   body_mutex (held for a pointer read and an increment, never across
+ *   I/O) and streams from it; /healthz and /readyz read two atomics.
+ * - A body is unmapped when its last reference goes: the agent's swap or
+ *   the end of the last response that streams it. N slow clients share the
+ *   bodies they started on; at most METRICS_MAX_BODIES exist at once (the
+ *   agent keeps the current one instead of rendering another).
+ * - Every connection has a deadline: each request must be answered and
+ *   sent within METRICS_DEADLINE_S of the connection's start or of its
+ *   previous response. The HTTP thread shuts down the socket of one that
+ *   overstays; MHD closes it. Connections are also limited in number, per
+ *   source address, in pool memory and in kernel send buffer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,24 +27,58 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <microhttpd.h>
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+
+/* One rendered body: immutable once published. */
+struct body {
+	atomic_uint refs;
+	struct metrics_server *s;
+	size_t len;		/* of data */
+	size_t map_len;		/* of the whole mapping */
+	char data[];
+};
+
+/* A connection as the HTTP thread tracks it, for its deadline. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	bool cut;		/* shut down, MHD will close it */
+	uint64_t deadline_ns;
+};
 
 struct metrics_server {
 	struct MHD_Daemon *daemon;
 	metrics_render_fn render;
 	void *ctx;
 	char addr[128];
+	/* agent thread only */
+	struct strbuf scratch;	/* reused render buffer */
+	bool skip_logged;
+	/* shared */
+	pthread_mutex_t body_mutex;	/* guards cur only */
+	struct body *cur;
+	atomic_uint nr_bodies;	/* mapped: current + those still streaming */
+	atomic_bool stop;
+	/* HTTP thread only */
+	pthread_t thread;
+	bool thread_started;
+	struct conn conns;	/* list head */
+	uint64_t next_sweep_ns;
+	uint64_t log_window_ns;
+	unsigned int log_count;
 };
 
-static pthread_mutex_t metrics_mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool metrics_ready;
 static _Atomic uint64_t metrics_last_beat_ns;
 static atomic_uint metrics_health_timeout_s = METRICS_HEALTH_TIMEOUT_DEFAULT;
@@ -103,16 +152,6 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 }
 
 /* ---- health state ---- */
-
-void metrics_lock(void)
-{
-	pthread_mutex_lock(&metrics_mutex);
-}
-
-void metrics_unlock(void)
-{
-	pthread_mutex_unlock(&metrics_mutex);
-}
 
 void metrics_set_ready(bool ready)
 {
@@ -210,22 +249,100 @@ int metrics_parse_addr(const char *addr, struct sockaddr_storage *ss, bool *any)
 	return err;
 }
 
-/* ---- HTTP ---- */
+/* ---- bodies ---- */
+
+static void body_put(struct body *bd)
+{
+	struct metrics_server *s;
+
+	if (!bd || atomic_fetch_sub(&bd->refs, 1) != 1)
+		return;
+	s = bd->s;
+	munmap(bd, bd->map_len);
+	atomic_fetch_sub(&s->nr_bodies, 1);
+}
+
+/* The current body with a reference taken, or NULL before the first one. */
+static struct body *body_get(struct metrics_server *s)
+{
+	struct body *bd;
+
+	pthread_mutex_lock(&s->body_mutex);
+	bd = s->cur;
+	if (bd)
+		atomic_fetch_add(&bd->refs, 1);
+	pthread_mutex_unlock(&s->body_mutex);
+	return bd;
+}
+
+/*
+ * A mapping of its own for each body: unmapping gives the pages back at
+ * once, where malloc would keep a few MiB of free heap around.
+ */
+static struct body *body_new(struct metrics_server *s, const char *text,
+			     size_t len)
+{
+	size_t map_len = offsetof(struct body, data) + len;
+	struct body *bd;
+
+	bd = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (bd == MAP_FAILED)
+		return NULL;
+	atomic_init(&bd->refs, 1);
+	bd->s = s;
+	bd->len = len;
+	bd->map_len = map_len;
+	memcpy(bd->data, text, len);
+	atomic_fetch_add(&s->nr_bodies, 1);
+	return bd;
+}
+
+int metrics_publish(struct metrics_server *s)
+{
+	struct body *bd, *old;
+
+	if (!s)
+		return 0;
+	if (atomic_load(&s->nr_bodies) >= METRICS_MAX_BODIES) {
+		/* slow clients still hold older ones: serve the current longer */
+		if (!s->skip_logged)
+			pr_warn("metrics: slow clients hold %u bodies; /metrics is "
+				"not refreshed until they finish or time out",
+				METRICS_MAX_BODIES - 1);
+		s->skip_logged = true;
+		return -EBUSY;
+	}
+	s->skip_logged = false;
+	strbuf_reset(&s->scratch);
+	s->scratch.err = 0;
+	if (s->render)
+		s->render(&s->scratch, s->ctx);
+	if (s->scratch.err)
+		return s->scratch.err;
+	bd = body_new(s, s->scratch.buf ? s->scratch.buf : "", s->scratch.len);
+	if (!bd)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->body_mutex);
+	old = s->cur;
+	s->cur = bd;
+	pthread_mutex_unlock(&s->body_mutex);
+	body_put(old);
+	return 0;
+}
+
+/* ---- HTTP (all of it in the HTTP thread) ---- */
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *type, char *body, size_t len,
-			     bool owned)
+			     const char *type, const char *body, size_t len)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(len, body,
-		owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (!resp) {
-		if (owned)
-			free(body);
+	resp = MHD_create_response_from_buffer(len, (void *)body,
+					       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
 		return MHD_NO;
-	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -237,28 +354,51 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 static enum MHD_Result reply_text(struct MHD_Connection *conn,
 				  unsigned int status, const char *text)
 {
-	return reply(conn, status, "text/plain; charset=utf-8", (char *)text,
-		     strlen(text), false);
+	return reply(conn, status, "text/plain; charset=utf-8", text,
+		     strlen(text));
+}
+
+static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct body *bd = cls;
+	size_t n;
+
+	if (pos >= bd->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	n = bd->len - (size_t)pos;
+	if (n > max)
+		n = max;
+	memcpy(buf, bd->data + pos, n);
+	return (ssize_t)n;
+}
+
+static void body_release(void *cls)
+{
+	body_put(cls);
 }
 
 static enum MHD_Result serve_metrics(struct metrics_server *s,
 				     struct MHD_Connection *conn)
 {
-	struct strbuf b;
+	struct MHD_Response *resp;
+	struct body *bd = body_get(s);
+	enum MHD_Result ret;
 
-	strbuf_init(&b);
-	metrics_lock();
-	if (s->render)
-		s->render(&b, s->ctx);
-	metrics_unlock();
-	if (b.err) {
-		strbuf_free(&b);
-		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "out of memory\n");
+	if (!bd)
+		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "no metrics yet\n");
+	/* our own response per request: it holds one reference, not a copy */
+	resp = MHD_create_response_from_callback(bd->len, METRICS_BLOCK_SIZE,
+						 body_read, bd, body_release);
+	if (!resp) {
+		body_put(bd);
+		return MHD_NO;
 	}
-	if (!b.buf)
-		return reply(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, "", 0, false);
-	return reply(conn, MHD_HTTP_OK, METRICS_CONTENT_TYPE, b.buf, b.len, true);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				METRICS_CONTENT_TYPE);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
@@ -267,17 +407,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      size_t *upload_data_size, void **req_ctx)
 {
 	struct metrics_server *s = cls;
-	static int first_call_marker;
 
-	/* MHD calls once with headers only; answer on that call (no body). */
-	if (*req_ctx == NULL) {
-		*req_ctx = &first_call_marker;
-		if (*upload_data_size == 0 && strcmp(method, "GET") &&
-		    strcmp(method, "HEAD"))
-			return MHD_YES;	/* wait for the body, then 405 */
-	}
+	/*
+	 * MHD calls once the headers are in; every answer is given then.
+	 * A request body is never waited for: MHD closes the connection
+	 * after the answer instead of reading it.
+	 */
 	if (*upload_data_size) {
-		*upload_data_size = 0;	/* discard request bodies */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
@@ -304,20 +441,143 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
+static uint64_t deadline_from_now(void)
+{
+	return mono_ns() + (uint64_t)METRICS_DEADLINE_S * 1000000000ULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_ctx, enum MHD_ConnectionNotificationCode code)
+{
+	struct metrics_server *s = cls;
+	const union MHD_ConnectionInfo *info;
+	struct conn *c = *socket_ctx;
+	int sndbuf = METRICS_SNDBUF;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (c) {
+			c->prev->next = c->next;
+			c->next->prev = c->prev;
+			free(c);
+			*socket_ctx = NULL;
+		}
+		return;
+	}
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	c = calloc(1, sizeof(*c));
+	if (!c || !info) {
+		free(c);
+		return;
+	}
+	c->fd = info->connect_fd;
+	c->deadline_ns = deadline_from_now();
+	/* what the kernel queues for a client that does not read */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	c->next = &s->conns;
+	c->prev = s->conns.prev;
+	s->conns.prev->next = c;
+	s->conns.prev = c;
+	*socket_ctx = c;
+}
+
+/* A response went out (or failed): the next request gets a new deadline. */
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **req_ctx, enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *info;
+	struct conn *c;
+
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c = info ? info->socket_context : NULL;
+	if (c)
+		c->deadline_ns = deadline_from_now();
+}
+
+/* Cut connections past their deadline. Same thread as MHD: fds are live. */
+static void sweep(struct metrics_server *s)
+{
+	uint64_t now = mono_ns();
+	struct conn *c;
+
+	if (now < s->next_sweep_ns)
+		return;
+	s->next_sweep_ns = now + 100000000ULL;
+	for (c = s->conns.next; c != &s->conns; c = c->next) {
+		if (c->cut || now < c->deadline_ns)
+			continue;
+		shutdown(c->fd, SHUT_RDWR);
+		c->cut = true;
+	}
+}
+
+/* MHD's messages, at most 10 a minute: a flood of refused clients is not logged one by one. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct metrics_server *s = cls;
+	uint64_t now = mono_ns();
+	char msg[256];
+
+	if (now - s->log_window_ns > 60000000000ULL) {
+		if (s->log_count > 10)
+			pr_warn("metrics: %u more messages from the HTTP server "
+				"in the last minute", s->log_count - 10);
+		s->log_window_ns = now;
+		s->log_count = 0;
+	}
+	if (s->log_count++ >= 10)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	pr_warn("metrics: %s", msg);
+}
+
+static void *http_thread(void *arg)
+{
+	struct metrics_server *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		MHD_run_wait(s->daemon, 100);
+		sweep(s);
+	}
+	return NULL;
+}
+
 static struct MHD_Daemon *start_daemon(struct metrics_server *s,
 				       struct sockaddr_storage *ss,
 				       unsigned int extra_flags)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD |
-			     MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | extra_flags;
 
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	return MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)METRICS_IDLE_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)METRICS_MAX_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)METRICS_MAX_PER_IP,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)METRICS_CONN_MEMORY,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				MHD_OPTION_END);
+}
+
+static void server_free(struct metrics_server *s)
+{
+	if (s->thread_started) {
+		atomic_store(&s->stop, true);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);	/* releases every response */
+	body_put(s->cur);
+	strbuf_free(&s->scratch);
+	pthread_mutex_destroy(&s->body_mutex);
+	free(s);
 }
 
 struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
@@ -340,7 +600,17 @@ struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 	}
 	s->render = render;
 	s->ctx = ctx;
+	pthread_mutex_init(&s->body_mutex, NULL);
+	strbuf_init(&s->scratch);
+	s->conns.next = s->conns.prev = &s->conns;
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	/* the first body, from the caller's thread, before anyone can ask */
+	err = metrics_publish(s);
+	if (err) {
+		server_free(s);
+		errno = -err;
+		return NULL;
+	}
 	/* the loop counts as alive from the moment we start serving */
 	metrics_heartbeat(mono_ns());
 	s->daemon = start_daemon(s, &ss, any ? MHD_USE_DUAL_STACK : 0);
@@ -358,10 +628,18 @@ struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 	if (!s->daemon) {
 		err = errno ? errno : EADDRINUSE;
 		pr_err("metrics: cannot listen on %s: %s", addr, strerror(err));
-		free(s);
+		server_free(s);
 		errno = err;
 		return NULL;
 	}
+	err = pthread_create(&s->thread, NULL, http_thread, s);
+	if (err) {
+		pr_err("metrics: cannot start the HTTP thread: %s", strerror(err));
+		server_free(s);
+		errno = err;
+		return NULL;
+	}
+	s->thread_started = true;
 	pr_info("metrics: serving /metrics /healthz /readyz on %s (port %u)",
 		addr, metrics_port(s));
 	return s;
@@ -379,11 +657,8 @@ unsigned int metrics_port(const struct metrics_server *s)
 
 void metrics_stop(struct metrics_server *s)
 {
-	if (!s)
-		return;
-	if (s->daemon)
-		MHD_stop_daemon(s->daemon);
-	free(s);
+	if (s)
+		server_free(s);
 }
 
 /* ---- rendering ---- */

@@ -3,10 +3,12 @@
  * Prometheus text exposition (format 0.0.4) for colod, served by
  * libmicrohttpd in its own thread, plus /healthz and /readyz.
  *
- * Threading: the HTTP thread calls the agent's render callback with the
- * metrics lock held. The agent takes the same lock (metrics_lock/unlock)
- * while it updates whatever the callback reads, so a scrape never sees a
- * half-updated tick. Nothing else is shared.
+ * Threading: the render callback runs only in the thread that calls
+ * metrics_start() and metrics_publish() (the agent's loop, which owns what
+ * the callback reads), so it needs no lock. The result is an immutable,
+ * refcounted body that the HTTP thread streams to every /metrics client;
+ * the HTTP thread never calls into the agent. /healthz and /readyz read
+ * atomics only. Everything else is private to metrics.c.
  */
 #ifndef COLOD_METRICS_H
 #define COLOD_METRICS_H
@@ -19,6 +21,25 @@
 #define METRICS_ADDR_DEFAULT		"127.0.0.1:9317"
 #define METRICS_HEALTH_TIMEOUT_DEFAULT	10	/* seconds without a tick */
 #define METRICS_CONTENT_TYPE		"text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * What one client, or many, may cost the agent. A connection must get its
+ * answer out within METRICS_DEADLINE_S of its start or of its previous
+ * answer (Prometheus gives up on a scrape after 10 s by default), and is
+ * closed after METRICS_IDLE_TIMEOUT_S without progress. Each holds at most
+ * METRICS_CONN_MEMORY of pool, METRICS_BLOCK_SIZE of response buffer and
+ * METRICS_SNDBUF (doubled by the kernel) of socket buffer. At most
+ * METRICS_MAX_BODIES bodies exist at once: the current one and those that
+ * slow clients are still reading.
+ */
+#define METRICS_MAX_CONNECTIONS		128
+#define METRICS_MAX_PER_IP		8
+#define METRICS_IDLE_TIMEOUT_S		10
+#define METRICS_DEADLINE_S		15
+#define METRICS_CONN_MEMORY		(16 * 1024)
+#define METRICS_BLOCK_SIZE		(16 * 1024)
+#define METRICS_SNDBUF			(64 * 1024)
+#define METRICS_MAX_BODIES		3
 
 /* Growable, always NUL-terminated text buffer. err latches -ENOMEM. */
 struct strbuf {
@@ -35,7 +56,10 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_append(struct strbuf *b, const char *s, size_t n);
 
-/* Appends the whole exposition body for one scrape. Called with the lock held. */
+/*
+ * Appends the whole exposition body. Called only from metrics_start() and
+ * metrics_publish(), in their caller's thread.
+ */
 typedef void (*metrics_render_fn)(struct strbuf *b, void *ctx);
 
 struct metrics_server;
@@ -49,15 +73,22 @@ struct sockaddr_storage;
 int metrics_parse_addr(const char *addr, struct sockaddr_storage *ss,
 		       bool *any);
 
-/* Start serving on addr; NULL with errno set (and logged) on failure. */
+/*
+ * Render the first body, then serve on addr from a thread of its own;
+ * NULL with errno set (and logged) on failure.
+ */
 struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 				     void *ctx);
 /* Port actually bound (useful with port 0); 0 if unknown. */
 unsigned int metrics_port(const struct metrics_server *s);
 void metrics_stop(struct metrics_server *s);
 
-void metrics_lock(void);
-void metrics_unlock(void);
+/*
+ * Render the body now, in the caller's thread, and make it what /metrics
+ * serves from then on. 0, -ENOMEM, or -EBUSY when METRICS_MAX_BODIES are
+ * still held by slow clients (the previous body stays). s may be NULL.
+ */
+int metrics_publish(struct metrics_server *s);
 
 /* /readyz answers 200 once ready is set (maps loaded, first tick done). */
 void metrics_set_ready(bool ready);

@@ -4,7 +4,8 @@
   protection  LS p99 wake-up lateness with BE beside it, colod off and on,
               as a ratio to LS alone; node CPU utilisation meanwhile
   reaction    BE starts at a known instant while LS runs: time to colod's
-              first BE throttle write (p50, p99 over N trials)
+              first BE throttle write (p50, p99 over N trials); with
+              --scrapers N, N threads scrape /metrics meanwhile
   footprint   agent CPU and RSS with 1,000 cgroups present
   memory      BE grows the node past memoryEvictThresholdPercent: time from
               the crossing to the node back under it (memory.high, eviction)
@@ -411,16 +412,47 @@ def first_action_after(agent, t0):
 	return None
 
 
+def scraper(port, stop, interval, stats):
+	"""GET /metrics every interval s until stop; every wait bounded (5 s)."""
+	while not stop.is_set():
+		t = time.monotonic()
+		try:
+			with socket.create_connection(("127.0.0.1", port), timeout=5) as sk:
+				sk.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+				n = 0
+				while n < (64 << 20) and time.monotonic() - t < 10:
+					b = sk.recv(1 << 20)
+					if not b:
+						break
+					n += len(b)
+			stats["scrapes"] += 1
+			stats["bytes"] = n
+		except OSError:
+			stats["errors"] += 1
+		stop.wait(max(0.0, interval - (time.monotonic() - t)))
+
+
 def rx_trial(a, cg, workdir, cfg, be, attempt, release):
 	"""One fresh agent; BE released at t0 (or, for a control, never).
 	Returns (trial, actions before t0)."""
-	agent = Agent(a.colod, workdir, cfg, f"rx-{attempt}")
+	import threading
+	port = free_port() if a.scrapers else 0
+	agent = Agent(a.colod, workdir, cfg, f"rx-{attempt}",
+		      metrics=f"127.0.0.1:{port}" if port else "off")
+	stop, threads = threading.Event(), []
+	stats = {"scrapes": 0, "bytes": 0, "errors": 0}
 	# BE is forked before the agent starts, blocked in read(2) on a pipe,
 	# and released at t0 by closing the pipe: forking from Python takes
 	# 50-500 ms on the loaded machine, which is not the agent's reaction
 	burners = [spawn_in(be, GATED_BUSY, stdin=subprocess.PIPE) for _ in range(NR_BE)]
 	try:
 		agent.start()
+		for _ in range(a.scrapers):
+			threads.append(threading.Thread(target=scraper, daemon=True,
+					args=(port, stop, a.scrape_interval, stats)))
+			threads[-1].start()
+		if threads:
+			time.sleep(1)	# scrapes under way before t0
 		t0 = time.monotonic_ns()
 		if release:
 			for b in burners:
@@ -432,12 +464,17 @@ def rx_trial(a, cg, workdir, cfg, be, attempt, release):
 			time.sleep(0.001)
 			act = first_action_after(agent, t0)
 	finally:
+		stop.set()
+		for th in threads:
+			th.join(15)
 		for b in burners:
 			b.kill()
 			b.wait()
 		cg.kill_all(be)
 		died = agent.stop()
 	t = {"attempt": attempt, "release_ms": round((t_rel - t0) / 1e6, 3), "agent_died": died}
+	if threads:
+		t["scrapes"] = dict(stats)
 	if act:
 		t.update(reaction_ms=round((act["mono_ns"] - t0) / 1e6, 2), reason=act["reason"],
 			 measured_us=act["measured"], new=act["new"])
@@ -454,6 +491,15 @@ def rx_trial(a, cg, workdir, cfg, be, attempt, release):
 
 def reaction(a, cg, workdir):
 	ls, be, cfg = ls_be_setup(cg, workdir, "rx", be_cpu_qos=False)
+	if a.scrapers:
+		# idle LS cgroups with kubelet-length names: a body of MiBs to scrape
+		pods = cg.make(f"{PREFIX}rx-pods")
+		for i in range(a.scrape_cgroups):
+			cg.make(f"{pods}/cri-containerd-{i:064x}.scope")
+		cfg = write_config(os.path.join(workdir, "rx-config"),
+				   [{"match": "/" + ls, "class": "LS"},
+				    {"match": "/" + be, "class": "BE"},
+				    {"match": f"/{pods}/*", "class": "LS"}], be_cpu_qos=False)
 	lsp = spawn_in(ls, [os.path.join(a.tools, "lsprobe"), "3600"] + LS_ARGS,
 		       stdout=subprocess.DEVNULL)
 	# Controls: the same procedure with BE never released. On a machine
@@ -494,7 +540,9 @@ def reaction(a, cg, workdir):
 		reasons[t["reason"]] = reasons.get(t["reason"], 0) + 1
 	res = {
 		"command": f"sudo python3 {SCRIPT} reaction --colod {a.colod} --tools {a.tools} "
-			   f"--out {a.out} --trials {a.trials} --controls {a.controls}",
+			   f"--out {a.out} --trials {a.trials} --controls {a.controls}" +
+			   (f" --scrapers {a.scrapers} --scrape-cgroups {a.scrape_cgroups}"
+			    f" --scrape-interval {a.scrape_interval}" if a.scrapers else ""),
 		"setup": {
 			"ls": f"lsprobe {' '.join(LS_ARGS)} in /{ls}, running throughout",
 			"be": f"{NR_BE} x `{' '.join(GATED_BUSY)}` in /{be}, forked before the "
@@ -507,6 +555,10 @@ def reaction(a, cg, workdir):
 				 "mono_ns of the first be_cpu_quota line in --action-log after t0 - t0",
 			"controls": "same procedure, BE never released, interleaved at random "
 				    "(seed 1) with the trials",
+			"scrapers": (f"{a.scrapers} threads, each GET /metrics every "
+				     f"{a.scrape_interval} s from 1 s before t0, with "
+				     f"{a.scrape_cgroups} more idle LS cgroups"
+				     if a.scrapers else "none (--metrics-addr off)"),
 		},
 		"trials_n": len(trials),
 		"discarded": discarded,
@@ -935,6 +987,11 @@ def main():
 	ap.add_argument("--fp-seconds", type=int, default=30)
 	ap.add_argument("--mem-trials", type=int, default=3)
 	ap.add_argument("--mem-wait", type=float, default=30.0)
+	ap.add_argument("--scrapers", type=int, default=0,
+			help="reaction: threads scraping /metrics throughout each trial")
+	ap.add_argument("--scrape-cgroups", type=int, default=400,
+			help="reaction with --scrapers: idle LS cgroups to make the body large")
+	ap.add_argument("--scrape-interval", type=float, default=0.25)
 	a = ap.parse_args()
 	if os.geteuid():
 		sys.exit("closed_loop.py: needs root (cgroups, BPF)")

@@ -339,12 +339,14 @@ Test(metrics, server_serves_metrics_health_and_ready, .fini = srv_fini)
 	cr_assert(strstr(s.body.buf, "\ncolod_test_value 77\n") != NULL, "%s", s.body.buf);
 	strbuf_free(&s.body);
 
-	metrics_lock();
-	r.value = 78;	/* the agent's side of the contract: update under the lock */
-	metrics_unlock();
+	r.value = 78;	/* not served until the owner of the value publishes */
+	fetch(port, "/metrics", NULL, &s);
+	cr_assert(strstr(s.body.buf, "\ncolod_test_value 77\n") != NULL);
+	strbuf_free(&s.body);
+	cr_assert_eq(metrics_publish(srv), 0);
 	fetch(port, "/metrics", NULL, &s);
 	cr_assert(strstr(s.body.buf, "\ncolod_test_value 78\n") != NULL);
-	cr_assert_eq(r.calls, 2);
+	cr_assert_eq(r.calls, 2, "one render at start, one per publish, none per scrape");
 	strbuf_free(&s.body);
 
 	fetch(port, "/readyz", NULL, &s);
@@ -375,14 +377,15 @@ Test(metrics, server_serves_metrics_health_and_ready, .fini = srv_fini)
 
 Test(metrics, start_fails_on_bad_or_busy_address, .fini = srv_fini)
 {
+	struct render_ctx r = { 0 };
 	struct metrics_server *other;
 	char addr[64];
 
-	cr_assert_null(metrics_start("nonsense", render, NULL));
+	cr_assert_null(metrics_start("nonsense", render, &r));
 	cr_assert_eq(errno, EINVAL);
-	srv = metrics_start("127.0.0.1:0", render, NULL);
+	srv = metrics_start("127.0.0.1:0", render, &r);
 	cr_assert(srv != NULL);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", metrics_port(srv));
-	other = metrics_start(addr, render, NULL);
+	other = metrics_start(addr, render, &r);
 	cr_assert_null(other, "second bind of %s succeeded", addr);
 }
