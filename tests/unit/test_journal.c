@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +22,6 @@
 static char tmp[64];
 static char state[128];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
 static void setup(void)
 {
 	strcpy(tmp, "/tmp/colod-journal-XXXXXX");
@@ -37,7 +31,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(tmp);
 }
 
 TestSuite(journal, .init = setup, .fini = teardown);
