@@ -5,115 +5,59 @@
  * wake-up lateness) shares the CPUs with BE busy loops.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
+#include "agentrun.h"
 #include "cgtest.h"
-#include "tfile.h"
 
 static struct cgtest_group ls, be;
-static pid_t agent = -1;
-static char dir[] = "/tmp/colod-test-agent-XXXXXX";
-static char pin_dir[96];
+static struct agentrun run;
 
-static void write_file(const char *name, const char *text)
-{
-	char conf[256];
-
-	snprintf(conf, sizeof(conf), "%s/config", dir);
-	tfile_put(conf, name, text);
-}
 static void write_config(void)
 {
-	char path[256], rules[1024];
+	char rules[1024];
 
-	snprintf(path, sizeof(path), "%s/config", dir);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	write_file("colocation-config", "{\"enable\": true}");
-	write_file("resource-threshold-config",
-		   "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
-		   " \"cpuSuppressThresholdPercent\": 65}}");
-	write_file("resource-qos-config",
-		   "{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": true,"
-		   " \"schedIdle\": 1}}, \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
+	agentrun_config(&run, "colocation-config", "{\"enable\": true}");
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
+			" \"cpuSuppressThresholdPercent\": 65}}");
+	agentrun_config(&run, "resource-qos-config",
+			"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": true,"
+			" \"schedIdle\": 1}}, \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
 	snprintf(rules, sizeof(rules),
 		 "{\"lsLatencyTargetUs\": 1000, \"classificationRules\": ["
 		 "{\"match\": \"/%s\", \"class\": \"LS\"},"
 		 "{\"match\": \"/%s\", \"class\": \"BE\"}]}", ls.rel, be.rel);
-	write_file("colod-config", rules);
+	agentrun_config(&run, "colod-config", rules);
 }
 
 static void setup(void)
 {
 	if (geteuid())
 		cr_skip_test("real-kernel tests need root");
-	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
 	cr_assert_not_null(getenv("COLOD_TOOLS"), "COLOD_TOOLS names the tools dir (make sets it)");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-agent-%d", getpid());
+	agentrun_init(&run, "agent");
+	/* colod as it runs by default, without --action-log */
+	run.no_action_log = true;
 	cr_assert_eq(cgtest_make_unique(&ls, "e2e-ls", CGT_CPU | CGT_CPUACCT), 0);
 	cr_assert_eq(cgtest_make_unique(&be, "e2e-be", CGT_CPU | CGT_CPUACCT), 0);
 	write_config();
 }
 
-static void stop_agent(int sig)
-{
-	int status;
-
-	if (agent <= 0)
-		return;
-	kill(agent, sig);
-	waitpid(agent, &status, 0);
-	agent = -1;
-}
-
 static void teardown(void)
 {
-	char cmd[512];
-
-	stop_agent(SIGTERM);
-	/* a crashed agent leaves its journal: put every original back */
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
-		 getenv("COLOD_BIN") ?: "colod", dir);
-	if (system(cmd) < 0)
-		perror("restore");
+	agentrun_cleanup(&run);
 	cgtest_kill_all(&ls);
 	cgtest_kill_all(&be);
 	cgtest_remove(&ls);
 	cgtest_remove(&be);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, pin_dir);
-	if (system(cmd) < 0)
-		perror("rm");
 }
 
 TestSuite(agent, .init = setup, .fini = teardown, .timeout = 180);
-
-static void start_agent(void)
-{
-	char cfg[256], state[256], log[256];
-
-	snprintf(cfg, sizeof(cfg), "%s/config", dir);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(log, sizeof(log), "%s/agent.log", dir);
-	agent = fork();
-	cr_assert_geq(agent, 0);
-	if (agent == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(fd, 2);
-		execl(getenv("COLOD_BIN"), "colod", "run", "--config", cfg, "--state-dir",
-		      state, "--pin-dir", pin_dir, "--metrics-addr", "127.0.0.1:0",
-		      (char *)NULL);
-		_exit(127);
-	}
-}
 
 static void read_knob(const struct cgtest_group *g, const char *file, char *buf, size_t len)
 {
@@ -126,15 +70,10 @@ static void read_knob(const struct cgtest_group *g, const char *file, char *buf,
 static bool wait_knob(const struct cgtest_group *g, const char *file, const char *value,
 		      int timeout_ms)
 {
-	char buf[64];
+	char path[512];
 
-	for (; timeout_ms > 0; timeout_ms -= 100) {
-		read_knob(g, file, buf, sizeof(buf));
-		if (!strcmp(buf, value))
-			return true;
-		usleep(100000);
-	}
-	return false;
+	cr_assert_eq(cgtest_path(path, sizeof(path), g, CGT_CPU, file), 0);
+	return wait_text(path, value, timeout_ms);
 }
 
 /* Run lsprobe in the LS group for seconds; its p99 wake-up lateness in us. */
@@ -181,9 +120,10 @@ Test(agent, protects_ls_and_gives_idle_cpu_back_to_be)
 		cr_assert_gt(cgtest_spawn_busy(&be), 0);
 	without = ls_p99(4);
 
-	start_agent();
+	agentrun_start(&run, NULL);
 	cr_assert(wait_knob(&be, "cpu.idle", "1", 20000),
-		  "the agent puts BE in cpu.idle (see %s/agent.log)", dir);
+		  "the agent puts BE in cpu.idle (see %s)",
+		  agentrun_path(&run, "agent.log"));
 	with = ls_p99(4);
 	cr_log_info("LS p99 wake-up lateness: %.0f us without colod, %.0f us with", without, with);
 	cr_assert_lt(with * 2, without,
@@ -197,41 +137,14 @@ Test(agent, protects_ls_and_gives_idle_cpu_back_to_be)
 	read_knob(&be, "cpu.cfs_quota_us", quota, sizeof(quota));
 	cr_assert_gt(be_cores, 0.8, "BE runs %.2f cores once LS idles (quota %s)", be_cores, quota);
 
-	stop_agent(SIGTERM);
+	agentrun_stop(&run, SIGTERM);
 	cr_assert(wait_knob(&be, "cpu.idle", "0", 1000), "cpu.idle restored on stop");
 	cr_assert(wait_knob(&be, "cpu.cfs_quota_us", "-1", 1000), "quota restored on stop");
 }
 
-static int file_contains(const char *path, const char *needle)
-{
-	char buf[65536];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return strstr(buf, needle) != NULL;
-}
-
-static bool wait_log(const char *needle, int timeout_ms)
-{
-	char log[256];
-
-	snprintf(log, sizeof(log), "%s/agent.log", dir);
-	for (; timeout_ms > 0; timeout_ms -= 100) {
-		if (file_contains(log, needle))
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
-
 Test(agent, kill_9_then_restart_then_restore_brings_back_every_original)
 {
-	char idle0[64], quota0[64], period0[64], buf[64], cmd[512];
+	char idle0[64], quota0[64], period0[64], buf[64];
 	int i, status;
 
 	read_knob(&be, "cpu.idle", idle0, sizeof(idle0));
@@ -241,7 +154,7 @@ Test(agent, kill_9_then_restart_then_restore_brings_back_every_original)
 		cr_assert_gt(cgtest_spawn_busy(&be), 0);
 	cr_assert_gt(cgtest_spawn_busy(&ls), 0);
 
-	start_agent();
+	agentrun_start(&run, NULL);
 	cr_assert(wait_knob(&be, "cpu.idle", "1", 20000), "BE idled by the agent");
 	/* LS busy on a core: the suppress bound throttles BE within a tick or two */
 	for (i = 0; i < 50; i++) {
@@ -251,17 +164,16 @@ Test(agent, kill_9_then_restart_then_restore_brings_back_every_original)
 		usleep(100000);
 	}
 	cr_assert_neq(strcmp(buf, quota0), 0, "BE throttled (quota %s)", buf);
-	stop_agent(SIGKILL);
+	agentrun_stop(&run, SIGKILL);
 	read_knob(&be, "cpu.idle", buf, sizeof(buf));
 	cr_assert_str_eq(buf, "1", "a killed agent restores nothing by itself");
 
 	/* a restart must keep the first originals, not journal the throttled values */
-	start_agent();
+	agentrun_start(&run, NULL);
 	sleep(3);
-	stop_agent(SIGKILL);
+	agentrun_stop(&run, SIGKILL);
 
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state", getenv("COLOD_BIN"), dir);
-	status = system(cmd);
+	status = agentrun_restore(&run);
 	cr_assert_eq(status, 0, "colod restore exits 0");
 	read_knob(&be, "cpu.idle", buf, sizeof(buf));
 	cr_assert_str_eq(buf, idle0, "cpu.idle back to the original");
@@ -275,25 +187,25 @@ Test(agent, bad_config_is_rejected_and_the_last_good_one_stays)
 {
 	char path[256];
 
-	start_agent();
+	snprintf(path, sizeof(path), "%s/state/config.json", run.dir);
+	agentrun_start(&run, NULL);
 	cr_assert(wait_knob(&be, "cpu.idle", "1", 20000), "BE idled under the first config");
-	write_file("resource-threshold-config",
-		   "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressThresholdPercent\": 150}}");
-	cr_assert(wait_log("cpuSuppressThresholdPercent: found 150", 5000),
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressThresholdPercent\": 150}}");
+	cr_assert(agentrun_wait_log(&run, "cpuSuppressThresholdPercent: found 150", 5000),
 		  "the error names the field and the value");
-	cr_assert(wait_log("the last good one stays in force", 1000));
-	cr_assert_eq(kill(agent, 0), 0, "the agent keeps running");
-	snprintf(path, sizeof(path), "%s/state/config.json", dir);
-	cr_assert(file_contains(path, "\"cpuSuppressThresholdPercent\":\t65") ||
-		  file_contains(path, "\"cpuSuppressThresholdPercent\": 65") ||
-		  file_contains(path, "\"cpuSuppressThresholdPercent\":65"),
+	cr_assert(agentrun_wait_log(&run, "the last good one stays in force", 1000));
+	cr_assert_eq(kill(run.pid, 0), 0, "the agent keeps running");
+	cr_assert(file_has(path, "\"cpuSuppressThresholdPercent\":\t65") ||
+		  file_has(path, "\"cpuSuppressThresholdPercent\": 65") ||
+		  file_has(path, "\"cpuSuppressThresholdPercent\":65"),
 		  "the configuration in force is still the good one");
-	write_file("resource-threshold-config",
-		   "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
-		   " \"cpuSuppressThresholdPercent\": 70}}");
-	cr_assert(wait_log("configuration reloaded", 5000), "a good config is taken");
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
+			" \"cpuSuppressThresholdPercent\": 70}}");
+	cr_assert(agentrun_wait_log(&run, "configuration reloaded", 5000), "a good config is taken");
 	usleep(200000);
-	cr_assert(file_contains(path, "70"), "the new value is in force");
+	cr_assert(file_has(path, "70"), "the new value is in force");
 	cr_assert(wait_knob(&be, "cpu.idle", "1", 1000), "QoS still applied");
 }
 
@@ -305,7 +217,7 @@ static long headroom_batch_cpu(void)
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "%s headroom --json --pin-dir %s 2>/dev/null",
-		 getenv("COLOD_BIN"), pin_dir);
+		 getenv("COLOD_BIN"), run.pin_dir);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -321,8 +233,8 @@ Test(agent, a_busy_ls_core_lowers_batch_cpu_by_about_1000m)
 {
 	long idle, busy;
 
-	start_agent();
-	cr_assert(wait_log("running:", 20000), "agent up");
+	agentrun_start(&run, NULL);
+	cr_assert(agentrun_wait_log(&run, "running:", 20000), "agent up");
 	sleep(3);
 	idle = headroom_batch_cpu();
 	cr_assert_geq(idle, 0, "headroom published");

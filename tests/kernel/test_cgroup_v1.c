@@ -8,7 +8,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +19,12 @@
 #include "cgtest.h"
 #include "fileio.h"
 #include "journal.h"
+#include "tfile.h"
 
 static struct cg_ctx ctx;
 static struct journal *j;
 static char state[64];
 static struct cgtest_group ls, be, parent, child;
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
 
 static void setup(void)
 {
@@ -53,7 +48,7 @@ static void teardown(void)
 	cgtest_remove(&parent);
 	cgtest_remove(&ls);
 	cgtest_remove(&be);
-	nftw(state, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(state);
 }
 
 TestSuite(cgroup_v1, .init = setup, .fini = teardown, .timeout = 60);

@@ -26,11 +26,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
+#include "agentrun.h"
 #include "cgtest.h"
 #include "node.h"
-#include "tfile.h"
 
 #define MIB		((uint64_t)1 << 20)
 #define GIB		((uint64_t)1 << 30)
@@ -69,9 +68,8 @@
 #define LS_WATCH_MS	12000
 
 static struct cgtest_group ls, be;
-static pid_t agent = -1;
-static char dir[] = "/tmp/colod-test-memory-XXXXXX";
-static char pin_dir[96], log_path[256], act_path[256];
+static struct agentrun run;
+static char log_path[256], act_path[256];
 
 /* ---- node memory, as the agent reads it ---------------------------------- */
 
@@ -183,25 +181,13 @@ static void watch_stop(struct watch *w)
 	pthread_join(w->th, NULL);
 }
 
-static char *slurp(const char *path);
-
 /* ---- setup --------------------------------------------------------------- */
-
-static void write_file(const char *name, const char *text)
-{
-	char conf[256];
-
-	snprintf(conf, sizeof(conf), "%s/config", dir);
-	tfile_put(conf, name, text);
-}
 
 static void write_config(unsigned int threshold, unsigned int lower)
 {
-	char path[256], text[1024];
+	char text[1024];
 
-	snprintf(path, sizeof(path), "%s/config", dir);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	write_file("colocation-config", "{\"enable\": true}");
+	agentrun_config(&run, "colocation-config", "{\"enable\": true}");
 	/*
 	 * The CPU levers stay out of the way: a BE in cpu.idle or cut to the
 	 * suppress floor on a machine busy with other tests took 37 s to touch
@@ -213,12 +199,12 @@ static void write_config(unsigned int threshold, unsigned int lower)
 		 " \"cpuSuppressThresholdPercent\": 100, \"cpuSuppressMinPercent\": 100,"
 		 " \"memoryEvictThresholdPercent\": %u, \"memoryEvictLowerPercent\": %u}}",
 		 threshold, lower);
-	write_file("resource-threshold-config", text);
+	agentrun_config(&run, "resource-threshold-config", text);
 	/* BE memoryQOS: v1 gets a soft limit at 80% of the BE limit set below */
-	write_file("resource-qos-config",
-		   "{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": false},"
-		   " \"memoryQOS\": {\"enable\": true,"
-		   " \"throttlingPercent\": 80}}, \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
+	agentrun_config(&run, "resource-qos-config",
+			"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": false},"
+			" \"memoryQOS\": {\"enable\": true,"
+			" \"throttlingPercent\": 80}}, \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
 	/*
 	 * Everything else is SYSTEM, hence untracked: other tests on this
 	 * machine make kubelet-like trees (kubepods/besteffort) that the
@@ -230,7 +216,7 @@ static void write_config(unsigned int threshold, unsigned int lower)
 		 "{\"match\": \"/%s\", \"class\": \"LS\"},"
 		 "{\"match\": \"/%s\", \"class\": \"BE\"},"
 		 "{\"match\": \"*\", \"class\": \"SYSTEM\"}]}", ls.rel, be.rel);
-	write_file("colod-config", text);
+	agentrun_config(&run, "colod-config", text);
 }
 
 #define ALL_CG	(CGT_CPU | CGT_CPUACCT | CGT_MEMORY)
@@ -239,28 +225,13 @@ static void setup(void)
 {
 	if (geteuid())
 		cr_skip_test("real-kernel tests need root");
-	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
 	if (!cgtest_have(CGT_MEMORY) || !cgtest_have(CGT_CPU))
 		cr_skip_test("needs the v1 cpu and memory hierarchies");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-memory-%d", getpid());
-	snprintf(log_path, sizeof(log_path), "%s/agent.log", dir);
-	snprintf(act_path, sizeof(act_path), "%s/actions.jsonl", dir);
+	agentrun_init(&run, "memory");
+	snprintf(log_path, sizeof(log_path), "%s/agent.log", run.dir);
+	snprintf(act_path, sizeof(act_path), "%s/actions.jsonl", run.dir);
 	cr_assert_eq(cgtest_make_unique(&ls, "mem-ls", ALL_CG), 0);
 	cr_assert_eq(cgtest_make_unique(&be, "mem-be", ALL_CG), 0);
-}
-
-static void stop_agent(int sig, int *status)
-{
-	int st = -1;
-
-	if (agent <= 0)
-		return;
-	kill(agent, sig);
-	waitpid(agent, &st, 0);
-	agent = -1;
-	if (status)
-		*status = st;
 }
 
 /* Set at the end of a test: else teardown shows what the agent said. */
@@ -268,96 +239,30 @@ static bool passed;
 
 static void teardown(void)
 {
-	char cmd[512];
-	const char *text, *tail;
-
-	if (!passed && agent > 0) {
-		text = slurp(log_path);
-		tail = strlen(text) > 4000 ? text + strlen(text) - 4000 : text;
-		fprintf(stderr, "---- agent log (tail) ----\n%s---- end ----\n", tail);
-	}
-
-	stop_agent(SIGTERM, NULL);
-	/* a crashed agent leaves its journal: put every original back */
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
-		 getenv("COLOD_BIN") ?: "colod", dir);
-	if (system(cmd) < 0)
-		perror("restore");
+	if (!passed && run.pid > 0)
+		agentrun_show_log(&run);
+	agentrun_cleanup(&run);
 	/* free the big allocations first: other tests share the machine */
 	cgtest_kill_all(&be);
 	cgtest_kill_all(&ls);
 	cgtest_remove(&ls);
 	cgtest_remove(&be);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, pin_dir);
-	if (system(cmd) < 0)
-		perror("rm");
 }
 
 TestSuite(memory, .init = setup, .fini = teardown, .timeout = 90);
-
-static void start_agent(void)
-{
-	char cfg[256], state[256];
-
-	snprintf(cfg, sizeof(cfg), "%s/config", dir);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	agent = fork();
-	cr_assert_geq(agent, 0);
-	if (agent == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(fd, 2);
-		execl(getenv("COLOD_BIN"), "colod", "run", "--config", cfg, "--state-dir",
-		      state, "--pin-dir", pin_dir, "--action-log", act_path,
-		      "--metrics-addr", "127.0.0.1:0", (char *)NULL);
-		_exit(127);
-	}
-}
-
-static bool agent_alive(void)
-{
-	return agent > 0 && waitpid(agent, NULL, WNOHANG) == 0;
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[1 << 20];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (!f)
-		return buf;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
-static bool wait_log(const char *needle, int timeout_ms)
-{
-	for (; timeout_ms > 0; timeout_ms -= 100) {
-		if (strstr(slurp(log_path), needle))
-			return true;
-		if (!agent_alive())
-			return false;
-		usleep(100000);
-	}
-	return false;
-}
 
 /* Start the agent and wait until it tracks both groups and runs its loop. */
 static void start_and_wait_tracked(void)
 {
 	char needle[320];
 
-	start_agent();
+	agentrun_start(&run, NULL);
 	snprintf(needle, sizeof(needle), "tracking LS cgroup /%s ", ls.rel);
-	cr_assert(wait_log(needle, 30000), "the agent tracks LS (see %s)", log_path);
+	cr_assert(agentrun_wait_log(&run, needle, 30000), "the agent tracks LS (see %s)", log_path);
 	snprintf(needle, sizeof(needle), "tracking BE cgroup /%s ", be.rel);
-	cr_assert(wait_log(needle, 5000), "the agent tracks BE (see %s)", log_path);
-	cr_assert(wait_log("running:", 10000), "the agent runs (see %s)", log_path);
-	cr_assert(strstr(slurp(log_path), "running: 2 cgroups tracked"),
+	cr_assert(agentrun_wait_log(&run, needle, 5000), "the agent tracks BE (see %s)", log_path);
+	cr_assert(agentrun_wait_log(&run, "running:", 10000), "the agent runs (see %s)", log_path);
+	cr_assert(agentrun_log_has(&run, "running: 2 cgroups tracked"),
 		  "the agent tracks our two cgroups and nothing else (see %s)", log_path);
 }
 
@@ -499,23 +404,18 @@ static void assert_ls_untouched(pid_t pid, uint64_t bytes, const char *when)
 /* The action log's lines on cgroup /rel of kind (NULL: any kind). */
 static int count_actions(const char *kind, const char *rel, char *first, size_t len)
 {
-	char cg[320], k[64];
-	const char *p;
-	int n = 0;
+	return agentrun_actions(&run, kind, rel, first, len);
+}
 
-	snprintf(cg, sizeof(cg), "\"cgroup\":\"/%s\"", rel);
-	snprintf(k, sizeof(k), "\"kind\":\"%s\"", kind ? kind : "");
-	for (p = slurp(act_path); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-		size_t l = strcspn(p, "\n");
-		char line[512];
+struct log_action {
+	char cg[320], ev[320];
+};
 
-		snprintf(line, sizeof(line), "%.*s", (int)l, p);
-		if (!strstr(line, cg) || (kind && !strstr(line, k)))
-			continue;
-		if (!n++ && first)
-			snprintf(first, len, "%s", line);
-	}
-	return n;
+static bool is_log_action(const char *line, const void *arg)
+{
+	const struct log_action *m = arg;
+
+	return (strstr(line, "action=be_") && strstr(line, m->cg)) || strstr(line, m->ev);
 }
 
 /*
@@ -524,23 +424,35 @@ static int count_actions(const char *kind, const char *rel, char *first, size_t 
  */
 static int count_log_actions(const char *rel, char *first, size_t len)
 {
-	char cg[320], ev[320];
-	const char *p;
-	int n = 0;
+	struct log_action m;
 
-	snprintf(cg, sizeof(cg), "cgroup=/%s ", rel);
-	snprintf(ev, sizeof(ev), "evicting BE cgroup /%s:", rel);
-	for (p = slurp(log_path); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-		size_t l = strcspn(p, "\n");
-		char line[512];
+	snprintf(m.cg, sizeof(m.cg), "cgroup=/%s ", rel);
+	snprintf(m.ev, sizeof(m.ev), "evicting BE cgroup /%s:", rel);
+	return count_lines(log_path, is_log_action, &m, first, len);
+}
 
-		snprintf(line, sizeof(line), "%.*s", (int)l, p);
-		if (!(strstr(line, "action=be_") && strstr(line, cg)) && !strstr(line, ev))
-			continue;
-		if (!n++ && first)
-			snprintf(first, len, "%s", line);
-	}
-	return n;
+/* LS: no dynamic action on it, no action line names it, no OOM kill in it. */
+static void assert_no_action_on_ls(void)
+{
+	char line[512];
+
+	cr_assert_eq(count_actions(NULL, ls.rel, line, sizeof(line)), 0,
+		     "no dynamic action on LS: %s", line);
+	cr_assert_eq(count_log_actions(ls.rel, line, sizeof(line)), 0,
+		     "no action line names LS on stderr: %s", line);
+	read_knob(&ls, CGT_MEMORY, "memory.oom_control", line, sizeof(line));
+	cr_assert(strstr(line, "oom_kill 0"), "no OOM kill in LS: %s", line);
+}
+
+/* SIGTERM: colod exits 0 and every original of both classes is back. */
+static void stop_and_assert_restored(const struct originals *ls0, const struct originals *be0)
+{
+	int status = agentrun_stop(&run, SIGTERM);
+
+	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "colod exits 0 on SIGTERM (%d)",
+		  status);
+	assert_restored(&be, "BE", be0);
+	assert_restored(&ls, "LS", ls0);
 }
 
 /* ---- the tests ----------------------------------------------------------- */
@@ -598,7 +510,7 @@ Test(memory, be_growth_past_the_threshold_is_evicted_and_ls_is_untouched)
 	cr_log_info("node over %u%%: %" PRIu64 " ms%s (peak %u.%u%%, %u samples)", threshold,
 		    over_ms, t_under ? "" : ", never back under while watched",
 		    w.peak_pm / 10, w.peak_pm % 10, w.nr_samples);
-	cr_assert(agent_alive(), "the agent keeps running (see %s)", log_path);
+	cr_assert(agentrun_alive(&run), "the agent keeps running (see %s)", log_path);
 	cr_assert(t_under, "the node stayed over %u%% for the whole %d ms watched (peak "
 		  "%u.%u%%): BE was neither throttled nor evicted (see %s)", threshold,
 		  WATCH_MS, w.peak_pm / 10, w.peak_pm % 10, log_path);
@@ -629,19 +541,10 @@ Test(memory, be_growth_past_the_threshold_is_evicted_and_ls_is_untouched)
 
 	/* LS: nothing done to it, nothing logged on it */
 	assert_ls_untouched(ls_pid, LS_HOLD, "after the eviction");
-	cr_assert_eq(count_actions(NULL, ls.rel, line, sizeof(line)), 0,
-		     "no dynamic action on LS: %s", line);
-	cr_assert_eq(count_log_actions(ls.rel, line, sizeof(line)), 0,
-		     "no action line names LS on stderr: %s", line);
-	read_knob(&ls, CGT_MEMORY, "memory.oom_control", line, sizeof(line));
-	cr_assert(strstr(line, "oom_kill 0"), "no OOM kill in LS: %s", line);
+	assert_no_action_on_ls();
 
 	/* SIGTERM: every original back */
-	stop_agent(SIGTERM, &status);
-	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "colod exits 0 on SIGTERM (%d)",
-		  status);
-	assert_restored(&be, "BE", &be0);
-	assert_restored(&ls, "LS", &ls0);
+	stop_and_assert_restored(&ls0, &be0);
 	assert_ls_untouched(ls_pid, LS_HOLD, "after the agent stopped");
 	nkill = (size_t)count_actions("be_evict", be.rel, NULL, 0);
 	cr_log_info("%zu be_evict line(s); originals restored", nkill);
@@ -654,8 +557,6 @@ Test(memory, ls_growth_past_the_threshold_never_kills_ls)
 	unsigned int threshold, lower;
 	uint64_t grow, t_over, t_under, t0, t_grow;
 	pid_t ls_pids[2], be_pid;
-	char line[512];
-	int status;
 	struct watch w;
 
 	ls_pids[0] = cgtest_spawn_mem(&ls, LS_HOLD);
@@ -688,19 +589,10 @@ Test(memory, ls_growth_past_the_threshold_never_kills_ls)
 		    t_under ? "back under at some point" : "still over",
 		    count_actions("be_memory_high", be.rel, NULL, 0),
 		    count_actions("be_evict", be.rel, NULL, 0));
-	cr_assert(agent_alive(), "the agent keeps running (see %s)", log_path);
-	cr_assert_eq(count_actions(NULL, ls.rel, line, sizeof(line)), 0,
-		     "no dynamic action on LS: %s", line);
-	cr_assert_eq(count_log_actions(ls.rel, line, sizeof(line)), 0,
-		     "no action line names LS on stderr: %s", line);
-	read_knob(&ls, CGT_MEMORY, "memory.oom_control", line, sizeof(line));
-	cr_assert(strstr(line, "oom_kill 0"), "no OOM kill in LS: %s", line);
+	cr_assert(agentrun_alive(&run), "the agent keeps running (see %s)", log_path);
+	assert_no_action_on_ls();
 
-	stop_agent(SIGTERM, &status);
-	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "colod exits 0 on SIGTERM (%d)",
-		  status);
-	assert_restored(&be, "BE", &be0);
-	assert_restored(&ls, "LS", &ls0);
+	stop_and_assert_restored(&ls0, &be0);
 	assert_ls_untouched(ls_pids[0], LS_HOLD, "after the agent stopped");
 	assert_ls_untouched(ls_pids[1], grow, "after the agent stopped");
 	passed = true;

@@ -8,7 +8,6 @@
  * still puts every original back. Root required.
  */
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "cgtest.h"
 #include "reconcile.h"
 #include "journal.h"
+#include "tfile.h"
 
 static struct cg_ctx ctx;
 static struct journal *j;
@@ -29,11 +29,6 @@ static struct policy_state ps;
 static struct policy_params pp;
 static char state[64], jfile[128];
 static struct cgtest_group be1, be2, be3;
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
 
 static void setup(void)
 {
@@ -69,7 +64,7 @@ static void teardown(void)
 	cgtest_remove(&be1);
 	cgtest_remove(&be2);
 	cgtest_remove(&be3);
-	nftw(state, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(state);
 }
 
 TestSuite(reconcile, .init = setup, .fini = teardown, .timeout = 30);

@@ -42,6 +42,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "agentrun.h"
 #include "cgtest.h"
 #include "resctrl.h"
 #include "tfile.h"
@@ -56,9 +57,8 @@
 enum { CG_TOP, CG_BE, CG_POD0, CG_POD1, CG_C00, CG_C01, CG_C10, CG_SYS, CG_LATE, NR_CG };
 
 static struct cgtest_group cg[NR_CG];
-static pid_t agent = -1;
-static char dir[] = "/tmp/colod-test-rsa-XXXXXX";
-static char rroot[128], pin_dir[96];
+static struct agentrun run;
+static char rroot[192];
 
 /* ---- processes ---- */
 
@@ -136,7 +136,7 @@ static void rmkdir(const char *rel)
 
 static void fake_resctrl(void)
 {
-	snprintf(rroot, sizeof(rroot), "%s/resctrl", dir);
+	snprintf(rroot, sizeof(rroot), "%s/resctrl", run.dir);
 	cr_assert_eq(mkdir(rroot, 0755), 0);
 	rmkdir("info");
 	rmkdir("info/L3");
@@ -155,22 +155,7 @@ static void fake_resctrl(void)
 	tfile_put(rroot, "BE/tasks", "");
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[65536];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return buf;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static char *rread(const char *rel)
+static const char *rread(const char *rel)
 {
 	char p[256];
 
@@ -236,68 +221,18 @@ static long wait_assigned(const char *path, const pid_t *tids, int nr, int timeo
 
 static void write_config(const char *be_rel)
 {
-	char conf[256], rules[512];
+	char rules[512];
 
-	snprintf(conf, sizeof(conf), "%s/config", dir);
-	cr_assert_eq(mkdir(conf, 0755), 0);
-	tfile_put(conf, "colocation-config", "{\"enable\": true}");
-	tfile_put(conf, "resource-threshold-config", "{\"clusterStrategy\": {\"enable\": false}}");
-	tfile_put(conf, "resource-qos-config",
-		  "{\"clusterStrategy\": {\"beClass\": {\"resctrlQOS\": {\"enable\": true,"
-		  " \"catRangeStartPercent\": 0, \"catRangeEndPercent\": 30,"
-		  " \"mbaPercent\": 50}}}}");
+	agentrun_config(&run, "colocation-config", "{\"enable\": true}");
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": false}}");
+	agentrun_config(&run, "resource-qos-config",
+			"{\"clusterStrategy\": {\"beClass\": {\"resctrlQOS\": {\"enable\": true,"
+			" \"catRangeStartPercent\": 0, \"catRangeEndPercent\": 30,"
+			" \"mbaPercent\": 50}}}}");
 	snprintf(rules, sizeof(rules),
 		 "{\"classificationRules\": [{\"match\": \"/%s\", \"class\": \"BE\"}]}", be_rel);
-	tfile_put(conf, "colod-config", rules);
-}
-
-static void start_agent(void)
-{
-	char cfg[256], state[256], log[256];
-
-	snprintf(cfg, sizeof(cfg), "%s/config", dir);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(log, sizeof(log), "%s/agent.log", dir);
-	agent = fork();
-	cr_assert_geq(agent, 0);
-	if (agent == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(fd, 2);
-		execl(getenv("COLOD_BIN"), "colod", "run", "--config", cfg, "--state-dir",
-		      state, "--pin-dir", pin_dir, "--metrics-addr", "127.0.0.1:0",
-		      "--resctrl-root", rroot, (char *)NULL);
-		_exit(127);
-	}
-}
-
-static int stop_agent(int sig)
-{
-	int status = -1;
-
-	if (agent <= 0)
-		return -1;
-	kill(agent, sig);
-	waitpid(agent, &status, 0);
-	agent = -1;
-	return status;
-}
-
-static bool wait_log(const char *needle, int timeout_ms)
-{
-	char log[256];
-
-	snprintf(log, sizeof(log), "%s/agent.log", dir);
-	for (; timeout_ms > 0; timeout_ms -= 100) {
-		if (strstr(slurp(log), needle))
-			return true;
-		if (agent > 0 && waitpid(agent, NULL, WNOHANG) == agent) {
-			agent = -1;
-			return false;
-		}
-		usleep(100000);
-	}
-	return false;
+	agentrun_config(&run, "colod-config", rules);
 }
 
 static void make_cg(int i, const char *rel)
@@ -311,9 +246,9 @@ static void setup(void)
 
 	if (geteuid())
 		cr_skip_test("real-kernel tests need root");
-	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-rsa-%d", getpid());
+	agentrun_init(&run, "rsa");
+	/* colod as it runs by default, without --action-log */
+	run.no_action_log = true;
 	fake_resctrl();
 	snprintf(top, sizeof(top), CGT_PREFIX "rsa-%d", getpid());
 	make_cg(CG_TOP, top);
@@ -337,19 +272,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[512];
 	int i;
 
-	stop_agent(SIGTERM);
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
-		 getenv("COLOD_BIN") ?: "colod", dir);
-	if (system(cmd) < 0)
-		perror("restore");
+	agentrun_cleanup(&run);
 	for (i = NR_CG - 1; i >= 0; i--)
 		cgtest_remove(&cg[i]);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, pin_dir);
-	if (system(cmd) < 0)
-		perror("rm");
 }
 
 TestSuite(resctrl_agent, .init = setup, .fini = teardown, .timeout = 120);
@@ -369,8 +296,8 @@ Test(resctrl_agent, every_thread_two_levels_below_the_be_top_joins_the_group)
 	cr_assert_eq(nr, 10);
 	snprintf(tasks, sizeof(tasks), "%s/BE/tasks", rroot);
 
-	start_agent();
-	cr_assert(wait_log("running:", 30000), "agent up (see %s/agent.log)", dir);
+	agentrun_start(&run, "--resctrl-root", rroot, NULL);
+	cr_assert(agentrun_wait_log(&run, "running:", 30000), "agent up (see %s/agent.log)", run.dir);
 	ms = wait_assigned(tasks, tids, nr, 3 * TICK_MS);
 	cr_assert_geq(ms, 0, "tid %d not in %s within 3 ticks:\n%s", (int)first_missing(tasks, tids, nr),
 		      tasks, rread("BE/tasks"));
@@ -395,16 +322,16 @@ Test(resctrl_agent, every_thread_two_levels_below_the_be_top_joins_the_group)
 	/* ticks later the schemata is still colod's: it is asked for each pass */
 	cr_expect_str_eq(rread("BE/schemata"), BE_SCHEMATA);
 
-	status = stop_agent(SIGTERM);
+	status = agentrun_stop(&run, SIGTERM);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "colod exits 0 on SIGTERM (%#x)",
 		  status);
-	snprintf(journal, sizeof(journal), "%s/agent.log", dir);
+	snprintf(journal, sizeof(journal), "%s/agent.log", run.dir);
 	cr_expect_not(strstr(slurp(journal), "could not be restored"), "%s", slurp(journal));
 	/* the group was there before colod: its schemata back byte for byte, kept */
 	cr_expect_str_eq(rread("BE/schemata"), ROOT_SCHEMATA);
 	snprintf(journal, sizeof(journal), "%s/BE", rroot);
 	cr_expect_eq(access(journal, F_OK), 0, "a group colod did not create is kept");
-	snprintf(journal, sizeof(journal), "%s/state/journal.json", dir);
+	snprintf(journal, sizeof(journal), "%s/state/journal.json", run.dir);
 	cr_expect_not(strstr(slurp(journal), "resctrl"), "journal left: %s", slurp(journal));
 	cr_expect_str_eq(rread("schemata"), ROOT_SCHEMATA, "the root group is never written");
 }

@@ -16,13 +16,39 @@
 #include "tfile.h"
 
 #define MAX_ARGS	32
+#define FILE_MAX	(1 << 20)
+
+/* Up to len - 1 bytes of path into buf, NUL-terminated; "" if unreadable. */
+static void read_into(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+}
+
+/* The same in a buffer of its own (the caller frees it): slurp()'s stays the caller's. */
+static char *load(const char *path)
+{
+	char *buf = malloc(FILE_MAX + 1);
+
+	if (buf)
+		read_into(path, buf, FILE_MAX + 1);
+	return buf;
+}
 
 void agentrun_init(struct agentrun *r, const char *name)
 {
 	char path[256];
 
+	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
 	memset(r, 0, sizeof(*r));
 	r->pid = -1;
+	r->status = -1;
 	snprintf(r->dir, sizeof(r->dir), "/tmp/colod-test-%s-XXXXXX", name);
 	cr_assert_not_null(mkdtemp(r->dir));
 	snprintf(r->pin_dir, sizeof(r->pin_dir), "/sys/fs/bpf/colod-test-%s-%d", name, getpid());
@@ -68,8 +94,10 @@ void agentrun_start(struct agentrun *r, ...)
 	argv[n++] = r->pin_dir;
 	argv[n++] = "--metrics-addr";
 	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "--action-log";
-	argv[n++] = actions;
+	if (!r->no_action_log) {
+		argv[n++] = "--action-log";
+		argv[n++] = actions;
+	}
 	va_start(ap, r);
 	while (n < MAX_ARGS - 1 && (argv[n] = va_arg(ap, const char *)))
 		n++;
@@ -97,37 +125,26 @@ int agentrun_stop(struct agentrun *r, int sig)
 	return r->status;
 }
 
+bool agentrun_alive(struct agentrun *r)
+{
+	if (r->pid > 0 && waitpid(r->pid, &r->status, WNOHANG) == r->pid)
+		r->pid = -1;
+	return r->pid > 0;
+}
+
 bool agentrun_wait_exit(struct agentrun *r, int timeout_ms)
 {
-	for (; r->pid > 0 && timeout_ms > 0; timeout_ms -= 50) {
-		if (waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
-			r->pid = -1;
+	for (; timeout_ms > 0; timeout_ms -= 50) {
+		if (!agentrun_alive(r))
 			return true;
-		}
 		usleep(50000);
 	}
 	return r->pid <= 0;
 }
 
-static char *slurp(const char *path, size_t max)
-{
-	char *buf = calloc(1, max + 1);
-	FILE *f = fopen(path, "r");
-
-	if (f && buf)
-		fread(buf, 1, max, f);
-	if (f)
-		fclose(f);
-	return buf;
-}
-
 bool agentrun_log_has(struct agentrun *r, const char *needle)
 {
-	char *text = slurp(agentrun_path(r, "agent.log"), 1 << 20);
-	bool found = text && strstr(text, needle);
-
-	free(text);
-	return found;
+	return file_has(agentrun_path(r, "agent.log"), needle);
 }
 
 bool agentrun_wait_log(struct agentrun *r, const char *needle, int timeout_ms)
@@ -135,14 +152,39 @@ bool agentrun_wait_log(struct agentrun *r, const char *needle, int timeout_ms)
 	for (; timeout_ms > 0; timeout_ms -= 100) {
 		if (agentrun_log_has(r, needle))
 			return true;
+		/* what it wrote before it exited is in the log now */
+		if (!agentrun_alive(r))
+			return agentrun_log_has(r, needle);
 		usleep(100000);
 	}
 	return false;
 }
 
+struct action_match {
+	char cg[320], kind[64];
+	bool any_kind;
+};
+
+static bool action_matches(const char *line, const void *arg)
+{
+	const struct action_match *m = arg;
+
+	return strstr(line, m->cg) && (m->any_kind || strstr(line, m->kind));
+}
+
+int agentrun_actions(struct agentrun *r, const char *kind, const char *rel, char *first,
+		     size_t len)
+{
+	struct action_match m = { .any_kind = !kind };
+
+	snprintf(m.cg, sizeof(m.cg), "\"cgroup\":\"/%s\"", rel);
+	snprintf(m.kind, sizeof(m.kind), "\"kind\":\"%s\"", kind ? kind : "");
+	return count_lines(agentrun_path(r, "actions.jsonl"), action_matches, &m, first, len);
+}
+
 void agentrun_show_log(struct agentrun *r)
 {
-	char *text = slurp(agentrun_path(r, "agent.log"), 1 << 20);
+	char *text = load(agentrun_path(r, "agent.log"));
 	size_t n = text ? strlen(text) : 0;
 
 	fprintf(stderr, "---- %s, last 4 KiB ----\n%s\n----\n",
@@ -152,7 +194,7 @@ void agentrun_show_log(struct agentrun *r)
 
 static unsigned int metrics_port(struct agentrun *r)
 {
-	char *text = slurp(agentrun_path(r, "agent.log"), 1 << 20), *p;
+	char *text = load(agentrun_path(r, "agent.log")), *p;
 	unsigned int port = 0;
 
 	if (text && (p = strstr(text, "(port ")))
@@ -193,6 +235,20 @@ out:
 	return v;
 }
 
+static int restore(struct agentrun *r, const char *redirect)
+{
+	char cmd[640];
+
+	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state%s",
+		 getenv("COLOD_BIN") ?: "colod", r->dir, redirect);
+	return system(cmd);
+}
+
+int agentrun_restore(struct agentrun *r)
+{
+	return restore(r, "");
+}
+
 void agentrun_cleanup(struct agentrun *r)
 {
 	char cmd[640];
@@ -200,9 +256,8 @@ void agentrun_cleanup(struct agentrun *r)
 	if (!r->dir[0])
 		return;
 	agentrun_stop(r, SIGTERM);
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
-		 getenv("COLOD_BIN") ?: "colod", r->dir);
-	if (system(cmd) < 0)
+	/* a crashed agent leaves its journal: put every original back */
+	if (restore(r, " >/dev/null 2>&1") < 0)
 		perror("restore");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", r->dir, r->pin_dir);
 	if (system(cmd) < 0)
@@ -212,14 +267,7 @@ void agentrun_cleanup(struct agentrun *r)
 
 const char *read_text(const char *path, char *buf, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = 0;
+	read_into(path, buf, len);
 	buf[strcspn(buf, "\n")] = 0;
 	return buf;
 }
@@ -234,4 +282,38 @@ bool wait_text(const char *path, const char *value, int timeout_ms)
 		usleep(50000);
 	}
 	return false;
+}
+
+const char *slurp(const char *path)
+{
+	static char buf[FILE_MAX + 1];
+
+	read_into(path, buf, sizeof(buf));
+	return buf;
+}
+
+bool file_has(const char *path, const char *needle)
+{
+	char *text = load(path);
+	bool found = text && strstr(text, needle);
+
+	free(text);
+	return found;
+}
+
+int count_lines(const char *path, bool (*match)(const char *line, const void *arg),
+		const void *arg, char *first, size_t len)
+{
+	char *text = load(path), *line, *save = NULL;
+	int n = 0;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!match(line, arg))
+			continue;
+		if (!n++ && first)
+			snprintf(first, len, "%s", line);
+	}
+	free(text);
+	return n;
 }

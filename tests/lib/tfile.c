@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Test input files; see tfile.h. */
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include "tfile.h"
@@ -21,4 +22,14 @@ void tfile_put(const char *dir, const char *name, const char *text)
 	cr_assert_lt((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name),
 		     sizeof(path), "path too long: %s/%s", dir, name);
 	tfile_write(path, text);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int tfile_rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -10,7 +10,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +27,6 @@ static char root[64];
 static char state[128];
 static struct cg_ctx ctx;
 static struct journal *j;
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
 
 static void put(const char *rel, const char *file, const char *content)
 {
@@ -102,8 +96,8 @@ static void setup(void)
 static void teardown(void)
 {
 	journal_close(j);
-	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(state, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(root);
+	tfile_rm_tree(state);
 }
 
 TestSuite(cgroup_v2_fake_tree, .init = setup, .fini = teardown);
@@ -221,7 +215,7 @@ Test(cgroup_v2_fake_tree, restore_after_pod_deleted)
 	cr_assert_eq(cg_set_cpu_weight(&ctx, j, POD, 1), 0);
 	cr_assert_eq(cg_set_cpu_weight(&ctx, j, "/kubepods/besteffort", 50), 0);
 	cg_path(path, sizeof(path), root, POD, NULL);
-	nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(path);
 	/* the fake tree stands for a mounted hierarchy: the pod is gone */
 	cr_assert_eq(statfs(root, &sf), 0);
 	journal_test_hierarchy_fs(sf.f_type);

@@ -6,7 +6,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "cgscan.h"
+#include "tfile.h"
 
 static char tmp[64];
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
 
 static void setup(void)
 {
@@ -32,7 +27,7 @@ static void setup(void)
 static void teardown(void)
 {
 	if (tmp[0])
-		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		tfile_rm_tree(tmp);
 	tmp[0] = '\0';
 }
 
@@ -60,7 +55,7 @@ static void rm(const char *rel)
 	char p[PATH_MAX];
 
 	snprintf(p, sizeof(p), "%s%s", tmp, rel);
-	cr_assert_eq(nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0, "rm %s", p);
+	cr_assert_eq(tfile_rm_tree(p), 0, "rm %s", p);
 }
 
 static uint64_t ino(const char *rel)

@@ -2,7 +2,6 @@
 /* Configuration: defaults, every class of validation error, node strategies. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +15,6 @@
 
 static char tmpdir[256];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static void tmp_setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/colod-test-config-XXXXXX");
@@ -30,7 +24,7 @@ static void tmp_setup(void)
 static void tmp_teardown(void)
 {
 	if (tmpdir[0])
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tfile_rm_tree(tmpdir);
 	tmpdir[0] = '\0';
 }
 

@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,16 +23,6 @@
 
 static char wdir[256];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
-static void rm_tree(const char *p)
-{
-	nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void wsetup(void)
 {
 	snprintf(wdir, sizeof(wdir), "/tmp/colod-test-config-watch-XXXXXX");
@@ -43,7 +32,7 @@ static void wsetup(void)
 static void wteardown(void)
 {
 	if (wdir[0])
-		rm_tree(wdir);
+		tfile_rm_tree(wdir);
 	wdir[0] = '\0';
 }
 
@@ -100,7 +89,7 @@ static void atomic_write(const char *dir, const struct kv *kv, int n)
 	closedir(d);
 	if (old[0]) {
 		snprintf(path, sizeof(path), "%s/%s", dir, old);
-		rm_tree(path);
+		tfile_rm_tree(path);
 	}
 }
 

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +21,6 @@
 
 static char tmp[64];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
 static void setup(void)
 {
 	strcpy(tmp, "/tmp/colod-test-fileio-XXXXXX");
@@ -35,7 +29,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(tmp);
 }
 
 TestSuite(fileio, .init = setup, .fini = teardown);

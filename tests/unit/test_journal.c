@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +24,6 @@
 static char tmp[64];
 static char state[128];
 
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
 static void setup(void)
 {
 	strcpy(tmp, "/tmp/colod-journal-XXXXXX");
@@ -39,7 +33,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(tmp);
 }
 
 TestSuite(journal, .init = setup, .fini = teardown);

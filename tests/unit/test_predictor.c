@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "log.h"
 #include "predictor.h"
 #include "trand.h"
+#include "tfile.h"
 
 #define GIB		1073741824ULL
 #define MIB		1048576ULL
@@ -33,11 +33,6 @@ static const struct predictor_key SYS_KEY = { PREDICTOR_KEY_CLASS, COLOD_CLASS_S
 static struct predictor_params params;
 static struct predictor *pr;
 static char dir[64];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static void setup(void)
 {
@@ -53,7 +48,7 @@ static void setup(void)
 static void teardown(void)
 {
 	predictor_free(pr);
-	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tfile_rm_tree(dir);
 }
 
 TestSuite(predictor, .init = setup, .fini = teardown);

@@ -17,7 +17,6 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,11 +196,6 @@ static char root[128];
 static char state[128];
 static struct journal *jr;
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
 static char *get(const char *rel)
 {
 	static char buf[4096];
@@ -272,7 +266,7 @@ static void teardown(void)
 		journal_close(jr);
 	jr = NULL;
 	if (tmp[0])
-		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		tfile_rm_tree(tmp);
 	tmp[0] = '\0';
 }
 
