@@ -203,6 +203,7 @@ start_agent() {
 cleanup() {
 	[ -n "$AGENT" ] && kill -KILL $AGENT 2>/dev/null
 	stop_burners
+	k_cleanup
 	echo $$ > $CG/cgroup.procs
 	for d in $LS $BE $IDLE $CG/colod-vm-driver; do
 		[ -d $d ] && rmdir $d 2>/dev/null
@@ -439,6 +440,181 @@ c_restore_after_kill() {
 	DETAIL="every original back after kill -9 + colod restore"
 }
 
+# ---- kubelet next to colod (issue 13; docs/KUBELET.md) ----------------------
+#
+# This shell plays kubelet (cgroupfs driver) and runc on cgroup v2 while the
+# agent runs, with their writes; every one must succeed. cpu.idle=1 on a
+# cgroup makes the kernel refuse cpu.weight writes to it (EINVAL).
+
+KP=$CG/kubepods
+KBU=$KP/burstable
+KBE=$KP/besteffort
+KBE_POD=$KBE/pod0b5e7a1c-3f2d-4e6a-9c1b-00000000be01
+KBE_CTR=$KBE_POD/b1e0000000000000000000000000000000000000000000000000000000000001
+KLS_POD=$KBU/pod7d9e2f40-1a3b-4c5d-8e6f-0000000015a1
+KLS_CTR=$KLS_POD/15000000000000000000000000000000000000000000000000000000000000a1
+
+# kw WHO FILE VALUE: one write as kubelet (os.WriteFile) or runc make it.
+kw() {
+	echo -n "$3" > "$2" 2>$WORK/kw.err ||
+		fail "$1: write $3 > ${2#$CG/} failed: $(cat $WORK/kw.err)"
+}
+
+# kmkdir WHO DIR: runc's fs2 Apply: the controllers enabled in the parent's
+# cgroup.subtree_control, then mkdir.
+kmkdir() {
+	kw "$1" $(dirname $2)/cgroup.subtree_control "$KCTRLS" || return 1
+	mkdir $2 2>$WORK/kw.err || fail "$1: mkdir ${2#$CG/}: $(cat $WORK/kw.err)"
+}
+
+# kubelet's getCPUWeight: shares [2, 262144] -> weight [1, 10000], linear
+k_weight() {
+	awk -v s=$1 'BEGIN { if (s >= 262144) print 10000; else printf "%d\n", 1 + int((s - 2) * 9999 / 262142) }'
+}
+
+# runc >= 1.3.2 (opencontainers/cgroups ConvertCPUSharesToCgroupV2Value):
+# ceil(10^((l^2 + 125 l) / 612 - 7/34)), l = log2(shares), for the shares
+# used here (busybox awk has no log/exp).
+runc_weight() {
+	case $1 in
+	2) echo 1 ;;
+	512) echo 59 ;;
+	1024) echo 100 ;;
+	*) echo "runc_weight: no value for $1 shares" >&2; return 1 ;;
+	esac
+}
+
+milli_to_shares() {
+	awk -v m=$1 'BEGIN { s = int(m * 1024 / 1000); print (s < 2) ? 2 : s }'
+}
+
+# UpdateCgroups: besteffort weight 1, burstable from the Burstable requests,
+# QOSReserved memory=100%: memory.max of both tiers.
+k_update_qos() {
+	kw "$1" $KBE/cpu.weight 1 &&
+	kw "$1" $KBU/cpu.weight $(k_weight $(milli_to_shares $K_BU_REQ)) &&
+	kw "$1" $KBU/memory.max $K_MEM &&
+	kw "$1" $KBE/memory.max $((K_MEM - K_BU_MEM))
+}
+
+# Start (or restart): kubepods (node allocatable), the tiers, UpdateCgroups.
+k_start() {
+	if [ "${2:-}" = new ]; then
+		kmkdir "$1" $KP && kmkdir "$1" $KBU && kmkdir "$1" $KBE || return 1
+	fi
+	kw "$1" $KP/cpu.weight $(k_weight $(milli_to_shares $(($(nproc) * 1000)))) &&
+	kw "$1" $KP/memory.max $K_MEM &&
+	kw "$1" $KBE/cpu.weight 1 &&
+	k_update_qos "$1"
+}
+
+# ls_writes WHO DIR WEIGHT: pod level (SetCgroupConfig / Create) or runc's
+ls_writes() {
+	kw "$1" $2/cpu.weight $3 &&
+	kw "$1" $2/cpu.max "$((K_LS_LIM * 100)) 100000" &&
+	kw "$1" $2/memory.max $K_LS_MEM
+}
+
+k_agent_up() {
+	[ "$(grep -c "running:" $WORK/agent.log)" -gt "${K_UP0:-0}" ]
+}
+
+k_pod_gone() {
+	for p in $KPIDS; do
+		kill -KILL $p 2>/dev/null
+		wait $p 2>/dev/null
+	done
+	KPIDS=
+}
+
+k_cleanup() {
+	k_pod_gone
+	for d in $KBE_CTR $KLS_CTR $KBE_POD $KLS_POD $KBE $KBU $KP; do
+		[ -d $d ] && rmdir $d 2>/dev/null
+	done
+}
+
+c_kubelet_writes() {
+	K_MEM=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))
+	K_BU_REQ=0 K_BU_MEM=0 K_LS_REQ=500 K_LS_LIM=1000 K_LS_MEM=268435456
+	KCTRLS=
+	for c in cpu cpuset memory pids hugetlb; do
+		grep -qw $c $CG/cgroup.controllers && KCTRLS="$KCTRLS +$c"
+	done
+	KCTRLS=${KCTRLS# }
+	KPIDS=
+	k_start "kubelet start" new || return 1
+	# agent.log is shared with the earlier checks: wait for this agent's line
+	K_UP0=$(grep -c "running:" $WORK/agent.log 2>/dev/null)
+	start_agent
+	wait_for 90 k_agent_up || fail "agent not up after 90 s" || return 1
+
+	# BE pod: UpdateQOSCgroups, the pod cgroup (cpu.weight of 2 shares), then
+	# runc: cpu.weight 1, cpu.max "max 100000" (CRI CpuPeriod, no quota)
+	k_update_qos "kubelet pod create (BE)" || return 1
+	kmkdir "kubelet pod create (BE)" $KBE_POD && kw "kubelet pod create (BE)" $KBE_POD/cpu.weight 1 &&
+	{ ! grep -qw pids $CG/cgroup.controllers || kw "kubelet pod create (BE)" $KBE_POD/pids.max 1024; } &&
+	kmkdir "runc create (BE container)" $KBE_CTR &&
+	kw "runc create (BE container)" $KBE_CTR/cpu.weight $(runc_weight 2) &&
+	kw "runc create (BE container)" $KBE_CTR/cpu.max "max 100000" || return 1
+	spawn $KBE_CTR /bin/burn
+	KPIDS="$KPIDS $!"
+
+	# LS (Burstable) pod: 500m request, 1 CPU and 256 MiB limits
+	K_BU_REQ=$K_LS_REQ K_BU_MEM=$K_LS_MEM
+	k_update_qos "kubelet pod create (LS)" &&
+	kmkdir "kubelet pod create (LS)" $KLS_POD &&
+	ls_writes "kubelet pod create (LS)" $KLS_POD $(k_weight $(milli_to_shares $K_LS_REQ)) &&
+	kmkdir "runc create (LS container)" $KLS_CTR &&
+	ls_writes "runc create (LS container)" $KLS_CTR $(runc_weight $(milli_to_shares $K_LS_REQ)) ||
+		return 1
+	spawn $KLS_CTR /bin/burn 1000 200
+	KPIDS="$KPIDS $!"
+
+	# three ticks: colod acted; cpu.idle goes on the BE pod, never on a QoS tier
+	sleep 4
+	idle_pod=$(cat $KBE_POD/cpu.idle) idle_be=$(cat $KBE/cpu.idle)
+	echo "after 3 ticks: BE pod cpu.idle $idle_pod, besteffort cpu.idle $idle_be"
+
+	k_update_qos "kubelet periodic QoS update" || return 1
+
+	# in-place resize of the LS pod: 1 CPU request, 1.5 CPU limit, 512 MiB
+	K_LS_REQ=1000 K_LS_LIM=1500 K_LS_MEM=536870912 K_BU_REQ=1000 K_BU_MEM=536870912
+	w_pod=$(k_weight $(milli_to_shares $K_LS_REQ))
+	w_ctr=$(runc_weight $(milli_to_shares $K_LS_REQ))
+	ls_writes "kubelet resize (LS pod)" $KLS_POD $w_pod &&
+	ls_writes "runc update (LS container)" $KLS_CTR $w_ctr || return 1
+	sleep 3
+	for f in "$KLS_POD/cpu.weight $w_pod" "$KLS_CTR/cpu.weight $w_ctr" \
+		 "$KLS_POD/cpu.max 150000 100000" "$KLS_CTR/cpu.max 150000 100000" \
+		 "$KLS_POD/memory.max $K_LS_MEM" "$KLS_CTR/memory.max $K_LS_MEM"; do
+		set -- $f
+		file=$1
+		shift
+		[ "$(cat $file)" = "$*" ] || fail "${file#$CG/} reads '$(cat $file)' after the resize, not '$*'" ||
+			return 1
+	done
+
+	k_start "kubelet restart" || return 1
+
+	# BE pod deleted: containers gone, then the housekeeping (2 s) ReduceCPULimits
+	k_pod_gone
+	rmdir $KBE_CTR $KLS_CTR 2>$WORK/kw.err || fail "runc delete: $(cat $WORK/kw.err)" || return 1
+	sleep 3
+	kw "kubelet ReduceCPULimits (BE pod)" $KBE_POD/cpu.weight 1 &&
+	kw "kubelet ReduceCPULimits (LS pod)" $KLS_POD/cpu.weight 1 || return 1
+	rmdir $KBE_POD $KLS_POD 2>$WORK/kw.err || fail "kubelet Destroy: $(cat $WORK/kw.err)" || return 1
+	K_BU_REQ=0 K_BU_MEM=0
+	k_update_qos "kubelet periodic QoS update (no pods)" || return 1
+
+	agent_alive || fail "colod run exited" || return 1
+	stop_agent TERM
+	[ "$AGENT_RC" = 0 ] || fail "colod run exited $AGENT_RC on SIGTERM" || return 1
+	[ "$idle_pod" = 1 ] || fail "cpu.idle on the BE pod is $idle_pod after 3 ticks, not 1" || return 1
+	[ "$idle_be" = 0 ] || fail "cpu.idle on besteffort is $idle_be, not 0" || return 1
+	DETAIL="every kubelet and runc write succeeded; cpu.idle on the BE pod only"
+}
+
 # ---- scenario --------------------------------------------------------------
 
 trap cleanup EXIT
@@ -470,6 +646,11 @@ write_config
 check agent_throttles c_agent_throttles
 check agent_restores c_agent_restores
 check restore_after_kill c_restore_after_kill
+check kubelet_writes c_kubelet_writes
+# a check that failed half-way leaves the agent running: stop it, undo its writes
+stop_agent KILL
+timeout -s KILL 60 $COLOD restore --state-dir $STATE >/dev/null 2>&1
+k_cleanup
 
 cleanup
 trap - EXIT
