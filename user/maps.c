@@ -19,6 +19,28 @@ static int open_one(const char *dir, const char *name, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
+/*
+ * The stats map of an agent from before one value per cgroup (per-CPU
+ * values) would overflow a one-value read: refuse it.
+ */
+static int check_stats_layout(int fd, const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_HASH ||
+	    info.value_size != sizeof(struct colod_cg_stats)) {
+		pr_err("%s/%s: map type %u, value %u B: pinned by a different colod "
+		       "version (this one reads a hash of %zu B values)", pin_dir,
+		       COLOD_MAP_CG_STATS, info.type, info.value_size,
+		       sizeof(struct colod_cg_stats));
+		return -EPROTO;
+	}
+	return 0;
+}
+
 int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 {
 	int err;
@@ -27,7 +49,8 @@ int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 	if ((err = open_one(pin_dir, COLOD_MAP_CG_STATS, &m->stats_fd)) ||
 	    (err = open_one(pin_dir, COLOD_MAP_CG_CLASS, &m->class_fd)) ||
 	    (err = open_one(pin_dir, COLOD_MAP_COUNTERS, &m->counters_fd)) ||
-	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd))) {
+	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd)) ||
+	    (err = check_stats_layout(m->stats_fd, pin_dir))) {
 		maps_close(m);
 		return err;
 	}
@@ -45,28 +68,6 @@ void maps_close(struct colod_maps *m)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
-}
-
-static void stats_add(struct colod_cg_stats *sum, const struct colod_cg_stats *s)
-{
-	int i;
-
-	sum->runq_count += s->runq_count;
-	sum->runq_sum_ns += s->runq_sum_ns;
-	if (s->runq_max_ns > sum->runq_max_ns)
-		sum->runq_max_ns = s->runq_max_ns;
-	sum->cpu_ns += s->cpu_ns;
-	sum->nvcsw += s->nvcsw;
-	sum->nivcsw += s->nivcsw;
-	sum->direct_reclaim_ns += s->direct_reclaim_ns;
-	sum->direct_reclaim_count += s->direct_reclaim_count;
-	sum->memcg_reclaim_ns += s->memcg_reclaim_ns;
-	sum->memcg_reclaim_count += s->memcg_reclaim_count;
-	sum->breaches += s->breaches;
-	sum->breaches_be += s->breaches_be;
-	sum->breach_events += s->breach_events;
-	for (i = 0; i < COLOD_HIST_SLOTS; i++)
-		sum->runq_hist[i] += s->runq_hist[i];
 }
 
 /* Per-CPU values arrive as one array of libbpf_num_possible_cpus() elements. */
@@ -93,15 +94,11 @@ out:
 	return err;
 }
 
-static void add_stats(void *sum, const void *one)
-{
-	stats_add(sum, one);
-}
-
+/* One value per cgroup, shared by the CPUs: a copy of 1.7 KB. */
 int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
 		    struct colod_cg_stats *sum)
 {
-	return read_percpu(m->stats_fd, &cgid, sizeof(*sum), sum, add_stats);
+	return bpf_map_lookup_elem(m->stats_fd, &cgid, sum) ? -errno : 0;
 }
 
 int maps_for_each_stats(const struct colod_maps *m,

@@ -2,7 +2,7 @@
 /*
  * colod top: a live view of a running agent, one row per cgroup, read from
  * the maps it pinned (so it needs no connection to the agent and works
- * while the agent is busy). Every refresh sums the per-CPU stats, takes
+ * while the agent is busy). Every refresh reads the stats, takes
  * the difference to the previous refresh and shows rates over that
  * interval: CPU in % of one core, run-queue p99 from the histogram delta,
  * reclaim stall in ms per second, and the CFS throttle state read from

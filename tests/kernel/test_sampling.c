@@ -579,5 +579,5 @@ Test(sampling, pinned_maps_print_named_fields_under_bpftool)
 	out[n] = 0;
 	pclose(p);
 	cr_assert(strstr(out, "\"runq_count\"") && strstr(out, "\"cpu_ns\""),
-		  "per-CPU stats print named fields:\n%.500s", out);
+		  "stats print named fields:\n%.500s", out);
 }
