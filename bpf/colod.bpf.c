@@ -16,6 +16,15 @@
 const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
 const volatile __u64 breach_min_interval_ns = 1000000;
 const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
+/*
+ * cg_stats admits a cgroup without a cg_class entry (one colod does not
+ * track) only while it holds fewer entries than this, so that the rest of
+ * the map stays for tracked cgroups however many others run.
+ */
+const volatile __u64 stats_untracked_max = COLOD_MAX_CGROUPS_DEFAULT * 3 / 4;
+
+/* Entries in cg_stats: counted at insert and at delete (rmdir). */
+__u64 stats_nr = 0;
 
 #define MAX_CPUS	1024	/* bound of the loop over cpu_be for the verifier */
 
@@ -170,7 +179,13 @@ static __always_inline struct colod_cg_stats *stats_of(__u64 cgid)
 
 	if (s)
 		return s;
-	bpf_map_update_elem(&cg_stats, &cgid, &zero_stats, BPF_NOEXIST);
+	/* near full: keep the room for the cgroups colod tracks */
+	if (stats_nr >= stats_untracked_max && !bpf_map_lookup_elem(&cg_class, &cgid)) {
+		count(COLOD_CNT_STATS_UNTRACKED);
+		return NULL;
+	}
+	if (!bpf_map_update_elem(&cg_stats, &cgid, &zero_stats, BPF_NOEXIST))
+		ADD(stats_nr, 1);
 	s = bpf_map_lookup_elem(&cg_stats, &cgid);
 	/* A full map must not turn into silently wrong totals: count it. */
 	if (!s)
@@ -556,7 +571,8 @@ int BPF_PROG(colod_cgroup_rmdir, struct cgroup *cgrp)
 {
 	__u64 cgid = cgrp->kn->id;
 
-	bpf_map_delete_elem(&cg_stats, &cgid);
+	if (!bpf_map_delete_elem(&cg_stats, &cgid))
+		ADD(stats_nr, -1);
 	bpf_map_delete_elem(&cg_class, &cgid);
 	return 0;
 }

@@ -95,6 +95,8 @@ enum colod_counter {
 	COLOD_CNT_STATS_FULL = 0,	/* cg_stats insert failed: map full */
 	COLOD_CNT_RINGBUF_DROP,		/* ring buffer reserve failed */
 	COLOD_CNT_RATE_LIMITED,		/* breach not sent: rate limit */
+	COLOD_CNT_STATS_UNTRACKED,	/* cg_stats near full: a sample of a
+					 * cgroup colod does not track dropped */
 	COLOD_CNT_NR,
 };
 
