@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,29 +102,87 @@ int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
 	return bpf_map_lookup_elem(m->stats_fd, &cgid, sum) ? -errno : 0;
 }
 
-int maps_for_each_stats(const struct colod_maps *m,
-			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
-			void *ctx)
+/* One get_next_key and one lookup per cgroup: kernels without batch ops. */
+static int for_each_stats_by_key(const struct colod_maps *m,
+				 int (*fn)(uint64_t cgid, const struct colod_cg_stats *s,
+					   void *ctx),
+				 void *ctx)
 {
-	struct colod_cg_stats *sum;
+	struct colod_cg_stats *s;
 	uint64_t key, next;
 	void *prev = NULL;
 	int err = 0;
 
-	sum = malloc(sizeof(*sum));
-	if (!sum)
+	s = malloc(sizeof(*s));
+	if (!s)
 		return -ENOMEM;
 	while (!bpf_map_get_next_key(m->stats_fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		/* removed between next_key and lookup: a cgroup just died */
-		if (maps_read_stats(m, key, sum))
+		if (maps_read_stats(m, key, s))
 			continue;
-		err = fn(key, sum, ctx);
+		err = fn(key, s, ctx);
 		if (err)
 			break;
 	}
-	free(sum);
+	free(s);
+	return err;
+}
+
+/*
+ * BPF_MAP_LOOKUP_BATCH (5.6): one syscall for up to `cap` cgroups. A hash
+ * bucket holding more entries than the buffer fails with ENOSPC: grow it.
+ */
+int maps_for_each_stats(const struct colod_maps *m,
+			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
+			void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct colod_cg_stats *vals = NULL, *nv;
+	uint64_t *keys = NULL, *nk, in = 0, out = 0;
+	uint32_t cap = 64, n, i;
+	bool first = true, end = false;
+	int err = 0;
+
+	while (!end && !err) {
+		if (!vals) {
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (nk)
+				keys = nk;
+			nv = nk ? malloc(cap * sizeof(*vals)) : NULL;
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			vals = nv;
+		}
+		n = cap;
+		if (bpf_map_lookup_batch(m->stats_fd, first ? NULL : &in, &out, keys, vals,
+					 &n, &opts)) {
+			if (errno == ENOSPC && cap < 65536) {
+				cap *= 4;
+				free(vals);
+				vals = NULL;
+				continue;
+			}
+			if (errno != ENOENT) {
+				err = -errno;
+				/* no batch ops here: the slow way, from the start */
+				if (first && (err == -EINVAL || err == -524 /* ENOTSUPP */ ||
+					      err == -EOPNOTSUPP))
+					err = for_each_stats_by_key(m, fn, ctx);
+				break;
+			}
+			end = true;	/* ENOENT: the last n entries, or none */
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < n && !err; i++)
+			err = fn(keys[i], &vals[i], ctx);
+	}
+	free(keys);
+	free(vals);
 	return err;
 }
 
