@@ -16,6 +16,15 @@
 const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
 const volatile __u64 breach_min_interval_ns = 1000000;
 const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
+/*
+ * cg_stats admits a cgroup without a cg_class entry (one colod does not
+ * track) only while it holds fewer entries than this, so that the rest of
+ * the map stays for tracked cgroups however many others run.
+ */
+const volatile __u64 stats_untracked_max = COLOD_MAX_CGROUPS_DEFAULT * 3 / 4;
+
+/* Entries in cg_stats: counted at insert and at delete (rmdir). */
+__u64 stats_nr = 0;
 
 #define MAX_CPUS	1024	/* bound of the loop over cpu_be for the verifier */
 
@@ -37,11 +46,13 @@ struct {
 } task_ts SEC(".maps");
 
 /*
- * Not preallocated: a value is 1.7 KB per CPU, so preallocating 10240 of
- * them would charge tens of MiB per CPU to the agent's memory cgroup.
+ * One value per cgroup shared by all CPUs, updated with atomic adds: a
+ * per-CPU value (1.7 KB for every possible CPU of every cgroup that ran)
+ * cost 848 MiB for 2,000 cgroups with 255 possible CPUs. Not preallocated:
+ * only cgroups that ran take memory. See docs/MAPS.md.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, COLOD_MAX_CGROUPS_DEFAULT);
 	__type(key, __u64);
@@ -141,19 +152,45 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *t)
 	return cgrp->kn->id;
 }
 
+/*
+ * Every CPU adds to the same value: atomic adds (lock xadd on x86, the same
+ * instruction runqlat's histogram uses). The result is unused, so the
+ * compiler emits BPF_ATOMIC_ADD without fetch.
+ */
+#define ADD(p, v)	__sync_fetch_and_add(&(p), (v))
+
+static __always_inline void max_u64(__u64 *p, __u64 v)
+{
+	__u64 old = *p, cur;
+	int i;
+
+	/* a racing larger value wins; a few retries are plenty */
+	for (i = 0; i < 4 && v > old; i++) {
+		cur = __sync_val_compare_and_swap(p, old, v);
+		if (cur == old)
+			break;
+		old = cur;
+	}
+}
+
 static __always_inline struct colod_cg_stats *stats_of(__u64 cgid)
 {
 	struct colod_cg_stats *s = bpf_map_lookup_elem(&cg_stats, &cgid);
 
 	if (s)
 		return s;
-	/* A full map must not turn into silently wrong totals: count it. */
-	if (bpf_map_update_elem(&cg_stats, &cgid, &zero_stats, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&cg_stats, &cgid)) {
-		count(COLOD_CNT_STATS_FULL);
+	/* near full: keep the room for the cgroups colod tracks */
+	if (stats_nr >= stats_untracked_max && !bpf_map_lookup_elem(&cg_class, &cgid)) {
+		count(COLOD_CNT_STATS_UNTRACKED);
 		return NULL;
 	}
-	return bpf_map_lookup_elem(&cg_stats, &cgid);
+	if (!bpf_map_update_elem(&cg_stats, &cgid, &zero_stats, BPF_NOEXIST))
+		ADD(stats_nr, 1);
+	s = bpf_map_lookup_elem(&cg_stats, &cgid);
+	/* A full map must not turn into silently wrong totals: count it. */
+	if (!s)
+		count(COLOD_CNT_STATS_FULL);
+	return s;
 }
 
 static __always_inline struct task_ts *ts_of(struct task_struct *t, bool create)
@@ -304,25 +341,24 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	s = stats_of(cgid);
 	if (!s)
 		return c;
-	s->runq_count++;
-	s->runq_sum_ns += delta;
-	if (delta > s->runq_max_ns)
-		s->runq_max_ns = delta;
+	ADD(s->runq_count, 1);
+	ADD(s->runq_sum_ns, delta);
+	max_u64(&s->runq_max_ns, delta);
 	slot = colod_hist_slot(delta / 1000);
 	/* the compiler knows the bound; make it check it so the verifier sees it */
 	asm volatile("" : "+r"(slot));
 	if (slot < COLOD_HIST_SLOTS)
-		s->runq_hist[slot]++;
+		ADD(s->runq_hist[slot], 1);
 
 	if (!c || cls != COLOD_CLASS_LS || !c->threshold_ns || delta <= c->threshold_ns)
 		return c;
-	s->breaches++;
+	ADD(s->breaches, 1);
 	be_cgid = blame_be(ts, cb, cpu, prev_be, delta);
 	if (!be_cgid)
 		return c;
-	s->breaches_be++;
+	ADD(s->breaches_be, 1);
 	if (report_breach(c, cgid, be_cgid, next, delta, now))
-		s->breach_events++;
+		ADD(s->breach_events, 1);
 	return c;
 }
 
@@ -343,11 +379,11 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	s = stats_of(task_cgroup_id(prev));
 	if (s) {
 		if (ts && ts->oncpu_ns && now > ts->oncpu_ns)
-			s->cpu_ns += now - ts->oncpu_ns;
+			ADD(s->cpu_ns, now - ts->oncpu_ns);
 		if (runnable || preempt)
-			s->nivcsw++;
+			ADD(s->nivcsw, 1);
 		else
-			s->nvcsw++;
+			ADD(s->nvcsw, 1);
 	}
 	if (!ts)
 		return;
@@ -464,7 +500,7 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	s = stats_of(task_cgroup_id(t));
 	if (!s)
 		return 0;
-	s->cpu_ns += now - ts->oncpu_ns;
+	ADD(s->cpu_ns, now - ts->oncpu_ns);
 	ts->oncpu_ns = now;
 	return 0;
 }
@@ -493,11 +529,11 @@ static __always_inline void reclaim_end(bool memcg)
 	if (!s)
 		return;
 	if (memcg) {
-		s->memcg_reclaim_ns += delta;
-		s->memcg_reclaim_count++;
+		ADD(s->memcg_reclaim_ns, delta);
+		ADD(s->memcg_reclaim_count, 1);
 	} else {
-		s->direct_reclaim_ns += delta;
-		s->direct_reclaim_count++;
+		ADD(s->direct_reclaim_ns, delta);
+		ADD(s->direct_reclaim_count, 1);
 	}
 }
 
@@ -535,7 +571,8 @@ int BPF_PROG(colod_cgroup_rmdir, struct cgroup *cgrp)
 {
 	__u64 cgid = cgrp->kn->id;
 
-	bpf_map_delete_elem(&cg_stats, &cgid);
+	if (!bpf_map_delete_elem(&cg_stats, &cgid))
+		ADD(stats_nr, -1);
 	bpf_map_delete_elem(&cg_class, &cgid);
 	return 0;
 }

@@ -171,6 +171,8 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	b->skel->rodata->use_dfl_cgroup = b->v2;
 	b->skel->rodata->breach_min_interval_ns = o->breach_min_interval_ns;
 	bpf_map__set_max_entries(b->skel->maps.cg_stats, max);
+	/* the last quarter of cg_stats is for the cgroups colod tracks */
+	b->skel->rodata->stats_untracked_max = max - max / 4;
 	bpf_map__set_max_entries(b->skel->maps.cg_class, max);
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu < 0) {

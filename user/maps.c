@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,28 @@ static int open_one(const char *dir, const char *name, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
+/*
+ * The stats map of an agent from before one value per cgroup (per-CPU
+ * values) would overflow a one-value read: refuse it.
+ */
+static int check_stats_layout(int fd, const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_HASH ||
+	    info.value_size != sizeof(struct colod_cg_stats)) {
+		pr_err("%s/%s: map type %u, value %u B: pinned by a different colod "
+		       "version (this one reads a hash of %zu B values)", pin_dir,
+		       COLOD_MAP_CG_STATS, info.type, info.value_size,
+		       sizeof(struct colod_cg_stats));
+		return -EPROTO;
+	}
+	return 0;
+}
+
 int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 {
 	int err;
@@ -27,7 +50,8 @@ int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 	if ((err = open_one(pin_dir, COLOD_MAP_CG_STATS, &m->stats_fd)) ||
 	    (err = open_one(pin_dir, COLOD_MAP_CG_CLASS, &m->class_fd)) ||
 	    (err = open_one(pin_dir, COLOD_MAP_COUNTERS, &m->counters_fd)) ||
-	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd))) {
+	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd)) ||
+	    (err = check_stats_layout(m->stats_fd, pin_dir))) {
 		maps_close(m);
 		return err;
 	}
@@ -45,28 +69,6 @@ void maps_close(struct colod_maps *m)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
-}
-
-static void stats_add(struct colod_cg_stats *sum, const struct colod_cg_stats *s)
-{
-	int i;
-
-	sum->runq_count += s->runq_count;
-	sum->runq_sum_ns += s->runq_sum_ns;
-	if (s->runq_max_ns > sum->runq_max_ns)
-		sum->runq_max_ns = s->runq_max_ns;
-	sum->cpu_ns += s->cpu_ns;
-	sum->nvcsw += s->nvcsw;
-	sum->nivcsw += s->nivcsw;
-	sum->direct_reclaim_ns += s->direct_reclaim_ns;
-	sum->direct_reclaim_count += s->direct_reclaim_count;
-	sum->memcg_reclaim_ns += s->memcg_reclaim_ns;
-	sum->memcg_reclaim_count += s->memcg_reclaim_count;
-	sum->breaches += s->breaches;
-	sum->breaches_be += s->breaches_be;
-	sum->breach_events += s->breach_events;
-	for (i = 0; i < COLOD_HIST_SLOTS; i++)
-		sum->runq_hist[i] += s->runq_hist[i];
 }
 
 /* Per-CPU values arrive as one array of libbpf_num_possible_cpus() elements. */
@@ -93,40 +95,94 @@ out:
 	return err;
 }
 
-static void add_stats(void *sum, const void *one)
-{
-	stats_add(sum, one);
-}
-
+/* One value per cgroup, shared by the CPUs: a copy of 1.7 KB. */
 int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
 		    struct colod_cg_stats *sum)
 {
-	return read_percpu(m->stats_fd, &cgid, sizeof(*sum), sum, add_stats);
+	return bpf_map_lookup_elem(m->stats_fd, &cgid, sum) ? -errno : 0;
 }
 
-int maps_for_each_stats(const struct colod_maps *m,
-			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
-			void *ctx)
+/* One get_next_key and one lookup per cgroup: kernels without batch ops. */
+static int for_each_stats_by_key(const struct colod_maps *m,
+				 int (*fn)(uint64_t cgid, const struct colod_cg_stats *s,
+					   void *ctx),
+				 void *ctx)
 {
-	struct colod_cg_stats *sum;
+	struct colod_cg_stats *s;
 	uint64_t key, next;
 	void *prev = NULL;
 	int err = 0;
 
-	sum = malloc(sizeof(*sum));
-	if (!sum)
+	s = malloc(sizeof(*s));
+	if (!s)
 		return -ENOMEM;
 	while (!bpf_map_get_next_key(m->stats_fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		/* removed between next_key and lookup: a cgroup just died */
-		if (maps_read_stats(m, key, sum))
+		if (maps_read_stats(m, key, s))
 			continue;
-		err = fn(key, sum, ctx);
+		err = fn(key, s, ctx);
 		if (err)
 			break;
 	}
-	free(sum);
+	free(s);
+	return err;
+}
+
+/*
+ * BPF_MAP_LOOKUP_BATCH (5.6): one syscall for up to `cap` cgroups. A hash
+ * bucket holding more entries than the buffer fails with ENOSPC: grow it.
+ */
+int maps_for_each_stats(const struct colod_maps *m,
+			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
+			void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct colod_cg_stats *vals = NULL, *nv;
+	uint64_t *keys = NULL, *nk, in = 0, out = 0;
+	uint32_t cap = 64, n, i;
+	bool first = true, end = false;
+	int err = 0;
+
+	while (!end && !err) {
+		if (!vals) {
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (nk)
+				keys = nk;
+			nv = nk ? malloc(cap * sizeof(*vals)) : NULL;
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			vals = nv;
+		}
+		n = cap;
+		if (bpf_map_lookup_batch(m->stats_fd, first ? NULL : &in, &out, keys, vals,
+					 &n, &opts)) {
+			if (errno == ENOSPC && cap < 65536) {
+				cap *= 4;
+				free(vals);
+				vals = NULL;
+				continue;
+			}
+			if (errno != ENOENT) {
+				err = -errno;
+				/* no batch ops here: the slow way, from the start */
+				if (first && (err == -EINVAL || err == -524 /* ENOTSUPP */ ||
+					      err == -EOPNOTSUPP))
+					err = for_each_stats_by_key(m, fn, ctx);
+				break;
+			}
+			end = true;	/* ENOENT: the last n entries, or none */
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < n && !err; i++)
+			err = fn(keys[i], &vals[i], ctx);
+	}
+	free(keys);
+	free(vals);
 	return err;
 }
 

@@ -21,7 +21,7 @@ struct colod_maps {
 int maps_open_pinned(const char *pin_dir, struct colod_maps *m);
 void maps_close(struct colod_maps *m);
 
-/* Sum the per-CPU values of one cgroup; -ENOENT when it has none. */
+/* The stats of one cgroup; -ENOENT when it has none. */
 int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
 		    struct colod_cg_stats *sum);
 

@@ -2,7 +2,7 @@
 /*
  * colod top: a live view of a running agent, one row per cgroup, read from
  * the maps it pinned (so it needs no connection to the agent and works
- * while the agent is busy). Every refresh sums the per-CPU stats, takes
+ * while the agent is busy). Every refresh reads the stats, takes
  * the difference to the previous refresh and shows rates over that
  * interval: CPU in % of one core, run-queue p99 from the histogram delta,
  * reclaim stall in ms per second, and the CFS throttle state read from
@@ -365,10 +365,11 @@ static void draw(struct top *t)
 	       "[c]pu [l]atency [r]eclaim [w]akeups [n]ame [k]class [q]uit\n",
 	       t->pin_dir, t->nrows, sort_names[t->sort]);
 	printf("batch %" PRIu64 "m %s  mid %" PRIu64 "m %s  be-quota %" PRIu64
-	       "m  map-full %" PRIu64 "  ringbuf-drops %" PRIu64 "\n\n",
+	       "m  map-full %" PRIu64 "  untracked-dropped %" PRIu64
+	       "  ringbuf-drops %" PRIu64 "\n\n",
 	       (uint64_t)h.batch_cpu_milli, bm, (uint64_t)h.mid_cpu_milli, mm,
 	       (uint64_t)h.be_quota_milli, cnt[COLOD_CNT_STATS_FULL],
-	       cnt[COLOD_CNT_RINGBUF_DROP]);
+	       cnt[COLOD_CNT_STATS_UNTRACKED], cnt[COLOD_CNT_RINGBUF_DROP]);
 	printf("%s%-6s %7s %9s %9s %10s %-14s %s%s\n", t->batch ? "" : "\033[7m",
 	       "CLASS", "CPU%", "P99(us)", "WAKEUP/s", "RECLAIM", "THROTTLE",
 	       "CGROUP", t->batch ? "" : "\033[0m");

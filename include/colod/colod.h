@@ -40,7 +40,10 @@ enum colod_class {
 #define COLOD_HIST_MAX_LOG2	26	/* 2^27 us = 134 s: everything above saturates */
 #define COLOD_HIST_SLOTS	((COLOD_HIST_MAX_LOG2 - COLOD_HIST_SUB_BITS + 2) * COLOD_HIST_SUB)
 
-/* Per-cgroup, per-CPU counters, keyed by cgroup id (kernfs id = inode). */
+/*
+ * Per-cgroup counters, keyed by cgroup id (kernfs id = inode): one value
+ * per cgroup that all CPUs add to atomically (not per CPU).
+ */
 struct colod_cg_stats {
 	__u64 runq_count;		/* run-queue latency samples */
 	__u64 runq_sum_ns;
@@ -92,6 +95,8 @@ enum colod_counter {
 	COLOD_CNT_STATS_FULL = 0,	/* cg_stats insert failed: map full */
 	COLOD_CNT_RINGBUF_DROP,		/* ring buffer reserve failed */
 	COLOD_CNT_RATE_LIMITED,		/* breach not sent: rate limit */
+	COLOD_CNT_STATS_UNTRACKED,	/* cg_stats near full: a sample of a
+					 * cgroup colod does not track dropped */
 	COLOD_CNT_NR,
 };
 

@@ -4,16 +4,19 @@
 #
 # usage: run-vm.sh --initrd FILE [--kernel VMLINUZ | --kernel-dir DIR]
 #                  [--timeout SECONDS] [--accel tcg|kvm] [--log FILE]
+#                  [--smp SPEC] [--mem MIB]
 #   --kernel-dir DIR: fetch the kernel there (scripts/vm/fetch-kernel.sh)
 #   --accel: tcg (default: software emulation, what CI without KVM has)
 #            or kvm (faster, where /dev/kvm works)
+#   --smp: qemu's -smp (default 2); 2,maxcpus=255 gives 255 possible CPUs
+#   --mem: guest memory in MiB (default 1024)
 #
 # exit 0: every check passed; 1: a check failed, the VM timed out or no
 # result came back; 77: skipped (no qemu, no kernel image), reason printed.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-kernel= kdir= initrd= timeout=480 accel=${COLOD_VM_ACCEL:-tcg} log=
+kernel= kdir= initrd= timeout=480 accel=${COLOD_VM_ACCEL:-tcg} log= smp=2 mem=1024
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -22,6 +25,8 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
 	*) echo "run-vm: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -68,10 +73,10 @@ budget=$((timeout - 60))
 [ $timeout -gt 120 ] || budget=$((timeout / 2))
 [ -n "$log" ] || log=$(mktemp)
 mkdir -p "$(dirname "$log")"
-echo "run-vm: booting $kernel ($accel, 2 CPUs, 1 GiB), timeout ${timeout}s, console -> $log"
+echo "run-vm: booting $kernel ($accel, -smp $smp, $mem MiB), timeout ${timeout}s, console -> $log"
 start=$(date +%s)
 # shellcheck disable=SC2086
-timeout -k 10 "$timeout" "$qemu" $accel_opts -smp 2 -m 1024 \
+timeout -k 10 "$timeout" "$qemu" $accel_opts -smp "$smp" -m "$mem" \
 	-display none -serial stdio -monitor none -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$budget" \

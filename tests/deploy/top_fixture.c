@@ -79,10 +79,10 @@ struct feed {
 	double carry_samples;
 };
 
-/* Charge dt_ns of activity to CPU 0's copy of the cgroup's stats. */
-static void charge(int fd, int ncpu, struct feed *f, uint64_t dt_ns)
+/* Charge dt_ns of activity to the cgroup's stats (one value per cgroup). */
+static void charge(int fd, struct feed *f, uint64_t dt_ns)
 {
-	struct colod_cg_stats *v = calloc((size_t)ncpu, sizeof(*v));
+	struct colod_cg_stats *v = calloc(1, sizeof(*v));
 	uint64_t n;
 
 	if (!v)
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 		{ .cpu_share = 1.0, .lat_us = 200, .reclaim_share = 0.01 },
 	};
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
-	int stats, cls, counters, headroom, ncpu, i;
+	int stats, cls, counters, headroom, i;
 	uint32_t zero = 0;
 	uint64_t last;
 
@@ -129,10 +129,9 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	ncpu = libbpf_num_possible_cpus();
 	feeds[0].id = cg_id(argv[2]);
 	feeds[1].id = cg_id(argv[3]);
-	stats = make_pinned(argv[1], COLOD_MAP_CG_STATS, BPF_MAP_TYPE_PERCPU_HASH,
+	stats = make_pinned(argv[1], COLOD_MAP_CG_STATS, BPF_MAP_TYPE_HASH,
 			    8, sizeof(struct colod_cg_stats), 1024);
 	cls = make_pinned(argv[1], COLOD_MAP_CG_CLASS, BPF_MAP_TYPE_HASH, 8,
 			  sizeof(struct colod_cg_class), 1024);
@@ -153,7 +152,7 @@ int main(int argc, char **argv)
 		nanosleep(&tick, NULL);
 		now = mono_ns();
 		for (i = 0; i < 2; i++)
-			charge(stats, ncpu, &feeds[i], now - last);
+			charge(stats, &feeds[i], now - last);
 		last = now;
 	}
 	return 0;

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
 #include "cgtest.h"
@@ -579,5 +580,67 @@ Test(sampling, pinned_maps_print_named_fields_under_bpftool)
 	out[n] = 0;
 	pclose(p);
 	cr_assert(strstr(out, "\"runq_count\"") && strstr(out, "\"cpu_ns\""),
-		  "per-CPU stats print named fields:\n%.500s", out);
+		  "stats print named fields:\n%.500s", out);
+}
+
+static int count_entries(int fd)
+{
+	uint64_t key, next;
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Past three quarters of cg_stats, a cgroup colod does not track gets no
+ * entry (its samples are counted as dropped), and one it tracks still does.
+ */
+Test(sampling, a_nearly_full_stats_map_keeps_room_for_tracked_cgroups)
+{
+	struct loader_opts o = { .cgroup_root = "/sys/fs/cgroup", .max_cgroups = 16,
+				 .breach_min_interval_ns = 1000000 };
+	static struct cgtest_group many[24];
+	uint64_t cnt[COLOD_CNT_NR] = {};
+	struct colod_cg_stats *s = calloc(1, sizeof(*s));
+	struct colod_bpf *small;
+	char rel[64];
+	int i, n, made = 0, got;
+
+	cr_assert_eq(loader_open(&o, &small), 0, "a second, small instance loads");
+	/* the host's own cgroups fill it too: run more than it admits */
+	for (i = 0; i < 24; i++) {
+		snprintf(rel, sizeof(rel), "colod-test-adm-%d-%d", getpid(), i);
+		if (cgtest_make(&many[i], rel, CGT_CPU))
+			break;
+		made++;
+		cgtest_spawn_periodic(&many[i], 100, 1000);
+	}
+	usleep(200000);
+	n = count_entries(loader_maps(small)->stats_fd);
+	for (i = 0; i < made; i++)
+		cgtest_remove(&many[i]);
+	cr_assert_eq(cgtest_make_unique(&ga, "tracked", CGT_CPU), 0);
+	cr_assert_eq(maps_set_class(loader_maps(small), group_id(&ga), COLOD_CLASS_LS,
+				    1000000, 0), 0);
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 100, 1000), 0);
+	usleep(200000);
+	got = maps_read_stats(loader_maps(small), group_id(&ga), s);
+	maps_read_counters(loader_maps(small), cnt);
+	loader_close(small);
+	cr_log_info("%d groups made, %d entries before the tracked one, %llu untracked "
+		    "samples dropped, %llu map full", made, n,
+		    (unsigned long long)cnt[COLOD_CNT_STATS_UNTRACKED],
+		    (unsigned long long)cnt[COLOD_CNT_STATS_FULL]);
+	cr_assert_eq(made, 24);
+	cr_assert_leq(n, 12, "untracked cgroups stop at 3/4 of 16 entries: %d", n);
+	cr_assert_gt(cnt[COLOD_CNT_STATS_UNTRACKED], 0, "the dropped samples are counted");
+	cr_assert_eq(got, 0, "the tracked cgroup has an entry");
+	cr_assert_gt(s->runq_count + s->nvcsw, 0, "and its samples");
+	free(s);
 }
