@@ -431,6 +431,7 @@ static void render(struct strbuf *b, void *ctx)
 
 	if (!maps_read_counters(a->maps, cnt)) {
 		c.bpf_map_full = cnt[COLOD_CNT_STATS_FULL];
+		c.bpf_untracked_dropped = cnt[COLOD_CNT_STATS_UNTRACKED];
 		c.ringbuf_drops = cnt[COLOD_CNT_RINGBUF_DROP];
 		c.breaches_rate_limited = cnt[COLOD_CNT_RATE_LIMITED];
 	}

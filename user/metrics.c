@@ -969,6 +969,9 @@ void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters 
 		"Configuration files rejected as invalid.", c->config_errors);
 	counter(b, "colod_bpf_map_full_total",
 		"Samples dropped because the cg_stats map was full.", c->bpf_map_full);
+	counter(b, "colod_bpf_untracked_dropped_total",
+		"Samples of cgroups colod does not track dropped because cg_stats was 3/4 full.",
+		c->bpf_untracked_dropped);
 	counter(b, "colod_ringbuf_drops_total",
 		"Breach events lost because the ring buffer was full.", c->ringbuf_drops);
 	counter(b, "colod_breaches_rate_limited_total",

@@ -159,6 +159,7 @@ struct metrics_agent_counters {
 	uint64_t config_reloads;	/* successful reloads */
 	uint64_t config_errors;		/* rejected config files */
 	uint64_t bpf_map_full;		/* COLOD_CNT_STATS_FULL */
+	uint64_t bpf_untracked_dropped;	/* COLOD_CNT_STATS_UNTRACKED */
 	uint64_t ringbuf_drops;		/* COLOD_CNT_RINGBUF_DROP */
 	uint64_t breaches_rate_limited;	/* COLOD_CNT_RATE_LIMITED */
 	uint64_t breach_events;		/* ring-buffer events handled */
@@ -170,7 +171,8 @@ struct metrics_agent_counters {
 
 /*
  * colod_config_reloads_total, colod_config_errors_total,
- * colod_bpf_map_full_total, colod_ringbuf_drops_total,
+ * colod_bpf_map_full_total, colod_bpf_untracked_dropped_total,
+ * colod_ringbuf_drops_total,
  * colod_breaches_rate_limited_total, colod_breach_events_total,
  * colod_k8s_node_updates_total, colod_k8s_node_errors_total,
  * colod_loop_ticks_total, colod_cgroups.
