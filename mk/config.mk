@@ -8,7 +8,7 @@
 FUZZ_CC			?= clang
 FUZZ_DIR		:= $(BUILD)/fuzz
 FUZZ_CONFIG		:= $(FUZZ_DIR)/fuzz_config
-FUZZ_CONFIG_SRCS	:= tests/fuzz/fuzz_config.c user/config.c user/fileio.c
+FUZZ_CONFIG_SRCS	:= tests/fuzz/fuzz_config.c user/config.c user/fileio.c user/classify.c
 FUZZ_CONFIG_FLAGS	:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote user \
 			   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			   -fno-omit-frame-pointer
