@@ -39,8 +39,6 @@
 #include "shortterm.h"
 
 #define TICK_MS			1000
-#define BREACH_WINDOW_NS	50000000ULL	/* 50 ms */
-#define ARRAY_LEN(x)		(sizeof(x) / sizeof((x)[0]))
 #define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
 struct agent_opts {
@@ -157,45 +155,6 @@ static const char *path_of(struct agent *a, uint64_t id)
 	return t ? t->path : "?";
 }
 
-/*
- * One slow wake-up is the tail an LS target allows (1% of its waits). A
- * cut needs at least TRACK_BREACH_MIN breaches that BE is to blame for
- * (the kernel sends no others), more than twice that budget, within the
- * last BREACH_WINDOW_NS. On a healthy LS (1% of 2,000 waits a second)
- * four tail waits within 20 ms happen about once a minute; right after BE
- * starts, within a few milliseconds. The counters at recent events are
- * kept per cgroup to find the window's start.
- */
-static bool breach_confirmed(struct agent *a, uint64_t cgid, uint64_t now_ns)
-{
-	struct tracked *t = track_find(&a->track, cgid);
-	const struct breach_snap *base = NULL;
-	struct colod_cg_stats *now;
-	struct breach_snap cur;
-	unsigned int i, n;
-
-	if (!t || !(now = malloc(sizeof(*now))))
-		return false;
-	if (maps_read_stats(a->maps, cgid, now)) {
-		free(now);
-		return false;
-	}
-	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches_be };
-	free(now);
-	n = t->nsnap < ARRAY_LEN(t->snap) ? t->nsnap : ARRAY_LEN(t->snap);
-	/* the newest snapshot at least a window old, else the oldest kept */
-	for (i = 0; i < n; i++) {
-		const struct breach_snap *sn = &t->snap[(t->nsnap - 1 - i) % ARRAY_LEN(t->snap)];
-
-		base = sn;
-		if (now_ns - sn->t_ns >= BREACH_WINDOW_NS)
-			break;
-	}
-	t->snap[t->nsnap++ % ARRAY_LEN(t->snap)] = cur;
-	return base && track_over_budget(cur.breaches - base->breaches,
-					 cur.samples - base->samples, 2);
-}
-
 static int on_breach(void *ctx, void *data, size_t len)
 {
 	const struct colod_breach_event *ev = data;
@@ -212,7 +171,7 @@ static int on_breach(void *ctx, void *data, size_t len)
 	a->nr_events++;
 	if (!a->pp.latency_feedback || !track_count_top(&a->track, COLOD_CLASS_BE))
 		return 0;
-	if (!breach_confirmed(a, ev->cgroup_id, mono_ns()))
+	if (!sense_breach(&a->sense, ev->cgroup_id, mono_ns()))
 		return 0;
 	if (decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec) <= 0)
 		return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cfgmap.h"
 #include "classify.h"
@@ -11,6 +12,8 @@
 
 #define SCAN_BUDGET		400	/* walk cost x 400: 0.25% of a core */
 #define MEM_EVERY_TICKS		5
+#define BREACH_WINDOW_NS	50000000ULL	/* 50 ms */
+#define ARRAY_LEN(x)		(sizeof(x) / sizeof((x)[0]))
 
 /* Tell the kernel side a cgroup's class, LS target and flags. */
 static void write_class(struct sensor *s, struct tracked *t, uint32_t flags)
@@ -194,4 +197,43 @@ void sense_config_changed(struct sensor *s)
 		t->v[i].latency_target_us = cfgmap_latency_target_us(s->cfg, t->v[i].rule);
 		write_class(s, &t->v[i], t->v[i].class_flags);
 	}
+}
+
+/*
+ * One slow wake-up is the tail an LS target allows (1% of its waits). A
+ * cut needs at least TRACK_BREACH_MIN breaches that BE is to blame for
+ * (the kernel sends no others), more than twice that budget, within the
+ * last BREACH_WINDOW_NS. On a healthy LS (1% of 2,000 waits a second)
+ * four tail waits within 20 ms happen about once a minute; right after BE
+ * starts, within a few milliseconds. The counters at recent events are
+ * kept per cgroup to find the window's start.
+ */
+bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns)
+{
+	struct tracked *t = track_find(s->track, cgid);
+	const struct breach_snap *base = NULL;
+	struct colod_cg_stats *now;
+	struct breach_snap cur;
+	unsigned int i, n;
+
+	if (!t || !(now = malloc(sizeof(*now))))
+		return false;
+	if (maps_read_stats(s->maps, cgid, now)) {
+		free(now);
+		return false;
+	}
+	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches_be };
+	free(now);
+	n = t->nsnap < ARRAY_LEN(t->snap) ? t->nsnap : ARRAY_LEN(t->snap);
+	/* the newest snapshot at least a window old, else the oldest kept */
+	for (i = 0; i < n; i++) {
+		const struct breach_snap *sn = &t->snap[(t->nsnap - 1 - i) % ARRAY_LEN(t->snap)];
+
+		base = sn;
+		if (now_ns - sn->t_ns >= BREACH_WINDOW_NS)
+			break;
+	}
+	t->snap[t->nsnap++ % ARRAY_LEN(t->snap)] = cur;
+	return base && track_over_budget(cur.breaches - base->breaches,
+					 cur.samples - base->samples, 2);
 }

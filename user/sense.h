@@ -39,6 +39,11 @@ void sense_config_changed(struct sensor *s);
  * (their pod, or their top, holds cpu.idle=1), for its blame of waits.
  */
 void sense_class_flags(struct sensor *s);
+/*
+ * A breach event of LS cgroup cgid: true when its BE-caused breaches over
+ * the last 50 ms exceed twice its p99 budget (the event is then worth a cut).
+ */
+bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns);
 /* The memory of t (tops and BE pods), cached over a few ticks. */
 uint64_t sense_memory(struct sensor *s, struct tracked *t);
 
