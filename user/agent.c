@@ -33,13 +33,11 @@
 #include "metrics.h"
 #include "log.h"
 #include "node.h"
-#include "predictor.h"
+#include "publish.h"
 #include "reconcile.h"
 #include "sense.h"
-#include "shortterm.h"
 
 #define TICK_MS			1000
-#define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
 struct agent_opts {
 	const char *config_path;
@@ -59,11 +57,7 @@ struct agent {
 	struct policy_params pp;
 	struct policy_state ps;
 	struct headroom_params hp;
-	struct headroom_gate gate;
-	struct shortterm ls_cpu_peak;
-	struct shortterm ls_mem_peak;
-	struct predictor *pred;		/* the long-term (Mid) model */
-	struct colod_headroom published;
+	struct publisher pub;
 	struct colod_bpf *bpf;
 	const struct colod_maps *maps;
 	struct cg_ctx cg;
@@ -181,139 +175,6 @@ static int on_breach(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static void publish(struct agent *a, const struct headroom_result *r,
-		    const struct headroom_res_input *cpu,
-		    const struct headroom_res_input *mem, uint64_t now)
-{
-	a->published = (struct colod_headroom) {
-		.updated_ns = now,
-		.capacity_cpu_milli = cpu->capacity,
-		.capacity_memory_bytes = mem->capacity,
-		.batch_cpu_milli = r->res[HEADROOM_CPU].batch,
-		.batch_memory_bytes = r->res[HEADROOM_MEMORY].batch,
-		.mid_cpu_milli = r->res[HEADROOM_CPU].mid,
-		.mid_memory_bytes = r->res[HEADROOM_MEMORY].mid,
-		.ls_used_cpu_milli = cpu->ls_used,
-		.system_used_cpu_milli = r->res[HEADROOM_CPU].system_used,
-		.be_quota_milli = a->ps.cpu_limited ? a->ps.allowed_milli : 0,
-	};
-	maps_write_headroom(a->maps, &a->published);
-	if (!headroom_gate_update(&a->gate, &a->hp, r, now))
-		return;
-	pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum "
-		"mid_memory=%lluB (%s)",
-		(unsigned long long)r->res[HEADROOM_CPU].batch,
-		(unsigned long long)r->res[HEADROOM_MEMORY].batch,
-		(unsigned long long)r->res[HEADROOM_CPU].mid,
-		(unsigned long long)r->res[HEADROOM_MEMORY].mid,
-		r->res[HEADROOM_CPU].formula);
-	if (a->k8s) {
-		struct k8s_node_resources kr = {
-			.batch_cpu_milli = a->published.batch_cpu_milli,
-			.batch_memory_bytes = a->published.batch_memory_bytes,
-			.mid_cpu_milli = a->published.mid_cpu_milli,
-			.mid_memory_bytes = a->published.mid_memory_bytes,
-		};
-
-		k8s_publisher_submit(a->k8s, &kr, now);
-	}
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
-
-/*
- * Gather the LS side per top-level LS cgroup (a pod, or a rule's match):
- * what it uses (as sensed this tick), what it requested, and feed the
- * long-term model.
- */
-static size_t gather_ls(struct agent *a, struct headroom_input *in,
-			struct predictor_ls_item *items, uint64_t *be_mem,
-			int64_t now_s)
-{
-	struct headroom_res_input *cpu = &in->res[HEADROOM_CPU];
-	struct headroom_res_input *mem = &in->res[HEADROOM_MEMORY];
-	struct predictor_key key = { .kind = PREDICTOR_KEY_CGROUP };
-	size_t n = 0;
-	uint64_t v;
-	int i;
-
-	for (i = 0; i < a->track.nr; i++) {
-		struct tracked *t = &a->track.v[i];
-
-		if (!t->top)
-			continue;
-		v = t->mem_bytes;
-		if (t->cls == COLOD_CLASS_BE) {
-			*be_mem += v;
-			continue;
-		}
-		mem->ls_used += v;
-		cpu->ls_request += t->cpu_request_milli;
-		mem->ls_request += t->mem_request_bytes;
-		cpu->ls_max_used_request += max_u64(t->cpu_request_milli, t->tree_cpu_milli);
-		mem->ls_max_used_request += max_u64(t->mem_request_bytes, v);
-		key.id = t->id;
-		predictor_observe(a->pred, key, t->tree_cpu_milli, v, now_s);
-		items[n++] = (struct predictor_ls_item) {
-			.cgroup_id = t->id,
-			.request = { t->cpu_request_milli, t->mem_request_bytes },
-		};
-	}
-	return n;
-}
-
-static void publish_headroom(struct agent *a, const struct snapshot *snap)
-{
-	const struct node_sample *n = &snap->node;
-	uint64_t node_milli = snap->node_busy_milli, now = snap->now_ns;
-	struct headroom_input in = { .measured_ns = now, .now_ns = now };
-	struct headroom_res_input *cpu = &in.res[HEADROOM_CPU];
-	struct headroom_res_input *mem = &in.res[HEADROOM_MEMORY];
-	struct predictor_key cls_ls = { PREDICTOR_KEY_CLASS, COLOD_CLASS_LS };
-	struct predictor_key cls_sys = { PREDICTOR_KEY_CLASS, COLOD_CLASS_SYSTEM };
-	struct predictor_ls_item *items;
-	struct predictor_reclaim rc;
-	struct headroom_result r;
-	int64_t now_s = time(NULL);
-	uint64_t be_mem = 0, v, cap[HEADROOM_NR_RES];
-	size_t nr;
-
-	items = calloc(a->track.nr + 1, sizeof(*items));
-	if (!items)
-		return;
-	nr = gather_ls(a, &in, items, &be_mem, now_s);
-	cpu->capacity = a->capacity_milli;
-	cpu->node_used = node_milli;
-	v = a->track.sum[COLOD_CLASS_LS].cpu_milli + a->track.sum[COLOD_CLASS_BE].cpu_milli;
-	cpu->system_used = node_milli > v ? node_milli - v : 0;
-	mem->capacity = a->cfg.own.node_memory_capacity_bytes ?: n->mem_total;
-	mem->node_used = n->mem_used;
-	v = mem->ls_used + be_mem;
-	mem->system_used = n->mem_used > v ? n->mem_used - v : 0;
-
-	/* short-term reservation: the recent peak of LS usage */
-	shortterm_add(&a->ls_cpu_peak, now, a->track.sum[COLOD_CLASS_LS].cpu_milli);
-	shortterm_add(&a->ls_mem_peak, now, mem->ls_used);
-	/* long-term reservation: decaying histograms per class and per cgroup */
-	predictor_observe(a->pred, cls_ls, a->track.sum[COLOD_CLASS_LS].cpu_milli,
-			  mem->ls_used, now_s);
-	predictor_observe(a->pred, cls_sys, cpu->system_used, mem->system_used, now_s);
-	predictor_tick(a->pred, now_s);
-	cap[HEADROOM_CPU] = cpu->capacity;
-	cap[HEADROOM_MEMORY] = mem->capacity;
-	predictor_reclaimable(a->pred, items, nr, cap, now_s, &rc);
-	free(items);
-	cpu->ls_used = shortterm_peak(&a->ls_cpu_peak, now);
-	mem->ls_used = shortterm_peak(&a->ls_mem_peak, now);
-	cpu->mid_reclaimable = rc.reclaimable[HEADROOM_CPU];
-	mem->mid_reclaimable = rc.reclaimable[HEADROOM_MEMORY];
-	headroom_compute(&a->hp, &in, &r);
-	publish(a, &r, cpu, mem, now);
-}
-
 /* sense -> decide -> act, then the headroom is published */
 static void on_tick(struct agent *a)
 {
@@ -327,9 +188,7 @@ static void on_tick(struct agent *a)
 	else
 		reconcile(&a->rec, &a->pp, &a->track, &a->dec, NULL);
 	sense_class_flags(&a->sense);
-	publish_headroom(a, &snap);
-	if (a->nr_ticks % PREDICTOR_SAVE_TICKS == 0)
-		predictor_save(a->pred, a->o.state_dir, time(NULL));
+	publish_tick(&a->pub, &a->hp, &a->cfg, &a->ps, &a->track, &snap);
 }
 
 /* Between ticks (a reload): every knob for the state as it is, at once. */
@@ -397,7 +256,7 @@ static void render(struct strbuf *b, void *ctx)
 	if (a->k8s)
 		k8s_publisher_counts(a->k8s, &c.k8s_updates, &c.k8s_errors);
 	metrics_render_agent(b, &c);
-	metrics_render_headroom(b, &a->published);
+	metrics_render_headroom(b, &a->pub.published);
 	for (i = 0; i < POLICY_ACTION_NR; i++)
 		kinds[i] = (struct metrics_kind_count) {
 			.kind = policy_action_name(i), .count = a->rec.nr_actions[i],
@@ -437,6 +296,7 @@ static void k8s_start(struct agent *a)
 		k8s_client_free(c);
 		return;
 	}
+	a->pub.k8s = a->k8s;
 	pr_info("publishing Batch and Mid to node %s", k8s_client_node(c));
 }
 
@@ -542,19 +402,6 @@ static void loop_run(struct agent *a)
 	}
 }
 
-/* The long-term model survives restarts through its checkpoint. */
-static int predictor_start(struct agent *a)
-{
-	struct predictor_params pp;
-
-	predictor_params_default(&pp);
-	a->pred = predictor_new(&pp);
-	if (!a->pred)
-		return -ENOMEM;
-	predictor_load(a->pred, a->o.state_dir, time(NULL));
-	return 0;
-}
-
 /* Put back what a previous run left; the journal stays open and locked. */
 static void restore_left(struct agent *a)
 {
@@ -623,11 +470,7 @@ static int agent_start(struct agent *a)
 	if (a->o.action_log)
 		a->rec.action_log = fopen(a->o.action_log, "ae");
 	policy_init(&a->ps, &a->pp, a->capacity_milli);
-	shortterm_init(&a->ls_cpu_peak, SHORTTERM_WINDOW_S_DEFAULT,
-		       SHORTTERM_PERCENTILE_DEFAULT);
-	shortterm_init(&a->ls_mem_peak, SHORTTERM_WINDOW_S_DEFAULT,
-		       SHORTTERM_PERCENTILE_DEFAULT);
-	err = predictor_start(a);
+	err = publish_start(&a->pub, a->maps, a->o.state_dir);
 	if (err)
 		return err;
 	a->sense = (struct sensor) {
@@ -665,10 +508,7 @@ static void agent_stop(struct agent *a)
 			pr_info("restored %d original values", n);
 		journal_close(a->j);
 	}
-	if (a->pred) {
-		predictor_save(a->pred, a->o.state_dir, time(NULL));
-		predictor_free(a->pred);
-	}
+	publish_stop(&a->pub);
 	ring_buffer__free(a->rb);
 	decision_free(&a->dec);
 	config_watch_close(&a->watch);
