@@ -71,6 +71,12 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* Ids of new cgroups: the agent classes a pod as it appears, not a walk later. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} cg_new SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, COLOD_CNT_NR);
@@ -574,6 +580,19 @@ int BPF_PROG(colod_cgroup_rmdir, struct cgroup *cgrp)
 	if (!bpf_map_delete_elem(&cg_stats, &cgid))
 		ADD(stats_nr, -1);
 	bpf_map_delete_elem(&cg_class, &cgid);
+	return 0;
+}
+
+/*
+ * A wake-up for the agent's walk. A full buffer loses the id, which the
+ * walk at the next tick finds all the same.
+ */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(colod_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 cgid = cgrp->kn->id;
+
+	bpf_ringbuf_output(&cg_new, &cgid, sizeof(cgid), 0);
 	return 0;
 }
 

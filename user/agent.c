@@ -74,7 +74,8 @@ struct agent {
 	struct k8s_publisher *k8s;
 	uint64_t capacity_milli;
 	uint64_t nr_reloads, nr_reload_errors, nr_events, nr_ticks;
-	int epfd, sigfd, timerfd;
+	int epfd, sigfd, timerfd, walkfd;
+	bool cg_new;			/* the kernel reported new cgroups */
 	bool stop;
 };
 
@@ -198,6 +199,34 @@ static void reconcile_now(struct agent *a)
 		return;
 	reconcile(&a->rec, &a->pp, &a->track, &a->dec, NULL);
 	sense_class_flags(&a->sense);
+}
+
+static int on_cgroup_new(void *ctx, void *data, size_t len)
+{
+	struct agent *a = ctx;
+
+	a->cg_new = true;
+	return 0;
+}
+
+/* New cgroups: a pod gets its class and knobs now, not at the next tick. */
+static void on_new_cgroups(struct agent *a)
+{
+	struct itimerspec its = {};
+	uint64_t wait;
+
+	if (!a->cg_new)
+		return;
+	wait = sense_new_cgroups(&a->sense);
+	if (!wait) {
+		a->cg_new = false;
+		reconcile_now(a);
+		return;
+	}
+	/* a walk ran moments ago: the next one when the window ends */
+	its.it_value.tv_sec = wait / 1000000000;
+	its.it_value.tv_nsec = wait % 1000000000;
+	timerfd_settime(a->walkfd, 0, &its, NULL);
 }
 
 static void on_signal(struct agent *a)
@@ -327,7 +356,7 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_RING, EV_TICK, EV_SIGNAL, EV_CONFIG };
+enum { EV_RING, EV_TICK, EV_SIGNAL, EV_CONFIG, EV_WALK };
 
 static int loop_setup(struct agent *a)
 {
@@ -344,15 +373,20 @@ static int loop_setup(struct agent *a)
 	sigaddset(&mask, SIGHUP);
 	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	a->walkfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (a->sigfd < 0 || a->timerfd < 0 || a->epfd < 0)
+	if (a->sigfd < 0 || a->timerfd < 0 || a->walkfd < 0 || a->epfd < 0)
 		return -errno;
 	timerfd_settime(a->timerfd, 0, &its, NULL);
 	a->rb = ring_buffer__new(a->maps->events_fd, on_breach, a, NULL);
 	if (!a->rb)
 		return -errno;
+	err = ring_buffer__add(a->rb, a->maps->cg_new_fd, on_cgroup_new, a);
+	if (err)
+		return err;
 	if ((err = epoll_add(a->epfd, ring_buffer__epoll_fd(a->rb), EV_RING)) ||
 	    (err = epoll_add(a->epfd, a->timerfd, EV_TICK)) ||
+	    (err = epoll_add(a->epfd, a->walkfd, EV_WALK)) ||
 	    (err = epoll_add(a->epfd, a->sigfd, EV_SIGNAL)))
 		return err;
 	if (!config_watch_open(&a->watch, a->o.config_path))
@@ -379,6 +413,11 @@ static void loop_run(struct agent *a)
 			switch (evs[i].data.u32) {
 			case EV_RING:
 				ring_buffer__consume(a->rb);
+				on_new_cgroups(a);
+				break;
+			case EV_WALK:
+				if (read(a->walkfd, &expirations, sizeof(expirations)) > 0)
+					on_new_cgroups(a);
 				break;
 			case EV_TICK:
 				if (read(a->timerfd, &expirations, sizeof(expirations)) <= 0)
@@ -523,6 +562,8 @@ static void agent_stop(struct agent *a)
 		close(a->sigfd);
 	if (a->timerfd > 0)
 		close(a->timerfd);
+	if (a->walkfd > 0)
+		close(a->walkfd);
 }
 
 static void usage(void)
@@ -616,7 +657,7 @@ int cmd_run(int argc, char **argv)
 
 	if (!a)
 		return 1;
-	a->epfd = a->sigfd = a->timerfd = a->watch.fd = -1;
+	a->epfd = a->sigfd = a->timerfd = a->walkfd = a->watch.fd = -1;
 	/*
 	 * Before any thread exists (metrics, k8s): stop signals reach only the
 	 * loop's signalfd, so that a stop always restores the originals.

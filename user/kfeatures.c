@@ -51,7 +51,7 @@ static const char *const bpf_tracepoints[] = {
 	"sched_switch", "sched_wakeup", "sched_wakeup_new",
 	"mm_vmscan_direct_reclaim_begin", "mm_vmscan_direct_reclaim_end",
 	"mm_vmscan_memcg_reclaim_begin", "mm_vmscan_memcg_reclaim_end",
-	"cgroup_rmdir", "hrtimer_expire_entry",
+	"cgroup_mkdir", "cgroup_rmdir", "hrtimer_expire_entry",
 };
 
 static const struct {

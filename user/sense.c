@@ -13,6 +13,7 @@
 #define SCAN_BUDGET		400	/* walk cost x 400: 0.25% of a core */
 #define MEM_EVERY_TICKS		5
 #define BREACH_WINDOW_NS	50000000ULL	/* 50 ms */
+#define EVENT_WALK_MIN_NS	100000000ULL	/* 100 ms between walks on events */
 #define ARRAY_LEN(x)		(sizeof(x) / sizeof((x)[0]))
 
 /* Tell the kernel side a cgroup's class, LS target and flags. */
@@ -78,6 +79,7 @@ static void rescan(struct sensor *s)
 
 	if (t0 < s->next_scan_ns || cgscan_run(s->scan) < 0)
 		return;
+	s->last_walk_ns = t0;
 	s->next_scan_ns = t0 + (mono_ns() - t0) * SCAN_BUDGET;
 	s->track->scan_gen++;
 	if (!cgscan_nr_removed(s->scan) && !cgscan_nr_changed(s->scan) &&
@@ -180,6 +182,22 @@ void sense_tick(struct sensor *s, struct snapshot *out)
 	s->node_prev = n;
 	s->last_tick_ns = now;
 	sense_memory_all(s, out);
+}
+
+/*
+ * The kernel reported new cgroups: walk now, unless a walk ran within
+ * EVENT_WALK_MIN_NS, so that a burst of mkdirs (a pod in every v1
+ * hierarchy, a node starting its pods) costs one walk per window.
+ */
+uint64_t sense_new_cgroups(struct sensor *s)
+{
+	uint64_t now = mono_ns(), next = s->last_walk_ns + EVENT_WALK_MIN_NS;
+
+	if (now < next)
+		return next - now;
+	s->next_scan_ns = 0;
+	rescan(s);
+	return 0;
 }
 
 void sense_config_changed(struct sensor *s)

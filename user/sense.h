@@ -24,6 +24,7 @@ struct sensor {
 	struct node_sample node_prev;
 	uint64_t last_tick_ns;
 	uint64_t next_scan_ns;
+	uint64_t last_walk_ns;
 	uint64_t nr_ticks;
 	uint64_t capacity_milli;
 };
@@ -32,6 +33,11 @@ struct sensor {
 void sense_start(struct sensor *s);
 /* One tick's snapshot. */
 void sense_tick(struct sensor *s, struct snapshot *out);
+/*
+ * New cgroups were made: 0 when a walk ran now (then reconcile), else the
+ * nanoseconds until the next walk may run.
+ */
+uint64_t sense_new_cgroups(struct sensor *s);
 /* The configuration changed: rules re-class at the next walk, LS targets now. */
 void sense_config_changed(struct sensor *s);
 /*

@@ -375,18 +375,24 @@ static bool log_has(const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
-/* Wait until file of rel (cpu hierarchy) reads value; false after timeout_ms. */
-static bool wait_cpu_knob(const char *rel, const char *file, const char *value, int timeout_ms)
+/* Wait until file of rel (cpu hierarchy) reads value, polling every step_ms. */
+static bool wait_cpu_knob_ms(const char *rel, const char *file, const char *value,
+			     int timeout_ms, int step_ms)
 {
 	char buf[64];
 
-	for (; timeout_ms > 0; timeout_ms -= 100) {
+	for (; timeout_ms > 0; timeout_ms -= step_ms) {
 		kread("cpu", rel, file, buf, sizeof(buf));
 		if (!strcmp(buf, value))
 			return true;
-		usleep(100000);
+		usleep(step_ms * 1000);
 	}
 	return false;
+}
+
+static bool wait_cpu_knob(const char *rel, const char *file, const char *value, int timeout_ms)
+{
+	return wait_cpu_knob_ms(rel, file, value, timeout_ms, 100);
 }
 
 /* ---- setup and teardown ---------------------------------------------------- */
@@ -575,4 +581,54 @@ Test(kubelet, every_kubelet_and_runc_write_succeeds_while_colod_runs)
 
 	cr_assert_eq(kill(agent, 0), 0, "the agent kept running");
 	cr_assert_eq(stop_agent(SIGTERM), 0, "colod run exits 0 on SIGTERM");
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The kernel reports each new cgroup (tp_btf/cgroup_mkdir): a BE pod is
+ * idle as soon as its first container cgroup appears, not a tick or a
+ * walk later. The pod is made 300 ms before its container (kubelet's
+ * creation writes land in between); the 1 s tick alone would take
+ * 0-1000 ms, so three pods all within 300 ms do not happen by chance.
+ */
+Test(kubelet, a_be_pod_is_idle_as_its_first_container_appears)
+{
+	struct cgtest_group procs[3] = {};
+	char pod[3][256], ctr[3][320];
+	long long t0, waited[3];
+	int i;
+
+	kubelet_start("kubelet start", false, false);
+	write_config();
+	start_agent();
+	for (i = 0; i < 200 && !log_has("running:"); i++)
+		usleep(100000);
+	cr_assert(log_has("running:"), "agent up (see %s/agent.log)", tmp);
+	for (i = 0; i < 3; i++) {
+		snprintf(pod[i], sizeof(pod[i]), "%s/pod5a1e0000-0000-4000-8000-%012x", besteffort,
+			 (unsigned int)(getpid() * 4 + i));
+		snprintf(ctr[i], sizeof(ctr[i]), "%s/c%063d", pod[i], i);
+		kmkdir("kubelet pod create (BE)", pod[i]);
+		KW("kubelet pod create (BE)", "cpu", pod[i], "cpu.shares", "2");
+		usleep(300000);
+		kmkdir("runc create (BE container)", ctr[i]);
+		t0 = now_ms();
+		cr_assert(wait_cpu_knob_ms(pod[i], "cpu.idle", "1", 3000, 10),
+			  "pod %d never idle (see %s/agent.log)", i, tmp);
+		waited[i] = now_ms() - t0;
+		spawn_into(&procs[i], ctr[i], false);
+		cr_log_info("pod %d idle %lld ms after its container appeared", i, waited[i]);
+	}
+	for (i = 0; i < 3; i++)
+		cr_expect_leq(waited[i], 300, "pod %d idle %lld ms after its container appeared",
+			      i, waited[i]);
+	for (i = 0; i < 3; i++)
+		cgtest_kill_all(&procs[i]);
 }
