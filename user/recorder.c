@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "fileio.h"
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
@@ -338,22 +339,6 @@ static void begin(struct strbuf *b, enum record_type t, uint64_t gen)
 	put_str(b, record_type_name(t));
 	kv(b, "v", RECORD_VERSION);
 	kv(b, "gen", gen);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* path.<k> for k >= 1, path itself for 0 */
