@@ -12,6 +12,7 @@ bench:
 	python3 scripts/bench/closed_loop.py protection --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py reaction --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py footprint --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
+	python3 scripts/bench/closed_loop.py recorder --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py memory --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	python3 scripts/bench/closed_loop.py bpf --colod $(BUILD)/colod --tools $(BUILD)/tools --out $(BENCH_OUT)
 	@echo "results: $(BENCH_OUT)/results.json (docs/BENCHMARKS.md explains them)"

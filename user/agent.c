@@ -35,6 +35,7 @@
 #include "node.h"
 #include "publish.h"
 #include "reconcile.h"
+#include "record.h"
 #include "sense.h"
 
 #define TICK_MS			1000
@@ -47,6 +48,9 @@ struct agent_opts {
 	const char *resctrl_root;
 	const char *action_log;
 	const char *metrics_addr;	/* "off": no endpoint */
+	const char *record_path;	/* --record: the flight recorder */
+	uint64_t record_max_bytes;
+	unsigned int record_files;
 	struct node_labels labels;
 	enum attr_mode mode;
 };
@@ -72,6 +76,10 @@ struct agent {
 	struct config_watch watch;
 	struct metrics_server *metrics;
 	struct k8s_publisher *k8s;
+	struct recorder *rec_full;	/* --record PATH */
+	struct recorder *rec_last;	/* <state>/decisions.jsonl, for colod explain */
+	struct record_src rsrc;
+	struct record_headroom last_hr;
 	uint64_t capacity_milli;
 	uint64_t nr_reloads, nr_reload_errors, nr_events, nr_ticks;
 	int epfd, sigfd, timerfd, walkfd;
@@ -160,6 +168,8 @@ static int on_breach(void *ctx, void *data, size_t len)
 		.now_ms = mono_ns() / 1000000,
 	};
 	char trigger[2 * PATH_MAX + 64];
+	struct policy_state before;
+	int ret;
 
 	if (len < sizeof(*ev))
 		return 0;
@@ -168,7 +178,11 @@ static int on_breach(void *ctx, void *data, size_t len)
 		return 0;
 	if (!sense_breach(&a->sense, ev->cgroup_id, mono_ns()))
 		return 0;
-	if (decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec) <= 0)
+	before = a->ps;
+	ret = decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec);
+	recorder_breach(a->rec_full, &a->rsrc, &before, &a->ps, &b, ret, &a->dec);
+	recorder_breach(a->rec_last, &a->rsrc, &before, &a->ps, &b, ret, &a->dec);
+	if (ret <= 0)
 		return 0;
 	snprintf(trigger, sizeof(trigger), "%s:%lluus(after %s)", path_of(a, ev->cgroup_id),
 		 (unsigned long long)(ev->latency_ns / 1000), path_of(a, ev->be_cgroup_id));
@@ -179,6 +193,7 @@ static int on_breach(void *ctx, void *data, size_t len)
 /* sense -> decide -> act, then the headroom is published */
 static void on_tick(struct agent *a)
 {
+	struct policy_state before = a->ps;
 	struct snapshot snap;
 
 	a->nr_ticks++;
@@ -190,6 +205,9 @@ static void on_tick(struct agent *a)
 		reconcile(&a->rec, &a->pp, &a->track, &a->dec, NULL);
 	sense_class_flags(&a->sense);
 	publish_tick(&a->pub, &a->hp, &a->cfg, &a->ps, &a->track, &snap);
+	a->last_hr = (struct record_headroom) { a->pub.last_in, a->pub.last_r };
+	recorder_tick(a->rec_full, &a->rsrc, &before, &a->ps, &snap, &a->dec, &a->last_hr);
+	recorder_tick(a->rec_last, &a->rsrc, &before, &a->ps, &snap, &a->dec, &a->last_hr);
 }
 
 /* Between ticks (a reload): every knob for the state as it is, at once. */
@@ -441,6 +459,32 @@ static void loop_run(struct agent *a)
 	}
 }
 
+/*
+ * The flight recorder (--record) and the agent's own short history of
+ * decisions for `colod explain`. Only --record failing stops the start.
+ */
+static int recorders_start(struct agent *a)
+{
+	char path[PATH_MAX];
+
+	a->rsrc = (struct record_src) {
+		.cfg = &a->cfg, .caps = &a->rec.caps, .gen = &a->nr_reloads, .track = &a->track,
+	};
+	snprintf(path, sizeof(path), "%s/" RECORD_DECISIONS_FILE, a->o.state_dir);
+	a->rec_last = recorder_open(path, RECORD_DECISIONS_BYTES, RECORD_DECISIONS_FILES, false);
+	if (!a->rec_last)
+		pr_warn("%s: %s; colod explain has no history", path, strerror(errno));
+	if (!a->o.record_path)
+		return 0;
+	a->rec_full = recorder_open(a->o.record_path, a->o.record_max_bytes,
+				    a->o.record_files, true);
+	if (!a->rec_full) {
+		pr_err("--record %s: %s", a->o.record_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* Put back what a previous run left; the journal stays open and locked. */
 static void restore_left(struct agent *a)
 {
@@ -508,6 +552,9 @@ static int agent_start(struct agent *a)
 	a->rec.caps.has_resctrl = a->rec.resctrl.mounted;
 	if (a->o.action_log)
 		a->rec.action_log = fopen(a->o.action_log, "ae");
+	err = recorders_start(a);
+	if (err)
+		return err;
 	policy_init(&a->ps, &a->pp, a->capacity_milli);
 	err = publish_start(&a->pub, a->maps, a->o.state_dir);
 	if (err)
@@ -556,6 +603,8 @@ static void agent_stop(struct agent *a)
 	loader_close(a->bpf);
 	if (a->rec.action_log)
 		fclose(a->rec.action_log);
+	recorder_close(a->rec_full);
+	recorder_close(a->rec_last);
 	if (a->epfd > 0)
 		close(a->epfd);
 	if (a->sigfd > 0)
@@ -574,10 +623,26 @@ static void usage(void)
 		"                 [--resctrl-root DIR]\n"
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
 		"                 [--metrics-addr HOST:PORT|off]\n"
+		"                 [--record PATH [--record-max-bytes N] [--record-files N]]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
 		"every value it changed.\n");
+}
+
+/* A whole number in [1, max] for option opt. */
+static int parse_count(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg || arg[0] == '-' || !*out || *out > max) {
+		pr_err("%s: '%s' is not a whole number from 1 to %llu", opt, arg,
+		       (unsigned long long)max);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -592,9 +657,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "action-log", required_argument, NULL, 'a' },
 		{ "metrics-addr", required_argument, NULL, 'M' },
 		{ "resctrl-root", required_argument, NULL, 'R' },
+		{ "record", required_argument, NULL, 'w' },
+		{ "record-max-bytes", required_argument, NULL, 'B' },
+		{ "record-files", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	uint64_t v;
 	int opt;
 
 	*o = (struct agent_opts) {
@@ -603,9 +672,11 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.cgroup_root = CG_ROOT_DEFAULT,
 		.resctrl_root = RESCTRL_ROOT_DEFAULT,
 		.metrics_addr = METRICS_ADDR_DEFAULT,
+		.record_max_bytes = RECORD_MAX_BYTES_DEFAULT,
+		.record_files = RECORD_FILES_DEFAULT,
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -614,6 +685,17 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'a': o->action_log = optarg; break;
 		case 'M': o->metrics_addr = optarg; break;
 		case 'R': o->resctrl_root = optarg; break;
+		case 'w': o->record_path = optarg; break;
+		case 'B':
+			if (parse_count("--record-max-bytes", optarg, UINT64_MAX, &v))
+				return -EINVAL;
+			o->record_max_bytes = v;
+			break;
+		case 'N':
+			if (parse_count("--record-files", optarg, 100, &v))
+				return -EINVAL;
+			o->record_files = (unsigned int)v;
+			break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {
 				pr_err("--cgroup-mode: '%s' is not one of auto, v1, v2", optarg);

@@ -103,7 +103,7 @@ ssize_t file_read_buf(const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+int write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
 

@@ -41,5 +41,7 @@ int file_replace(const char *path, const char *data, size_t len, mode_t mode);
 
 /* fsync a directory so a rename in it is durable. Returns 0 or -errno. */
 int fsync_dir(const char *dir);
+/* All of buf to fd, retried on EINTR and short writes; 0 or -errno. */
+int write_all(int fd, const char *buf, size_t len);
 
 #endif /* COLOD_FILEIO_H */

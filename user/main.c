@@ -7,6 +7,7 @@
 #include "journal.h"
 #include "kfeatures.h"
 #include "log.h"
+#include "record.h"
 
 struct command {
 	const char *name;
@@ -22,6 +23,8 @@ static const struct command commands[] = {
 	{ "restore", cmd_restore, "put back every original value colod changed" },
 	{ "check-config", cmd_check_config, "validate a configuration directory or file" },
 	{ "config", cmd_config, "print the effective configuration as JSON" },
+	{ "replay", cmd_replay, "decide again over a recording; what if under another configuration" },
+	{ "explain", cmd_explain, "why BE's allowance and Batch/Mid are what they are" },
 	{ "features", cmd_features, "what this kernel offers and what colod does without" },
 };
 

@@ -141,6 +141,8 @@ void publish_tick(struct publisher *a, const struct headroom_params *hp,
 	cpu->mid_reclaimable = rc.reclaimable[HEADROOM_CPU];
 	mem->mid_reclaimable = rc.reclaimable[HEADROOM_MEMORY];
 	headroom_compute(hp, &in, &r);
+	a->last_in = in;
+	a->last_r = r;
 	publish(a, hp, ps, &r, cpu, mem, now);
 	if (++a->nr_ticks % PREDICTOR_SAVE_TICKS == 0)
 		predictor_save(a->pred, a->state_dir, time(NULL));

@@ -27,6 +27,8 @@ struct publisher {
 	struct shortterm ls_mem_peak;
 	struct predictor *pred;		/* the long-term (Mid) model */
 	struct colod_headroom published;
+	struct headroom_input last_in;	/* the last tick's inputs and result, */
+	struct headroom_result last_r;	/* for the flight recorder */
 	uint64_t nr_ticks;
 };
 

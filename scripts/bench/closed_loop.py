@@ -163,8 +163,9 @@ def pct(vals, q):
 # ---- the agent ---------------------------------------------------------------
 
 class Agent:
-	def __init__(self, colod, workdir, config, name, metrics="off"):
+	def __init__(self, colod, workdir, config, name, metrics="off", extra=()):
 		self.colod = colod
+		self.extra = list(extra)
 		self.metrics = metrics
 		self.dir = os.path.join(workdir, name)
 		os.makedirs(self.dir, exist_ok=True)
@@ -178,7 +179,7 @@ class Agent:
 	def argv(self):
 		return [self.colod, "run", "--config", self.config, "--state-dir", self.state,
 			"--pin-dir", self.pin, "--action-log", self.actions,
-			"--metrics-addr", self.metrics]
+			"--metrics-addr", self.metrics] + self.extra
 
 	def start(self, timeout=60):
 		for p in (self.actions, self.logpath):
@@ -610,7 +611,7 @@ def proc_status(pid):
 	return out
 
 
-def footprint(a, cg, workdir):
+def footprint(a, cg, workdir, record=None):
 	top = cg.make(PREFIX + "fp")
 	nr_pods = a.cgroups // 4		# per class; pod + one container each
 	made = 0
@@ -631,7 +632,9 @@ def footprint(a, cg, workdir):
 		       stdout=subprocess.DEVNULL)
 	burner = spawn_in(be_ctr, BUSY)
 	# the /metrics server is part of what the agent costs: on, on a free port
-	agent = Agent(a.colod, workdir, cfg, "fp", metrics=f"127.0.0.1:{free_port()}")
+	agent = Agent(a.colod, workdir, cfg, "fp-rec" if record else "fp",
+		      metrics=f"127.0.0.1:{free_port()}",
+		      extra=["--record", record] if record else [])
 	hz = os.sysconf("SC_CLK_TCK")
 	try:
 		s0 = time.monotonic()
@@ -725,6 +728,39 @@ def bpf_map_kib(pid):
 		if "map_id" in kv and "memlock" in kv:
 			seen[kv["map_id"].strip()] = int(kv["memlock"])
 	return sum(seen.values()) // 1024
+
+
+# ---- recorder ----------------------------------------------------------------
+
+def recorder(a, cg, workdir):
+	"""footprint without and with --record, one after the other in one run"""
+	path = os.path.join(workdir, "fp-record.jsonl")
+	off = footprint(a, cg, workdir)
+	on = footprint(a, cg, workdir, record=path)
+	size = sum(os.path.getsize(f) for f in (path, path + ".1", path + ".2", path + ".3")
+		   if os.path.exists(f))
+	ticks = 0
+	with open(path) as f:
+		for line in f:
+			ticks += '"type":"tick"' in line
+	res = {
+		"command": f"sudo python3 {SCRIPT} recorder --colod {a.colod} --tools {a.tools} "
+			   f"--out {a.out} --cgroups {a.cgroups} --settle {a.settle} "
+			   f"--fp-seconds {a.fp_seconds}",
+		"setup": "the footprint benchmark twice: without --record, then with "
+			 "--record (defaults: 64 MiB x 4 files)",
+		"cpu_pct_of_core": {"off": off["cpu_pct_of_core"], "on": on["cpu_pct_of_core"]},
+		"vmhwm_kib": {"off": off["vmhwm_kib"], "on": on["vmhwm_kib"]},
+		"cgroups_tracked": on["cgroups_tracked"],
+		"record_bytes": size,
+		"record_ticks": ticks,
+		"record_bytes_per_tick": size // ticks if ticks else None,
+		"cpu_ratio_on_off": round(on["cpu_pct_of_core"] / off["cpu_pct_of_core"], 2)
+				    if off["cpu_pct_of_core"] else None,
+	}
+	log(f"recorder: agent CPU {off['cpu_pct_of_core']}% without, {on['cpu_pct_of_core']}% "
+	    f"with --record; {res['record_bytes_per_tick']} bytes a tick")
+	return res
 
 
 # ---- memory ------------------------------------------------------------------
@@ -937,6 +973,7 @@ def machine():
 
 
 BENCHES = {"protection": protection, "reaction": reaction, "footprint": footprint,
+	   "recorder": recorder,
 	   "memory": memory, "bpf": bpf}
 
 
