@@ -430,28 +430,23 @@ static int patch_body(struct k8s_client *c, const char *body, long timeout_ms)
 	return patch_once(c, body, timeout_ms - (long)spent);
 }
 
-int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r)
+/* patch_body() of a body made for it, then freed; NULL: out of memory */
+static int send_body(struct k8s_client *c, char *body, long timeout_ms)
 {
-	char *body = k8s_node_status_patch(r);
-	int err;
+	int err = body ? patch_body(c, body, timeout_ms) : -ENOMEM;
 
-	if (!body)
-		return -ENOMEM;
-	err = patch_body(c, body, K8S_TIMEOUT_MS);
 	free(body);
 	return err;
 }
 
+int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r)
+{
+	return send_body(c, k8s_node_status_patch(r), K8S_TIMEOUT_MS);
+}
+
 int k8s_withdraw_node_status(struct k8s_client *c, long timeout_ms)
 {
-	char *body = k8s_node_status_withdrawal();
-	int err;
-
-	if (!body)
-		return -ENOMEM;
-	err = patch_body(c, body, timeout_ms);
-	free(body);
-	return err;
+	return send_body(c, k8s_node_status_withdrawal(), timeout_ms);
 }
 
 uint64_t k8s_client_token_reads(const struct k8s_client *c)
