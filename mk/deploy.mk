@@ -49,11 +49,12 @@ $(DEPLOY_TEST_DIR)/colod-top: tests/deploy/top_main.c $(BUILD)/libcolod.a | $(DE
 $(DEPLOY_TEST_DIR)/metrics_fixture: tests/deploy/metrics_fixture.c $(BUILD)/libcolod.a | $(DEPLOY_TEST_DIR)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
-# No root, no kernel: manifests, unit file, Docker context, install layout,
-# and a scrape parsed by python3-prometheus-client.
+# No root, no kernel: manifests, hardening of the binary, unit file, Docker
+# context, install layout, and a scrape parsed by python3-prometheus-client.
 deploy-test-static: $(BUILD)/colod $(DEPLOY_TEST_DIR)/metrics_fixture
 	COLOD_BIN=$(abspath $(BUILD)/colod) PYTHON=$(DEPLOY_PY) \
 		$(DEPLOY_PY) tests/deploy/check_manifests.py
+	COLOD_BIN=$(abspath $(BUILD)/colod) CC=$(CC) tests/deploy/hardening.sh
 	COLOD_BIN=$(abspath $(BUILD)/colod) tests/deploy/systemd-verify.sh
 	COLOD_BIN=$(abspath $(BUILD)/colod) tests/deploy/docker-context.sh
 	BUILD=$(BUILD) tests/deploy/install-layout.sh

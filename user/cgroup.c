@@ -806,6 +806,29 @@ static int kill_one_cgroup(const char *relpath, uint64_t id, int depth,
 	return 0;
 }
 
+/* cg_walk callback: -EPERM where colod's own pid is listed. */
+static int holds_self(const char *relpath, uint64_t id, int depth, void *arg)
+{
+	const struct cg_ctx *ctx = arg;
+	pid_t *pids, self = getpid();
+	size_t nr, i;
+	int ret = 0;
+
+	if (cg_read_pids(ctx, relpath, &pids, &nr))
+		return 0;
+	for (i = 0; i < nr && !ret; i++)
+		if (pids[i] == self)
+			ret = -EPERM;
+	free(pids);
+	return ret;
+}
+
+/*
+ * cgroup.kill takes the whole subtree and cannot spare one process, as the
+ * v1 path does: refuse when colod is anywhere in it, which covers colod's
+ * own cgroup and each of its ancestors. cgroup.procs lists pids as this
+ * pid namespace sees them, so getpid() matches inside a container too.
+ */
 static int kill_v2(const struct cg_ctx *ctx, const char *rel)
 {
 	char path[PATH_MAX];
@@ -814,6 +837,11 @@ static int kill_v2(const struct cg_ctx *ctx, const char *rel)
 	err = cg_path(path, sizeof(path), ctx->cpu, rel, "cgroup.kill");
 	if (err)
 		return err;
+	if (cg_walk(ctx, rel, holds_self, (void *)ctx) == -EPERM) {
+		pr_err("%s: colod itself runs in this cgroup or below it: "
+		       "not killing it", path);
+		return -EPERM;
+	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -196,7 +196,8 @@ int cg_read_pids(const struct cg_ctx *ctx, const char *rel, pid_t **pids,
 /*
  * Evict: kill every process in rel and below. v2: cgroup.kill; v1 (or a v2
  * without cgroup.kill): SIGKILL each pid of cgroup.procs, repeated until
- * empty, bounded (about 1 s); -EBUSY if tasks remain. Never kills colod.
+ * empty, bounded (about 1 s); -EBUSY if tasks remain. Never kills colod:
+ * v1 spares its pid, v2 refuses (-EPERM) a subtree that holds it.
  */
 int cg_kill(const struct cg_ctx *ctx, const char *rel);
 

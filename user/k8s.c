@@ -9,9 +9,11 @@
 #include <limits.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -20,8 +22,7 @@
 #include "k8s.h"
 #include "log.h"
 
-#define K8S_TIMEOUT_S		10L
-#define K8S_RETRY_AFTER_NS	(10ULL * 1000000000ULL)	/* after a failed patch */
+#define K8S_TIMEOUT_MS		10000L
 #define K8S_TOKEN_MAX		(64 * 1024)
 
 struct k8s_client {
@@ -29,6 +30,8 @@ struct k8s_client {
 	char *node;
 	char *token_path;
 	char *ca_path;
+	atomic_bool abort;		/* stop: abandon the request in flight */
+	atomic_uint_fast64_t token_reads;
 };
 
 /* ---- pure ---- */
@@ -51,6 +54,7 @@ bool k8s_should_publish(const struct k8s_node_resources *last, bool have_last,
 	       headroom_is_diff(last->mid_memory_bytes, now->mid_memory_bytes, t);
 }
 
+/* r NULL: every name null, which a merge patch reads as "remove the key" */
 static cJSON *resource_list(const struct k8s_node_resources *r)
 {
 	static const struct {
@@ -69,12 +73,19 @@ static cJSON *resource_list(const struct k8s_node_resources *r)
 	if (!obj)
 		return NULL;
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		uint64_t v = *(const uint64_t *)((const char *)r + fields[i].off);
+		uint64_t v;
+		cJSON *item;
 
-		/* batch-cpu is counted in millicores as a plain integer, as
-		 * Koordinator publishes it (not "1500m") */
-		snprintf(val, sizeof(val), "%" PRIu64, v);
-		if (!cJSON_AddStringToObject(obj, fields[i].name, val)) {
+		if (r) {
+			v = *(const uint64_t *)((const char *)r + fields[i].off);
+			/* batch-cpu is counted in millicores as a plain
+			 * integer, as Koordinator publishes it (not "1500m") */
+			snprintf(val, sizeof(val), "%" PRIu64, v);
+			item = cJSON_AddStringToObject(obj, fields[i].name, val);
+		} else {
+			item = cJSON_AddNullToObject(obj, fields[i].name);
+		}
+		if (!item) {
 			cJSON_Delete(obj);
 			return NULL;
 		}
@@ -82,7 +93,7 @@ static cJSON *resource_list(const struct k8s_node_resources *r)
 	return obj;
 }
 
-char *k8s_node_status_patch(const struct k8s_node_resources *r)
+static char *status_patch(const struct k8s_node_resources *r)
 {
 	cJSON *root = cJSON_CreateObject(), *status, *cap, *alloc;
 	char *out = NULL;
@@ -103,6 +114,32 @@ char *k8s_node_status_patch(const struct k8s_node_resources *r)
 out:
 	cJSON_Delete(root);
 	return out;
+}
+
+char *k8s_node_status_patch(const struct k8s_node_resources *r)
+{
+	return status_patch(r);
+}
+
+char *k8s_node_status_withdrawal(void)
+{
+	return status_patch(NULL);
+}
+
+uint64_t k8s_backoff_ns(unsigned int fails, uint64_t rnd)
+{
+	uint64_t d = K8S_BACKOFF_BASE_NS;
+
+	if (fails == 0)
+		return 0;
+	while (--fails && d < K8S_BACKOFF_MAX_NS)
+		d *= 2;
+	if (d > K8S_BACKOFF_MAX_NS)
+		d = K8S_BACKOFF_MAX_NS;
+	/* "equal jitter": at least half the step, so that the nodes of a
+	 * cluster that failed together (an API server restart) spread out
+	 * instead of coming back in step */
+	return d / 2 + rnd % (d / 2 + 1);
 }
 
 bool k8s_valid_node_name(const char *name)
@@ -279,8 +316,17 @@ static int status_errno(long status)
 	return -EPROTO;
 }
 
+/* libcurl calls this about once a second and on every chunk */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
+{
+	struct k8s_client *c = ud;
+
+	return atomic_load(&c->abort) ? 1 : 0;
+}
+
 static int perform_patch(struct k8s_client *c, const char *token,
-			 const char *body)
+			 const char *body, long timeout_ms)
 {
 	struct curl_slist *hdrs = NULL, *h;
 	struct resp_buf resp = { .len = 0 };
@@ -312,7 +358,10 @@ static int perform_patch(struct k8s_client *c, const char *token,
 	curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_path);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, K8S_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "colod");
@@ -337,23 +386,72 @@ out:
 	return err;
 }
 
-int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r)
+/* One PATCH with the token as the file holds it now. */
+static int patch_once(struct k8s_client *c, const char *body, long timeout_ms)
 {
-	char *token = NULL, *body;
+	char *token = NULL;
 	int err;
 
-	body = k8s_node_status_patch(r);
-	if (!body)
-		return -ENOMEM;
+	atomic_fetch_add(&c->token_reads, 1);
 	err = read_token(c->token_path, &token);
 	if (!err)
-		err = perform_patch(c, token, body);
+		err = perform_patch(c, token, body, timeout_ms);
 	if (token) {
 		memset(token, 0, strlen(token));	/* don't leave secrets in the heap */
 		free(token);
 	}
+	return err;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A rejected token (401/403) is read once more and the request repeated:
+ * the kubelet rotates projected tokens, and the file may have changed
+ * since it was read. Both tries share timeout_ms.
+ */
+static int patch_body(struct k8s_client *c, const char *body, long timeout_ms)
+{
+	uint64_t start = mono_ms(), spent;
+	int err = patch_once(c, body, timeout_ms);
+
+	if (err != -EACCES || atomic_load(&c->abort))
+		return err;
+	spent = mono_ms() - start;
+	if (spent >= (uint64_t)timeout_ms)
+		return err;
+	pr_info("k8s: token rejected; reading %s again", c->token_path);
+	return patch_once(c, body, timeout_ms - (long)spent);
+}
+
+/* patch_body() of a body made for it, then freed; NULL: out of memory */
+static int send_body(struct k8s_client *c, char *body, long timeout_ms)
+{
+	int err = body ? patch_body(c, body, timeout_ms) : -ENOMEM;
+
 	free(body);
 	return err;
+}
+
+int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r)
+{
+	return send_body(c, k8s_node_status_patch(r), K8S_TIMEOUT_MS);
+}
+
+int k8s_withdraw_node_status(struct k8s_client *c, long timeout_ms)
+{
+	return send_body(c, k8s_node_status_withdrawal(), timeout_ms);
+}
+
+uint64_t k8s_client_token_reads(const struct k8s_client *c)
+{
+	return atomic_load(&c->token_reads);
 }
 
 /* ---- publisher thread ---- */
@@ -372,11 +470,50 @@ struct k8s_publisher {
 	bool have_last;			/* last accepted by the API server */
 	struct k8s_node_resources last;
 	uint64_t last_ns;
-	uint64_t last_err_ns;
-	bool failed;
+	unsigned int fails;		/* consecutive failed patches */
+	uint64_t backoff_ns;		/* wait after the last failure */
+	uint64_t retry_ns;		/* no new patch before this */
+	uint64_t rnd;			/* xorshift64 state for the jitter */
 	uint64_t updates;
 	uint64_t errors;
 };
+
+static uint64_t next_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Under p->mu: account for the outcome of a patch submitted at at_ns. */
+static void publish_done(struct k8s_publisher *p, int err,
+			 const struct k8s_node_resources *r, uint64_t at_ns)
+{
+	if (!err) {
+		p->updates++;
+		p->fails = 0;
+		p->backoff_ns = 0;
+		p->have_last = true;
+		p->last = *r;
+		p->last_ns = at_ns;
+		return;
+	}
+	p->errors++;
+	if (p->fails < UINT_MAX)
+		p->fails++;
+	p->backoff_ns = k8s_backoff_ns(p->fails, next_rnd(&p->rnd));
+	p->retry_ns = at_ns + p->backoff_ns;
+	if (err == -EACCES)
+		pr_err("k8s: node %s: the API server refuses this service account "
+		       "even with a freshly read token (RBAC: patch nodes/status); "
+		       "next try in %" PRIu64 " s", p->client->node,
+		       (uint64_t)(p->backoff_ns / 1000000000ULL));
+	else
+		pr_warn("k8s: node %s: patch failed (%u consecutive); next try in "
+			"%" PRIu64 " s", p->client->node, p->fails,
+			(uint64_t)(p->backoff_ns / 1000000000ULL));
+}
 
 static void *publisher_main(void *arg)
 {
@@ -399,17 +536,7 @@ static void *publisher_main(void *arg)
 		err = k8s_patch_node_status(p->client, &r);
 		pthread_mutex_lock(&p->mu);
 		p->busy = false;
-		if (err) {
-			p->errors++;
-			p->failed = true;
-			p->last_err_ns = at;
-		} else {
-			p->updates++;
-			p->failed = false;
-			p->have_last = true;
-			p->last = r;
-			p->last_ns = at;
-		}
+		publish_done(p, err, &r, at);
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -420,12 +547,19 @@ int k8s_publisher_start(struct k8s_client *c, const struct k8s_gate *gate,
 			struct k8s_publisher **out)
 {
 	struct k8s_publisher *p = calloc(1, sizeof(*p));
+	struct timespec ts;
 	int err;
 
 	if (!p)
 		return -ENOMEM;
 	p->client = c;
 	p->gate = *gate;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* jitter differs between nodes: seed from the time, pid and node */
+	p->rnd = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+		 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)c->node;
+	if (!p->rnd)
+		p->rnd = 0x9e3779b97f4a7c15ULL;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	err = pthread_create(&p->thread, NULL, publisher_main, p);
@@ -445,15 +579,16 @@ bool k8s_publisher_submit(struct k8s_publisher *p,
 	bool go;
 
 	pthread_mutex_lock(&p->mu);
-	/* after a failure, wait before hammering an API server in trouble */
-	if (p->failed && now_ns >= p->last_err_ns &&
-	    now_ns - p->last_err_ns < K8S_RETRY_AFTER_NS)
+	/* after a failure, back off before asking an API server in trouble
+	 * (or one that refuses us) again */
+	if (p->fails && now_ns < p->retry_ns &&
+	    p->retry_ns - now_ns <= p->backoff_ns)
 		go = false;
 	else if (p->busy || p->pending)
 		go = p->pending;	/* replace the queued values, if any */
 	else
-		go = k8s_should_publish(&p->last, p->have_last, p->last_ns, r,
-					now_ns, &p->gate);
+		go = p->fails || k8s_should_publish(&p->last, p->have_last,
+						    p->last_ns, r, now_ns, &p->gate);
 	if (go) {
 		p->want = *r;
 		p->want_ns = now_ns;
@@ -480,17 +615,51 @@ void k8s_publisher_counts(struct k8s_publisher *p, uint64_t *updates,
 	pthread_mutex_unlock(&p->mu);
 }
 
-void k8s_publisher_stop(struct k8s_publisher *p)
+void k8s_publisher_stats(struct k8s_publisher *p, struct k8s_publisher_stats *st)
 {
+	pthread_mutex_lock(&p->mu);
+	st->updates = p->updates;
+	st->errors = p->errors;
+	st->fails = p->fails;
+	st->backoff_ns = p->backoff_ns;
+	st->retry_ns = p->retry_ns;
+	st->token_reads = k8s_client_token_reads(p->client);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int k8s_publisher_stop(struct k8s_publisher *p)
+{
+	int err;
+
 	if (!p)
-		return;
+		return 0;
 	pthread_mutex_lock(&p->mu);
 	p->stop = true;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	/* a request in flight may be one that publishes: abandon it */
+	atomic_store(&p->client->abort, true);
 	pthread_join(p->thread, NULL);
+	atomic_store(&p->client->abort, false);
+	/*
+	 * Nobody protects this node's LS services from BE pods once colod is
+	 * gone: take Batch and Mid off the node, as Koordinator's
+	 * slo-controller does when it resets them, so that the scheduler
+	 * stops placing BE here. Always, not only after a patch of ours: a
+	 * previous colod on this node may have published them. Bounded, so
+	 * that restoring the knobs still fits in the grace period.
+	 */
+	err = k8s_withdraw_node_status(p->client, K8S_WITHDRAW_TIMEOUT_MS);
+	if (err)
+		pr_err("k8s: node %s: could not withdraw %s and the other "
+		       "extended resources (%s): the scheduler may place BE pods "
+		       "here until they are removed (kubectl edit node --subresource=status)",
+		       p->client->node, K8S_RES_BATCH_CPU, strerror(-err));
+	else
+		pr_info("k8s: node %s: Batch and Mid withdrawn", p->client->node);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	k8s_client_free(p->client);
 	free(p);
+	return err;
 }

@@ -31,6 +31,15 @@
 #define K8S_RES_MID_CPU		"kubernetes.io/mid-cpu"
 #define K8S_RES_MID_MEMORY	"kubernetes.io/mid-memory"
 
+/*
+ * After a failed patch the publisher waits k8s_backoff_ns(): doubling from
+ * 10 s up to 5 min (Koordinator's default updateTimeThresholdSeconds), with
+ * jitter. On stop it withdraws the resources within K8S_WITHDRAW_TIMEOUT_MS.
+ */
+#define K8S_BACKOFF_BASE_NS		(10ULL * 1000000000ULL)
+#define K8S_BACKOFF_MAX_NS		(300ULL * 1000000000ULL)
+#define K8S_WITHDRAW_TIMEOUT_MS		5000L
+
 /* Koordinator's defaults for colocation-config. */
 #define K8S_DIFF_THRESHOLD_DEFAULT	0.1
 #define K8S_UPDATE_TIME_DEFAULT_S	300
@@ -67,6 +76,20 @@ bool k8s_should_publish(const struct k8s_node_resources *last, bool have_last,
  */
 char *k8s_node_status_patch(const struct k8s_node_resources *r);
 
+/*
+ * Pure: the merge patch that removes the four resources from capacity and
+ * allocatable (each set to null, RFC 7386), which is what Koordinator's
+ * slo-controller does to a node it resets: the keys go, not a 0.
+ */
+char *k8s_node_status_withdrawal(void);
+
+/*
+ * Pure: how long to wait after fails consecutive failures (0 for none):
+ * d = min(K8S_BACKOFF_BASE_NS * 2^(fails-1), K8S_BACKOFF_MAX_NS), then
+ * d/2 + rnd % (d/2 + 1), so in [d/2, d].
+ */
+uint64_t k8s_backoff_ns(unsigned int fails, uint64_t rnd);
+
 /* Pure: is name a valid Node name (RFC 1123 subdomain, <= 253 chars)? */
 bool k8s_valid_node_name(const char *name);
 
@@ -91,16 +114,25 @@ const char *k8s_client_node(const struct k8s_client *c);
 /*
  * Blocking PATCH of the node status (timeout 10 s). The token file is read
  * at every call: projected service account tokens are rotated by the
- * kubelet. 0 on 2xx; -EACCES on 401/403, -ENOENT on 404, -EAGAIN on
- * 409/429/5xx, -EPROTO on other statuses, -EIO on transport/TLS failure.
+ * kubelet; on 401/403 it is read once more and the request repeated
+ * (within the same timeout). 0 on 2xx; -EACCES on 401/403, -ENOENT on
+ * 404, -EAGAIN on 409/429/5xx, -EPROTO on other statuses, -EIO on
+ * transport/TLS failure or timeout.
  */
 int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r);
+/* The same with k8s_node_status_withdrawal(), within timeout_ms in all. */
+int k8s_withdraw_node_status(struct k8s_client *c, long timeout_ms);
+/* How many times the token file was read (tests, metrics). */
+uint64_t k8s_client_token_reads(const struct k8s_client *c);
 
 /*
  * Publisher: a thread that owns the client and does the blocking PATCH off
  * the agent's loop. submit() is cheap and non-blocking: it applies the
  * gate against what was last accepted by the API server and, if needed,
  * hands the values to the thread (a newer submit replaces a pending one).
+ * After a failure nothing is queued until k8s_backoff_ns() has passed
+ * (counted in submit's clock from the failed submit), then the current
+ * values go regardless of the gate.
  */
 struct k8s_publisher;
 
@@ -113,7 +145,19 @@ void k8s_publisher_set_gate(struct k8s_publisher *p, const struct k8s_gate *gate
 /* Counters for metrics: patches accepted and failed so far. */
 void k8s_publisher_counts(struct k8s_publisher *p, uint64_t *updates,
 			  uint64_t *errors);
-/* Stops the thread (waits for an in-flight request) and frees the client. */
-void k8s_publisher_stop(struct k8s_publisher *p);
+struct k8s_publisher_stats {
+	uint64_t updates, errors;
+	unsigned int fails;		/* consecutive failures */
+	uint64_t backoff_ns;		/* current wait after the last failure */
+	uint64_t retry_ns;		/* submit clock: no patch before this */
+	uint64_t token_reads;
+};
+void k8s_publisher_stats(struct k8s_publisher *p, struct k8s_publisher_stats *st);
+/*
+ * Stops the thread (abandoning a request in flight), withdraws Batch and
+ * Mid from the node (k8s_withdraw_node_status(), K8S_WITHDRAW_TIMEOUT_MS)
+ * and frees the client. Returns the withdrawal's result (logged).
+ */
+int k8s_publisher_stop(struct k8s_publisher *p);
 
 #endif /* COLOD_K8S_H */

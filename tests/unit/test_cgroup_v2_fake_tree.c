@@ -340,3 +340,30 @@ Test(cgroup_v2_fake_tree, pids_and_kill)
 	assert_file(POD, "cgroup.kill", "1");
 	cr_assert_eq(journal_count(j), 0, "eviction is not a knob to restore");
 }
+
+/*
+ * cgroup.kill kills the whole subtree, colod included if it is there (a
+ * misclassified cgroup, a pod spec that puts colod under a BE parent, a
+ * bad --cgroup-root): refused, and nothing written, for the cgroup that
+ * holds colod and for each of its ancestors. A sibling is still killed.
+ */
+Test(cgroup_v2_fake_tree, kill_refuses_colods_own_cgroup_and_its_ancestors)
+{
+	static const char *const refused[] = { POD "/ctr", POD,
+					       "/kubepods/besteffort", "/kubepods" };
+	char self[32];
+	size_t i;
+
+	mk_full(POD "/ctr");
+	mk_full("/kubepods/besteffort/pod2");
+	snprintf(self, sizeof(self), "4242\n%d\n", (int)getpid());
+	put(POD "/ctr", "cgroup.procs", self);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		cr_assert_eq(cg_kill(&ctx, refused[i]), -EPERM,
+			     "cg_kill(%s) holding colod's pid", refused[i]);
+		assert_file(refused[i], "cgroup.kill", "");
+	}
+	put("/kubepods/besteffort/pod2", "cgroup.procs", "4343\n");
+	cr_assert_eq(cg_kill(&ctx, "/kubepods/besteffort/pod2"), 0);
+	assert_file("/kubepods/besteffort/pod2", "cgroup.kill", "1");
+}

@@ -12,18 +12,27 @@
  *   Content-Type: application/merge-patch+json    (else 415)
  *   body: {"status":{"capacity":{..},"allocatable":{..}}} where every key
  *   is one of the four extended resources and every value a string that
- *   is a valid resource.Quantity                  (else 400 / 422)
- * It records every request so the test can assert on it too. The client
+ *   is a valid resource.Quantity, or null (remove it, RFC 7386)
+ *                                                 (else 400 / 422)
+ * It records every request so the test can assert on it too, keeps the
+ * node's status (starting with the kubelet's cpu/memory/pods) as a merge
+ * patch would leave it in state.json, and, when the file rotate-on-401
+ * exists, plays the kubelet rotating the token: on a request with a wrong
+ * token it writes the right one to the token file before answering 401. The client
  * verifies the server against the CA, as in a pod with ca.crt mounted.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -148,7 +157,19 @@ Test(k8s, not_in_cluster_is_off)
 
 static const char fake_apiserver_py[] =
 "import json, os, re, ssl, sys, http.server\n"
-"cert, key, token, node, portfile, logfile = sys.argv[1:7]\n"
+"cert, key, token, node, portfile, logfile, tokfile = sys.argv[1:8]\n"
+"d = os.path.dirname(logfile)\n"
+"KUBELET = {'cpu': '2', 'memory': '8Gi', 'pods': '110'}\n"
+"state = {'capacity': dict(KUBELET), 'allocatable': dict(KUBELET)}\n"
+"def save_state():\n"
+"    with open(os.path.join(d, 'state.json.tmp'), 'w') as f:\n"
+"        json.dump(state, f)\n"
+"    os.rename(os.path.join(d, 'state.json.tmp'), os.path.join(d, 'state.json'))\n"
+"def rotate():\n"
+"    if os.path.exists(os.path.join(d, 'rotate-on-401')):\n"
+"        with open(tokfile + '.tmp', 'w') as f:\n"
+"            f.write(token + '\\n')\n"
+"        os.rename(tokfile + '.tmp', tokfile)\n"
 "QTY = re.compile(r'^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$')\n"
 "NAMES = {'kubernetes.io/batch-cpu', 'kubernetes.io/batch-memory',\n"
 "         'kubernetes.io/mid-cpu', 'kubernetes.io/mid-memory'}\n"
@@ -161,7 +182,7 @@ static const char fake_apiserver_py[] =
 "    for k, v in l.items():\n"
 "        if k not in NAMES:\n"
 "            return 'status.%s: unexpected resource %s' % (name, k)\n"
-"        if not isinstance(v, str) or not QTY.match(v):\n"
+"        if v is not None and (not isinstance(v, str) or not QTY.match(v)):\n"
 "            return 'status.%s[%s]: %r is not a quantity string' % (name, k, v)\n"
 "    return None\n"
 "class H(http.server.BaseHTTPRequestHandler):\n"
@@ -174,6 +195,7 @@ static const char fake_apiserver_py[] =
 "        if self.command != 'PATCH':\n"
 "            return failure(405, 'MethodNotAllowed', 'only PATCH here')\n"
 "        if self.headers.get('Authorization') != 'Bearer ' + token:\n"
+"            rotate()\n"
 "            return failure(401, 'Unauthorized', 'Unauthorized')\n"
 "        ct = (self.headers.get('Content-Type') or '').split(';')[0].strip()\n"
 "        if ct != 'application/merge-patch+json':\n"
@@ -191,8 +213,15 @@ static const char fake_apiserver_py[] =
 "            err = check_list(name, st[name])\n"
 "            if err:\n"
 "                return failure(422, 'Invalid', err)\n"
+"        for name in ('capacity', 'allocatable'):\n"
+"            for k, v in st[name].items():\n"
+"                if v is None:\n"
+"                    state[name].pop(k, None)\n"
+"                else:\n"
+"                    state[name][k] = v\n"
+"        save_state()\n"
 "        return 200, {'kind': 'Node', 'apiVersion': 'v1',\n"
-"                     'metadata': {'name': node}, 'status': st}\n"
+"                     'metadata': {'name': node}, 'status': state}\n"
 "    def any(self):\n"
 "        n = int(self.headers.get('Content-Length') or 0)\n"
 "        body = self.rfile.read(n)\n"
@@ -272,7 +301,7 @@ static void start_server(void)
 	char script[600], cert[600], key[600], portfile[600], log[600];
 	const char *py = access("/usr/bin/python3", X_OK) == 0 ?
 			 "/usr/bin/python3" : "python3";
-	char *argv[10];
+	char *argv[10], tok[600];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	int i, err;
 
@@ -281,6 +310,7 @@ static void start_server(void)
 	snprintf(key, sizeof(key), "%s/srv.key", dir);
 	snprintf(portfile, sizeof(portfile), "%s/port", dir);
 	snprintf(log, sizeof(log), "%s/requests.jsonl", dir);
+	snprintf(tok, sizeof(tok), "%s/sa/token", dir);
 	write_file("fake_apiserver.py", fake_apiserver_py);
 	argv[0] = (char *)py;
 	argv[1] = script;
@@ -290,7 +320,8 @@ static void start_server(void)
 	argv[5] = NODE;
 	argv[6] = portfile;
 	argv[7] = log;
-	argv[8] = NULL;
+	argv[8] = tok;
+	argv[9] = NULL;
 	err = posix_spawnp(&server_pid, py, NULL, NULL, argv, environ);
 	cr_assert_eq(err, 0, "spawn %s: %s", py, strerror(err));
 	/* generous: python start-up on a loaded 2-core machine */
@@ -461,4 +492,274 @@ Test(k8s, publisher_gates_and_publishes_off_thread, .init = setup,
 			  "%s", field(req, "body"));
 		cJSON_Delete(req);
 	}
+}
+
+/* ---- leaving the cluster, backoff ---- */
+
+Test(k8s, withdrawal_removes_every_resource_with_null)
+{
+	static const char *const lists[] = { "capacity", "allocatable" };
+	static const char *const names[] = { K8S_RES_BATCH_CPU, K8S_RES_BATCH_MEMORY,
+					     K8S_RES_MID_CPU, K8S_RES_MID_MEMORY };
+	char *body = k8s_node_status_withdrawal();
+	cJSON *root, *status;
+	int i, j;
+
+	cr_assert(body != NULL);
+	root = cJSON_Parse(body);
+	cr_assert(root != NULL, "not JSON: %s", body);
+	status = cJSON_GetObjectItemCaseSensitive(root, "status");
+	cr_assert_eq(cJSON_GetArraySize(root), 1, "only status: %s", body);
+	cr_assert_eq(cJSON_GetArraySize(status), 2, "%s", body);
+	for (i = 0; i < 2; i++) {
+		cJSON *l = cJSON_GetObjectItemCaseSensitive(status, lists[i]);
+
+		cr_assert_eq(cJSON_GetArraySize(l), 4, "%s", body);
+		for (j = 0; j < 4; j++)
+			cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l, names[j])),
+				  "%s.%s is not null: %s", lists[i], names[j], body);
+	}
+	cJSON_Delete(root);
+	free(body);
+}
+
+Test(k8s, backoff_doubles_with_jitter_up_to_five_minutes)
+{
+	uint64_t step = K8S_BACKOFF_BASE_NS, prev_max = 0;
+	unsigned int f;
+
+	cr_assert_eq(k8s_backoff_ns(0, 12345), 0);
+	cr_assert_eq(K8S_BACKOFF_BASE_NS, 10 * SEC);
+	cr_assert_eq(K8S_BACKOFF_MAX_NS, 300 * SEC);
+	for (f = 1; f <= 12; f++) {
+		uint64_t lo = k8s_backoff_ns(f, 0), hi = k8s_backoff_ns(f, step / 2);
+		uint64_t mid = k8s_backoff_ns(f, 0x123456789abcdefULL);
+
+		cr_assert_eq(lo, step / 2, "fails %u: shortest wait %lu", f,
+			     (unsigned long)lo);
+		cr_assert_eq(hi, step, "fails %u: longest wait %lu", f,
+			     (unsigned long)hi);
+		cr_assert(mid >= lo && mid <= hi);
+		cr_assert(hi >= prev_max, "the wait never shrinks");
+		prev_max = hi;
+		step = step * 2 > K8S_BACKOFF_MAX_NS ? K8S_BACKOFF_MAX_NS : step * 2;
+	}
+	cr_assert_eq(k8s_backoff_ns(UINT_MAX, UINT64_MAX) <= K8S_BACKOFF_MAX_NS, 1);
+	/* jitter: different random draws give different waits */
+	cr_assert_neq(k8s_backoff_ns(3, 1), k8s_backoff_ns(3, 987654321));
+}
+
+/* Wait (30 s at most: a loaded machine) until pred holds on the stats. */
+static void wait_stats(struct k8s_publisher *p, struct k8s_publisher_stats *st,
+		       uint64_t updates, uint64_t errors)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1500; i++) {
+		k8s_publisher_stats(p, st);
+		if (st->updates >= updates && st->errors >= errors)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	cr_assert_fail("publisher: %lu updates, %lu errors after 30 s; wanted %lu, %lu",
+		       (unsigned long)st->updates, (unsigned long)st->errors,
+		       (unsigned long)updates, (unsigned long)errors);
+}
+
+static int request_count(void)
+{
+	char line[8192];
+	FILE *f = fopen(at("requests.jsonl"), "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+static int request_code(int n)
+{
+	cJSON *req = request(n);
+	int code = cJSON_GetObjectItemCaseSensitive(req, "code")->valueint;
+
+	cJSON_Delete(req);
+	return code;
+}
+
+/* The node's status as the fake API server holds it after the patches. */
+static cJSON *node_status(void)
+{
+	static char buf[8192];
+	FILE *f = fopen(at("state.json"), "r");
+	size_t n;
+
+	cr_assert(f != NULL, "no patch was applied to the node");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return cJSON_Parse(buf);
+}
+
+static bool has(cJSON *st, const char *list, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(st, list), name) != NULL;
+}
+
+Test(k8s, stop_withdraws_batch_and_mid_from_the_node, .init = setup,
+     .fini = teardown)
+{
+	struct k8s_node_resources r = { 2000, 4000000000ULL, 1000, 2000000000ULL };
+	struct k8s_publisher_stats st;
+	struct k8s_publisher *p = NULL;
+	struct k8s_client *c = NULL;
+	cJSON *node;
+
+	cr_assert_eq(k8s_client_from_env(at("sa"), &c), 0);
+	cr_assert_eq(k8s_publisher_start(c, &gate, &p), 0);
+	cr_assert(k8s_publisher_submit(p, &r, 100 * SEC));
+	wait_stats(p, &st, 1, 0);
+	node = node_status();
+	cr_assert(has(node, "allocatable", K8S_RES_BATCH_CPU), "not published");
+	cJSON_Delete(node);
+
+	cr_assert_eq(k8s_publisher_stop(p), 0);
+	node = node_status();
+	cr_assert(node != NULL);
+	cr_assert(!has(node, "capacity", K8S_RES_BATCH_CPU) &&
+		  !has(node, "allocatable", K8S_RES_BATCH_CPU) &&
+		  !has(node, "capacity", K8S_RES_BATCH_MEMORY) &&
+		  !has(node, "allocatable", K8S_RES_BATCH_MEMORY) &&
+		  !has(node, "capacity", K8S_RES_MID_CPU) &&
+		  !has(node, "allocatable", K8S_RES_MID_CPU) &&
+		  !has(node, "capacity", K8S_RES_MID_MEMORY) &&
+		  !has(node, "allocatable", K8S_RES_MID_MEMORY),
+		  "Batch/Mid still on the node after stop");
+	cr_assert(has(node, "capacity", "cpu") && has(node, "allocatable", "pods"),
+		  "the kubelet's own resources were touched");
+	cJSON_Delete(node);
+	cr_assert_eq(request_count(), 2);
+}
+
+Test(k8s, rejected_token_is_reread_then_backoff_grows, .init = setup,
+     .fini = teardown)
+{
+	struct k8s_node_resources r = { 1, 2, 3, 4 };
+	struct k8s_publisher_stats st;
+	struct k8s_publisher *p = NULL;
+	struct k8s_client *c = NULL;
+	uint64_t t = 100 * SEC, step = K8S_BACKOFF_BASE_NS;
+	unsigned int i;
+
+	cr_assert_eq(k8s_client_from_env(at("sa"), &c), 0);
+	write_file("sa/token", "revoked-token\n");
+	cr_assert_eq(k8s_publisher_start(c, &gate, &p), 0);
+	for (i = 1; i <= 3; i++) {
+		cr_assert(k8s_publisher_submit(p, &r, t), "attempt %u not queued", i);
+		wait_stats(p, &st, 0, i);
+		cr_assert_eq(st.updates, 0);
+		cr_assert_eq(st.fails, i);
+		/* each attempt reads the token, and once more after the 401 */
+		cr_assert_eq(st.token_reads, 2 * i, "token read %lu times in %u attempts",
+			     (unsigned long)st.token_reads, i);
+		cr_assert_eq(request_count(), (int)(2 * i));
+		cr_assert_eq(request_code(2 * i - 1), 401);
+		cr_assert(st.backoff_ns >= step / 2 && st.backoff_ns <= step,
+			  "attempt %u: backoff %lu ns, not in [%lu, %lu]", i,
+			  (unsigned long)st.backoff_ns, (unsigned long)(step / 2),
+			  (unsigned long)step);
+		cr_assert_eq(st.retry_ns, t + st.backoff_ns);
+		/* nothing goes before the wait is over, whatever the values */
+		r.batch_cpu_milli *= 10;
+		cr_assert(!k8s_publisher_submit(p, &r, st.retry_ns - 1));
+		cr_assert(!k8s_publisher_submit(p, &r, t + 1));
+		t = st.retry_ns;
+		step *= 2;
+	}
+	cr_assert_eq(request_count(), 6, "a request went out during a backoff");
+	k8s_publisher_stop(p);	/* the withdrawal is refused too */
+}
+
+Test(k8s, rotated_token_is_picked_up_without_a_failure, .init = setup,
+     .fini = teardown)
+{
+	struct k8s_node_resources r = { 1, 2, 3, 4 };
+	struct k8s_publisher_stats st;
+	struct k8s_publisher *p = NULL;
+	struct k8s_client *c = NULL;
+
+	cr_assert_eq(k8s_client_from_env(at("sa"), &c), 0);
+	write_file("sa/token", "token-before-rotation\n");
+	write_file("rotate-on-401", "");
+	cr_assert_eq(k8s_publisher_start(c, &gate, &p), 0);
+	cr_assert(k8s_publisher_submit(p, &r, 100 * SEC));
+	wait_stats(p, &st, 1, 0);
+	cr_assert_eq(st.errors, 0, "a rotated token counted as a failure");
+	cr_assert_eq(st.fails, 0);
+	cr_assert_eq(request_code(0), 401);
+	cr_assert_eq(request_code(1), 200);
+	cr_assert_eq(k8s_publisher_stop(p), 0);
+}
+
+static void setup_no_server(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/colod-test-k8s-XXXXXX");
+	cr_assert(mkdtemp(dir) != NULL);
+	mkdir(at("sa"), 0700);
+	write_file("sa/token", TOKEN "\n");
+	make_certs();	/* a CA that parses, so the request gets to the wait */
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An API server that accepts connections and never answers (overloaded,
+ * or a black-holed route): stop must neither wait for the request in
+ * flight (10 s) nor for ever, but give the withdrawal its bounded try.
+ */
+Test(k8s, stop_is_bounded_when_the_api_server_hangs, .init = setup_no_server,
+     .fini = teardown)
+{
+	struct k8s_node_resources r = { 1, 2, 3, 4 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	socklen_t len = sizeof(sa);
+	struct k8s_publisher *p = NULL;
+	struct k8s_client *c = NULL;
+	uint64_t t0, took;
+	char url[64], tok[600], ca[600];
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 16), 0);	/* the kernel accepts; nobody reads */
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", ntohs(sa.sin_port));
+	snprintf(tok, sizeof(tok), "%s/sa/token", dir);
+	snprintf(ca, sizeof(ca), "%s/sa/ca.crt", dir);
+	cr_assert_eq(k8s_client_new(url, NODE, tok, ca, &c), 0);
+	cr_assert_eq(k8s_publisher_start(c, &gate, &p), 0);
+	cr_assert(k8s_publisher_submit(p, &r, 100 * SEC));
+	nanosleep(&ts, NULL);	/* the request is in flight */
+	t0 = mono_ns();
+	err = k8s_publisher_stop(p);
+	took = mono_ns() - t0;
+	close(fd);
+	cr_assert_eq(err, -EIO, "withdrawal against a silent server: %d", err);
+	cr_assert(took >= (uint64_t)K8S_WITHDRAW_TIMEOUT_MS * 1000000ULL - SEC / 2,
+		  "the withdrawal was not tried (%lu ms)", (unsigned long)(took / 1000000));
+	cr_assert(took <= (uint64_t)K8S_WITHDRAW_TIMEOUT_MS * 1000000ULL + 3 * SEC,
+		  "stop took %lu ms", (unsigned long)(took / 1000000));
 }
