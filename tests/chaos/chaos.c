@@ -243,3 +243,9 @@ bool chaos_wait_be_idle(int timeout_ms)
 	cgtest_path(path, sizeof(path), &chaos_be, CGT_CPU, "cpu.idle");
 	return wait_text(path, "1", timeout_ms);
 }
+
+void chaos_start(struct agentrun *r)
+{
+	truncate(agentrun_path(r, "agent.log"), 0);
+	agentrun_start(r, NULL);
+}

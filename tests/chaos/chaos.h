@@ -62,6 +62,12 @@ void chaos_seed(void);
 /* $name as a positive int, else def. */
 int chaos_env_int(const char *name, int def);
 
+/*
+ * agentrun_start() with no extra arguments, after emptying agent.log: the
+ * log is appended to, and a "running:" of an earlier run must not count.
+ */
+void chaos_start(struct agentrun *r);
+
 /* Wait for the agent's BE knobs (cpu.idle=1), i.e. the first reconcile ran. */
 bool chaos_wait_be_idle(int timeout_ms);
 

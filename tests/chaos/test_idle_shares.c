@@ -26,7 +26,7 @@ Test(chaos_idle, cpu_shares_of_an_idled_be_group_come_back_on_stop)
 	struct chaos_snap orig;
 
 	chaos_snapshot(&orig);
-	agentrun_start(&chaos_run, NULL);
+	chaos_start(&chaos_run);
 	cr_assert(chaos_wait_be_idle(20000), "BE idled");
 	cr_assert_eq(WEXITSTATUS(agentrun_stop(&chaos_run, SIGTERM)), 0);
 	chaos_assert_originals(&orig, "after SIGTERM");
@@ -37,7 +37,7 @@ Test(chaos_idle, cpu_shares_of_an_idled_be_group_come_back_by_colod_restore)
 	struct chaos_snap orig;
 
 	chaos_snapshot(&orig);
-	agentrun_start(&chaos_run, NULL);
+	chaos_start(&chaos_run);
 	cr_assert(chaos_wait_be_idle(20000), "BE idled");
 	agentrun_stop(&chaos_run, SIGKILL);
 	cr_assert_eq(chaos_restore(&chaos_run), 0);

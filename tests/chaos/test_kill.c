@@ -90,9 +90,7 @@ static bool kill_at(enum phase ph, bool *cpuset_policy)
 {
 	bool hit = true;
 
-	/* this run's log only: "running:" of an earlier run must not count */
-	truncate(agentrun_path(&chaos_run, "agent.log"), 0);
-	agentrun_start(&chaos_run, NULL);
+	chaos_start(&chaos_run);
 	switch (ph) {
 	case STARTUP:
 		usleep(chaos_rand(400) * 1000);
@@ -139,7 +137,7 @@ Test(chaos_kill, kill_9_at_random_moments_then_restore_brings_back_every_origina
 	cr_assert_geq(inotify_add_watch(ino, agentrun_path(&chaos_run, "state"), IN_CREATE), 0);
 
 	/* one clean run first: how many pins an agent leaves while it runs */
-	agentrun_start(&chaos_run, NULL);
+	chaos_start(&chaos_run);
 	cr_assert(chaos_wait_be_idle(20000), "the agent idles BE (log %s)",
 		  agentrun_path(&chaos_run, "agent.log"));
 	max_pins = chaos_pins(chaos_run.pin_dir);
@@ -177,7 +175,7 @@ Test(chaos_kill, kill_9_at_random_moments_then_restore_brings_back_every_origina
 
 	/* the last agent stops cleanly: no pin left */
 	chaos_config(&chaos_run, false);
-	agentrun_start(&chaos_run, NULL);
+	chaos_start(&chaos_run);
 	cr_assert(chaos_wait_be_idle(20000), "the agent still works after %d kills", kills);
 	cr_assert_eq(WEXITSTATUS(agentrun_stop(&chaos_run, SIGTERM)), 0);
 	chaos_assert_originals(&orig, "after the last, clean stop");
