@@ -110,6 +110,8 @@ void chaos_snapshot(struct chaos_snap *s)
 {
 	int k;
 
+	/* whole struct defined: snapshots compare with memcmp() too */
+	memset(s, 0, sizeof(*s));
 	for (k = 0; k < CHAOS_NR_KNOBS; k++) {
 		read_raw(&chaos_ls, k, s->v[0][k], sizeof(s->v[0][k]));
 		read_raw(&chaos_be, k, s->v[1][k], sizeof(s->v[1][k]));
