@@ -225,15 +225,19 @@ done
 [ -n "$idle" ] || { logs; fail "cpu.idle not set on the BestEffort pod $POD"; }
 [ "$(cat "$CG/cpu/$CTR/cpu.idle")" = 0 ] || fail "cpu.idle set on the container, not only the pod"
 say "BE QoS: cpu.idle=1 on the pod cgroup"
-podman logs "$NAME" 2>&1 | grep -q "tracking BE cgroup /$POD" ||
+# (to a file first: grep -q would cut podman logs short, and pipefail fail it)
+podman logs "$NAME" >"$WORK/agent.log" 2>&1
+grep -q "tracking BE cgroup /$POD" "$WORK/agent.log" ||
 	{ logs; fail "the agent did not classify the pod BE"; }
-[ "$(ls "$PIN" | wc -l)" -gt 0 ] || fail "no maps pinned in $PIN"
+pins=$(ls "$PIN" | wc -l)
+[ "$pins" -gt 0 ] || fail "no maps pinned in $PIN"
 
 # ---- SIGTERM: everything back -----------------------------------------
 podman stop -t 30 "$NAME" >/dev/null
 rc=$(podman inspect -f '{{.State.ExitCode}}' "$NAME")
 [ "$rc" = 0 ] || { logs; fail "exit code $rc after SIGTERM"; }
-podman logs "$NAME" 2>&1 | grep -q "signal 15: stopping" || { logs; fail "no SIGTERM seen"; }
+podman logs "$NAME" >"$WORK/agent.log" 2>&1
+grep -q "signal 15: stopping" "$WORK/agent.log" || { logs; fail "no SIGTERM seen"; }
 snapshot >"$WORK/after"
 diff "$WORK/before" "$WORK/after" >&2 || fail "knobs not back byte for byte after SIGTERM"
 grep -q '"op"' "$WORK/state/journal.json" && fail "journal not empty after SIGTERM"
