@@ -185,6 +185,14 @@ static void churn_config(void)
 	agentrun_config(&chaos_run, "colod-config", text);
 }
 
+static bool recreated[NR_CHURN];
+
+/*
+ * The first of each name gets cpu.cfs_period_us=50000 as its original; one
+ * made again under the same name keeps the kernel's default, and must
+ * still hold it after restore (an entry of the removed one must not be
+ * applied to the new one).
+ */
 static void make_churn(int i)
 {
 	char rel[128];
@@ -192,6 +200,8 @@ static void make_churn(int i)
 	snprintf(rel, sizeof(rel), "colod-test-chaos-churn-%d-%d", (int)getpid(), i);
 	cr_assert_eq(cgtest_make(&churn[i], rel, CGT_CPU | CGT_CPUACCT | CGT_CPUSET | CGT_MEMORY),
 		     0);
+	if (!recreated[i])
+		cr_assert_eq(cgtest_write(&churn[i], CGT_CPU, "cpu.cfs_period_us", "50000"), 0);
 	cr_assert_gt(cgtest_spawn_periodic(&churn[i], 2000, 20000), 0);
 }
 
@@ -202,6 +212,7 @@ Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 	int rounds = chaos_env_int("CHAOS_CHURN_ROUNDS", 30), r, i, kills = 0;
 
 	chaos_seed();
+	memset(recreated, 0, sizeof(recreated));
 	cr_assert_gt(cgtest_spawn_busy(&chaos_be), 0);
 	cr_assert_gt(cgtest_spawn_busy(&chaos_ls), 0);
 	chaos_snapshot(&orig);
@@ -217,6 +228,7 @@ Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 		i = (int)chaos_rand(NR_CHURN);
 		usleep(chaos_rand(300) * 1000);
 		cgtest_remove(&churn[i]);
+		recreated[i] = true;
 		usleep(chaos_rand(300) * 1000);
 		make_churn(i);
 		if (chaos_rand(5) == 0) {
@@ -237,6 +249,10 @@ Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 		cr_assert_str_eq(now, fresh[0], "%s: cpu.idle", churn[i].rel);
 		cgtest_read(&churn[i], CGT_CPU, "cpu.cfs_quota_us", now, sizeof(now));
 		cr_assert_str_eq(now, fresh[1], "%s: cpu.cfs_quota_us", churn[i].rel);
+		cgtest_read(&churn[i], CGT_CPU, "cpu.cfs_period_us", now, sizeof(now));
+		cr_assert_str_eq(now, recreated[i] ? "100000" : "50000",
+				 "%s (%s): cpu.cfs_period_us", churn[i].rel,
+				 recreated[i] ? "made again" : "never removed");
 	}
 	cr_log_info("%d rounds of removal, %d kills", rounds, kills);
 }
