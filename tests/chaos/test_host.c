@@ -29,8 +29,11 @@ static char cgroot[256];
 static bool mounted[NR_MOUNTS + 1];	/* [NR_MOUNTS]: the tmpfs below them */
 static struct cgtest_group churn[NR_CHURN];
 
+static bool recreated[NR_CHURN];
+
 static void setup(void)
 {
+	memset(recreated, 0, sizeof(recreated));
 	chaos_setup("host");
 	cgroot[0] = 0;
 }
@@ -185,8 +188,6 @@ static void churn_config(void)
 	agentrun_config(&chaos_run, "colod-config", text);
 }
 
-static bool recreated[NR_CHURN];
-
 /*
  * The first of each name gets cpu.cfs_period_us=50000 as its original; one
  * made again under the same name keeps the kernel's default, and must
@@ -208,11 +209,10 @@ static void make_churn(int i)
 Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 {
 	struct chaos_snap orig;
-	char fresh[2][64], now[64];
+	char fresh[2][64], now[64], path[512];
 	int rounds = chaos_env_int("CHAOS_CHURN_ROUNDS", 30), r, i, kills = 0;
 
 	chaos_seed();
-	memset(recreated, 0, sizeof(recreated));
 	cr_assert_gt(cgtest_spawn_busy(&chaos_be), 0);
 	cr_assert_gt(cgtest_spawn_busy(&chaos_ls), 0);
 	chaos_snapshot(&orig);
@@ -224,6 +224,13 @@ Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 	cgtest_read(&churn[0], CGT_CPU, "cpu.cfs_quota_us", fresh[1], sizeof(fresh[1]));
 	chaos_start(&chaos_run);
 	cr_assert(chaos_wait_be_idle(20000), "BE idled");
+	cgtest_path(path, sizeof(path), &churn[0], CGT_CPU, "cpu.idle");
+	cr_assert(wait_text(path, "1", 10000), "the churned groups are BE tops colod writes");
+	cgtest_path(path, sizeof(path), &churn[0], CGT_CPU, "cpu.cfs_period_us");
+	for (i = 0; i < 100 && !strcmp(read_text(path, now, sizeof(now)), "50000"); i++)
+		usleep(100000);
+	cr_assert_str_neq(now, "50000", "and their CPU period (the BE quota's) too");
+	cr_log_info("churn group period under colod: %s", read_text(path, now, sizeof(now)));
 	for (r = 0; r < rounds; r++) {
 		i = (int)chaos_rand(NR_CHURN);
 		usleep(chaos_rand(300) * 1000);
@@ -251,8 +258,39 @@ Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 		cr_assert_str_eq(now, fresh[1], "%s: cpu.cfs_quota_us", churn[i].rel);
 		cgtest_read(&churn[i], CGT_CPU, "cpu.cfs_period_us", now, sizeof(now));
 		cr_assert_str_eq(now, recreated[i] ? "100000" : "50000",
-				 "%s (%s): cpu.cfs_period_us", churn[i].rel,
-				 recreated[i] ? "made again" : "never removed");
+				 "%s (%s): cpu.cfs_period_us is %s, its original %s", churn[i].rel,
+				 recreated[i] ? "made again" : "never removed", now,
+				 recreated[i] ? "100000" : "50000");
 	}
 	cr_log_info("%d rounds of removal, %d kills", rounds, kills);
+}
+
+/*
+ * A BE cgroup removed and made again under the same name between two
+ * ticks: the journal's entry of the removed one (keyed by path) must not
+ * give the new one the old one's original on stop.
+ */
+Test(chaos_host, a_cgroup_made_again_under_its_name_keeps_its_own_originals)
+{
+	char path[512], now[64];
+	int i;
+
+	cr_assert_gt(cgtest_spawn_busy(&chaos_ls), 0);
+	churn_config();
+	make_churn(0);
+	cr_assert_gt(cgtest_spawn_busy(&churn[0]), 0);
+	chaos_start(&chaos_run);
+	cgtest_path(path, sizeof(path), &churn[0], CGT_CPU, "cpu.cfs_period_us");
+	for (i = 0; i < 100 && !strcmp(read_text(path, now, sizeof(now)), "50000"); i++)
+		usleep(100000);
+	cr_assert_str_neq(now, "50000", "colod set the BE period");
+	cgtest_remove(&churn[0]);
+	recreated[0] = true;
+	make_churn(0);
+	cr_assert_gt(cgtest_spawn_busy(&churn[0]), 0);
+	sleep(3);
+	cr_assert_eq(WEXITSTATUS(agentrun_stop(&chaos_run, SIGTERM)), 0);
+	read_text(path, now, sizeof(now));
+	cr_assert_str_eq(now, "100000", "the new cgroup's period is %s after stop, its original "
+			 "100000 (50000 was the removed one's)", now);
 }
