@@ -479,9 +479,24 @@ int cg_set_cpu_shares(const struct cg_ctx *ctx, struct journal *j,
 	return knob_write(ctx, j, ctx->cpu, rel, "cpu.shares", buf);
 }
 
+/*
+ * The kernel sets the group's weight when cpu.idle changes (3 shares when
+ * idle, 1024 / weight 100 when not, whatever was there): the weight's
+ * original is held with the knob, or a restore would leave kubelet's
+ * BestEffort pod at the weight of a Guaranteed one.
+ */
 int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 		    const char *rel, bool idle)
 {
+	char path[PATH_MAX];
+	int err;
+
+	err = cg_path(path, sizeof(path), ctx->cpu, rel,
+		      is_v2(ctx) ? "cpu.weight" : "cpu.shares");
+	if (!err)
+		err = journal_hold(j, path);
+	if (err && err != -ENOENT)
+		return err;
 	return knob_write(ctx, j, ctx->cpu, rel, "cpu.idle", idle ? "1" : "0");
 }
 

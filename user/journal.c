@@ -46,6 +46,7 @@ struct entry {
 	char *orig;		/* OP_WRITE: the content before colod's first write */
 	char *last;		/* what this run last wrote; NULL: nothing yet */
 	bool written;		/* colod's value may be in place (this run or a previous one) */
+	uint64_t dir_ino;	/* OP_WRITE: inode of the cgroup's directory; 0: unknown */
 	uint64_t wanted;	/* the pass that last asked for it */
 };
 
@@ -174,7 +175,8 @@ static char *entry_line(const struct entry *e)
 		return NULL;
 	if (cJSON_AddStringToObject(o, "op", e->op == OP_WRITE ? "write" : "mkdir") &&
 	    cJSON_AddStringToObject(o, "path", e->path) &&
-	    (e->op != OP_WRITE || cJSON_AddStringToObject(o, "original", e->orig)))
+	    (e->op != OP_WRITE || cJSON_AddStringToObject(o, "original", e->orig)) &&
+	    (!e->dir_ino || cJSON_AddNumberToObject(o, "dir_ino", (double)e->dir_ino)))
 		line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return line;
@@ -249,6 +251,34 @@ static int journal_save(struct journal *j)
 	return err;
 }
 
+/* The inode of the directory holding path (a cgroup's), 0 if gone. */
+static uint64_t dir_ino(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return stat(dir, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+/*
+ * A cgroup removed and made again under its name is another cgroup: the
+ * original journaled for the old one is not the new one's.
+ */
+static bool same_cgroup(const struct entry *e)
+{
+	uint64_t now;
+
+	if (e->op != OP_WRITE || !e->dir_ino)
+		return true;
+	now = dir_ino(e->path);
+	return !now || now == e->dir_ino;
+}
+
 static int add_entry(struct journal *j, enum entry_op op, const char *path,
 		     const char *orig)
 {
@@ -268,6 +298,7 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 	e->path = strdup(path);
 	e->orig = orig ? strdup(orig) : NULL;
 	e->last = NULL;
+	e->dir_ino = op == OP_WRITE ? dir_ino(path) : 0;
 	/* loaded from a previous run: its value may still be in place */
 	e->written = true;
 	e->wanted = 0;
@@ -305,6 +336,8 @@ static int load_entry(struct journal *j, const cJSON *e, int i)
 	const cJSON *op = cJSON_GetObjectItemCaseSensitive(e, "op");
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
 	const cJSON *orig = cJSON_GetObjectItemCaseSensitive(e, "original");
+	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(e, "dir_ino");
+	int err;
 
 	if (!cJSON_IsString(op) || (strcmp(op->valuestring, "write") &&
 				    strcmp(op->valuestring, "mkdir"))) {
@@ -323,7 +356,11 @@ static int load_entry(struct journal *j, const cJSON *e, int i)
 		pr_err("%s: entries[%d].original: expected a string", j->file, i);
 		return -EINVAL;
 	}
-	return add_entry(j, OP_WRITE, path->valuestring, orig->valuestring);
+	err = add_entry(j, OP_WRITE, path->valuestring, orig->valuestring);
+	/* the inode it was journaled under, not the one there now */
+	if (!err)
+		j->ents[j->nr - 1].dir_ino = cJSON_IsNumber(ino) ? (uint64_t)ino->valuedouble : 0;
+	return err;
 }
 
 /* Where text broke, as "line L, column C". */
@@ -508,19 +545,29 @@ out:
  * killed before its rename, and entries of cgroups that are gone (the
  * state file is rewritten without them).
  */
+/*
+ * file_write_atomic() writes ".<name>.XXXXXX" beside <name>: the journal's,
+ * config.json's and predictor.json's temp files in the state dir, which is
+ * colod's alone and locked now.
+ */
+static bool temp_file(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return name[0] == '.' && dot && dot != name && strlen(dot + 1) == 6 &&
+	       strstr(name, ".json.") == dot - 5;
+}
+
 static void remove_temp_files(struct journal *j)
 {
-	char prefix[sizeof(JOURNAL_FILE) + 2];
 	struct dirent *d;
 	DIR *dir;
 
-	snprintf(prefix, sizeof(prefix), ".%s.", JOURNAL_FILE);
 	dir = opendir(j->dir);
 	if (!dir)
 		return;
 	while ((d = readdir(dir)))
-		if (!strncmp(d->d_name, prefix, strlen(prefix)) &&
-		    !unlinkat(dirfd(dir), d->d_name, 0))
+		if (temp_file(d->d_name) && !unlinkat(dirfd(dir), d->d_name, 0))
 			pr_info("%s/%s: removed, left by a save that was cut short",
 				j->dir, d->d_name);
 	closedir(dir);
@@ -789,6 +836,11 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	if (err)
 		goto out;
 	i = find_entry(j, OP_WRITE, key);
+	if (i >= 0 && !same_cgroup(&j->ents[i])) {
+		pr_info("%s: its cgroup was made again; the old original is dropped", key);
+		drop_entry(j, i);
+		i = -1;
+	}
 	if (i >= 0) {
 		e = &j->ents[i];
 		e->wanted = j->pass;
@@ -851,6 +903,35 @@ int journal_remember(struct journal *j, char *const *paths, int n)
 	return err;
 }
 
+int journal_hold(struct journal *j, const char *path)
+{
+	char key[PATH_MAX], *cur;
+	int err, i;
+
+	err = canonical(path, key);
+	if (err)
+		return err;
+	i = find_entry(j, OP_WRITE, key);
+	if (i < 0) {
+		err = file_read_all(key, KNOB_MAX, &cur);
+		if (err)
+			return vanished(-err) ? -ENOENT : err;
+		err = add_entry(j, OP_WRITE, key, cur);
+		free(cur);
+		if (err)
+			return err;
+		i = j->nr - 1;
+		err = journal_save(j);
+		if (err) {
+			drop_entry(j, i);
+			return err;
+		}
+	}
+	j->ents[i].written = true;
+	j->ents[i].wanted = j->pass;
+	return 0;
+}
+
 int journal_note_mkdir(struct journal *j, const char *path)
 {
 	char key[PATH_MAX];
@@ -903,6 +984,9 @@ static int restore_one(const struct entry *e, bool loud)
 			       strerror(-err));
 		return err;
 	}
+	/* its cgroup is gone; another one has the name now */
+	if (!same_cgroup(e))
+		return 0;
 	err = file_read_all(e->path, KNOB_MAX, &cur);
 	if (vanished(-err))
 		return restore_missing(e, loud);
@@ -993,11 +1077,9 @@ int journal_sweep(struct journal *j)
 		e = &j->ents[i];
 		if (e->op != OP_WRITE)
 			continue;
-		if (e->wanted) {
-			e->wanted = 0;
+		if (e->wanted == j->pass)
 			continue;
-		}
-		st = file_state(e->path);
+		st = same_cgroup(e) ? file_state(e->path) : -ENOENT;
 		if (st == -ENOENT) {
 			drop_entry(j, i);
 			changed++;

@@ -47,6 +47,15 @@ int journal_write(struct journal *j, const char *path, const char *value);
  */
 int journal_remember(struct journal *j, char *const *paths, int n);
 
+/*
+ * A file the kernel changes as a side effect of a knob colod writes
+ * (cpu.idle resets cpu.shares / cpu.weight): its original is journaled
+ * before that write, and it counts as written and wanted in this pass, so
+ * it is restored (after the knob: restore runs backwards) and released
+ * with it. Call it before each write of the knob.
+ */
+int journal_hold(struct journal *j, const char *path);
+
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);
 

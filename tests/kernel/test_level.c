@@ -17,7 +17,7 @@
 
 static struct cgtest_group be;
 static struct agentrun run;
-static char idle_path[256], idle0[16];
+static char idle_path[256], idle0[16], shares_path[256], shares0[16];
 
 #define QOS_ON	"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": true}}}}"
 #define QOS_OFF	"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": false}}}}"
@@ -42,6 +42,10 @@ static void setup(void)
 	if (access(idle_path, F_OK))
 		cr_skip_test("this kernel has no cpu.idle");
 	read_text(idle_path, idle0, sizeof(idle0));
+	/* kubelet's BestEffort value, not the kernel's default */
+	cr_assert_eq(cgtest_write(&be, CGT_CPU, "cpu.shares", "2"), 0);
+	cr_assert_eq(cgtest_path(shares_path, sizeof(shares_path), &be, CGT_CPU, "cpu.shares"), 0);
+	read_text(shares_path, shares0, sizeof(shares0));
 	cr_assert_str_eq(idle0, "0", "a new cgroup is not idle");
 	cr_assert_gt(cgtest_spawn_busy(&be), 0);
 	agentrun_init(&run, "lvl");
@@ -89,6 +93,8 @@ Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
 	if (!wait_text(idle_path, idle0, 2500))
 		agentrun_show_log(&run);
 	cr_assert(wait_text(idle_path, idle0, 100), "cpu.idle back to %s within a tick", idle0);
+	cr_assert(wait_text(shares_path, shares0, 100),
+		  "cpu.shares back to %s too (the kernel set 1024 with cpu.idle=0)", shares0);
 	cr_assert_geq(agentrun_metric(&run, "colod_knob_released_total{knob=\"cpu.idle\"}"), 1);
 	sleep(2);
 	cr_assert(wait_text(idle_path, idle0, 100), "and it stays there");
@@ -119,6 +125,8 @@ Test(level, a_restart_with_a_bad_config_after_kill_9_restores_then_refuses)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit status 1 (status %#x)", st);
 	cr_assert(wait_text(idle_path, idle0, 100),
 		  "what the dead agent left is restored before the refusal");
+	cr_assert(wait_text(shares_path, shares0, 100), "cpu.shares back to %s", shares0);
 	cr_assert(agentrun_log_has(&run, "colod-config"), "the error names the file");
-	cr_assert(agentrun_log_has(&run, "restored 1 original values a previous run left"));
+	/* cpu.idle and the cpu.shares the kernel reset with it */
+	cr_assert(agentrun_log_has(&run, "restored 2 original values a previous run left"));
 }

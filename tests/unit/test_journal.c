@@ -361,21 +361,27 @@ Test(journal, a_journal_of_another_kind_is_salvaged_empty)
 	cr_assert_eq(count_prefixed("journal.json.corrupt-"), 1);
 }
 
-/* A save killed between its temp file and the rename leaves the temp file. */
+/*
+ * A save killed between its temp file and the rename leaves the temp file:
+ * the journal's, config.json's and predictor.json's are all colod's.
+ */
 Test(journal, temp_files_of_a_killed_save_are_removed_at_open)
 {
-	char path[256], other[256];
+	char path[256], pred[256], other[256];
 	struct journal *j;
 
 	j = journal_open(state);
 	journal_close(j);
 	snprintf(path, sizeof(path), "%s/.journal.json.Ab12Cd", state);
-	snprintf(other, sizeof(other), "%s/.predictor.json.Ab12Cd", state);
+	snprintf(pred, sizeof(pred), "%s/.predictor.json.Ab12Cd", state);
+	snprintf(other, sizeof(other), "%s/.operator-notes.txt", state);
 	tfile_write(path, "{\"version\":1,");
-	tfile_write(other, "not the journal's");
+	tfile_write(pred, "{\"models\":");
+	tfile_write(other, "not colod's");
 	j = journal_open(state);
 	cr_assert_not_null(j);
 	cr_assert_eq(access(path, F_OK), -1, "the journal's temp file is removed");
+	cr_assert_eq(access(pred, F_OK), -1, "predictor.json's temp file is removed");
 	cr_assert_eq(access(other, F_OK), 0, "other files are left alone");
 	journal_close(j);
 }
