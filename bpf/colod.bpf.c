@@ -71,11 +71,15 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-/* Ids of new cgroups: the agent classes a pod as it appears, not a walk later. */
+/*
+ * Ids of cgroups made and removed: the agent classes a pod as it appears,
+ * and gives a pod its original cpu.idle back as its last container goes
+ * (before kubelet's cleanup writes its cpu.shares), not a walk later.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);
-} cg_new SEC(".maps");
+} cg_events SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -580,6 +584,7 @@ int BPF_PROG(colod_cgroup_rmdir, struct cgroup *cgrp)
 	if (!bpf_map_delete_elem(&cg_stats, &cgid))
 		ADD(stats_nr, -1);
 	bpf_map_delete_elem(&cg_class, &cgid);
+	bpf_ringbuf_output(&cg_events, &cgid, sizeof(cgid), 0);
 	return 0;
 }
 
@@ -592,7 +597,7 @@ int BPF_PROG(colod_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	__u64 cgid = cgrp->kn->id;
 
-	bpf_ringbuf_output(&cg_new, &cgid, sizeof(cgid), 0);
+	bpf_ringbuf_output(&cg_events, &cgid, sizeof(cgid), 0);
 	return 0;
 }
 

@@ -83,7 +83,7 @@ struct agent {
 	uint64_t capacity_milli;
 	uint64_t nr_reloads, nr_reload_errors, nr_events, nr_ticks;
 	int epfd, sigfd, timerfd, walkfd;
-	bool cg_new;			/* the kernel reported new cgroups */
+	bool cg_changed;		/* the kernel reported cgroups made or removed */
 	bool stop;
 };
 
@@ -219,25 +219,28 @@ static void reconcile_now(struct agent *a)
 	sense_class_flags(&a->sense);
 }
 
-static int on_cgroup_new(void *ctx, void *data, size_t len)
+static int on_cgroup_event(void *ctx, void *data, size_t len)
 {
 	struct agent *a = ctx;
 
-	a->cg_new = true;
+	a->cg_changed = true;
 	return 0;
 }
 
-/* New cgroups: a pod gets its class and knobs now, not at the next tick. */
-static void on_new_cgroups(struct agent *a)
+/*
+ * Cgroups made or removed: a pod gets its class and knobs now, and its
+ * originals back as its last container goes, not at the next tick.
+ */
+static void on_cgroup_changes(struct agent *a)
 {
 	struct itimerspec its = {};
 	uint64_t wait;
 
-	if (!a->cg_new)
+	if (!a->cg_changed)
 		return;
-	wait = sense_new_cgroups(&a->sense);
+	wait = sense_cgroups_changed(&a->sense);
 	if (!wait) {
-		a->cg_new = false;
+		a->cg_changed = false;
 		reconcile_now(a);
 		return;
 	}
@@ -399,7 +402,7 @@ static int loop_setup(struct agent *a)
 	a->rb = ring_buffer__new(a->maps->events_fd, on_breach, a, NULL);
 	if (!a->rb)
 		return -errno;
-	err = ring_buffer__add(a->rb, a->maps->cg_new_fd, on_cgroup_new, a);
+	err = ring_buffer__add(a->rb, a->maps->cg_events_fd, on_cgroup_event, a);
 	if (err)
 		return err;
 	if ((err = epoll_add(a->epfd, ring_buffer__epoll_fd(a->rb), EV_RING)) ||
@@ -431,11 +434,11 @@ static void loop_run(struct agent *a)
 			switch (evs[i].data.u32) {
 			case EV_RING:
 				ring_buffer__consume(a->rb);
-				on_new_cgroups(a);
+				on_cgroup_changes(a);
 				break;
 			case EV_WALK:
 				if (read(a->walkfd, &expirations, sizeof(expirations)) > 0)
-					on_new_cgroups(a);
+					on_cgroup_changes(a);
 				break;
 			case EV_TICK:
 				if (read(a->timerfd, &expirations, sizeof(expirations)) <= 0)

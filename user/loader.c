@@ -198,7 +198,7 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 		.stats_fd = bpf_map__fd(b->skel->maps.cg_stats),
 		.class_fd = bpf_map__fd(b->skel->maps.cg_class),
 		.events_fd = bpf_map__fd(b->skel->maps.events),
-		.cg_new_fd = bpf_map__fd(b->skel->maps.cg_new),
+		.cg_events_fd = bpf_map__fd(b->skel->maps.cg_events),
 		.counters_fd = bpf_map__fd(b->skel->maps.counters),
 		.headroom_fd = bpf_map__fd(b->skel->maps.headroom),
 	};

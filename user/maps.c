@@ -61,7 +61,7 @@ int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 void maps_close(struct colod_maps *m)
 {
 	int *fds[] = { &m->stats_fd, &m->class_fd, &m->events_fd,
-		       &m->counters_fd, &m->headroom_fd, &m->cg_new_fd };
+		       &m->counters_fd, &m->headroom_fd, &m->cg_events_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -13,7 +13,7 @@ struct colod_maps {
 	int stats_fd;
 	int class_fd;
 	int events_fd;
-	int cg_new_fd;		/* ids of new cgroups; -1 for pinned maps */
+	int cg_events_fd;		/* ids of cgroups made and removed; -1 for pinned maps */
 	int counters_fd;
 	int headroom_fd;
 };

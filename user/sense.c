@@ -185,11 +185,11 @@ void sense_tick(struct sensor *s, struct snapshot *out)
 }
 
 /*
- * The kernel reported new cgroups: walk now, unless a walk ran within
+ * The kernel reported cgroups made or removed: walk now, unless a walk ran within
  * EVENT_WALK_MIN_NS, so that a burst of mkdirs (a pod in every v1
  * hierarchy, a node starting its pods) costs one walk per window.
  */
-uint64_t sense_new_cgroups(struct sensor *s)
+uint64_t sense_cgroups_changed(struct sensor *s)
 {
 	uint64_t now = mono_ns(), next = s->last_walk_ns + EVENT_WALK_MIN_NS;
 

@@ -34,10 +34,10 @@ void sense_start(struct sensor *s);
 /* One tick's snapshot. */
 void sense_tick(struct sensor *s, struct snapshot *out);
 /*
- * New cgroups were made: 0 when a walk ran now (then reconcile), else the
- * nanoseconds until the next walk may run.
+ * Cgroups were made or removed: 0 when a walk ran now (then reconcile),
+ * else the nanoseconds until the next walk may run.
  */
-uint64_t sense_new_cgroups(struct sensor *s);
+uint64_t sense_cgroups_changed(struct sensor *s);
 /* The configuration changed: rules re-class at the next walk, LS targets now. */
 void sense_config_changed(struct sensor *s);
 /*
