@@ -248,7 +248,7 @@ bool chaos_wait_be_idle(int timeout_ms)
 
 void chaos_start(struct agentrun *r)
 {
-	if (truncate(agentrun_path(r, "agent.log"), 0))
-		;	/* a log that is not there yet: nothing to empty */
+	/* a log that is not there yet has nothing to empty */
+	(void)!truncate(agentrun_path(r, "agent.log"), 0);
 	agentrun_start(r, NULL);
 }
