@@ -653,6 +653,7 @@ static int agent_start(struct agent *a)
 	a->scan = cgscan_new(loader_hier_root(a->bpf), a->cfg.own.rules, a->cfg.own.nr_rules);
 	if (!a->scan)
 		return -ENOMEM;
+	cgscan_set_kubelet_root(a->scan, a->cfg.own.kubelet_cgroup_root);
 	a->rec.cg = &a->cg;
 	a->rec.j = a->j;
 	a->dp = (struct decide_params) { .p = &a->pp, .caps = &a->rec.caps };

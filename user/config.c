@@ -321,6 +321,8 @@ static const struct field own_fields[] = {
 	F_U64("nodeCPUCapacityMilli", struct colod_own_cfg, node_cpu_capacity_milli, 0, 1e9),
 	F_U64("nodeMemoryCapacityBytes", struct colod_own_cfg, node_memory_capacity_bytes,
 	      0, U64_JSON_MAX),
+	{ .name = "kubeletCgroupRoot", .type = FT_STRING,
+	  .off = offsetof(struct colod_own_cfg, kubelet_cgroup_root), .size = CLASSIFY_GLOB_MAX },
 	F_END
 };
 
@@ -695,6 +697,26 @@ static void check_qos(struct pctx *ctx, const void *p)
 	}
 }
 
+/* kubeletCgroupRoot: an absolute cgroup path, no "." or ".." in it. */
+static void check_own(struct pctx *ctx, const void *p)
+{
+	const char *root = ((const struct colod_own_cfg *)p)->kubelet_cgroup_root;
+	const char *c;
+
+	for (c = root; *c == '/'; ) {
+		while (*c == '/')
+			c++;
+		if ((c[0] == '.' && (!c[1] || c[1] == '/')) ||
+		    (c[0] == '.' && c[1] == '.' && (!c[2] || c[2] == '/')))
+			break;
+		c = strchrnul(c, '/');
+	}
+	if (*c)
+		config_error(ctx->errs, "%s: %s.kubeletCgroupRoot: found \"%.64s\", expected a "
+			     "cgroup path starting with / (kubelet's --cgroup-root, e.g. / or "
+			     "/kubelet.slice) without . or ..", ctx->file, ctx->path, root);
+}
+
 int config_memory_evict_lower(const struct threshold_cfg *t)
 {
 	/* koordlet releases memory down to threshold - 2 when lower is unset */
@@ -732,6 +754,7 @@ static const struct key_desc key_descs[] = {
 		.off = offsetof(struct colod_config, own),
 		.size = sizeof(struct colod_own_cfg),
 		.fields = own_fields,
+		.check = check_own,
 	},
 };
 
@@ -1136,6 +1159,8 @@ void config_defaults(struct colod_config *c)
 	c->own.breach_min_interval_ms = 2;
 	c->own.node_cpu_capacity_milli = 0;
 	c->own.node_memory_capacity_bytes = 0;
+	snprintf(c->own.kubelet_cgroup_root, sizeof(c->own.kubelet_cgroup_root), "%s",
+		 CLASSIFY_KUBELET_ROOT_DEFAULT);
 	c->own.nr_rules = 0;
 }
 

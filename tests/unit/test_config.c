@@ -140,7 +140,29 @@ Test(config, defaults_own)
 	cr_expect_eq(c.own.breach_min_interval_ms, 2);
 	cr_expect_eq(c.own.node_cpu_capacity_milli, 0);
 	cr_expect_eq(c.own.node_memory_capacity_bytes, 0);
+	cr_expect_str_eq(c.own.kubelet_cgroup_root, "/");
 	cr_expect_eq(c.own.nr_rules, 0);
+}
+
+/* kubeletCgroupRoot: an absolute cgroup path, nothing that climbs out */
+Test(config, kubelet_cgroup_root)
+{
+	static const char *const bad[] = { "kubepods", "/a/../b", "/..", "/./x", "" };
+	struct colod_config c;
+	struct config_errors e;
+	char json[128];
+	size_t i;
+
+	cr_assert_eq(parse1(CONFIG_KEY_COLOD, "{\"kubeletCgroupRoot\": \"/kubelet.slice\"}",
+			    NULL, &c, &e), 0);
+	cr_expect_str_eq(c.own.kubelet_cgroup_root, "/kubelet.slice");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"kubeletCgroupRoot\": \"%s\"}", bad[i]);
+		cr_expect_eq(parse1(CONFIG_KEY_COLOD, json, NULL, &c, &e), -EINVAL, "%s", bad[i]);
+		cr_expect(has_error(&e, "colod-config: $.kubeletCgroupRoot: found \"", bad[i],
+				    NULL), "%s", bad[i]);
+		dump(&e);
+	}
 }
 
 /* Keys absent or empty objects take every default. */
