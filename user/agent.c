@@ -382,12 +382,29 @@ static void reconcile_now(struct agent *a)
 	sense_class_flags(&a->sense);
 }
 
+/* A changed configuration: in force at once, every knob for it. */
+static void reload_now(struct agent *a)
+{
+	if (!config_reload(a, false))
+		reconcile_now(a);
+	metrics_publish(a->metrics);
+}
+
+/*
+ * SIGHUP reloads the configuration, as daemons do (and the only way to
+ * reload where inotify cannot watch the path); SIGTERM and SIGINT stop.
+ */
 static void on_signal(struct agent *a)
 {
 	struct signalfd_siginfo si;
 
 	if (read(a->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		pr_info("SIGHUP: reloading %s", a->o.config_path);
+		reload_now(a);
+		return;
+	}
 	pr_info("signal %u: stopping", si.ssi_signo);
 	a->stop = true;
 }
@@ -538,7 +555,7 @@ static int loop_setup(struct agent *a)
 		return err;
 	if (!config_watch_open(&a->watch, a->o.config_path))
 		return epoll_add(a->epfd, a->watch.fd, EV_CONFIG);
-	pr_warn("%s: cannot watch for changes; restart to reload", a->o.config_path);
+	pr_warn("%s: cannot watch for changes; send SIGHUP to reload", a->o.config_path);
 	return 0;
 }
 
@@ -572,11 +589,8 @@ static void loop_run(struct agent *a)
 				on_signal(a);
 				break;
 			case EV_CONFIG:
-				if (config_watch_drain(&a->watch) <= 0)
-					break;
-				if (!config_reload(a, false))
-					reconcile_now(a);
-				metrics_publish(a->metrics);
+				if (config_watch_drain(&a->watch) > 0)
+					reload_now(a);
 				break;
 			}
 		}
@@ -738,7 +752,7 @@ static void usage(void)
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
-		"every value it changed.\n");
+		"every value it changed; SIGHUP reloads the configuration.\n");
 }
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)

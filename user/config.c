@@ -1256,9 +1256,30 @@ const char *qos_class_key(enum qos_class_idx i)
 
 /* ---- files -------------------------------------------------------------------- */
 
+/* What a non-regular file is, for the message that refuses it. */
+static const char *file_kind(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return "not a regular file";
+	if (S_ISFIFO(st.st_mode))
+		return "a FIFO";
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		return "a device";
+	if (S_ISSOCK(st.st_mode))
+		return "a socket";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	return "not a regular file";
+}
+
 static void io_error(struct config_errors *errs, const char *path, int err)
 {
-	if (err == -EFBIG)
+	if (err == -EINVAL)	/* file_read_regular() */
+		config_error(errs, "%s: %s, refused: a ConfigMap key must be a regular file",
+			     path, file_kind(path));
+	else if (err == -EFBIG)
 		config_error(errs, "%s: larger than %d bytes, expected a ConfigMap value",
 			     path, CONFIG_FILE_MAX);
 	else
@@ -1316,7 +1337,7 @@ static int load_dir_once(const char *dir, const char *ddir, const struct node_la
 		struct pctx ctx;
 
 		snprintf(file, sizeof(file), "%s/%s", ddir, key_descs[i].key);
-		err = file_read_all(file, CONFIG_FILE_MAX, &text);
+		err = file_read_regular(file, CONFIG_FILE_MAX, &text);
 		if (err == -ENOENT) {
 			if (strcmp(dir, ddir) && stat(ddir, &st) < 0)
 				return -ESTALE;

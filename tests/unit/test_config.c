@@ -730,6 +730,33 @@ Test(config, load_too_big, .init = tmp_setup, .fini = tmp_teardown)
 	cr_expect(has_error(&e, "colocation-config: larger than", NULL, NULL));
 }
 
+/* A FIFO as a key would block the read (and the agent's loop) forever. */
+Test(config, load_refuses_fifo_and_device, .init = tmp_setup, .fini = tmp_teardown,
+     .timeout = 10)
+{
+	struct colod_config c, before;
+	struct config_errors e;
+	char path[512];
+
+	config_defaults(&c);
+	c.own.ls_latency_target_us = 4321;
+	before = c;
+	tfile_put(tmpdir, "colocation-config", "{\"enable\": true}");
+	snprintf(path, sizeof(path), "%s/colod-config", tmpdir);
+	cr_assert_eq(mkfifo(path, 0644), 0, "mkfifo %s: %m", path);
+	config_errors_init(&e);
+	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), -EINVAL);
+	dump(&e);
+	cr_expect(has_error(&e, path, "a FIFO, refused", "regular file"));
+	cr_expect_eq(memcmp(&c, &before, sizeof(c)), 0, "the last good one stays");
+
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(symlink("/dev/zero", path), 0);
+	config_errors_init(&e);
+	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), -EINVAL);
+	cr_expect(has_error(&e, path, "a device, refused", NULL));
+}
+
 Test(config, load_single_file, .init = tmp_setup, .fini = tmp_teardown)
 {
 	struct colod_config c;
