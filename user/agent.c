@@ -250,12 +250,29 @@ static void on_cgroup_changes(struct agent *a)
 	timerfd_settime(a->walkfd, 0, &its, NULL);
 }
 
+/* A changed configuration: in force at once, every knob for it. */
+static void reload_now(struct agent *a)
+{
+	if (!config_reload(a, false))
+		reconcile_now(a);
+	metrics_publish(a->metrics);
+}
+
+/*
+ * SIGHUP reloads the configuration, as daemons do (and the only way to
+ * reload where inotify cannot watch the path); SIGTERM and SIGINT stop.
+ */
 static void on_signal(struct agent *a)
 {
 	struct signalfd_siginfo si;
 
 	if (read(a->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		pr_info("SIGHUP: reloading %s", a->o.config_path);
+		reload_now(a);
+		return;
+	}
 	pr_info("signal %u: stopping", si.ssi_signo);
 	a->stop = true;
 }
@@ -412,7 +429,7 @@ static int loop_setup(struct agent *a)
 		return err;
 	if (!config_watch_open(&a->watch, a->o.config_path))
 		return epoll_add(a->epfd, a->watch.fd, EV_CONFIG);
-	pr_warn("%s: cannot watch for changes; restart to reload", a->o.config_path);
+	pr_warn("%s: cannot watch for changes; send SIGHUP to reload", a->o.config_path);
 	return 0;
 }
 
@@ -451,11 +468,8 @@ static void loop_run(struct agent *a)
 				on_signal(a);
 				break;
 			case EV_CONFIG:
-				if (config_watch_drain(&a->watch) <= 0)
-					break;
-				if (!config_reload(a, false))
-					reconcile_now(a);
-				metrics_publish(a->metrics);
+				if (config_watch_drain(&a->watch) > 0)
+					reload_now(a);
 				break;
 			}
 		}
@@ -545,6 +559,7 @@ static int agent_start(struct agent *a)
 	a->scan = cgscan_new(loader_hier_root(a->bpf), a->cfg.own.rules, a->cfg.own.nr_rules);
 	if (!a->scan)
 		return -ENOMEM;
+	cgscan_set_kubelet_root(a->scan, a->cfg.own.kubelet_cgroup_root);
 	a->rec.cg = &a->cg;
 	a->rec.j = a->j;
 	a->dp = (struct decide_params) { .p = &a->pp, .caps = &a->rec.caps };
@@ -630,7 +645,7 @@ static void usage(void)
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
-		"every value it changed.\n");
+		"every value it changed; SIGHUP reloads the configuration.\n");
 }
 
 /* A whole number in [1, max] for option opt. */

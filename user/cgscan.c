@@ -6,13 +6,14 @@
  * directories costs about a millisecond: simpler and always right.
  *
  * Every directory is walked, SYSTEM subtrees included: rules may match
- * anywhere and kubepods may sit below any prefix, so pruning would need
- * to prove no rule can match below, which is not worth its risk.
+ * anywhere, so pruning would need to prove no rule can match below, which
+ * is not worth its risk.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@ struct cgvec {
 
 struct cgscan {
 	char *root;
+	char kubelet_root[CLASSIFY_GLOB_MAX];
 	struct classify_rule rules[CLASSIFY_MAX_RULES];
 	int nr_rules;
 	bool reclassify;
@@ -36,7 +38,7 @@ struct cgscan {
 	struct cgvec removed;	/* owned copies */
 };
 
-static int vec_push(struct cgvec *vec, uint64_t id, char *path)
+static int vec_push(struct cgvec *vec, uint64_t id, char *path, size_t foreign_at)
 {
 	if (vec->nr == vec->cap) {
 		int cap = vec->cap ? vec->cap * 2 : 256;
@@ -50,6 +52,7 @@ static int vec_push(struct cgvec *vec, uint64_t id, char *path)
 	memset(&vec->v[vec->nr], 0, sizeof(vec->v[0]));
 	vec->v[vec->nr].id = id;
 	vec->v[vec->nr].path = path;
+	vec->v[vec->nr].foreign_at = (uint16_t)foreign_at;
 	vec->nr++;
 	return 0;
 }
@@ -79,6 +82,7 @@ struct cgscan *cgscan_new(const char *root, const struct classify_rule *rules,
 	if (!s)
 		return NULL;
 	s->root = strdup(root);
+	strcpy(s->kubelet_root, CLASSIFY_KUBELET_ROOT_DEFAULT);
 	if (!s->root || cgscan_set_rules(s, rules, nr_rules)) {
 		int err = s->root ? EINVAL : ENOMEM;
 
@@ -114,6 +118,17 @@ int cgscan_set_rules(struct cgscan *s, const struct classify_rule *rules,
 	return 0;
 }
 
+int cgscan_set_kubelet_root(struct cgscan *s, const char *kubelet_root)
+{
+	if (!kubelet_root || strlen(kubelet_root) >= sizeof(s->kubelet_root))
+		return -EINVAL;
+	if (strcmp(s->kubelet_root, kubelet_root)) {
+		strcpy(s->kubelet_root, kubelet_root);
+		s->reclassify = true;
+	}
+	return 0;
+}
+
 #define DENTS_BUF	16384
 
 struct walk {
@@ -126,9 +141,11 @@ struct walk {
 /*
  * Record the directory open at fd (path in w->path) and walk its children.
  * getdents64 rather than fdopendir/readdir: 5 syscalls a cgroup instead
- * of 8, which matters on a busy node with thousands of cgroups.
+ * of 8, which matters on a busy node with thousands of cgroups. foreign_at
+ * is the length of the path of the first directory on the way that root
+ * does not own (0: none yet).
  */
-static int walk_dir(struct walk *w, int fd, size_t len, int depth)
+static int walk_dir(struct walk *w, int fd, size_t len, size_t foreign_at, int depth)
 {
 	struct stat st;
 	char *path, *buf;
@@ -143,8 +160,10 @@ static int walk_dir(struct walk *w, int fd, size_t len, int depth)
 		w->dev = st.st_dev;
 	else if (st.st_dev != w->dev)	/* another mount: not this hierarchy */
 		goto out;
+	if (st.st_uid != 0 && !foreign_at)
+		foreign_at = len;
 	path = strdup(len ? w->path : "/");
-	if (!path || vec_push(&w->found, st.st_ino, path)) {
+	if (!path || vec_push(&w->found, st.st_ino, path, foreign_at)) {
 		free(path);
 		err = -ENOMEM;
 		goto out;
@@ -181,7 +200,7 @@ static int walk_dir(struct walk *w, int fd, size_t len, int depth)
 			}
 			w->path[len] = '/';
 			memcpy(w->path + len + 1, de->d_name, nlen + 1);
-			err = walk_dir(w, cfd, len + 1 + nlen, depth + 1);
+			err = walk_dir(w, cfd, len + 1 + nlen, foreign_at, depth + 1);
 			w->path[len] = '\0';
 		}
 	}
@@ -200,9 +219,25 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+/*
+ * A delegated subtree is SYSTEM unless its top is a kubelet container's
+ * cgroup: the path down to it (root's) must classify as a container.
+ */
 static void classify_entry(struct cgscan *s, struct cgscan_entry *e)
 {
-	classify_path(e->path, s->rules, s->nr_rules, &e->cls);
+	char top[PATH_MAX];
+	struct classify_result r;
+
+	classify_path(e->path, s->kubelet_root, s->rules, s->nr_rules, &e->cls);
+	if (!e->foreign_at)
+		return;
+	snprintf(top, sizeof(top), "%.*s", (int)e->foreign_at, e->path);
+	classify_path(top, s->kubelet_root, NULL, 0, &r);
+	if (!r.is_container || e->cls.rule >= 0) {
+		memset(&e->cls, 0, sizeof(e->cls));
+		e->cls.cls = COLOD_CLASS_SYSTEM;
+		e->cls.rule = -1;
+	}
 }
 
 /* Move an old entry (path ownership included) into the removed list. */
@@ -254,7 +289,8 @@ static int merge(struct cgscan *s, struct cgvec *found)
 			struct classify_result prev = old->v[i].cls;
 
 			e->cls = prev;
-			if (s->reclassify) {
+			/* chowned since (delegated after mkdir): classify again */
+			if (s->reclassify || e->foreign_at != old->v[i].foreign_at) {
 				classify_entry(s, e);
 				if (e->cls.cls != prev.cls || e->cls.rule != prev.rule)
 					changed[s->nr_changed++] = k;
@@ -293,7 +329,7 @@ int cgscan_run(struct cgscan *s)
 		pr_err("cgscan: cannot open %s: %s", s->root, strerror(errno));
 		goto out;
 	}
-	err = walk_dir(w, fd, 0, 0);
+	err = walk_dir(w, fd, 0, 0, 0);
 	if (err) {
 		pr_err("cgscan: walking %s: %s", s->root, strerror(-err));
 		goto out;

@@ -11,6 +11,12 @@
  * "/kubepods/besteffort/pod<uid>" ...). Same inode under a new path counts
  * as a removal plus an addition, so an inode reused by an unrelated cgroup
  * (or a temp dir in tests) is never mistaken for the old one.
+ *
+ * A subtree whose directory a user other than root owns (systemd and
+ * runc delegate by chown) is SYSTEM whatever its path: that user could
+ * otherwise lay out kubelet's names or a rule's and make LS or BE cgroups.
+ * Only a container's own cgroup may be delegated (runc chowns it for a
+ * pod with a user namespace): it and its subtree keep the pod's class.
  */
 #ifndef COLOD_CGSCAN_H
 #define COLOD_CGSCAN_H
@@ -23,6 +29,12 @@
 struct cgscan_entry {
 	uint64_t id;			/* inode = cgroup id */
 	char *path;			/* relative to root, starts with '/' */
+	/*
+	 * Length of the path of the first directory on the way to this one
+	 * that a user other than root owns (a delegated subtree's top), 0
+	 * when root owns them all.
+	 */
+	uint16_t foreign_at;
 	struct classify_result cls;
 };
 
@@ -44,6 +56,12 @@ void cgscan_free(struct cgscan *s);
  */
 int cgscan_set_rules(struct cgscan *s, const struct classify_rule *rules,
 		     int nr_rules);
+
+/*
+ * Anchor kubelet's layout at this cgroup (config kubeletCgroupRoot; "/"
+ * until set): every known cgroup is classified again at the next run.
+ */
+int cgscan_set_kubelet_root(struct cgscan *s, const char *kubelet_root);
 
 /*
  * Walk the tree. Returns the number of cgroups now known, or -errno when

@@ -20,8 +20,10 @@
  *
  * The kubepods root may sit below a prefix (kubelet --cgroup-root, kind,
  * docker-in-docker: /docker/<id>/kubepods/..., /kubelet.slice/
- * kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/...), so the
- * first component named "kubepods" or "<prefix>kubepods.slice" anchors it.
+ * kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/...). That
+ * prefix is configured (kubeletCgroupRoot), never searched for: a user
+ * with a delegated subtree could otherwise make /user.slice/.../kubepods/
+ * besteffort and get BE or LS cgroups of their own.
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -183,33 +185,73 @@ static void layout_systemd(const char *p, const char *prefix,
 	pod_found(qos, p, out);
 }
 
-/* Find the kubepods anchor anywhere in the path and classify below it. */
-static void classify_layout(const char *relpath, struct classify_result *out)
+/*
+ * Length of relpath's part that is kubelet_root ("/" or "" for the hierarchy
+ * root, no trailing '/'), or -1 when relpath is not below it.
+ */
+static int below_root(const char *relpath, const char *kubelet_root)
 {
-	char comp[COMP_MAX], prefix[PREFIX_MAX];
-	const char *p = relpath;
+	size_t n = strlen(kubelet_root);
 
-	while (next_comp(&p, comp, sizeof(comp))) {
-		if (!strcmp(comp, "kubepods")) {
-			layout_cgroupfs(p, out);
-			return;
-		}
-		if (ends_with(comp, "kubepods.slice")) {
-			size_t n = strlen(comp) - strlen("kubepods.slice");
-
-			/* "kubepods.slice" or "<x>-kubepods.slice" only */
-			if ((n && comp[n - 1] != '-') || n >= sizeof(prefix))
-				continue;
-			memcpy(prefix, comp, n);
-			prefix[n] = '\0';
-			layout_systemd(p, prefix, out);
-			return;
-		}
-	}
+	while (n && kubelet_root[n - 1] == '/')
+		n--;
+	if (strncmp(relpath, kubelet_root, n) ||
+	    (relpath[n] != '/' && relpath[n] != '\0'))
+		return -1;
+	return (int)n;
 }
 
-void classify_path(const char *relpath, const struct classify_rule *rules,
-		   int nr_rules, struct classify_result *out)
+/*
+ * The systemd driver names kubepods after the root's slice: "kubepods.slice"
+ * at the top, "kubelet-kubepods.slice" in "kubelet.slice". Returns the
+ * prefix ("" or "kubelet-"), false when the root is not a slice.
+ */
+static bool slice_prefix(const char *kubelet_root, int n, char *prefix, size_t len)
+{
+	const char *base = kubelet_root + n;
+	const size_t lsuf = strlen(".slice");
+	size_t bl;
+
+	while (base > kubelet_root && base[-1] != '/')
+		base--;
+	bl = (size_t)(kubelet_root + n - base);
+	if (!bl) {
+		prefix[0] = '\0';
+		return true;
+	}
+	if (bl <= lsuf || bl + 1 - lsuf >= len || strncmp(base + bl - lsuf, ".slice", lsuf))
+		return false;
+	memcpy(prefix, base, bl - lsuf);
+	prefix[bl - lsuf] = '-';
+	prefix[bl - lsuf + 1] = '\0';
+	return true;
+}
+
+/* The kubepods anchor is the component right below kubelet_root. */
+static void classify_layout(const char *relpath, const char *kubelet_root,
+			    struct classify_result *out)
+{
+	const char *root = kubelet_root ? kubelet_root : "";
+	char comp[COMP_MAX], prefix[PREFIX_MAX], slice[COMP_MAX];
+	int n = below_root(relpath, root);
+	const char *p = relpath + (n < 0 ? 0 : n);
+
+	if (n < 0 || !next_comp(&p, comp, sizeof(comp)))
+		return;
+	if (!strcmp(comp, "kubepods")) {
+		layout_cgroupfs(p, out);
+		return;
+	}
+	if (!slice_prefix(root, n, prefix, sizeof(prefix)))
+		return;
+	snprintf(slice, sizeof(slice), "%skubepods.slice", prefix);
+	if (!strcmp(comp, slice))
+		layout_systemd(p, prefix, out);
+}
+
+void classify_path(const char *relpath, const char *kubelet_root,
+		   const struct classify_rule *rules, int nr_rules,
+		   struct classify_result *out)
 {
 	int i;
 
@@ -219,7 +261,7 @@ void classify_path(const char *relpath, const struct classify_rule *rules,
 	if (!relpath)
 		return;
 	/* pod and container facts are useful even when a rule sets the class */
-	classify_layout(relpath, out);
+	classify_layout(relpath, kubelet_root, out);
 	for (i = 0; rules && i < nr_rules; i++) {
 		if (fnmatch(rules[i].glob, relpath, 0) == 0) {
 			out->cls = rules[i].cls;

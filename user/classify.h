@@ -32,12 +32,18 @@ struct classify_result {
 	char pod_uid[64];	/* kubelet layouts: the pod's uid, "" otherwise */
 };
 
+/* kubelet's default --cgroup-root: kubepods right below the hierarchy root */
+#define CLASSIFY_KUBELET_ROOT_DEFAULT	"/"
+
 /*
  * Classify one cgroup. Rules are tried first, in order, then the kubelet
- * layouts (cgroupfs and systemd drivers); anything else is SYSTEM.
+ * layouts (cgroupfs and systemd drivers) of the kubepods cgroup directly
+ * below kubelet_root ("/", NULL: the hierarchy root; "/kubelet.slice": its
+ * systemd prefix "kubelet-"); anything else is SYSTEM.
  */
-void classify_path(const char *relpath, const struct classify_rule *rules,
-		   int nr_rules, struct classify_result *out);
+void classify_path(const char *relpath, const char *kubelet_root,
+		   const struct classify_rule *rules, int nr_rules,
+		   struct classify_result *out);
 
 /* "SYSTEM", "LS", "BE" by enum colod_class, NULL-terminated. */
 extern const char *const class_names[COLOD_CLASS_NR + 1];

@@ -321,6 +321,8 @@ static const struct field own_fields[] = {
 	F_U64("nodeCPUCapacityMilli", struct colod_own_cfg, node_cpu_capacity_milli, 0, 1e9),
 	F_U64("nodeMemoryCapacityBytes", struct colod_own_cfg, node_memory_capacity_bytes,
 	      0, U64_JSON_MAX),
+	{ .name = "kubeletCgroupRoot", .type = FT_STRING,
+	  .off = offsetof(struct colod_own_cfg, kubelet_cgroup_root), .size = CLASSIFY_GLOB_MAX },
 	F_END
 };
 
@@ -695,6 +697,26 @@ static void check_qos(struct pctx *ctx, const void *p)
 	}
 }
 
+/* kubeletCgroupRoot: an absolute cgroup path, no "." or ".." in it. */
+static void check_own(struct pctx *ctx, const void *p)
+{
+	const char *root = ((const struct colod_own_cfg *)p)->kubelet_cgroup_root;
+	const char *c;
+
+	for (c = root; *c == '/'; ) {
+		while (*c == '/')
+			c++;
+		if ((c[0] == '.' && (!c[1] || c[1] == '/')) ||
+		    (c[0] == '.' && c[1] == '.' && (!c[2] || c[2] == '/')))
+			break;
+		c = strchrnul(c, '/');
+	}
+	if (*c)
+		config_error(ctx->errs, "%s: %s.kubeletCgroupRoot: found \"%.64s\", expected a "
+			     "cgroup path starting with / (kubelet's --cgroup-root, e.g. / or "
+			     "/kubelet.slice) without . or ..", ctx->file, ctx->path, root);
+}
+
 int config_memory_evict_lower(const struct threshold_cfg *t)
 {
 	/* koordlet releases memory down to threshold - 2 when lower is unset */
@@ -732,6 +754,7 @@ static const struct key_desc key_descs[] = {
 		.off = offsetof(struct colod_config, own),
 		.size = sizeof(struct colod_own_cfg),
 		.fields = own_fields,
+		.check = check_own,
 	},
 };
 
@@ -1136,6 +1159,8 @@ void config_defaults(struct colod_config *c)
 	c->own.breach_min_interval_ms = 2;
 	c->own.node_cpu_capacity_milli = 0;
 	c->own.node_memory_capacity_bytes = 0;
+	snprintf(c->own.kubelet_cgroup_root, sizeof(c->own.kubelet_cgroup_root), "%s",
+		 CLASSIFY_KUBELET_ROOT_DEFAULT);
 	c->own.nr_rules = 0;
 }
 
@@ -1231,9 +1256,30 @@ const char *qos_class_key(enum qos_class_idx i)
 
 /* ---- files -------------------------------------------------------------------- */
 
+/* What a non-regular file is, for the message that refuses it. */
+static const char *file_kind(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return "not a regular file";
+	if (S_ISFIFO(st.st_mode))
+		return "a FIFO";
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		return "a device";
+	if (S_ISSOCK(st.st_mode))
+		return "a socket";
+	if (S_ISDIR(st.st_mode))
+		return "a directory";
+	return "not a regular file";
+}
+
 static void io_error(struct config_errors *errs, const char *path, int err)
 {
-	if (err == -EFBIG)
+	if (err == -EINVAL)	/* file_read_regular() */
+		config_error(errs, "%s: %s, refused: a ConfigMap key must be a regular file",
+			     path, file_kind(path));
+	else if (err == -EFBIG)
 		config_error(errs, "%s: larger than %d bytes, expected a ConfigMap value",
 			     path, CONFIG_FILE_MAX);
 	else
@@ -1291,7 +1337,7 @@ static int load_dir_once(const char *dir, const char *ddir, const struct node_la
 		struct pctx ctx;
 
 		snprintf(file, sizeof(file), "%s/%s", ddir, key_descs[i].key);
-		err = file_read_all(file, CONFIG_FILE_MAX, &text);
+		err = file_read_regular(file, CONFIG_FILE_MAX, &text);
 		if (err == -ENOENT) {
 			if (strcmp(dir, ddir) && stat(ddir, &st) < 0)
 				return -ESTALE;

@@ -125,6 +125,8 @@ struct colod_own_cfg {
 	uint64_t breach_min_interval_ms;	/* per-cgroup breach event rate limit, default 10 */
 	uint64_t node_cpu_capacity_milli;	/* bare metal override, 0 = detect */
 	uint64_t node_memory_capacity_bytes;	/* bare metal override, 0 = detect */
+	/* kubelet's --cgroup-root in the hierarchy, default "/": kubepods below it */
+	char kubelet_cgroup_root[CLASSIFY_GLOB_MAX];
 	int nr_rules;
 	struct classify_rule rules[CLASSIFY_MAX_RULES];
 };

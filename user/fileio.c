@@ -22,19 +22,16 @@ static size_t grow(size_t cap, size_t max)
 	return cap <= (max + 2) / 2 ? cap * 2 : max + 2;
 }
 
-int file_read_all(const char *path, size_t max, char **out)
+/* Read fd to its end (see file_read_all); closes fd. */
+static int read_fd_all(int fd, size_t max, char **out)
 {
 	size_t len = 0, cap = READ_CHUNK;
 	char *buf = NULL, *nb;
 	ssize_t n;
-	int fd, err = 0;
+	int err = 0;
 
-	*out = NULL;
 	if (cap > max + 2)
 		cap = max + 2;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	buf = malloc(cap);
 	if (!buf) {
 		err = -ENOMEM;
@@ -73,6 +70,34 @@ out:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+int file_read_all(const char *path, size_t max, char **out)
+{
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_fd_all(fd, max, out);
+}
+
+int file_read_regular(const char *path, size_t max, char **out)
+{
+	struct stat st;
+	int fd;
+
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return read_fd_all(fd, max, out);
 }
 
 ssize_t file_read_buf(const char *path, char *buf, size_t size)

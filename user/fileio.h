@@ -20,6 +20,13 @@
 int file_read_all(const char *path, size_t max, char **out);
 
 /*
+ * The same for a file that must be a regular one (a ConfigMap key): -EINVAL
+ * for a FIFO, a device or a socket, which is opened without blocking and
+ * never read (a FIFO's read would wait for a writer forever).
+ */
+int file_read_regular(const char *path, size_t max, char **out);
+
+/*
  * Read at most size - 1 bytes of path into buf and NUL-terminate it: the
  * head of a file (/proc/stat's first lines) or a small one whole. Returns
  * the length read, or -errno. EINTR is retried.

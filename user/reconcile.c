@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
 #include "clock.h"
 #include "log.h"
 #include "reconcile.h"
@@ -11,20 +12,28 @@
 static void log_action(struct reconciler *r, const struct policy_action *a,
 		       const char *cgroup, const char *trigger)
 {
-	char line[512];
+	char line[512], *json;
+	cJSON *name;
 
 	policy_action_format(a, cgroup, line, sizeof(line));
 	pr_info("%s%s%s", line, trigger ? " trigger=" : "", trigger ? trigger : "");
 	if (!r->action_log)
 		return;
-	fprintf(r->action_log,
-		"{\"mono_ns\":%" PRIu64 ",\"kind\":\"%s\",\"reason\":\"%s\","
-		"\"cgroup\":\"%s\",\"old\":%" PRIu64 ",\"new\":%" PRIu64
-		",\"measured\":%" PRIu64 "}\n",
-		mono_ns(), policy_action_name(a->kind),
-		policy_reason_name(a->reason), cgroup, a->old_value,
-		a->new_value, a->measured);
-	fflush(r->action_log);
+	/* the cgroup's name is anyone's: cJSON escapes its quotes and controls */
+	name = cJSON_CreateString(cgroup);
+	json = name ? cJSON_PrintUnformatted(name) : NULL;
+	if (json) {
+		fprintf(r->action_log,
+			"{\"mono_ns\":%" PRIu64 ",\"kind\":\"%s\",\"reason\":\"%s\","
+			"\"cgroup\":%s,\"old\":%" PRIu64 ",\"new\":%" PRIu64
+			",\"measured\":%" PRIu64 "}\n",
+			mono_ns(), policy_action_name(a->kind),
+			policy_reason_name(a->reason), json, a->old_value,
+			a->new_value, a->measured);
+		fflush(r->action_log);
+	}
+	free(json);
+	cJSON_Delete(name);
 }
 
 /* -ENOENT: the cgroup went away meanwhile, which is not an error. */

@@ -205,8 +205,10 @@ void sense_config_changed(struct sensor *s)
 	struct track *t = s->track;
 	int i;
 
-	if (s->scan)
+	if (s->scan) {
 		cgscan_set_rules(s->scan, s->cfg->own.rules, s->cfg->own.nr_rules);
+		cgscan_set_kubelet_root(s->scan, s->cfg->own.kubelet_cgroup_root);
+	}
 	/* re-class at once: a reload's effect shows within the next tick */
 	s->next_scan_ns = 0;
 	for (i = 0; i < t->nr; i++) {

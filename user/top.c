@@ -347,6 +347,7 @@ static void draw(struct top *t)
 	uint64_t cnt[COLOD_CNT_NR] = { 0 };
 	struct colod_headroom h = { 0 };
 	char bm[16], mm[16], line[512], idbuf[32];
+	char safe[4 * PATH_MAX];	/* a path with every byte escaped */
 	int rows, cols, max_rows;
 	size_t i;
 
@@ -383,6 +384,10 @@ static void draw(struct top *t)
 		if (!p) {
 			snprintf(idbuf, sizeof(idbuf), "id:%" PRIu64, r->id);
 			p = idbuf;
+		} else {
+			/* anyone may name a cgroup: no ESC sequence reaches the terminal */
+			log_escape(p, safe, sizeof(safe));
+			p = safe;
 		}
 		snprintf(line, sizeof(line), "%-6s %7.1f %9.0f %9.0f %8.1fms %-14s ",
 			 class_label(r->cls), r->cpu_pct, r->p99_us, r->runq_per_s,

@@ -8,9 +8,9 @@
  * it (EINVAL), which is how kubelet failed to restart next to Koordinator
  * (koordinator #2732).
  *
- * The layout sits below a test root, colod-test-kubelet-<pid>/kubepods/...;
- * colod anchors the kubelet layout at the first "kubepods" component, so no
- * real /kubepods is made.
+ * The layout sits below a test root, colod-test-kubelet-<pid>/kubepods/...,
+ * which the agent is told is kubelet's (colod-config kubeletCgroupRoot), so
+ * no real /kubepods is made.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -311,7 +311,7 @@ static void create_ls_pod(void)
 
 static void write_config(void)
 {
-	char conf[256];
+	char conf[256], own[256];
 
 	snprintf(conf, sizeof(conf), "%s/config", tmp);
 	cr_assert_eq(mkdir(conf, 0755), 0);
@@ -324,7 +324,9 @@ static void write_config(void)
 		  "\"beClass\": {\"cpuQOS\": {\"enable\": true, \"schedIdle\": 1},"
 		  " \"memoryQOS\": {\"enable\": true, \"throttlingPercent\": 80}},"
 		  " \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
-	tfile_put(conf, "colod-config", "{\"lsLatencyTargetUs\": 1000}");
+	snprintf(own, sizeof(own), "{\"lsLatencyTargetUs\": 1000, \"kubeletCgroupRoot\": \"/%s\"}",
+		 root);
+	tfile_put(conf, "colod-config", own);
 }
 
 static void start_agent(void)

@@ -352,3 +352,72 @@ Test(cgscan, thousand_cgroups_is_cheap, .timeout = 60)
 	cr_expect_lt(ms, 250.0, "steady-state scan took %.1f ms", ms);
 	cgscan_free(s);
 }
+
+static void own(const char *rel, uid_t uid)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s%s", tmp, rel);
+	cr_assert_eq(chown(p, uid, uid), 0, "chown %s: %m", p);
+}
+
+/*
+ * A subtree a user owns (delegated: systemd and runc chown it) is SYSTEM,
+ * kubelet's names and rules notwithstanding, except a container's cgroup
+ * (runc chowns it for a pod with a user namespace).
+ */
+Test(cgscan, delegated_subtree_is_system)
+{
+	struct classify_rule be = { .glob = "/batch/*", .cls = COLOD_CLASS_BE };
+	struct cgscan *s;
+
+	if (geteuid() != 0)
+		cr_skip_test("chown needs root");
+	mk(P_BE "/ctr-userns/nested");
+	mk(P_BU);
+	mk("/batch/job-user/sub");
+	mk("/batch/job-root");
+	own("/kubepods/burstable", 1000);
+	own(P_BE "/ctr-userns", 100000);
+	own(P_BE "/ctr-userns/nested", 100000);
+	own("/batch/job-user", 1000);
+	own("/batch/job-user/sub", 1000);
+	s = cgscan_new(tmp, &be, 1);
+	cr_assert_not_null(s);
+	cr_assert_gt(cgscan_run(s), 0);
+	cr_expect_eq(find_path(s, "/kubepods/burstable")->cls.cls, COLOD_CLASS_SYSTEM);
+	cr_expect_eq(find_path(s, P_BU)->cls.cls, COLOD_CLASS_SYSTEM);
+	cr_expect_eq(find_path(s, P_BU)->cls.is_pod, false);
+	cr_expect_eq(find_path(s, P_BE)->cls.cls, COLOD_CLASS_BE);
+	cr_expect_eq(find_path(s, P_BE "/ctr-userns")->cls.cls, COLOD_CLASS_BE);
+	cr_expect_eq(find_path(s, P_BE "/ctr-userns/nested")->cls.cls, COLOD_CLASS_BE);
+	cr_expect_eq(find_path(s, "/batch/job-user")->cls.cls, COLOD_CLASS_SYSTEM);
+	cr_expect_eq(find_path(s, "/batch/job-user/sub")->cls.rule, -1);
+	cr_expect_eq(find_path(s, "/batch/job-root")->cls.cls, COLOD_CLASS_BE);
+
+	/* chowned after it was first seen: classified again */
+	own("/batch/job-root", 1000);
+	cr_assert_gt(cgscan_run(s), 0);
+	cr_expect(in_list(s, "/batch/job-root", cgscan_nr_changed, cgscan_changed));
+	cr_expect_eq(find_path(s, "/batch/job-root")->cls.cls, COLOD_CLASS_SYSTEM);
+	cgscan_free(s);
+}
+
+Test(cgscan, kubelet_root_moves_the_layout)
+{
+	struct cgscan *s;
+
+	mk("/t/kubepods/besteffort");
+	mk("/kubepods/besteffort");
+	s = cgscan_new(tmp, NULL, 0);
+	cr_assert_not_null(s);
+	cr_assert_gt(cgscan_run(s), 0);
+	cr_expect_eq(find_path(s, "/t/kubepods/besteffort")->cls.cls, COLOD_CLASS_SYSTEM);
+	cr_expect_eq(find_path(s, "/kubepods/besteffort")->cls.cls, COLOD_CLASS_BE);
+	cr_assert_eq(cgscan_set_kubelet_root(s, "/t"), 0);
+	cr_assert_gt(cgscan_run(s), 0);
+	cr_expect_eq(cgscan_nr_changed(s), 2, "changed %d", cgscan_nr_changed(s));
+	cr_expect_eq(find_path(s, "/t/kubepods/besteffort")->cls.cls, COLOD_CLASS_BE);
+	cr_expect_eq(find_path(s, "/kubepods/besteffort")->cls.cls, COLOD_CLASS_SYSTEM);
+	cgscan_free(s);
+}

@@ -140,7 +140,29 @@ Test(config, defaults_own)
 	cr_expect_eq(c.own.breach_min_interval_ms, 2);
 	cr_expect_eq(c.own.node_cpu_capacity_milli, 0);
 	cr_expect_eq(c.own.node_memory_capacity_bytes, 0);
+	cr_expect_str_eq(c.own.kubelet_cgroup_root, "/");
 	cr_expect_eq(c.own.nr_rules, 0);
+}
+
+/* kubeletCgroupRoot: an absolute cgroup path, nothing that climbs out */
+Test(config, kubelet_cgroup_root)
+{
+	static const char *const bad[] = { "kubepods", "/a/../b", "/..", "/./x", "" };
+	struct colod_config c;
+	struct config_errors e;
+	char json[128];
+	size_t i;
+
+	cr_assert_eq(parse1(CONFIG_KEY_COLOD, "{\"kubeletCgroupRoot\": \"/kubelet.slice\"}",
+			    NULL, &c, &e), 0);
+	cr_expect_str_eq(c.own.kubelet_cgroup_root, "/kubelet.slice");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"kubeletCgroupRoot\": \"%s\"}", bad[i]);
+		cr_expect_eq(parse1(CONFIG_KEY_COLOD, json, NULL, &c, &e), -EINVAL, "%s", bad[i]);
+		cr_expect(has_error(&e, "colod-config: $.kubeletCgroupRoot: found \"", bad[i],
+				    NULL), "%s", bad[i]);
+		dump(&e);
+	}
 }
 
 /* Keys absent or empty objects take every default. */
@@ -706,6 +728,33 @@ Test(config, load_too_big, .init = tmp_setup, .fini = tmp_teardown)
 	config_errors_init(&e);
 	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), -EINVAL);
 	cr_expect(has_error(&e, "colocation-config: larger than", NULL, NULL));
+}
+
+/* A FIFO as a key would block the read (and the agent's loop) forever. */
+Test(config, load_refuses_fifo_and_device, .init = tmp_setup, .fini = tmp_teardown,
+     .timeout = 10)
+{
+	struct colod_config c, before;
+	struct config_errors e;
+	char path[512];
+
+	config_defaults(&c);
+	c.own.ls_latency_target_us = 4321;
+	before = c;
+	tfile_put(tmpdir, "colocation-config", "{\"enable\": true}");
+	snprintf(path, sizeof(path), "%s/colod-config", tmpdir);
+	cr_assert_eq(mkfifo(path, 0644), 0, "mkfifo %s: %m", path);
+	config_errors_init(&e);
+	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), -EINVAL);
+	dump(&e);
+	cr_expect(has_error(&e, path, "a FIFO, refused", "regular file"));
+	cr_expect_eq(memcmp(&c, &before, sizeof(c)), 0, "the last good one stays");
+
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(symlink("/dev/zero", path), 0);
+	config_errors_init(&e);
+	cr_assert_eq(config_load(tmpdir, NULL, &c, &e), -EINVAL);
+	cr_expect(has_error(&e, path, "a device, refused", NULL));
 }
 
 Test(config, load_single_file, .init = tmp_setup, .fini = tmp_teardown)
