@@ -395,8 +395,11 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	}
 	snprintf(qs, sizeof(qs), "%lld", quota);
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
-	if ((uint64_t)cur_p == period)
-		return knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
+	if ((uint64_t)cur_p == period) {
+		/* the period in place is still colod's: asked for, not written */
+		err = knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_period_us", ps);
+		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
+	}
 	/*
 	 * The kernel checks quota/period against the parent and children at
 	 * every write, so go through "unlimited", which it always accepts.
@@ -488,13 +491,16 @@ int cg_set_cpu_shares(const struct cg_ctx *ctx, struct journal *j,
 int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 		    const char *rel, bool idle)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *cur = NULL;
+	bool change;
 	int err;
 
+	change = read_knob(ctx->cpu, rel, "cpu.idle", &cur) || atoi(cur) != idle;
+	free(cur);
 	err = cg_path(path, sizeof(path), ctx->cpu, rel,
 		      is_v2(ctx) ? "cpu.weight" : "cpu.shares");
 	if (!err)
-		err = journal_hold(j, path);
+		err = journal_hold(j, path, change);
 	if (err && err != -ENOENT)
 		return err;
 	return knob_write(ctx, j, ctx->cpu, rel, "cpu.idle", idle ? "1" : "0");

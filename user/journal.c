@@ -903,7 +903,7 @@ int journal_remember(struct journal *j, char *const *paths, int n)
 	return err;
 }
 
-int journal_hold(struct journal *j, const char *path)
+int journal_hold(struct journal *j, const char *path, bool record)
 {
 	char key[PATH_MAX], *cur;
 	int err, i;
@@ -912,6 +912,8 @@ int journal_hold(struct journal *j, const char *path)
 	if (err)
 		return err;
 	i = find_entry(j, OP_WRITE, key);
+	if (i < 0 && !record)
+		return 0;
 	if (i < 0) {
 		err = file_read_all(key, KNOB_MAX, &cur);
 		if (err)

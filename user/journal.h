@@ -49,12 +49,13 @@ int journal_remember(struct journal *j, char *const *paths, int n);
 
 /*
  * A file the kernel changes as a side effect of a knob colod writes
- * (cpu.idle resets cpu.shares / cpu.weight): its original is journaled
- * before that write, and it counts as written and wanted in this pass, so
- * it is restored (after the knob: restore runs backwards) and released
- * with it. Call it before each write of the knob.
+ * (cpu.idle resets cpu.shares / cpu.weight): with record, its original is
+ * journaled before that write; held, it counts as written and wanted in
+ * this pass, so it is restored (after the knob: restore runs backwards)
+ * and released with it. Without record, only a file already held is
+ * marked (the knob is already in place).
  */
-int journal_hold(struct journal *j, const char *path);
+int journal_hold(struct journal *j, const char *path, bool record);
 
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);

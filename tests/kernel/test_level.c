@@ -65,6 +65,16 @@ static void teardown(void)
 
 TestSuite(level, .init = setup, .fini = teardown, .timeout = 60);
 
+static bool wait_metric(const char *series, double at_least, int timeout_ms)
+{
+	for (; timeout_ms > 0; timeout_ms -= 100) {
+		if (agentrun_metric(&run, series) >= at_least)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
 static void start_and_wait_idle(void)
 {
 	agentrun_start(&run, NULL);
@@ -82,8 +92,9 @@ Test(level, drift_is_put_back_at_the_next_tick_and_counted)
 	fputs("0", f);
 	cr_assert_eq(fclose(f), 0, "someone else's write succeeds");
 	cr_assert(wait_text(idle_path, "1", 2500), "cpu.idle put back within a tick");
-	cr_assert_geq(agentrun_metric(&run, "colod_knob_drift_total{knob=\"cpu.idle\"}"), 1,
-		      "the drift is counted per knob");
+	/* /metrics is rendered after the tick that put it back */
+	cr_assert(wait_metric("colod_knob_drift_total{knob=\"cpu.idle\"}", 1, 2500),
+		  "the drift is counted per knob");
 }
 
 Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
@@ -95,7 +106,7 @@ Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
 	cr_assert(wait_text(idle_path, idle0, 100), "cpu.idle back to %s within a tick", idle0);
 	cr_assert(wait_text(shares_path, shares0, 100),
 		  "cpu.shares back to %s too (the kernel set 1024 with cpu.idle=0)", shares0);
-	cr_assert_geq(agentrun_metric(&run, "colod_knob_released_total{knob=\"cpu.idle\"}"), 1);
+	cr_assert(wait_metric("colod_knob_released_total{knob=\"cpu.idle\"}", 1, 2500));
 	sleep(2);
 	cr_assert(wait_text(idle_path, idle0, 100), "and it stays there");
 	agentrun_config(&run, "resource-qos-config", QOS_ON);

@@ -135,9 +135,12 @@ Test(reconcile, the_tick_journals_be_knobs_and_the_cut_is_one_write)
 	cr_assert_eq(journal_ino(), ino, "the cut saved the journal");
 	cr_assert_eq(journal_count(j), 6);
 
-	/* the next tick wants the same: nothing is released */
+	/* the next ticks want the same: nothing is released, period included */
+	tick();
 	tick();
 	assert_knob(&be3, "cpu.cfs_quota_us", want);
+	snprintf(want, sizeof(want), "%u", pp.be_cfs_period_us);
+	assert_knob(&be3, "cpu.cfs_period_us", want);
 
 	cr_assert_eq(journal_restore_all(j), 0);
 	assert_knob(&be1, "cpu.cfs_quota_us", q0);
