@@ -854,6 +854,17 @@ static void note_written(struct entry *e, const char *value)
 	e->written = true;
 }
 
+int journal_want(struct journal *j, const char *path)
+{
+	char key[PATH_MAX];
+	int i, err;
+
+	err = key_of(j, OP_WRITE, path, key, &i);
+	if (!err && i >= 0)
+		j->ents[i].wanted = j->pass;
+	return err;
+}
+
 /*
  * Journal the original if this is the first write, then write. A write the
  * kernel rejects drops the entry it just added again, so a failed write
