@@ -53,6 +53,7 @@ struct agent_opts {
 	const char *metrics_addr;	/* "off": no endpoint */
 	struct node_labels labels;
 	enum attr_mode mode;
+	uint32_t max_cgroups;		/* cg_stats and cg_class entries, 0: default */
 };
 
 struct agent {
@@ -616,6 +617,7 @@ static int agent_start(struct agent *a)
 		.pin_dir = a->o.pin_dir,
 		.cgroup_root = a->o.cgroup_root,
 		.mode = a->o.mode,
+		.max_cgroups = a->o.max_cgroups,
 	};
 	int err;
 
@@ -731,13 +733,30 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: colod run --config PATH [--state-dir DIR] [--pin-dir DIR]\n"
 		"                 [--cgroup-root DIR] [--cgroup-mode auto|v1|v2]\n"
-		"                 [--resctrl-root DIR]\n"
+		"                 [--resctrl-root DIR] [--max-cgroups N]\n"
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
 		"                 [--metrics-addr HOST:PORT|off]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
-		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
-		"every value it changed.\n");
+		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT
+		", --max-cgroups %d\n(cgroups with statistics; past 3/4 of them only LS and BE ones get some).\nSIGTERM or SIGINT stop it and restore\n"
+		"every value it changed.\n", COLOD_MAX_CGROUPS_DEFAULT);
+}
+
+/* 16 and up: below, the last quarter kept for tracked cgroups is empty. */
+static int parse_max_cgroups(const char *s, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < 16 || v > 1000000) {
+		pr_err("--max-cgroups: '%s' is not a number from 16 to 1000000", s);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -752,6 +771,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "action-log", required_argument, NULL, 'a' },
 		{ "metrics-addr", required_argument, NULL, 'M' },
 		{ "resctrl-root", required_argument, NULL, 'R' },
+		{ "max-cgroups", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -765,7 +785,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.metrics_addr = METRICS_ADDR_DEFAULT,
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:X:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -774,6 +794,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'a': o->action_log = optarg; break;
 		case 'M': o->metrics_addr = optarg; break;
 		case 'R': o->resctrl_root = optarg; break;
+		case 'X':
+			if (parse_max_cgroups(optarg, &o->max_cgroups))
+				return -EINVAL;
+			break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {
 				pr_err("--cgroup-mode: '%s' is not one of auto, v1, v2", optarg);
