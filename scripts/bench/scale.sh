@@ -11,6 +11,7 @@
 #            PARENT/colod-scale-PID/{ls,be}/pod-I/ctr-0, classified by the
 #            rules /colod-scale-PID/ls/* LS and /colod-scale-PID/be/* BE
 #   SECONDS  the CPU window (default 30), after a 10 s settle
+#   SCALE_METRICS=HOST:PORT in the environment: /metrics served there
 #   PARENT   default /sys/fs/cgroup on pure v2, /sys/fs/cgroup/cpu on v1
 #
 # Stages (Percpu and Slab of /proc/meminfo, kB, and the change):
@@ -49,6 +50,9 @@ n=${2:-2000}
 secs=${3:-30}
 parent=${4:-}
 settle=10
+# SCALE_METRICS=HOST:PORT serves /metrics as the DaemonSet does (rendered
+# every tick whether scraped or not); default off
+metrics=${SCALE_METRICS:-off}
 if [ -z "$parent" ]; then
 	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 		parent=/sys/fs/cgroup
@@ -141,7 +145,7 @@ echo "{ \"classificationRules\": [
   { \"match\": \"/$name/be/*\", \"class\": \"BE\" } ] }" > colod-config
 cd / || exit 1
 "$colod" run --config "$work/config" --state-dir "$work/state" --pin-dir "$pin" \
-	--metrics-addr off >"$work/log" 2>&1 &
+	--metrics-addr "$metrics" >"$work/log" 2>&1 &
 pid=$!
 t=0
 until grep -q 'running:' "$work/log"; do
@@ -176,6 +180,9 @@ c1=$(ticks)
 w1=$(date +%s)
 st=$(status)
 stage window
+if [ "$metrics" != off ] && command -v curl >/dev/null; then
+	echo "scale: /metrics body $(curl -s "http://$metrics/metrics" | wc -c) bytes"
+fi
 kernel=$(echo "$last $first" | awk '{ print $1 + $2 - $3 - $4 }')
 for f in /proc/$pid/fdinfo/*; do
 	awk '/^map_type:/ { t = $2 } /^value_size:/ { v = $2 } /^max_entries:/ { m = $2 }
