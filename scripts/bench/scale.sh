@@ -12,6 +12,7 @@
 #            rules /colod-scale-PID/ls/* LS and /colod-scale-PID/be/* BE
 #   SECONDS  the CPU window (default 30), after a 10 s settle
 #   SCALE_METRICS=HOST:PORT in the environment: /metrics served there
+#   SCALE_NO_RUN=1: no task runs in the cgroups (agent memory and CPU only)
 #   PARENT   default /sys/fs/cgroup on pure v2, /sys/fs/cgroup/cpu on v1
 #
 # Stages (Percpu and Slab of /proc/meminfo, kB, and the change):
@@ -161,9 +162,10 @@ tracked=$(sed -n 's/.*running: \([0-9]*\) cgroups.*/\1/p' "$work/log" | tail -n 
 echo "scale: colod run up in $((t / 2)) s, $tracked tracked, VmRSS VmHWM $(status) kB"
 stage running
 
+[ "${SCALE_NO_RUN:-0}" = 1 ] && pods_run=0 || pods_run=$pods
 for cls in ls be; do
 	i=0
-	while [ $i -lt $pods ]; do
+	while [ $i -lt $pods_run ]; do
 		for d in "$base/$cls/pod-$i" "$base/$cls/pod-$i/ctr-0"; do
 			sh -c "echo \$\$ > $d/cgroup.procs && exec true"
 		done
