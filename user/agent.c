@@ -53,6 +53,7 @@ struct agent_opts {
 	unsigned int record_files;
 	struct node_labels labels;
 	enum attr_mode mode;
+	uint32_t max_cgroups;		/* cg_stats and cg_class entries, 0: default */
 };
 
 struct agent {
@@ -522,6 +523,7 @@ static int agent_start(struct agent *a)
 		.pin_dir = a->o.pin_dir,
 		.cgroup_root = a->o.cgroup_root,
 		.mode = a->o.mode,
+		.max_cgroups = a->o.max_cgroups,
 	};
 	int err;
 
@@ -638,14 +640,31 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: colod run --config PATH [--state-dir DIR] [--pin-dir DIR]\n"
 		"                 [--cgroup-root DIR] [--cgroup-mode auto|v1|v2]\n"
-		"                 [--resctrl-root DIR]\n"
+		"                 [--resctrl-root DIR] [--max-cgroups N]\n"
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
 		"                 [--metrics-addr HOST:PORT|off]\n"
 		"                 [--record PATH [--record-max-bytes N] [--record-files N]]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
-		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
-		"every value it changed; SIGHUP reloads the configuration.\n");
+		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT
+		", --max-cgroups %d\n(cgroups with statistics; past 3/4 of them only LS and BE ones get some).\nSIGTERM or SIGINT stop it and restore\n"
+		"every value it changed; SIGHUP reloads the configuration.\n", COLOD_MAX_CGROUPS_DEFAULT);
+}
+
+/* 16 and up: below, the last quarter kept for tracked cgroups is empty. */
+static int parse_max_cgroups(const char *s, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < 16 || v > 1000000) {
+		pr_err("--max-cgroups: '%s' is not a number from 16 to 1000000", s);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
 }
 
 /* A whole number in [1, max] for option opt. */
@@ -678,6 +697,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "record", required_argument, NULL, 'w' },
 		{ "record-max-bytes", required_argument, NULL, 'B' },
 		{ "record-files", required_argument, NULL, 'N' },
+		{ "max-cgroups", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -694,7 +714,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.record_files = RECORD_FILES_DEFAULT,
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -713,6 +733,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 			if (parse_count("--record-files", optarg, 100, &v))
 				return -EINVAL;
 			o->record_files = (unsigned int)v;
+			break;
+		case 'X':
+			if (parse_max_cgroups(optarg, &o->max_cgroups))
+				return -EINVAL;
 			break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {

@@ -379,8 +379,7 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	long long cur_q, cur_p;
 	int err;
 
-	err = read_ll(ctx->cpu, rel, "cpu.cfs_quota_us", &cur_q);
-	err = err ?: read_ll(ctx->cpu, rel, "cpu.cfs_period_us", &cur_p);
+	err = read_ll(ctx->cpu, rel, "cpu.cfs_period_us", &cur_p);
 	if (err)
 		return err == -ENODEV ? -ENOENT : err;
 	if (!period)
@@ -395,11 +394,19 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	}
 	snprintf(qs, sizeof(qs), "%lld", quota);
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
+	/*
+	 * Asked for even when in place: a period colod wrote stays wanted in
+	 * this pass, or the sweep would put the original back and the next
+	 * pass write it again.
+	 */
 	if ((uint64_t)cur_p == period) {
-		/* the period in place is still colod's: asked for, not written */
-		err = knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_period_us", ps);
+		err = cg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_period_us");
+		err = err ?: journal_want(j, path);
 		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
 	}
+	err = read_ll(ctx->cpu, rel, "cpu.cfs_quota_us", &cur_q);
+	if (err)
+		return err == -ENODEV ? -ENOENT : err;
 	/*
 	 * The kernel checks quota/period against the parent and children at
 	 * every write, so go through "unlimited", which it always accepts.

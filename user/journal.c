@@ -67,6 +67,14 @@ struct journal {
 	struct knob_count knobs[KNOB_NAMES_MAX];
 	int nr_knobs;
 	uint64_t pass;		/* journal_begin_pass() calls */
+	/*
+	 * Index of ents by path (open addressing, -1 free): the agent asks
+	 * for thousands of knobs each tick, a linear search made that
+	 * quadratic. Rebuilt at the next lookup after a drop shifted ents.
+	 */
+	int *slot;
+	unsigned int nr_slots;	/* a power of two, at least twice nr */
+	bool slot_stale;
 };
 
 /* ---- file helpers --------------------------------------------------- */
@@ -279,6 +287,57 @@ static bool same_cgroup(const struct entry *e)
 	return !now || now == e->dir_ino;
 }
 
+/* ---- index ---------------------------------------------------------- */
+
+static unsigned int path_hash(const char *s)
+{
+	unsigned int h = 2166136261u;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void slot_put(struct journal *j, int i)
+{
+	unsigned int m = j->nr_slots - 1, h = path_hash(j->ents[i].path) & m;
+
+	while (j->slot[h] >= 0)
+		h = (h + 1) & m;
+	j->slot[h] = i;
+}
+
+/* -ENOMEM leaves the index stale: lookups fall back to a linear search. */
+static int index_rebuild(struct journal *j)
+{
+	unsigned int n = 64;
+	int i;
+
+	while (n < 2 * (unsigned int)j->nr)
+		n *= 2;
+	if (n != j->nr_slots) {
+		int *v = realloc(j->slot, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		j->slot = v;
+		j->nr_slots = n;
+	}
+	memset(j->slot, 0xff, n * sizeof(*j->slot));
+	for (i = 0; i < j->nr; i++)
+		slot_put(j, i);
+	j->slot_stale = false;
+	return 0;
+}
+
+static void index_add(struct journal *j, int i)
+{
+	if (j->slot_stale || j->nr_slots < 2 * (unsigned int)j->nr)
+		j->slot_stale = true;	/* rebuilt at the next lookup */
+	else
+		slot_put(j, i);
+}
+
 static int add_entry(struct journal *j, enum entry_op op, const char *path,
 		     const char *orig)
 {
@@ -308,11 +367,13 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 		return -ENOMEM;
 	}
 	j->nr++;
+	index_add(j, j->nr - 1);
 	return 0;
 }
 
 static void drop_entry(struct journal *j, int i)
 {
+	j->slot_stale = true;
 	free(j->ents[i].path);
 	free(j->ents[i].orig);
 	free(j->ents[i].last);
@@ -320,11 +381,20 @@ static void drop_entry(struct journal *j, int i)
 	j->nr--;
 }
 
-static int find_entry(const struct journal *j, enum entry_op op, const char *path)
+static int find_entry(const struct journal *cj, enum entry_op op, const char *path)
 {
+	struct journal *j = (struct journal *)cj;	/* the index is a cache */
+	unsigned int m, h;
 	int i;
 
-	for (i = 0; i < j->nr; i++)
+	if ((j->slot_stale || !j->nr_slots) && index_rebuild(j)) {
+		for (i = 0; i < j->nr; i++)
+			if (j->ents[i].op == op && !strcmp(j->ents[i].path, path))
+				return i;
+		return -1;
+	}
+	m = j->nr_slots - 1;
+	for (h = path_hash(path) & m; (i = j->slot[h]) >= 0; h = (h + 1) & m)
 		if (j->ents[i].op == op && !strcmp(j->ents[i].path, path))
 			return i;
 	return -1;
@@ -739,6 +809,7 @@ void journal_close(struct journal *j)
 		free(j->ents[i].last);
 	}
 	free(j->ents);
+	free(j->slot);
 	unlock_dir(j);
 	free(j->file);
 	free(j->dir);
@@ -759,6 +830,28 @@ static int canonical(const char *path, char *buf)
 	if (snprintf(buf, PATH_MAX, "%s", path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/*
+ * The key of path and its entry (-1: none). A path spelled as a key
+ * already held is that key: keys are canonical, and realpath() costs a
+ * readlink per component, for thousands of knobs each tick.
+ */
+static int key_of(const struct journal *j, enum entry_op op, const char *path,
+		  char *key, int *idx)
+{
+	int err;
+
+	*idx = find_entry(j, op, path);
+	if (*idx >= 0) {
+		if (snprintf(key, PATH_MAX, "%s", path) >= PATH_MAX)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	err = canonical(path, key);
+	if (!err)
+		*idx = find_entry(j, op, key);
+	return err;
 }
 
 /* Record key's original unless already held; *added says if it was new. */
@@ -808,6 +901,17 @@ static void note_written(struct entry *e, const char *value)
 	e->written = true;
 }
 
+int journal_want(struct journal *j, const char *path)
+{
+	char key[PATH_MAX];
+	int i, err;
+
+	err = key_of(j, OP_WRITE, path, key, &i);
+	if (!err && i >= 0)
+		j->ents[i].wanted = j->pass;
+	return err;
+}
+
 /*
  * Journal the original if this is the first write, then write. A write the
  * kernel rejects drops the entry it just added again, so a failed write
@@ -832,10 +936,9 @@ int journal_write(struct journal *j, const char *path, const char *value)
 		pr_err("%s: cannot read: %s", path, strerror(-err));
 		return err;
 	}
-	err = canonical(path, key);
+	err = key_of(j, OP_WRITE, path, key, &i);
 	if (err)
 		goto out;
-	i = find_entry(j, OP_WRITE, key);
 	if (i >= 0 && !same_cgroup(&j->ents[i])) {
 		pr_info("%s: its cgroup was made again; the old original is dropped", key);
 		drop_entry(j, i);
@@ -881,10 +984,10 @@ out:
 int journal_remember(struct journal *j, char *const *paths, int n)
 {
 	char key[PATH_MAX], *cur;
-	int i, added = 0, err = 0;
+	int i, k, added = 0, err = 0;
 
 	for (i = 0; i < n && !err; i++) {
-		if (canonical(paths[i], key) || find_entry(j, OP_WRITE, key) >= 0)
+		if (key_of(j, OP_WRITE, paths[i], key, &k) || k >= 0)
 			continue;
 		/* unreadable here is reported by journal_write() when written */
 		if (file_read_all(key, KNOB_MAX, &cur))

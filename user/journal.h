@@ -70,6 +70,11 @@ int journal_note_mkdir(struct journal *j, const char *path);
  * (kept and retried at the next sweep).
  */
 void journal_begin_pass(struct journal *j);
+/*
+ * Ask for a knob found in place without writing it (the caller read it):
+ * if colod holds it, it stays held in this pass. No file is read.
+ */
+int journal_want(struct journal *j, const char *path);
 int journal_sweep(struct journal *j);
 
 /*

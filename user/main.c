@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include "agent.h"
@@ -42,6 +43,14 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/*
+	 * A fixed mmap threshold: glibc raises it when a large block is
+	 * freed, and the BTF that libbpf parses at load (megabytes, freed
+	 * after it) would then move every later large allocation (the
+	 * tracked cgroups) onto the heap, which it never gives back: 13 MiB
+	 * of heap for 6.7 MiB in use with 2,000 cgroups.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	while (argc > 1 && !strcmp(argv[1], "-v")) {
 		log_verbosity = LOG_DEBUG;
 		argc--;

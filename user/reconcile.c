@@ -98,31 +98,31 @@ static int apply_knob(struct reconciler *r, const char *rel, const struct knob *
 static void remember_be_cpu(struct reconciler *r, const struct policy_params *p,
 			    const struct track *t)
 {
-	int max = 2 * track_count_top(t, COLOD_CLASS_BE), i, k, n = 0;
-	char (*paths)[PATH_MAX] = NULL;
+	int max = 2 * track_count_top(t, COLOD_CLASS_BE), i, j, k, n = 0;
+	char paths[2][PATH_MAX];
 	char **ptrs = NULL;
 
 	if (!max || !(p->suppress_enable || p->latency_feedback))
 		return;
-	paths = malloc((size_t)max * PATH_MAX);
-	ptrs = malloc((size_t)max * sizeof(*ptrs));
-	if (!paths || !ptrs)
-		goto out;
+	/* each path its own length: PATH_MAX apiece was 4 MiB for 500 tops, every tick */
+	ptrs = calloc((size_t)max, sizeof(*ptrs));
+	if (!ptrs)
+		return;
 	for (i = 0; i < t->nr && n + 2 <= max; i++) {
 		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
 			continue;
 		if (p->suppress_policy == POLICY_SUPPRESS_CPUSET)
-			k = cg_path(paths[n], PATH_MAX, r->cg->cpuset, t->v[i].path,
+			k = cg_path(paths[0], PATH_MAX, r->cg->cpuset, t->v[i].path,
 				    "cpuset.cpus") ? 0 : 1;
 		else
-			k = cg_cpu_quota_paths(r->cg, t->v[i].path, &paths[n]);
-		n += k > 0 ? k : 0;
+			k = cg_cpu_quota_paths(r->cg, t->v[i].path, paths);
+		for (j = 0; j < k; j++)	/* in write order: restored backwards */
+			if ((ptrs[n] = strdup(paths[j])))
+				n++;
 	}
-	for (i = 0; i < n; i++)
-		ptrs[i] = paths[i];
 	check(r, journal_remember(r->j, ptrs, n), "journal", "BE CPU knobs");
-out:
-	free(paths);
+	while (n--)
+		free(ptrs[n]);
 	free(ptrs);
 }
 

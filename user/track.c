@@ -64,39 +64,69 @@ static bool is_below(const char *a, const char *b)
 }
 
 /*
+ * Path order with '/' before every other byte: a cgroup's descendants
+ * follow it at once ("/a", "/a/c", "/a-b"), so one pass with a stack of
+ * ancestors sees the whole hierarchy.
+ */
+static int path_rank(unsigned char c)
+{
+	return c == '/' ? 1 : c ? c + 1 : 0;
+}
+
+static int cmp_path(const void *x, const void *y, void *arg)
+{
+	const struct tracked *v = arg;
+	const unsigned char *a = (const unsigned char *)v[*(const int *)x].path;
+	const unsigned char *b = (const unsigned char *)v[*(const int *)y].path;
+
+	for (; *a && *a == *b; a++, b++)
+		;
+	return path_rank(*a) - path_rank(*b);
+}
+
+/*
  * Memory and limits are hierarchical in cgroupfs while BPF CPU time is
  * charged to the leaf: only the topmost cgroup of a class is summed for
- * memory and receives BE limits.
+ * memory and receives BE limits. O(n log n): it runs after every scan
+ * that found a change, on nodes with thousands of tracked cgroups.
  */
 void track_mark_tops(struct track *t)
 {
-	struct tracked *c, *p;
-	int i, k;
+	int *order = malloc((size_t)(t->nr ? t->nr : 1) * 2 * sizeof(int));
+	int *stack = order + (t->nr ? t->nr : 1);
+	int i, k, n, depth = 0;
 
+	if (!order)
+		return;	/* the flags and counts of the last pass stay */
 	memset(t->nr_top, 0, sizeof(t->nr_top));
 	for (i = 0; i < t->nr; i++) {
+		order[i] = i;
 		t->v[i].nr_below = 0;
-		t->v[i].pod_of = t->v[i].is_pod ? i : -1;
 	}
-	for (i = 0; i < t->nr; i++) {
-		c = &t->v[i];
+	qsort_r(order, t->nr, sizeof(*order), cmp_path, t->v);
+	for (n = 0; n < t->nr; n++) {
+		struct tracked *c = &t->v[order[n]];
+
+		while (depth && !is_below(c->path, t->v[stack[depth - 1]].path))
+			depth--;
 		c->top = true;
-		c->top_of = i;
-		for (k = 0; k < t->nr; k++) {
-			p = &t->v[k];
-			if (k == i || !is_below(c->path, p->path))
-				continue;
+		c->top_of = order[n];
+		c->pod_of = c->is_pod ? order[n] : -1;
+		for (k = depth - 1; k >= 0; k--) {	/* nearest first: the topmost wins */
+			struct tracked *p = &t->v[stack[k]];
+
 			p->nr_below++;
 			if (p->is_pod)
-				c->pod_of = k;
-			if (p->cls == c->cls &&
-			    (c->top || is_below(t->v[c->top_of].path, p->path))) {
+				c->pod_of = stack[k];
+			if (p->cls == c->cls) {
 				c->top = false;
-				c->top_of = k;
+				c->top_of = stack[k];
 			}
 		}
 		t->nr_top[c->cls] += c->top;
+		stack[depth++] = order[n];
 	}
+	free(order);
 }
 
 int track_count_top(const struct track *t, enum colod_class cls)

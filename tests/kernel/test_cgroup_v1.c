@@ -101,6 +101,36 @@ Test(cgroup_v1, detect_finds_v1_hierarchies)
 	cr_assert_eq(access(path, F_OK), 0, "%s", path);
 }
 
+/*
+ * A quota with its own period, asked for again at the next pass (the same
+ * decision, tick after tick): the period stays held and in place. It used
+ * to be written only when it differed, so the next pass did not ask for it
+ * and the sweep put the original back, and the pass after wrote it again:
+ * 500 BE pods cost 1,500 writes and a journal save every tick.
+ */
+Test(cgroup_v1, same_quota_next_pass_keeps_its_period)
+{
+	const char *name;
+	uint64_t drift, released = 0;
+	int pass, i;
+
+	cr_assert_eq(cgtest_make_unique(&be, "be", CGT_CPU | CGT_CPUACCT), 0);
+	SNAP(&be, CGT_CPU, "cpu.cfs_period_us", period0);
+	cr_assert_str_eq(period0, "100000\n", "the kernel's default period");
+	for (pass = 0; pass < 3; pass++) {
+		journal_begin_pass(j);
+		cr_assert_eq(cg_set_cpu_quota(&ctx, j, be.rel, 1000, 10000), 0);
+		cr_assert_eq(journal_sweep(j), 0);
+		assert_knob(&be, CGT_CPU, "cpu.cfs_period_us", "10000\n");
+		assert_knob(&be, CGT_CPU, "cpu.cfs_quota_us", "1000\n");
+	}
+	for (i = 0; !journal_knob_counts(j, i, &name, &drift, &released); i++)
+		cr_assert_eq(released, 0, "%s released %llu times", name,
+			     (unsigned long long)released);
+	cr_assert_eq(journal_restore_all(j), 0);
+	assert_knob(&be, CGT_CPU, "cpu.cfs_period_us", period0);
+}
+
 Test(cgroup_v1, quota_throttles_and_restore_lifts_it)
 {
 	struct cg_cpu_stat s0, s1;

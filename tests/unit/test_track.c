@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * track_mark_tops() (one sorted pass) gives what the definition says:
+ * for every tracked cgroup its topmost same-class tracked ancestor, its
+ * pod and how many tracked cgroups lie below it, on random hierarchies
+ * with the names that trip a plain sort ("/a", "/a-b", "/a/c") and the
+ * root. The reference is the quadratic pairwise check it replaced.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "track.h"
+
+static bool below(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (!strcmp(b, "/"))
+		return strcmp(a, "/") != 0;
+	return !strncmp(a, b, n) && a[n] == '/';
+}
+
+struct ref {
+	bool top;
+	int top_of, pod_of, nr_below;
+};
+
+/* By the definition, pair by pair. */
+static void reference(const struct track *t, struct ref *r)
+{
+	int i, k, best;
+
+	for (i = 0; i < t->nr; i++) {
+		const struct tracked *c = &t->v[i];
+
+		r[i].nr_below = 0;
+		best = -1;
+		r[i].pod_of = c->is_pod ? i : -1;
+		for (k = 0; k < t->nr; k++) {
+			const struct tracked *p = &t->v[k];
+
+			if (k == i || !below(c->path, p->path))
+				continue;
+			if (p->is_pod && (r[i].pod_of == i || r[i].pod_of < 0 ||
+					  below(t->v[r[i].pod_of].path, p->path)))
+				r[i].pod_of = k;
+			if (p->cls == c->cls && (best < 0 || below(t->v[best].path, p->path)))
+				best = k;
+		}
+		r[i].top = best < 0;
+		r[i].top_of = best < 0 ? i : best;
+		for (k = 0; k < t->nr; k++)
+			r[i].nr_below += k != i && below(t->v[k].path, c->path);
+	}
+}
+
+static const char *const names[] = { "a", "a-b", "a.b", "ab", "b", "pod1", "c" };
+
+Test(track, mark_tops_matches_the_pairwise_definition)
+{
+	struct track t = {};
+	struct ref *r;
+	char path[256];
+	int round, i, k, depth, tops[COLOD_CLASS_NR];
+
+	srand(1);
+	for (round = 0; round < 200; round++) {
+		int n = 1 + rand() % 60;
+
+		for (i = 0; i < n; i++) {
+			depth = rand() % 5;
+			strcpy(path, depth ? "" : "/");
+			for (k = 0; k < depth; k++) {
+				strcat(path, "/");
+				strcat(path, names[rand() % 7]);
+			}
+			for (k = 0; k < t.nr && strcmp(t.v[k].path, path); k++)
+				;
+			if (k < t.nr)
+				continue;	/* one entry per path, as cgscan gives */
+			cr_assert_not_null(track_add(&t, 1000 + i, path,
+						     1 + rand() % 2, -1));
+			t.v[t.nr - 1].is_pod = strstr(path, "pod1") &&
+					       !strcmp(strrchr(path, '/'), "/pod1");
+		}
+		r = calloc(t.nr, sizeof(*r));
+		reference(&t, r);
+		track_mark_tops(&t);
+		memset(tops, 0, sizeof(tops));
+		for (i = 0; i < t.nr; i++) {
+			cr_assert_eq(t.v[i].top, r[i].top, "round %d: top of %s", round, t.v[i].path);
+			cr_assert_eq(t.v[i].top_of, r[i].top_of, "round %d: top of %s is %s, not %s",
+				     round, t.v[i].path, t.v[r[i].top_of].path,
+				     t.v[t.v[i].top_of].path);
+			cr_assert_eq(t.v[i].pod_of, r[i].pod_of, "round %d: pod of %s", round,
+				     t.v[i].path);
+			cr_assert_eq(t.v[i].nr_below, r[i].nr_below, "round %d: below %s",
+				     round, t.v[i].path);
+			tops[t.v[i].cls] += r[i].top;
+		}
+		for (i = 0; i < COLOD_CLASS_NR; i++)
+			cr_assert_eq(track_count_top(&t, i), tops[i]);
+		free(r);
+		track_free(&t);
+	}
+}
