@@ -23,10 +23,11 @@ const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
  *   has_task_storage: task storage usable from tracing programs and
  *     bpf_get_current_task_btf() (5.11/5.12); without it the loader turns
  *     task_ts into a hash map keyed by pid, as runqlat's "start" map.
- *   has_atomics: BPF_CMPXCHG (5.12); without it a racing update may be lost.
+ * BPF_CMPXCHG (5.12) cannot be pruned that way: before 5.12 the verifier
+ * refuses a program that holds one anywhere, so colod_sched_switch comes
+ * in two variants and the loader loads one of them.
  */
 const volatile bool has_task_storage = true;
-const volatile bool has_atomics = true;
 /*
  * cg_stats admits a cgroup without a cg_class entry (one colod does not
  * track) only while it holds fewer entries than this, so that the rest of
@@ -176,12 +177,12 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *t)
  */
 #define ADD(p, v)	__sync_fetch_and_add(&(p), (v))
 
-static __always_inline void max_u64(__u64 *p, __u64 v)
+static __always_inline void max_u64(__u64 *p, __u64 v, bool atomics)
 {
 	__u64 old = *p, cur;
 	int i;
 
-	if (!has_atomics) {
+	if (!atomics) {
 		/* no cmpxchg before 5.12: a racing larger value may be lost */
 		if (v > old)
 			*p = v;
@@ -320,7 +321,7 @@ static __always_inline void mark_woken(struct task_struct *t, bool new_task)
  */
 static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 					  __u64 be_cgid, struct task_struct *t,
-					  __u64 delta, __u64 now)
+					  __u64 delta, __u64 now, bool atomics)
 {
 	struct colod_breach_event *e;
 	__u64 last = c->last_event_ns;
@@ -330,7 +331,7 @@ static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 		return false;
 	}
 	/* before 5.12 (no cmpxchg) two CPUs may both send one */
-	if (!has_atomics) {
+	if (!atomics) {
 		c->last_event_ns = now;
 	} else if (__sync_val_compare_and_swap(&c->last_event_ns, last, now) != last) {
 		count(COLOD_CNT_RATE_LIMITED);
@@ -392,7 +393,7 @@ static __always_inline __u64 blame_be(const struct task_ts *ts, const struct cpu
 /* The run-queue wait of next ends; returns its class entry, if any. */
 static __always_inline struct colod_cg_class *
 account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
-		  __u32 cpu, bool prev_be, __u64 now)
+		  __u32 cpu, bool prev_be, __u64 now, bool atomics)
 {
 	struct colod_cg_class *c = bpf_map_lookup_elem(&cg_class, &cgid);
 	__u32 cls = c ? c->cls : COLOD_CLASS_SYSTEM;
@@ -415,7 +416,7 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 		return c;
 	ADD(s->runq_count, 1);
 	ADD(s->runq_sum_ns, delta);
-	max_u64(&s->runq_max_ns, delta);
+	max_u64(&s->runq_max_ns, delta, atomics);
 	slot = colod_hist_slot(delta / 1000);
 	/* the compiler knows the bound; make it check it so the verifier sees it */
 	asm volatile("" : "+r"(slot));
@@ -429,7 +430,7 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	if (!be_cgid)
 		return c;
 	ADD(s->breaches_be, 1);
-	if (report_breach(c, cgid, be_cgid, next, delta, now))
+	if (report_breach(c, cgid, be_cgid, next, delta, now, atomics))
 		ADD(s->breach_events, 1);
 	return c;
 }
@@ -495,9 +496,9 @@ int BPF_PROG(colod_task_exit, struct task_struct *p)
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next)
+/* atomics: a constant, so that the variant without cmpxchg holds none */
+static __always_inline int sched_switch(bool preempt, struct task_struct *prev,
+					struct task_struct *next, bool atomics)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct cpu_be *cb = cpu_be_of(cpu);
@@ -515,7 +516,7 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	account_switch_out(prev, preempt, cb, cpu, now);
 	if (next->pid) {
 		cgid = task_cgroup_id(next);
-		c = account_switch_in(next, cgid, cb, cpu, prev_be, now);
+		c = account_switch_in(next, cgid, cb, cpu, prev_be, now, atomics);
 	}
 	if (c && c->cls == COLOD_CLASS_BE) {
 		cb->be_since = now;
@@ -523,6 +524,21 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 		cb->be_idle = c->flags & COLOD_CG_IDLE;
 	}
 	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return sched_switch(preempt, prev, next, true);
+}
+
+/* Before 5.12 (no BPF_CMPXCHG) the loader loads this one instead. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(colod_sched_switch_plain, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return sched_switch(preempt, prev, next, false);
 }
 
 /*

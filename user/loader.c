@@ -210,8 +210,10 @@ static void apply_choices(struct colod_bpf *b)
 	const struct loader_choices *c = &b->choices;
 
 	b->skel->rodata->has_task_storage = c->task_storage;
-	b->skel->rodata->has_atomics = c->atomics;
 	bpf_program__set_autoload(b->skel->progs.colod_task_exit, !c->task_storage);
+	/* a program holding a cmpxchg fails to load before 5.12, even pruned */
+	bpf_program__set_autoload(b->skel->progs.colod_sched_switch, c->atomics);
+	bpf_program__set_autoload(b->skel->progs.colod_sched_switch_plain, !c->atomics);
 	if (!c->task_storage) {
 		/* runqlat's "start" map: wake-up stamps keyed by pid */
 		bpf_map__set_type(b->skel->maps.task_ts, BPF_MAP_TYPE_HASH);
