@@ -21,7 +21,10 @@
 #include <cjson/cJSON.h>
 #include "cgtest.h"
 #include "clock.h"
+#include <dirent.h>
+#include "agentrun.h"
 #include "hist.h"
+#include "kfeatures.h"
 #include "loader.h"
 
 static struct colod_bpf *bpf;
@@ -99,6 +102,47 @@ static void stop_children(struct cgtest_group *g)
 		waitpid(g->pids[i], NULL, 0);
 	}
 	g->nr_pids = 0;
+}
+
+/* A BPF map of this process with that type, max_entries and value size. */
+static bool own_map(unsigned int type, unsigned int entries, unsigned int value_size)
+{
+	char path[64], want[128];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/proc/self/fdinfo");
+
+	cr_assert_not_null(d);
+	snprintf(want, sizeof(want), "map_type:\t%u\nkey_size:\t4\nvalue_size:\t%u\n"
+		 "max_entries:\t%u\n", type, value_size, entries);
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", de->d_name);
+		found = file_has(path, want);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * With COLOD_FORCE_FALLBACK=task_storage,atomics (docs/PORTABILITY.md) the
+ * other tests of this suite measure the 5.10 programs: make sure that is
+ * what is loaded, and without it the task-storage ones.
+ */
+Test(sampling, forced_fallback_is_loaded)
+{
+	const struct loader_choices *c = loader_choices(bpf);
+	bool forced = features_forced_off("task_storage");
+
+	cr_log_info("task storage %d, cmpxchg %d, forced %d", c->task_storage, c->atomics, forced);
+	cr_assert_eq(c->task_storage, !forced, "%s", c->task_storage_why);
+	cr_assert_eq(c->atomics, !features_forced_off("atomics"), "%s", c->atomics_why);
+	if (forced)
+		cr_assert(own_map(BPF_MAP_TYPE_HASH, c->task_entries, 40),
+			  "task_ts is a pid-keyed hash of %u entries", c->task_entries);
+	else
+		cr_assert(own_map(BPF_MAP_TYPE_TASK_STORAGE, 0, 40), "task_ts is task storage");
 }
 
 Test(sampling, cpu_time_matches_the_kernels_accounting)
