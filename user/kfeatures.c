@@ -592,11 +592,6 @@ static void probe_resctrl(struct colod_features *f, const char *mounts)
 	}
 }
 
-static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return 0;
-}
-
 /* The loader's choices: what the programs use (or will use) on this kernel. */
 static void bpf_choice_feats(struct colod_features *f, const struct loader_choices *c)
 {
@@ -652,7 +647,7 @@ int features_probe(struct colod_features *f, const char *cgroup_root,
 		set_feat(f, FEAT_RINGBUF, FEAT_YES, "colod's BPF programs loaded");
 	} else {
 		/* A probe that fails is an answer, not a warning for the user. */
-		old = libbpf_set_print(silent_print);
+		old = loader_quiet();
 		probe_btf_tp(f);
 		probe_map(f, FEAT_RINGBUF, BPF_MAP_TYPE_RINGBUF, "5.8");
 		libbpf_set_print(old);

@@ -107,6 +107,11 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+libbpf_print_fn_t loader_quiet(void)
+{
+	return libbpf_set_print(silent_print);
+}
+
 /* r0 = cmpxchg(fp - 8, r0, r1): BPF_ATOMIC beyond add came in 5.12. */
 static int probe_cmpxchg(void)
 {
@@ -190,7 +195,7 @@ static bool choose(int ret, const char *what, const char *since, const char *for
 
 void loader_probe(struct loader_choices *c)
 {
-	libbpf_print_fn_t old = libbpf_set_print(silent_print);
+	libbpf_print_fn_t old = loader_quiet();
 	bool known;
 
 	memset(c, 0, sizeof(*c));

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <bpf/libbpf.h>
 #include "maps.h"
 
 enum attr_mode {
@@ -46,6 +47,8 @@ struct colod_bpf;
  */
 void loader_probe(struct loader_choices *c);
 const struct loader_choices *loader_choices(const struct colod_bpf *b);
+/* libbpf's messages off (a probe that fails is an answer); the old printer */
+libbpf_print_fn_t loader_quiet(void);
 
 /* Check, load, attach and (if asked) pin; -errno with the reason logged. */
 int loader_open(const struct loader_opts *o, struct colod_bpf **out);
