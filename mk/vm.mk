@@ -42,3 +42,13 @@ test-vm:
 		[ "$(VM_ALLOW_SKIP)" = 1 ] || exit 77; \
 		echo "test-vm: SKIPPED:$$skipped (see above); VM_ALLOW_SKIP=1 lets it pass"; \
 	fi
+
+# The fallbacks of kernels before 5.12 on this one (docs/PORTABILITY.md):
+# the sampling tests again with the pid-keyed hash and no cmpxchg, so that
+# the 5.10 programs stay measured between qemu runs. Part of make test.
+.PHONY: kernel-test-fallback
+kernel-test-fallback: $(BUILD)/tests/kernel $(BUILD)/colod tools
+	COLOD_FORCE_FALLBACK=task_storage,atomics COLOD_BIN=$(abspath $(BUILD)/colod) \
+		COLOD_TOOLS=$(abspath $(BUILD)/tools) $(BUILD)/tests/kernel --jobs 1 \
+		--filter 'sampling/*'
+extra-tests: kernel-test-fallback
