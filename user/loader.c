@@ -210,26 +210,31 @@ void loader_probe(struct loader_choices *c)
 }
 
 /* The probe and its fallback together: what loader_probe() chose, applied. */
-static void apply_choices(struct colod_bpf *b)
+static int apply_choices(struct colod_bpf *b)
 {
 	const struct loader_choices *c = &b->choices;
+	int err;
 
 	b->skel->rodata->has_task_storage = c->task_storage;
-	bpf_program__set_autoload(b->skel->progs.colod_task_exit, !c->task_storage);
+	err = bpf_program__set_autoload(b->skel->progs.colod_task_exit, !c->task_storage);
 	/* a program holding a cmpxchg fails to load before 5.12, even pruned */
-	bpf_program__set_autoload(b->skel->progs.colod_sched_switch, c->atomics);
-	bpf_program__set_autoload(b->skel->progs.colod_sched_switch_plain, !c->atomics);
-	if (!c->task_storage) {
+	err = err ?: bpf_program__set_autoload(b->skel->progs.colod_sched_switch, c->atomics);
+	err = err ?: bpf_program__set_autoload(b->skel->progs.colod_sched_switch_plain,
+					       !c->atomics);
+	if (!err && !c->task_storage) {
 		/* runqlat's "start" map: wake-up stamps keyed by pid */
-		bpf_map__set_type(b->skel->maps.task_ts, BPF_MAP_TYPE_HASH);
-		bpf_map__set_max_entries(b->skel->maps.task_ts, c->task_entries);
+		err = bpf_map__set_type(b->skel->maps.task_ts, BPF_MAP_TYPE_HASH);
+		err = err ?: bpf_map__set_max_entries(b->skel->maps.task_ts, c->task_entries);
 		pr_debug("no task storage for tracing programs (%s): wake-up stamps in a "
-			"pid-keyed hash map of %u entries", c->task_storage_why,
-			c->task_entries);
+			 "pid-keyed hash map of %u entries", c->task_storage_why,
+			 c->task_entries);
 	}
 	if (!c->atomics)
 		pr_debug("no BPF_CMPXCHG (%s): run-queue max and breach rate limit "
-			"without it", c->atomics_why);
+			 "without it", c->atomics_why);
+	if (err)
+		pr_err("cannot set up the BPF programs for this kernel: %s", strerror(-err));
+	return err;
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -320,7 +325,9 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	bpf_map__set_max_entries(b->skel->maps.cpu_be, ncpu);
 	b->skel->rodata->nr_cpus = ncpu;
 	loader_probe(&b->choices);
-	apply_choices(b);
+	err = apply_choices(b);
+	if (err)
+		goto fail;
 
 	err = colod_bpf_skel__load(b->skel);
 	if (err) {
