@@ -17,6 +17,18 @@ const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
 const volatile __u64 breach_min_interval_ns = 1000000;
 const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
 /*
+ * Kernel features the loader probed (user/loader.c). The verifier prunes
+ * the branch a false one guards, so the helpers and instructions an older
+ * kernel lacks are never checked there.
+ *   has_task_storage: task storage usable from tracing programs and
+ *     bpf_get_current_task_btf() (5.11/5.12); without it the loader turns
+ *     task_ts into a hash map keyed by pid, as runqlat's "start" map.
+ * BPF_CMPXCHG (5.12) cannot be pruned that way: before 5.12 the verifier
+ * refuses a program that holds one anywhere, so colod_sched_switch comes
+ * in two variants and the loader loads one of them.
+ */
+const volatile bool has_task_storage = true;
+/*
  * cg_stats admits a cgroup without a cg_class entry (one colod does not
  * track) only while it holds fewer entries than this, so that the rest of
  * the map stays for tracked cgroups however many others run.
@@ -38,6 +50,11 @@ struct task_ts {
 	__u32 pad;
 };
 
+/*
+ * Task storage where the kernel has it; otherwise the loader makes this a
+ * BPF_MAP_TYPE_HASH keyed by pid, sized for the node's tasks, whose entries
+ * colod_task_exit deletes.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -124,6 +141,7 @@ struct {
 } headroom SEC(".maps");
 
 static const struct colod_cg_stats zero_stats;
+static const struct task_ts zero_ts;
 
 /* Before 5.14 the field was task_struct.state. */
 struct task_struct___pre514 {
@@ -169,11 +187,17 @@ static __always_inline __u64 task_cgroup_id(struct task_struct *t)
  */
 #define ADD(p, v)	__sync_fetch_and_add(&(p), (v))
 
-static __always_inline void max_u64(__u64 *p, __u64 v)
+static __always_inline void max_u64(__u64 *p, __u64 v, bool atomics)
 {
 	__u64 old = *p, cur;
 	int i;
 
+	if (!atomics) {
+		/* no cmpxchg before 5.12: a racing larger value may be lost */
+		if (v > old)
+			*p = v;
+		return;
+	}
 	/* a racing larger value wins; a few retries are plenty */
 	for (i = 0; i < 4 && v > old; i++) {
 		cur = __sync_val_compare_and_swap(p, old, v);
@@ -203,10 +227,49 @@ static __always_inline struct colod_cg_stats *stats_of(__u64 cgid)
 	return s;
 }
 
-static __always_inline struct task_ts *ts_of(struct task_struct *t, bool create)
+/*
+ * The stamps of task t (pid is t's): its task storage, or its entry in the
+ * pid-keyed hash that stands in for it.
+ */
+static __always_inline struct task_ts *ts_of(struct task_struct *t, __u32 pid,
+					     bool create)
 {
-	return bpf_task_storage_get(&task_ts, t, NULL,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	struct task_ts *ts;
+
+	if (has_task_storage)
+		return bpf_task_storage_get(&task_ts, t, NULL,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	ts = bpf_map_lookup_elem(&task_ts, &pid);
+	if (ts || !create)
+		return ts;
+	bpf_map_update_elem(&task_ts, &pid, &zero_ts, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&task_ts, &pid);
+}
+
+/*
+ * The running task. bpf_get_current_task_btf() came with task storage
+ * (5.11); before it the pointer is untyped and read with BPF_CORE_READ.
+ */
+static __always_inline struct task_struct *current_task(void)
+{
+	if (has_task_storage)
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* task_cgroup_id() of an untyped task pointer (current_task() before 5.11) */
+static __always_inline __u64 task_cgroup_id_read(struct task_struct *t)
+{
+	if (use_dfl_cgroup)
+		return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	return BPF_CORE_READ(t, cgroups, subsys[bpf_core_enum_value(enum cgroup_subsys_id,
+								    cpu_cgrp_id)], cgroup, kn, id);
+}
+
+/* The cgroup of the running task t, got from current_task(). */
+static __always_inline __u64 current_cgroup_id(struct task_struct *t)
+{
+	return has_task_storage ? task_cgroup_id(t) : task_cgroup_id_read(t);
 }
 
 /* Before 5.16 (and where thread_info has no cpu) it was task_struct.cpu. */
@@ -247,14 +310,18 @@ static __always_inline void stamp_wait(struct task_ts *ts, __u32 cpu, __u64 be_n
 }
 
 /* A woken task starts waiting on the run-queue of its CPU. */
-static __always_inline void mark_woken(struct task_struct *t)
+static __always_inline void mark_woken(struct task_struct *t, bool new_task)
 {
-	struct task_ts *ts = ts_of(t, true);
+	struct task_ts *ts = ts_of(t, t->pid, true);
 	__u64 now = bpf_ktime_get_ns();
 	__u32 cpu = task_cpu(t);
 
-	if (ts)
-		stamp_wait(ts, cpu, be_ns_at(cpu, now), now);
+	if (!ts)
+		return;
+	/* a pid-keyed entry may be a dead task's whose pid this one reuses */
+	if (new_task && !has_task_storage)
+		*ts = zero_ts;
+	stamp_wait(ts, cpu, be_ns_at(cpu, now), now);
 }
 
 /*
@@ -264,13 +331,19 @@ static __always_inline void mark_woken(struct task_struct *t)
  */
 static __always_inline bool report_breach(struct colod_cg_class *c, __u64 cgid,
 					  __u64 be_cgid, struct task_struct *t,
-					  __u64 delta, __u64 now)
+					  __u64 delta, __u64 now, bool atomics)
 {
 	struct colod_breach_event *e;
 	__u64 last = c->last_event_ns;
 
-	if (now - last < breach_min_interval_ns ||
-	    __sync_val_compare_and_swap(&c->last_event_ns, last, now) != last) {
+	if (now - last < breach_min_interval_ns) {
+		count(COLOD_CNT_RATE_LIMITED);
+		return false;
+	}
+	/* before 5.12 (no cmpxchg) two CPUs may both send one */
+	if (!atomics) {
+		c->last_event_ns = now;
+	} else if (__sync_val_compare_and_swap(&c->last_event_ns, last, now) != last) {
 		count(COLOD_CNT_RATE_LIMITED);
 		return false;
 	}
@@ -330,7 +403,7 @@ static __always_inline __u64 blame_be(const struct task_ts *ts, const struct cpu
 /* The run-queue wait of next ends; returns its class entry, if any. */
 static __always_inline struct colod_cg_class *
 account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
-		  __u32 cpu, bool prev_be, __u64 now)
+		  __u32 cpu, bool prev_be, __u64 now, bool atomics)
 {
 	struct colod_cg_class *c = bpf_map_lookup_elem(&cg_class, &cgid);
 	__u32 cls = c ? c->cls : COLOD_CLASS_SYSTEM;
@@ -339,7 +412,7 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	__u64 delta, be_cgid;
 	__u32 slot;
 
-	ts = ts_of(next, true);
+	ts = ts_of(next, next->pid, true);
 	if (!ts)
 		return c;
 	ts->oncpu_ns = now;
@@ -353,7 +426,7 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 		return c;
 	ADD(s->runq_count, 1);
 	ADD(s->runq_sum_ns, delta);
-	max_u64(&s->runq_max_ns, delta);
+	max_u64(&s->runq_max_ns, delta, atomics);
 	slot = colod_hist_slot(delta / 1000);
 	/* the compiler knows the bound; make it check it so the verifier sees it */
 	asm volatile("" : "+r"(slot));
@@ -367,7 +440,7 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	if (!be_cgid)
 		return c;
 	ADD(s->breaches_be, 1);
-	if (report_breach(c, cgid, be_cgid, next, delta, now))
+	if (report_breach(c, cgid, be_cgid, next, delta, now, atomics))
 		ADD(s->breach_events, 1);
 	return c;
 }
@@ -385,7 +458,7 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	if (!prev->pid)
 		return;
 	runnable = task_runnable(prev);
-	ts = ts_of(prev, runnable);
+	ts = ts_of(prev, prev->pid, runnable);
 	s = stats_of(task_cgroup_id(prev));
 	if (s) {
 		if (ts && ts->oncpu_ns && now > ts->oncpu_ns)
@@ -407,20 +480,35 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(colod_sched_wakeup, struct task_struct *p)
 {
-	mark_woken(p);
+	mark_woken(p, false);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(colod_sched_wakeup_new, struct task_struct *p)
 {
-	mark_woken(p);
+	mark_woken(p, true);
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next)
+/*
+ * Loaded only with the pid-keyed stand-in for task storage (the loader
+ * turns its autoload on): a task's entry goes with it, as its task storage
+ * would.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(colod_task_exit, struct task_struct *p)
+{
+	__u32 pid = p->pid;
+
+	if (!has_task_storage)
+		bpf_map_delete_elem(&task_ts, &pid);
+	return 0;
+}
+
+/* atomics: a constant, so that the variant without cmpxchg holds none */
+static __always_inline int sched_switch(bool preempt, struct task_struct *prev,
+					struct task_struct *next, bool atomics)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct cpu_be *cb = cpu_be_of(cpu);
@@ -438,7 +526,7 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 	account_switch_out(prev, preempt, cb, cpu, now);
 	if (next->pid) {
 		cgid = task_cgroup_id(next);
-		c = account_switch_in(next, cgid, cb, cpu, prev_be, now);
+		c = account_switch_in(next, cgid, cb, cpu, prev_be, now, atomics);
 	}
 	if (c && c->cls == COLOD_CLASS_BE) {
 		cb->be_since = now;
@@ -446,6 +534,21 @@ int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
 		cb->be_idle = c->flags & COLOD_CG_IDLE;
 	}
 	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(colod_sched_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return sched_switch(preempt, prev, next, true);
+}
+
+/* Before 5.12 (no BPF_CMPXCHG) the loader loads this one instead. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(colod_sched_switch_plain, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	return sched_switch(preempt, prev, next, false);
 }
 
 /*
@@ -475,7 +578,7 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	struct colod_cg_stats *s;
 	struct task_ts *ts;
 	__u64 now, prev_tick, *last;
-	__u32 zero = 0;
+	__u32 zero = 0, pid;
 
 	if (!fn || (fn != &tick_nohz_handler && fn != &tick_nohz_highres_handler &&
 		    fn != &tick_sched_timer))
@@ -486,10 +589,11 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	now = bpf_ktime_get_ns();
 	prev_tick = *last;
 	*last = now;
-	t = bpf_get_current_task_btf();
-	if (!t->pid)
+	pid = (__u32)bpf_get_current_pid_tgid();
+	if (!pid)
 		return 0;
-	ts = ts_of(t, true);
+	t = current_task();
+	ts = ts_of(t, pid, true);
 	if (!ts)
 		return 0;
 	/*
@@ -507,7 +611,7 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 		ts->oncpu_ns = now;
 		return 0;
 	}
-	s = stats_of(task_cgroup_id(t));
+	s = stats_of(current_cgroup_id(t));
 	if (!s)
 		return 0;
 	ADD(s->cpu_ns, now - ts->oncpu_ns);
@@ -517,8 +621,8 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 
 static __always_inline void reclaim_begin(void)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct task_ts *ts = ts_of(t, true);
+	struct task_struct *t = current_task();
+	struct task_ts *ts = ts_of(t, (__u32)bpf_get_current_pid_tgid(), true);
 
 	if (ts)
 		ts->reclaim_ns = bpf_ktime_get_ns();
@@ -526,8 +630,8 @@ static __always_inline void reclaim_begin(void)
 
 static __always_inline void reclaim_end(bool memcg)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct task_ts *ts = ts_of(t, false);
+	struct task_struct *t = current_task();
+	struct task_ts *ts = ts_of(t, (__u32)bpf_get_current_pid_tgid(), false);
 	struct colod_cg_stats *s;
 	__u64 delta;
 
@@ -535,7 +639,7 @@ static __always_inline void reclaim_end(bool memcg)
 		return;
 	delta = bpf_ktime_get_ns() - ts->reclaim_ns;
 	ts->reclaim_ns = 0;
-	s = stats_of(task_cgroup_id(t));
+	s = stats_of(current_cgroup_id(t));
 	if (!s)
 		return;
 	if (memcg) {

@@ -377,7 +377,7 @@ static void probe_caps(struct agent *a)
 	struct colod_plan plan;
 
 	/* probe_caps() runs once the programs are loaded */
-	if (features_probe(&f, a->o.cgroup_root, true)) {
+	if (features_probe(&f, a->o.cgroup_root, loader_choices(a->bpf))) {
 		a->rec.caps.cgroup_v2 = a->cg.mode == CG_V2;
 		return;
 	}

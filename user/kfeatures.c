@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 #include "fileio.h"
 #include "kfeatures.h"
+#include "loader.h"
 #include "log.h"
 
 #define BTF_VMLINUX		"/sys/kernel/btf/vmlinux"
@@ -34,12 +35,12 @@ static const char *const feat_names[FEAT_NR] = {
 	[FEAT_TP_BTF]		= "tp_btf",
 	[FEAT_TASK_STORAGE]	= "task_storage",
 	[FEAT_RINGBUF]		= "ringbuf",
+	[FEAT_BPF_ATOMICS]	= "bpf_atomics",
 	[FEAT_CGROUP_V2]	= "cgroup_v2",
 	[FEAT_CG_CPU]		= "cgroup_cpu",
 	[FEAT_CG_CPUSET]	= "cgroup_cpuset",
 	[FEAT_CG_MEMORY]	= "cgroup_memory",
 	[FEAT_CPU_IDLE]		= "cpu_idle",
-	[FEAT_PSI]		= "psi",
 	[FEAT_RESCTRL]		= "resctrl",
 };
 
@@ -51,7 +52,7 @@ static const char *const bpf_tracepoints[] = {
 	"sched_switch", "sched_wakeup", "sched_wakeup_new",
 	"mm_vmscan_direct_reclaim_begin", "mm_vmscan_direct_reclaim_end",
 	"mm_vmscan_memcg_reclaim_begin", "mm_vmscan_memcg_reclaim_end",
-	"cgroup_mkdir", "cgroup_rmdir", "hrtimer_expire_entry",
+	"cgroup_mkdir", "cgroup_rmdir", "hrtimer_expire_entry", "sched_process_exit",
 };
 
 static const struct {
@@ -258,9 +259,10 @@ static bool on_unified(const struct colod_features *f, const char *path)
 void features_plan(const struct colod_features *f, struct colod_plan *p)
 {
 	memset(p, 0, sizeof(*p));
-	/* The BPF object needs all four: libbpf fails the load otherwise. */
-	p->bpf = maybe(f, FEAT_BTF) && maybe(f, FEAT_TP_BTF) &&
-		 maybe(f, FEAT_TASK_STORAGE) && maybe(f, FEAT_RINGBUF);
+	/* libbpf fails the load without these; the others have fallbacks */
+	p->bpf = maybe(f, FEAT_BTF) && maybe(f, FEAT_TP_BTF) && maybe(f, FEAT_RINGBUF);
+	p->task_storage = f->state[FEAT_TASK_STORAGE] == FEAT_YES;
+	p->bpf_atomics = f->state[FEAT_BPF_ATOMICS] == FEAT_YES;
 	p->use_dfl_cgroup = on_unified(f, f->cg.cpu) ||
 			    (!f->cg.cpu[0] && f->cg.mode == CG_V2);
 	p->cpu_throttle = f->state[FEAT_CG_CPU] == FEAT_YES;
@@ -270,7 +272,6 @@ void features_plan(const struct colod_features *f, struct colod_plan *p)
 	p->memory_high = f->state[FEAT_CG_MEMORY] == FEAT_YES &&
 			 on_unified(f, f->cg.memory);
 	p->cpuset = f->state[FEAT_CG_CPUSET] == FEAT_YES;
-	p->psi = f->state[FEAT_PSI] == FEAT_YES;
 	p->resctrl = f->state[FEAT_RESCTRL] == FEAT_YES;
 }
 
@@ -293,7 +294,11 @@ const char *features_fallback(const struct colod_features *f, enum feat_id id)
 	case FEAT_TP_BTF:
 		return "cannot attach tp_btf/sched_*;" NO_SAMPLER;
 	case FEAT_TASK_STORAGE:
-		return "no per-task wakeup stamps (5.11+);" NO_SAMPLER;
+		return "wake-up stamps in a pid-keyed hash map sized for the node "
+		       "(threads-max, pid_max), entries deleted at task exit (as runqlat)";
+	case FEAT_BPF_ATOMICS:
+		return "run-queue max and breach rate limit without cmpxchg: a racing "
+		       "update may be lost (a max a little low, rarely one more breach event)";
 	case FEAT_RINGBUF:
 		return "no breach ring buffer (5.8+);" NO_SAMPLER;
 	case FEAT_CGROUP_V2:
@@ -311,10 +316,10 @@ const char *features_fallback(const struct colod_features *f, enum feat_id id)
 		if (f->state[FEAT_CG_CPU] != FEAT_YES)
 			return "no cpu controller: no CPU lever at all";
 		if (on_unified(f, f->cg.cpu))
-			return "BE gets cpu.weight 1 plus cpu.max instead of SCHED_IDLE";
-		return "BE gets cpu.shares 2 plus cfs quota instead of SCHED_IDLE";
-	case FEAT_PSI:
-		return "memory pressure from BPF reclaim time only";
+			return "BE held by cpu.max at the lowest cpu.weight (1; kubelet "
+			       "writes it for BestEffort) instead of SCHED_IDLE";
+		return "BE held by cfs quota at the lowest cpu.shares (2; kubelet "
+		       "writes it for BestEffort) instead of SCHED_IDLE";
 	case FEAT_RESCTRL:
 		return "L3 cache and memory bandwidth not partitioned";
 	default:
@@ -527,6 +532,10 @@ static void probe_cpu_idle(struct colod_features *f)
 {
 	int ret;
 
+	if (features_forced_off("cpu_idle")) {
+		set_feat(f, FEAT_CPU_IDLE, FEAT_NO, "forced off by " COLOD_FORCE_ENV);
+		return;
+	}
 	if (f->state[FEAT_CG_CPU] != FEAT_YES) {
 		set_feat(f, FEAT_CPU_IDLE, FEAT_NO, "needs the cpu controller");
 		return;
@@ -542,21 +551,6 @@ static void probe_cpu_idle(struct colod_features *f)
 	else
 		set_feat(f, FEAT_CPU_IDLE, from_err(ret), "could not look for cpu.idle under %s: %s",
 			 f->cg.cpu, strerror(-ret));
-}
-
-static void probe_psi(struct colod_features *f)
-{
-	char buf[256];
-	ssize_t n = file_read_buf("/proc/pressure/cpu", buf, sizeof(buf));
-
-	if (n >= 0)
-		set_feat(f, FEAT_PSI, FEAT_YES, "/proc/pressure readable");
-	else if (n == -ENOENT)
-		set_feat(f, FEAT_PSI, FEAT_NO, "no /proc/pressure (kernel built without CONFIG_PSI)");
-	else if (n == -EOPNOTSUPP)
-		set_feat(f, FEAT_PSI, FEAT_NO, "PSI disabled at boot: add psi=1 to the kernel command line");
-	else
-		set_feat(f, FEAT_PSI, from_err((int)n), "/proc/pressure/cpu: %s", strerror((int)-n));
 }
 
 static bool fs_known(const char *fstype)
@@ -598,26 +592,36 @@ static void probe_resctrl(struct colod_features *f, const char *mounts)
 	}
 }
 
-static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* The loader's choices: what the programs use (or will use) on this kernel. */
+static void bpf_choice_feats(struct colod_features *f, const struct loader_choices *c)
 {
-	return 0;
+	enum feat_state no = c->unknown ? FEAT_UNKNOWN : FEAT_NO;
+
+	if (c->task_storage)
+		set_feat(f, FEAT_TASK_STORAGE, FEAT_YES, "%s", c->task_storage_why);
+	else
+		set_feat(f, FEAT_TASK_STORAGE, no, "%s; pid-keyed hash of %u entries",
+			 c->task_storage_why, c->task_entries);
+	set_feat(f, FEAT_BPF_ATOMICS, c->atomics ? FEAT_YES : no, "%s", c->atomics_why);
 }
 
-/* colod's own programs loaded: each BPF prerequisite is there. */
-static void bpf_loaded_feats(struct colod_features *f)
+bool features_forced_off(const char *name)
 {
-	static const enum feat_id ids[] = {
-		FEAT_BTF, FEAT_TP_BTF, FEAT_TASK_STORAGE, FEAT_RINGBUF,
-	};
-	size_t i;
+	const char *v = getenv(COLOD_FORCE_ENV), *p;
+	size_t len = strlen(name);
 
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		set_feat(f, ids[i], FEAT_YES, "colod's BPF programs loaded");
+	for (p = v; p && *p; p += strcspn(p, ",")) {
+		p += strspn(p, ", ");
+		if (strcspn(p, ",") == len && !strncmp(p, name, len))
+			return true;
+	}
+	return false;
 }
 
 int features_probe(struct colod_features *f, const char *cgroup_root,
-		   bool bpf_loaded)
+		   const struct loader_choices *loaded)
 {
+	struct loader_choices probed;
 	libbpf_print_fn_t old;
 	struct utsname u;
 	char *mounts;
@@ -636,19 +640,23 @@ int features_probe(struct colod_features *f, const char *cgroup_root,
 		pr_err("features: /proc/self/mounts: malformed line");
 		goto out;
 	}
-	if (bpf_loaded) {
-		bpf_loaded_feats(f);
+	if (loaded) {
+		/* colod's own programs loaded: their prerequisites are there */
+		set_feat(f, FEAT_BTF, FEAT_YES, "colod's BPF programs loaded");
+		set_feat(f, FEAT_TP_BTF, FEAT_YES, "colod's BPF programs attached");
+		set_feat(f, FEAT_RINGBUF, FEAT_YES, "colod's BPF programs loaded");
 	} else {
 		/* A probe that fails is an answer, not a warning for the user. */
-		old = libbpf_set_print(silent_print);
+		old = loader_quiet();
 		probe_btf_tp(f);
-		probe_map(f, FEAT_TASK_STORAGE, BPF_MAP_TYPE_TASK_STORAGE, "5.11");
 		probe_map(f, FEAT_RINGBUF, BPF_MAP_TYPE_RINGBUF, "5.8");
 		libbpf_set_print(old);
+		loader_probe(&probed);
+		loaded = &probed;
 	}
+	bpf_choice_feats(f, loaded);
 	probe_cgroups(f);
 	probe_cpu_idle(f);
-	probe_psi(f);
 	probe_resctrl(f, mounts);
 out:
 	free(mounts);
@@ -685,18 +693,22 @@ static void print_plan_text(FILE *out, const struct colod_features *f)
 			p.use_dfl_cgroup ? "default (v2) hierarchy" : "v1 cpu hierarchy");
 	else
 		fprintf(out, "  not start: the BPF programs cannot load here\n");
-	if (p.cpu_throttle)
-		fprintf(out, "  throttle BE CPU through %s%s\n",
-			p.cpu_v2_knobs ? "cpu.max and cpu.weight" : "cpu.cfs_quota_us and cpu.shares",
-			p.cpu_idle ? ", and cpu.idle" : "");
-	else
+	if (p.bpf)
+		fprintf(out, "  keep wake-up stamps in %s, update maxima %s\n",
+			p.task_storage ? "task storage" : "a pid-keyed hash map",
+			p.bpf_atomics ? "with cmpxchg" : "with plain stores");
+	if (!p.cpu_throttle)
 		fprintf(out, "  leave BE CPU alone (no cpu controller)\n");
+	else if (p.cpu_idle)
+		fprintf(out, "  throttle BE CPU through %s, and cpu.idle\n",
+			p.cpu_v2_knobs ? "cpu.max" : "cpu.cfs_quota_us");
+	else
+		fprintf(out, "  throttle BE CPU through %s at the lowest %s (no cpu.idle)\n",
+			p.cpu_v2_knobs ? "cpu.max" : "cpu.cfs_quota_us",
+			p.cpu_v2_knobs ? "cpu.weight" : "cpu.shares");
 	fprintf(out, "  %s\n", p.memory_high ? "write BE memory.high" : "not limit BE memory");
 	fprintf(out, "  %s\n", p.resctrl ? "partition L3 / MB through resctrl" :
 		"not partition L3 / MB (no resctrl)");
-	fprintf(out, "  %s\n", p.psi ? "read PSI" : "not read PSI");
-	if (features_fatal(f))
-		fprintf(out, "  nothing useful: neither sampling nor any CPU lever\n");
 }
 
 static void print_text(FILE *out, const struct colod_features *f)
@@ -729,7 +741,8 @@ static cJSON *plan_json(const struct colod_features *f)
 	cJSON_AddBoolToObject(o, "cpu_idle", p.cpu_idle);
 	cJSON_AddBoolToObject(o, "memory_high", p.memory_high);
 	cJSON_AddBoolToObject(o, "cpuset", p.cpuset);
-	cJSON_AddBoolToObject(o, "psi", p.psi);
+	cJSON_AddBoolToObject(o, "task_storage", p.task_storage);
+	cJSON_AddBoolToObject(o, "bpf_atomics", p.bpf_atomics);
 	cJSON_AddBoolToObject(o, "resctrl", p.resctrl);
 	cJSON_AddBoolToObject(o, "fatal", features_fatal(f));
 	return o;
@@ -806,7 +819,7 @@ int cmd_features(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (features_probe(&f, root, false))
+	if (features_probe(&f, root, NULL))
 		return 1;
 	features_print(stdout, &f, json);
 	return 0;

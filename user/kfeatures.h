@@ -16,14 +16,14 @@
 enum feat_id {
 	FEAT_BTF = 0,		/* /sys/kernel/btf/vmlinux: CO-RE relocations */
 	FEAT_TP_BTF,		/* BTF-typed raw tracepoints (tp_btf/sched_switch) */
-	FEAT_TASK_STORAGE,	/* BPF_MAP_TYPE_TASK_STORAGE */
+	FEAT_TASK_STORAGE,	/* task storage usable from tracing programs */
 	FEAT_RINGBUF,		/* BPF_MAP_TYPE_RINGBUF */
+	FEAT_BPF_ATOMICS,	/* BPF_CMPXCHG */
 	FEAT_CGROUP_V2,		/* pure cgroup v2 (no v1 controller mounted) */
 	FEAT_CG_CPU,		/* cpu controller usable for child cgroups */
 	FEAT_CG_CPUSET,		/* cpuset controller usable for child cgroups */
 	FEAT_CG_MEMORY,		/* memory controller usable for child cgroups */
 	FEAT_CPU_IDLE,		/* cpu.idle (SCHED_IDLE for a whole cgroup, 5.15+) */
-	FEAT_PSI,		/* /proc/pressure/{cpu,memory} readable */
 	FEAT_RESCTRL,		/* /sys/fs/resctrl mounted */
 	FEAT_NR,
 };
@@ -75,7 +75,8 @@ struct colod_plan {
 	bool cpu_idle;		/* BE gets cpu.idle = 1 */
 	bool memory_high;	/* BE memory.high is written (v2 only) */
 	bool cpuset;		/* BE cpusets may be written */
-	bool psi;		/* PSI read beside BPF reclaim time */
+	bool task_storage;	/* BPF stamps in task storage, else a pid-keyed hash */
+	bool bpf_atomics;	/* BPF_CMPXCHG, else plain stores */
 	bool resctrl;		/* L3 / MB partitioned through resctrl */
 };
 
@@ -84,14 +85,24 @@ const char *feat_state_name(enum feat_state st);
 
 /*
  * Probe everything. cgroup_root is where cgroup filesystems are mounted
- * (NULL: "/sys/fs/cgroup"). bpf_loaded: the caller has colod's programs
- * loaded and attached, which answers the BPF probes (BTF, tp_btf, task
- * storage, ring buffer) without parsing the kernel's BTF a second time.
+ * (NULL: "/sys/fs/cgroup"). loaded: the choices of the caller's loaded
+ * programs (loader_choices()), which answer the BPF probes without parsing
+ * the kernel's BTF a second time; NULL: probe as the loader would
+ * (loader_probe()), so that `colod features` says what the load will do.
  * Never fails for a missing feature (that is a FEAT_NO with a detail);
  * returns -errno only if the mount table is unreadable.
  */
+struct loader_choices;
 int features_probe(struct colod_features *f, const char *cgroup_root,
-		   bool bpf_loaded);
+		   const struct loader_choices *loaded);
+
+/*
+ * COLOD_FORCE_FALLBACK=name[,name...]: take the fallback of these features
+ * even where the kernel has them (task_storage, atomics, cpu_idle), so that
+ * a fallback can be tested and measured on a kernel that does not need it.
+ */
+#define COLOD_FORCE_ENV	"COLOD_FORCE_FALLBACK"
+bool features_forced_off(const char *name);
 
 /* Decide the plan from probed (or hand-made) features. Pure. */
 void features_plan(const struct colod_features *f, struct colod_plan *p);

@@ -9,8 +9,12 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include "colod.skel.h"
 #include "cgroup.h"
+#include "fileio.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "loader.h"
 
@@ -19,6 +23,7 @@ struct colod_bpf {
 	struct colod_maps maps;
 	char pin_dir[PATH_MAX];
 	char hier_root[PATH_MAX];
+	struct loader_choices choices;
 	bool v2;
 	bool pinned;
 };
@@ -93,6 +98,143 @@ static int preflight(const struct loader_opts *o)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* ---- kernel-dependent choices (libbpf-tools' way: probe, then fall back) -- */
+
+static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+libbpf_print_fn_t loader_quiet(void)
+{
+	return libbpf_set_print(silent_print);
+}
+
+/* r0 = cmpxchg(fp - 8, r0, r1): BPF_ATOMIC beyond add came in 5.12. */
+static int probe_cmpxchg(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 1, .imm = 1 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = 10, .src_reg = 1, .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = 10, .src_reg = 1,
+		  .off = -8, .imm = BPF_CMPXCHG },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "colod_cmpxchg", "GPL",
+			       insns, sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return errno == EPERM || errno == EACCES ? -errno : 0;
+	close(fd);
+	return 1;
+}
+
+/*
+ * Task storage for colod's stamps needs the map (5.11) and its helpers in
+ * tracing programs (bpf_task_storage_get, bpf_get_current_task_btf: 5.12;
+ * raw_tp answers for tp_btf, whose helpers are the same set).
+ */
+static int probe_task_storage(void)
+{
+	int ret = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL);
+
+	if (ret == 1)
+		ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+					      BPF_FUNC_task_storage_get, NULL);
+	if (ret == 1)
+		ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+					      BPF_FUNC_get_current_task_btf, NULL);
+	return ret;
+}
+
+static uint64_t proc_u64(const char *path, uint64_t dflt)
+{
+	char buf[32];
+	ssize_t n = file_read_buf(path, buf, sizeof(buf));
+
+	return n > 0 ? strtoull(buf, NULL, 10) : dflt;
+}
+
+/*
+ * The hash that stands in for task storage needs an entry per live task:
+ * the kernel allows no more than threads-max of them and pid_max pids.
+ * Not preallocated, so only tasks that ran take memory.
+ */
+static uint32_t task_entries(void)
+{
+	uint64_t n = proc_u64("/proc/sys/kernel/threads-max", 32768);
+	uint64_t pids = proc_u64("/proc/sys/kernel/pid_max", 32768);
+
+	if (pids < n)
+		n = pids;
+	return n < 1024 ? 1024 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* answer of a probe into yes/no and why; false if it could not tell */
+static bool choose(int ret, const char *what, const char *since, const char *force,
+		   bool *yes, char *why, size_t len)
+{
+	if (features_forced_off(force)) {
+		*yes = false;
+		snprintf(why, len, "%s forced off by " COLOD_FORCE_ENV, what);
+		return true;
+	}
+	*yes = ret == 1;
+	if (ret == 1)
+		snprintf(why, len, "%s: probe loaded", what);
+	else if (ret == -EPERM || ret == -EACCES)
+		snprintf(why, len, "%s: cannot probe without CAP_BPF", what);
+	else
+		snprintf(why, len, "%s: not in this kernel (%s)", what, since);
+	return ret != -EPERM && ret != -EACCES;
+}
+
+void loader_probe(struct loader_choices *c)
+{
+	libbpf_print_fn_t old = loader_quiet();
+	bool known;
+
+	memset(c, 0, sizeof(*c));
+	known = choose(probe_task_storage(), "task storage from tracing programs", "5.12",
+		       "task_storage", &c->task_storage, c->task_storage_why,
+		       sizeof(c->task_storage_why));
+	known &= choose(probe_cmpxchg(), "BPF_CMPXCHG", "5.12", "atomics", &c->atomics,
+			c->atomics_why, sizeof(c->atomics_why));
+	c->unknown = !known;
+	c->task_entries = task_entries();
+	libbpf_set_print(old);
+}
+
+/* The probe and its fallback together: what loader_probe() chose, applied. */
+static int apply_choices(struct colod_bpf *b)
+{
+	const struct loader_choices *c = &b->choices;
+	int err;
+
+	b->skel->rodata->has_task_storage = c->task_storage;
+	err = bpf_program__set_autoload(b->skel->progs.colod_task_exit, !c->task_storage);
+	/* a program holding a cmpxchg fails to load before 5.12, even pruned */
+	err = err ?: bpf_program__set_autoload(b->skel->progs.colod_sched_switch, c->atomics);
+	err = err ?: bpf_program__set_autoload(b->skel->progs.colod_sched_switch_plain,
+					       !c->atomics);
+	if (!err && !c->task_storage) {
+		/* runqlat's "start" map: wake-up stamps keyed by pid */
+		err = bpf_map__set_type(b->skel->maps.task_ts, BPF_MAP_TYPE_HASH);
+		err = err ?: bpf_map__set_max_entries(b->skel->maps.task_ts, c->task_entries);
+		pr_debug("no task storage for tracing programs (%s): wake-up stamps in a "
+			 "pid-keyed hash map of %u entries", c->task_storage_why,
+			 c->task_entries);
+	}
+	if (!c->atomics)
+		pr_debug("no BPF_CMPXCHG (%s): run-queue max and breach rate limit "
+			 "without it", c->atomics_why);
+	if (err)
+		pr_err("cannot set up the BPF programs for this kernel: %s", strerror(-err));
+	return err;
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -182,6 +324,10 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	}
 	bpf_map__set_max_entries(b->skel->maps.cpu_be, ncpu);
 	b->skel->rodata->nr_cpus = ncpu;
+	loader_probe(&b->choices);
+	err = apply_choices(b);
+	if (err)
+		goto fail;
 
 	err = colod_bpf_skel__load(b->skel);
 	if (err) {
@@ -236,6 +382,11 @@ const struct colod_maps *loader_maps(const struct colod_bpf *b)
 const char *loader_hier_root(const struct colod_bpf *b)
 {
 	return b->hier_root;
+}
+
+const struct loader_choices *loader_choices(const struct colod_bpf *b)
+{
+	return &b->choices;
 }
 
 bool loader_uses_v2(const struct colod_bpf *b)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <bpf/libbpf.h>
 #include "maps.h"
 
 enum attr_mode {
@@ -24,7 +25,30 @@ struct loader_opts {
 	uint64_t breach_min_interval_ns;
 };
 
+/*
+ * The kernel-dependent choices of the load, made by loader_probe() and
+ * read by `colod features` and the agent (features_probe()), so that what
+ * colod says is what it does.
+ */
+struct loader_choices {
+	bool task_storage;	/* task_ts is task storage; else a pid-keyed hash */
+	bool atomics;		/* BPF_CMPXCHG; else plain stores (may lose a race) */
+	bool unknown;		/* a probe lacked privilege: the load will tell */
+	uint32_t task_entries;	/* max_entries of the hash when !task_storage */
+	char task_storage_why[96];
+	char atomics_why[96];
+};
+
 struct colod_bpf;
+
+/*
+ * Probe task storage (map, and its helpers from tracing programs: 5.12)
+ * and BPF_CMPXCHG (5.12); honours COLOD_FORCE_FALLBACK (kfeatures.h).
+ */
+void loader_probe(struct loader_choices *c);
+const struct loader_choices *loader_choices(const struct colod_bpf *b);
+/* libbpf's messages off (a probe that fails is an answer); the old printer */
+libbpf_print_fn_t loader_quiet(void);
 
 /* Check, load, attach and (if asked) pin; -errno with the reason logged. */
 int loader_open(const struct loader_opts *o, struct colod_bpf **out);

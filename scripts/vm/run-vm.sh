@@ -1,11 +1,16 @@
 #!/bin/sh
-# Boot Debian 12's kernel under qemu with colod's test initramfs, bounded by a
+# Boot a Debian kernel under qemu with colod's test initramfs, bounded by a
 # hard timeout, and judge the run from the console log alone.
 #
 # usage: run-vm.sh --initrd FILE [--kernel VMLINUZ | --kernel-dir DIR]
+#                  [--suite SUITE] [--expect VERSION]
 #                  [--timeout SECONDS] [--accel tcg|kvm] [--log FILE]
 #                  [--smp SPEC] [--mem MIB]
 #   --kernel-dir DIR: fetch the kernel there (scripts/vm/fetch-kernel.sh)
+#   --suite: the Debian release whose kernel to fetch (bullseye: 5.10,
+#            bookworm: 6.1 (default), trixie: 6.12)
+#   --expect: the kernel version the guest must run (the driver's `kernel`
+#             check; default from the suite)
 #   --accel: tcg (default: software emulation, what CI without KVM has)
 #            or kvm (faster, where /dev/kvm works)
 #   --smp: qemu's -smp (default 2); 2,maxcpus=255 gives 255 possible CPUs
@@ -17,10 +22,13 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 kernel= kdir= initrd= timeout=480 accel=${COLOD_VM_ACCEL:-tcg} log= smp=2 mem=1024
+suite=bookworm expect=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--kernel-dir) kdir=$2; shift 2 ;;
+	--suite) suite=$2; shift 2 ;;
+	--expect) expect=$2; shift 2 ;;
 	--initrd) initrd=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
@@ -31,11 +39,20 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+if [ -z "$expect" ]; then
+	case "$suite" in
+	bullseye) expect=5.10 ;;
+	bookworm) expect=6.1 ;;
+	trixie) expect=6.12 ;;
+	*) echo "run-vm: --suite $suite: give --expect VERSION" >&2; exit 2 ;;
+	esac
+fi
+
 skip() {
 	echo "" >&2
 	echo "###############################################################" >&2
 	echo "### run-vm: SKIPPED: $*" >&2
-	echo "### The qemu test (pure cgroup v2 on Linux 6.1) did NOT run." >&2
+	echo "### The qemu test (pure cgroup v2 on Debian $suite's $expect) did NOT run." >&2
 	echo "### Install with: scripts/install-deps.sh --vm" >&2
 	echo "###############################################################" >&2
 	exit 77
@@ -46,9 +63,9 @@ qemu=$(command -v qemu-system-x86_64 || true)
 [ -n "$qemu" ] || skip "qemu-system-x86_64 not installed (package qemu-system-x86)"
 if [ -z "$kernel" ]; then
 	[ -n "$kdir" ] || { echo "run-vm: --kernel or --kernel-dir is required" >&2; exit 2; }
-	kernel=$("$here/fetch-kernel.sh" "$kdir")
+	kernel=$("$here/fetch-kernel.sh" --suite "$suite" "$kdir")
 	rc=$?
-	[ $rc = 0 ] || skip "Debian's kernel image (linux-image-amd64) could not be fetched"
+	[ $rc = 0 ] || skip "Debian $suite's kernel image (linux-image-amd64) could not be fetched"
 fi
 [ -f "$kernel" ] || skip "kernel image $kernel not found"
 
@@ -79,7 +96,7 @@ start=$(date +%s)
 timeout -k 10 "$timeout" "$qemu" $accel_opts -smp "$smp" -m "$mem" \
 	-display none -serial stdio -monitor none -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$budget" \
+	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$budget colod.kernel=$expect" \
 	</dev/null >"$log" 2>&1
 qrc=$?
 secs=$(($(date +%s) - start))
@@ -92,7 +109,7 @@ nfail=$(grep -c 'COLOD-VM-CHECK: FAIL' "$clean")
 npass=$(grep -c 'COLOD-VM-CHECK: PASS' "$clean")
 
 fail() {
-	echo "run-vm: FAIL: $* (${secs}s; console log: $log)" >&2
+	echo "run-vm: FAIL on $suite ($expect): $* (${secs}s; console log: $log)" >&2
 	echo "---- last lines of the console ----" >&2
 	tail -n 60 "$clean" >&2
 	rm -f "$clean"
@@ -109,5 +126,5 @@ case "$result" in
 esac
 [ "$npass" -gt 0 ] || fail "no check ran"
 rm -f "$clean"
-echo "run-vm: PASS: $npass checks in ${secs}s"
+echo "run-vm: PASS: $npass checks in ${secs}s on $suite ($expect)"
 exit 0

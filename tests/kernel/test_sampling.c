@@ -21,7 +21,10 @@
 #include <cjson/cJSON.h>
 #include "cgtest.h"
 #include "clock.h"
+#include <dirent.h>
+#include "agentrun.h"
 #include "hist.h"
+#include "kfeatures.h"
 #include "loader.h"
 
 static struct colod_bpf *bpf;
@@ -99,6 +102,47 @@ static void stop_children(struct cgtest_group *g)
 		waitpid(g->pids[i], NULL, 0);
 	}
 	g->nr_pids = 0;
+}
+
+/* A BPF map of this process with that type, max_entries and value size. */
+static bool own_map(unsigned int type, unsigned int entries, unsigned int value_size)
+{
+	char path[64], want[128];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/proc/self/fdinfo");
+
+	cr_assert_not_null(d);
+	snprintf(want, sizeof(want), "map_type:\t%u\nkey_size:\t4\nvalue_size:\t%u\n"
+		 "max_entries:\t%u\n", type, value_size, entries);
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", de->d_name);
+		found = file_has(path, want);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * With COLOD_FORCE_FALLBACK=task_storage,atomics (docs/PORTABILITY.md) the
+ * other tests of this suite measure the 5.10 programs: make sure that is
+ * what is loaded, and without it the task-storage ones.
+ */
+Test(sampling, forced_fallback_is_loaded)
+{
+	const struct loader_choices *c = loader_choices(bpf);
+	bool forced = features_forced_off("task_storage");
+
+	cr_log_info("task storage %d, cmpxchg %d, forced %d", c->task_storage, c->atomics, forced);
+	cr_assert_eq(c->task_storage, !forced, "%s", c->task_storage_why);
+	cr_assert_eq(c->atomics, !features_forced_off("atomics"), "%s", c->atomics_why);
+	if (forced)
+		cr_assert(own_map(BPF_MAP_TYPE_HASH, c->task_entries, 40),
+			  "task_ts is a pid-keyed hash of %u entries", c->task_entries);
+	else
+		cr_assert(own_map(BPF_MAP_TYPE_TASK_STORAGE, 0, 40), "task_ts is task storage");
 }
 
 Test(sampling, cpu_time_matches_the_kernels_accounting)
@@ -367,6 +411,77 @@ Test(sampling, latency_rises_under_contention_in_the_waiting_cgroup)
 		     busy, alone);
 	cr_expect_gt(n_burn, 0, "the burners' own waits land in their cgroup");
 	(void)burners;
+}
+
+/*
+ * The 5.10 programs (pid-keyed hash, no cmpxchg) and the task-storage ones
+ * attached at once to the same load: the same wake-ups sampled, p99 within
+ * one of runqlat's log2 buckets (a factor of 2), CPU within 5%.
+ */
+Test(sampling, fallback_measures_what_task_storage_measures)
+{
+	struct colod_cg_stats *a[2], *b[2], d[2];
+	struct loader_opts o = { .cgroup_root = "/sys/fs/cgroup" };
+	const char *env = getenv(COLOD_FORCE_ENV);
+	char *saved = env ? strdup(env) : NULL;
+	struct colod_bpf *other = NULL;
+	double p99[2];
+	int i, fb;
+
+	/* the other variant than the suite's: forced on, or forced off */
+	if (loader_choices(bpf)->task_storage)
+		setenv(COLOD_FORCE_ENV, "task_storage,atomics", 1);
+	else
+		unsetenv(COLOD_FORCE_ENV);
+	i = loader_open(&o, &other);
+	if (saved)
+		setenv(COLOD_FORCE_ENV, saved, 1);
+	else
+		unsetenv(COLOD_FORCE_ENV);
+	free(saved);
+	cr_assert_eq(i, 0, "a second copy of the programs loads");
+	cr_assert_neq(loader_choices(other)->task_storage, loader_choices(bpf)->task_storage);
+	fb = loader_choices(bpf)->task_storage ? 1 : 0;	/* index of the fallback */
+
+	cr_assert_eq(cgtest_make_unique(&ga, "fbcmp", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&gb, "fbburn", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 600, 1000), 0);
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 600, 1000), 0);
+	for (i = 0; i < 2; i++)
+		cr_assert_gt(cgtest_spawn_busy(&gb), 0);
+	usleep(300000);
+	for (i = 0; i < 2; i++) {
+		a[i] = calloc(1, sizeof(*a[i]));
+		b[i] = calloc(1, sizeof(*b[i]));
+		cr_assert(a[i] && b[i]);
+	}
+	maps_read_stats(loader_maps(bpf), group_id(&ga), a[0]);
+	maps_read_stats(loader_maps(other), group_id(&ga), a[1]);
+	sleep(3);
+	maps_read_stats(loader_maps(bpf), group_id(&ga), b[0]);
+	maps_read_stats(loader_maps(other), group_id(&ga), b[1]);
+	loader_close(other);
+	for (i = 0; i < 2; i++) {
+		cg_stats_delta(b[i], a[i], &d[i]);
+		p99[i] = hist_percentile_us(d[i].runq_hist, COLOD_HIST_SLOTS, 99);
+		free(a[i]);
+		free(b[i]);
+	}
+	cr_log_info("task storage: %lu samples p99 %.0f us cpu %llu ns; pid hash: %lu samples "
+		    "p99 %.0f us cpu %llu ns", (unsigned long)d[!fb].runq_count, p99[!fb],
+		    (unsigned long long)d[!fb].cpu_ns, (unsigned long)d[fb].runq_count, p99[fb],
+		    (unsigned long long)d[fb].cpu_ns);
+	cr_assert_gt(d[!fb].runq_count, 100, "the sleepers woke (%lu)",
+		     (unsigned long)d[!fb].runq_count);
+	cr_assert(d[fb].runq_count > d[!fb].runq_count * 0.95 &&
+		  d[fb].runq_count < d[!fb].runq_count * 1.05,
+		  "samples: pid hash %lu, task storage %lu", (unsigned long)d[fb].runq_count,
+		  (unsigned long)d[!fb].runq_count);
+	cr_assert(p99[fb] >= p99[!fb] / 2 && p99[fb] <= p99[!fb] * 2,
+		  "p99: pid hash %.0f us, task storage %.0f us", p99[fb], p99[!fb]);
+	cr_assert(d[fb].cpu_ns > d[!fb].cpu_ns * 0.95 && d[fb].cpu_ns < d[!fb].cpu_ns * 1.05,
+		  "cpu: pid hash %llu ns, task storage %llu ns",
+		  (unsigned long long)d[fb].cpu_ns, (unsigned long long)d[!fb].cpu_ns);
 }
 
 /* Dirty page cache in a small memcg until the kernel reclaims it. */

@@ -143,13 +143,14 @@ Test(kfeatures, full_v2_plan_uses_every_lever)
 	cr_assert(p.bpf);
 	cr_assert(p.use_dfl_cgroup);
 	cr_assert(p.cpu_throttle && p.cpu_v2_knobs && p.cpu_idle);
-	cr_assert(p.memory_high && p.cpuset && p.psi && p.resctrl);
+	cr_assert(p.memory_high && p.cpuset && p.resctrl);
+	cr_assert(p.task_storage && p.bpf_atomics);
 	cr_assert_not(features_fatal(&f));
 }
 
 Test(kfeatures, any_bpf_prerequisite_missing_is_fatal)
 {
-	static const enum feat_id need[] = { FEAT_BTF, FEAT_TP_BTF, FEAT_TASK_STORAGE, FEAT_RINGBUF };
+	static const enum feat_id need[] = { FEAT_BTF, FEAT_TP_BTF, FEAT_RINGBUF };
 	struct colod_features f;
 	struct colod_plan p;
 	size_t i;
@@ -164,6 +165,27 @@ Test(kfeatures, any_bpf_prerequisite_missing_is_fatal)
 		cr_assert(features_fatal(&f), "colod run cannot start without %s",
 			  feat_name(need[i]));
 	}
+}
+
+/* 5.10: neither task storage for tracing nor cmpxchg; colod still starts */
+Test(kfeatures, task_storage_and_atomics_missing_fall_back)
+{
+	static const enum feat_id ids[] = { FEAT_TASK_STORAGE, FEAT_BPF_ATOMICS };
+	struct colod_features f;
+	struct colod_plan p;
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		full_v2(&f);
+		f.state[ids[i]] = FEAT_NO;
+		features_plan(&f, &p);
+		cr_assert(p.bpf, "%s has a fallback", feat_name(ids[i]));
+		cr_assert_not(features_fatal(&f));
+		cr_assert_eq(p.task_storage, ids[i] != FEAT_TASK_STORAGE);
+		cr_assert_eq(p.bpf_atomics, ids[i] != FEAT_BPF_ATOMICS);
+		cr_assert_null(strstr(features_fallback(&f, ids[i]), "refuses"));
+	}
+	cr_assert(strstr(features_fallback(&f, FEAT_TASK_STORAGE), "pid-keyed hash"));
 }
 
 Test(kfeatures, unknown_bpf_state_is_tried)
@@ -229,9 +251,9 @@ Test(kfeatures, no_cpu_controller_disables_cpu_levers)
 	cr_assert(features_fatal(&f));
 }
 
-Test(kfeatures, memory_psi_resctrl_each_switch_only_their_lever)
+Test(kfeatures, memory_resctrl_cpuset_each_switch_only_their_lever)
 {
-	static const enum feat_id ids[] = { FEAT_CG_MEMORY, FEAT_PSI, FEAT_RESCTRL, FEAT_CG_CPUSET };
+	static const enum feat_id ids[] = { FEAT_CG_MEMORY, FEAT_RESCTRL, FEAT_CG_CPUSET };
 	struct colod_features f;
 	struct colod_plan full, p;
 	size_t i;
@@ -243,7 +265,6 @@ Test(kfeatures, memory_psi_resctrl_each_switch_only_their_lever)
 		f.state[ids[i]] = FEAT_NO;
 		features_plan(&f, &p);
 		cr_assert_eq(p.memory_high, ids[i] != FEAT_CG_MEMORY);
-		cr_assert_eq(p.psi, ids[i] != FEAT_PSI);
 		cr_assert_eq(p.resctrl, ids[i] != FEAT_RESCTRL);
 		cr_assert_eq(p.cpuset, ids[i] != FEAT_CG_CPUSET);
 		cr_assert_eq(p.bpf, full.bpf);
