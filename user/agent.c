@@ -28,6 +28,7 @@
 #include "fileio.h"
 #include "headroom.h"
 #include "k8s.h"
+#include "podsource.h"
 #include "kfeatures.h"
 #include "loader.h"
 #include "metrics.h"
@@ -53,6 +54,7 @@ struct agent_opts {
 	const char *metrics_addr;	/* "off": no endpoint */
 	struct node_labels labels;
 	enum attr_mode mode;
+	struct podsource_opts pods;	/* url NULL: no pod source */
 };
 
 struct agent {
@@ -437,6 +439,13 @@ static void render(struct strbuf *b, void *ctx)
 	}
 	if (a->k8s)
 		k8s_publisher_counts(a->k8s, &c.k8s_updates, &c.k8s_errors);
+	if (a->sense.pods) {
+		bool failing;
+
+		podsource_counts(a->sense.pods, &c.pod_source_lists,
+				 &c.pod_source_errors, &failing);
+		c.pod_source_fallback = a->sense.nr_pod_fallback;
+	}
 	metrics_render_agent(b, &c);
 	metrics_render_headroom(b, &a->published);
 	for (i = 0; i < POLICY_ACTION_NR; i++)
@@ -675,6 +684,11 @@ static int agent_start(struct agent *a)
 		.cg = &a->cg, .maps = a->maps, .scan = a->scan, .track = &a->track,
 		.cfg = &a->cfg, .capacity_milli = a->capacity_milli,
 	};
+	if (a->o.pods.url) {
+		err = podsource_start(&a->o.pods, &a->sense.pods);
+		if (err)
+			return err;
+	}
 	sense_start(&a->sense);
 	/* what a previous run left is reconciled now, not at the first tick */
 	reconcile_now(a);
@@ -696,6 +710,7 @@ static void agent_stop(struct agent *a)
 {
 	metrics_stop(a->metrics);
 	k8s_publisher_stop(a->k8s);
+	sense_stop(&a->sense);
 	if (a->j) {
 		int n = journal_count(a->j);
 
@@ -734,10 +749,29 @@ static void usage(void)
 		"                 [--resctrl-root DIR]\n"
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
 		"                 [--metrics-addr HOST:PORT|off]\n"
+		"                 [--pod-source https://NODE:10250/pods [--pod-source-token FILE]\n"
+		"                  [--pod-source-ca FILE] [--pod-source-interval-ms MS]]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT ".\nSIGTERM or SIGINT stop it and restore\n"
 		"every value it changed.\n");
+}
+
+/* --pod-source-interval-ms: 100 ms to 1 h. */
+static int parse_interval_ms(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < 100 || v > 3600000) {
+		pr_err("--pod-source-interval-ms: '%s' is not a number of "
+		       "milliseconds from 100 to 3600000", s);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct agent_opts *o)
@@ -752,6 +786,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "action-log", required_argument, NULL, 'a' },
 		{ "metrics-addr", required_argument, NULL, 'M' },
 		{ "resctrl-root", required_argument, NULL, 'R' },
+		{ "pod-source", required_argument, NULL, 'P' },
+		{ "pod-source-token", required_argument, NULL, 'T' },
+		{ "pod-source-ca", required_argument, NULL, 'C' },
+		{ "pod-source-interval-ms", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -763,9 +801,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.cgroup_root = CG_ROOT_DEFAULT,
 		.resctrl_root = RESCTRL_ROOT_DEFAULT,
 		.metrics_addr = METRICS_ADDR_DEFAULT,
+		.pods = {
+			.token_path = K8S_SA_DIR_DEFAULT "/token",
+			.ca_path = K8S_SA_DIR_DEFAULT "/ca.crt",
+		},
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:P:T:C:I:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -774,6 +816,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'a': o->action_log = optarg; break;
 		case 'M': o->metrics_addr = optarg; break;
 		case 'R': o->resctrl_root = optarg; break;
+		case 'P': o->pods.url = optarg; break;
+		case 'T': o->pods.token_path = optarg; break;
+		case 'C': o->pods.ca_path = optarg; break;
+		case 'I':
+			if (parse_interval_ms(optarg, &o->pods.interval_ms))
+				return -EINVAL;
+			break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {
 				pr_err("--cgroup-mode: '%s' is not one of auto, v1, v2", optarg);

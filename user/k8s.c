@@ -159,7 +159,8 @@ int k8s_client_new(const char *api_url, const char *node_name,
 {
 	struct k8s_client *c;
 
-	if (!k8s_valid_node_name(node_name)) {
+	/* no node: a client that reads (the pod source), never patches */
+	if (node_name && !k8s_valid_node_name(node_name)) {
 		pr_err("k8s: NODE_NAME: invalid node name \"%s\"",
 		       node_name ? node_name : "");
 		return -EINVAL;
@@ -174,10 +175,10 @@ int k8s_client_new(const char *api_url, const char *node_name,
 	if (!c)
 		return -ENOMEM;
 	c->api_url = strdup(api_url);
-	c->node = strdup(node_name);
+	c->node = node_name ? strdup(node_name) : NULL;
 	c->token_path = strdup(token_path);
 	c->ca_path = strdup(ca_path);
-	if (!c->api_url || !c->node || !c->token_path || !c->ca_path) {
+	if (!c->api_url || (node_name && !c->node) || !c->token_path || !c->ca_path) {
 		k8s_client_free(c);
 		return -ENOMEM;
 	}
@@ -279,6 +280,21 @@ static int status_errno(long status)
 	return -EPROTO;
 }
 
+/* What every request does: TLS verified against the CA file, bounded in time. */
+static void curl_common(CURL *curl, const struct k8s_client *c, const char *url,
+			struct curl_slist *hdrs)
+{
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_path);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, K8S_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "colod");
+}
+
 static int perform_patch(struct k8s_client *c, const char *token,
 			 const char *body)
 {
@@ -305,17 +321,9 @@ static int perform_patch(struct k8s_client *c, const char *token,
 	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
 	if (!h)
 		goto out;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_common(curl, c, url, hdrs);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PATCH");
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_path);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, K8S_TIMEOUT_S);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "colod");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_resp);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
 	rc = curl_easy_perform(curl);
@@ -342,6 +350,9 @@ int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources 
 	char *token = NULL, *body;
 	int err;
 
+	if (!c->node)
+		return -EINVAL;
+
 	body = k8s_node_status_patch(r);
 	if (!body)
 		return -ENOMEM;
@@ -354,6 +365,112 @@ int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources 
 	}
 	free(body);
 	return err;
+}
+
+/* A whole response body, up to a bound: a kubelet's PodList of 110 pods is ~1 MB. */
+struct body_buf {
+	char *data;
+	size_t len, cap, max;
+	bool too_big;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct body_buf *b = ud;
+	size_t take = sz * n;
+	char *d;
+
+	if (b->len + take + 1 > b->max) {
+		b->too_big = true;
+		return 0;	/* aborts the transfer */
+	}
+	if (b->len + take + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64 * 1024;
+
+		while (cap < b->len + take + 1)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			return 0;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, take);
+	b->len += take;
+	b->data[b->len] = '\0';
+	return take;
+}
+
+static int perform_get(struct k8s_client *c, const char *token, const char *path,
+		       struct body_buf *b)
+{
+	struct curl_slist *hdrs = NULL, *h;
+	char url[1024], *auth = NULL;
+	long status = 0;
+	CURLcode rc;
+	CURL *curl;
+	int err = -ENOMEM;
+
+	curl = curl_easy_init();
+	if (!curl)
+		return -ENOMEM;
+	snprintf(url, sizeof(url), "%s%s", c->api_url, path);
+	if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
+		auth = NULL;
+		goto out;
+	}
+	h = curl_slist_append(hdrs, auth);
+	if (h)
+		hdrs = h;
+	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
+	if (!h)
+		goto out;
+	curl_common(curl, c, url, hdrs);
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");	/* gzip when offered */
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		pr_warn("k8s: GET %s: %s", url, b->too_big ? "response too large" :
+			curl_easy_strerror(rc));
+		err = b->too_big ? -EFBIG : -EIO;
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	err = status_errno(status);
+	if (err)
+		pr_warn("k8s: GET %s: HTTP %ld: %.200s", url, status,
+			b->data ? b->data : "");
+out:
+	curl_slist_free_all(hdrs);
+	free(auth);
+	curl_easy_cleanup(curl);
+	return err;
+}
+
+int k8s_get(struct k8s_client *c, const char *path, size_t max, char **body,
+	    size_t *len)
+{
+	struct body_buf b = { .max = max };
+	char *token = NULL;
+	int err;
+
+	*body = NULL;
+	*len = 0;
+	err = read_token(c->token_path, &token);
+	if (!err)
+		err = perform_get(c, token, path, &b);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	if (err || !b.data) {
+		free(b.data);
+		return err ?: -ENODATA;
+	}
+	*body = b.data;
+	*len = b.len;
+	return 0;
 }
 
 /* ---- publisher thread ---- */

@@ -81,7 +81,10 @@ struct k8s_client;
  */
 int k8s_client_from_env(const char *sa_dir, struct k8s_client **out);
 
-/* Explicit client: api_url "https://host:port"; files read at each request. */
+/*
+ * Explicit client: api_url "https://host:port"; files read at each request.
+ * node_name NULL: a client that only reads (k8s_get), e.g. the pod source.
+ */
 int k8s_client_new(const char *api_url, const char *node_name,
 		   const char *token_path, const char *ca_path,
 		   struct k8s_client **out);
@@ -95,6 +98,15 @@ const char *k8s_client_node(const struct k8s_client *c);
  * 409/429/5xx, -EPROTO on other statuses, -EIO on transport/TLS failure.
  */
 int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r);
+
+/*
+ * Blocking GET of api_url + path (timeout 10 s), the token re-read as
+ * above. On 0, *body is a malloc'd, NUL-terminated copy of the response
+ * (*len bytes). Errors as k8s_patch_node_status(), plus -EFBIG when the
+ * body exceeds max bytes.
+ */
+int k8s_get(struct k8s_client *c, const char *path, size_t max, char **body,
+	    size_t *len);
 
 /*
  * Publisher: a thread that owns the client and does the blocking PATCH off

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "k8s.h"
+#include "fakekubelet.h"
 #include "tfile.h"
 
 extern char **environ;
@@ -239,32 +240,9 @@ static void write_file(const char *name, const char *text)
 	tfile_write(at(name), text);
 }
 
-static void run(const char *cmd)
-{
-	int rc = system(cmd);
-
-	cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
-}
-
 static void make_certs(void)
 {
-	char cmd[2048];
-
-	/* a throwaway CA, a server cert for 127.0.0.1 signed by it, and an
-	 * unrelated CA for the verification-failure test */
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && exec >openssl.log 2>&1 && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-		 "-nodes -keyout ca.key -out sa/ca.crt -subj /CN=colod-test-ca -days 1 && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-		 "-keyout srv.key -out srv.csr -subj /CN=kubernetes && "
-		 "printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
-		 "openssl x509 -req -in srv.csr -CA sa/ca.crt -CAkey ca.key "
-		 "-CAcreateserial -out srv.crt -days 1 -extfile ext && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-		 "-nodes -keyout other.key -out other.crt -subj /CN=other-ca -days 1",
-		 dir);
-	run(cmd);
+	tls_make_certs(dir);
 }
 
 static void start_server(void)
