@@ -395,8 +395,15 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	}
 	snprintf(qs, sizeof(qs), "%lld", quota);
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
-	if ((uint64_t)cur_p == period)
-		return knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
+	if ((uint64_t)cur_p == period) {
+		/*
+		 * The period colod set is still wanted: journal_write() marks it
+		 * (no write, it holds), or the release sweep would put the
+		 * original period back under the quota meant for this one.
+		 */
+		err = knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_period_us", ps);
+		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
+	}
 	/*
 	 * The kernel checks quota/period against the parent and children at
 	 * every write, so go through "unlimited", which it always accepts.
