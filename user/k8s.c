@@ -280,6 +280,31 @@ static int status_errno(long status)
 	return -EPROTO;
 }
 
+/* Bearer token, JSON wanted, and the body's type if any; NULL on failure. */
+static struct curl_slist *request_headers(const char *token, const char *content_type)
+{
+	struct curl_slist *hdrs = NULL, *h;
+	char *auth = NULL, ct[128];
+
+	if (asprintf(&auth, "Authorization: Bearer %s", token) < 0)
+		return NULL;
+	h = curl_slist_append(hdrs, auth);	/* copies it */
+	memset(auth, 0, strlen(auth));		/* don't leave secrets in the heap */
+	free(auth);
+	if (h)
+		hdrs = h;
+	if (h && content_type) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		h = curl_slist_append(hdrs, ct);
+	}
+	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
+	if (!h) {
+		curl_slist_free_all(hdrs);
+		return NULL;
+	}
+	return hdrs;
+}
+
 /* What every request does: TLS verified against the CA file, bounded in time. */
 static void curl_common(CURL *curl, const struct k8s_client *c, const char *url,
 			struct curl_slist *hdrs)
@@ -295,53 +320,68 @@ static void curl_common(CURL *curl, const struct k8s_client *c, const char *url,
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "colod");
 }
 
+/* One request over HTTPS; *status is the HTTP status, or 0 on transport failure. */
+struct request {
+	const char *method;		/* "GET", "PATCH" */
+	const char *url;
+	const char *body;		/* NULL: none */
+	const char *content_type;	/* of the body */
+	curl_write_callback on_data;	/* the response body */
+	void *data;
+};
+
+static CURLcode perform(struct k8s_client *c, const char *token,
+			const struct request *rq, long *status)
+{
+	struct curl_slist *hdrs;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	CURL *curl;
+
+	*status = 0;
+	curl = curl_easy_init();
+	if (!curl)
+		return rc;
+	hdrs = request_headers(token, rq->content_type);
+	if (!hdrs)
+		goto out;
+	curl_common(curl, c, rq->url, hdrs);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, rq->method);
+	if (rq->body)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, rq->body);
+	else
+		curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");	/* gzip when offered */
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, rq->on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, rq->data);
+	rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+out:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(curl);
+	return rc;
+}
+
 static int perform_patch(struct k8s_client *c, const char *token,
 			 const char *body)
 {
-	struct curl_slist *hdrs = NULL, *h;
 	struct resp_buf resp = { .len = 0 };
-	char url[1024], *auth = NULL;
-	long status = 0;
+	char url[1024];
+	struct request rq = { "PATCH", url, body, K8S_PATCH_CONTENT_TYPE, on_resp, &resp };
+	long status;
 	CURLcode rc;
-	CURL *curl;
-	int err = -ENOMEM;
+	int err;
 
-	curl = curl_easy_init();
-	if (!curl)
-		return -ENOMEM;
 	snprintf(url, sizeof(url), "%s/api/v1/nodes/%s/status", c->api_url, c->node);
-	if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-		auth = NULL;
-		goto out;
-	}
-	h = curl_slist_append(hdrs, auth);
-	if (h)
-		hdrs = h;
-	h = h ? curl_slist_append(hdrs, "Content-Type: " K8S_PATCH_CONTENT_TYPE) : NULL;
-	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
-	if (!h)
-		goto out;
-	curl_common(curl, c, url, hdrs);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PATCH");
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
-	rc = curl_easy_perform(curl);
+	rc = perform(c, token, &rq, &status);
 	if (rc != CURLE_OK) {
 		pr_err("k8s: PATCH %s: %s", url, curl_easy_strerror(rc));
-		err = -EIO;
-		goto out;
+		return rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	err = status_errno(status);
 	if (err)
 		pr_err("k8s: PATCH %s: HTTP %ld: %s", url, status, resp.data);
 	else
 		pr_debug("k8s: PATCH %s: HTTP %ld", url, status);
-out:
-	curl_slist_free_all(hdrs);
-	free(auth);
-	curl_easy_cleanup(curl);
 	return err;
 }
 
@@ -404,47 +444,23 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 static int perform_get(struct k8s_client *c, const char *token, const char *path,
 		       struct body_buf *b)
 {
-	struct curl_slist *hdrs = NULL, *h;
-	char url[1024], *auth = NULL;
-	long status = 0;
+	char url[1024];
+	struct request rq = { "GET", url, NULL, NULL, on_body, b };
+	long status;
 	CURLcode rc;
-	CURL *curl;
-	int err = -ENOMEM;
+	int err;
 
-	curl = curl_easy_init();
-	if (!curl)
-		return -ENOMEM;
 	snprintf(url, sizeof(url), "%s%s", c->api_url, path);
-	if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-		auth = NULL;
-		goto out;
-	}
-	h = curl_slist_append(hdrs, auth);
-	if (h)
-		hdrs = h;
-	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
-	if (!h)
-		goto out;
-	curl_common(curl, c, url, hdrs);
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");	/* gzip when offered */
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
-	rc = curl_easy_perform(curl);
+	rc = perform(c, token, &rq, &status);
 	if (rc != CURLE_OK) {
 		pr_warn("k8s: GET %s: %s", url, b->too_big ? "response too large" :
 			curl_easy_strerror(rc));
-		err = b->too_big ? -EFBIG : -EIO;
-		goto out;
+		return b->too_big ? -EFBIG : rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	err = status_errno(status);
 	if (err)
 		pr_warn("k8s: GET %s: HTTP %ld: %.200s", url, status,
 			b->data ? b->data : "");
-out:
-	curl_slist_free_all(hdrs);
-	free(auth);
-	curl_easy_cleanup(curl);
 	return err;
 }
 
@@ -473,15 +489,45 @@ int k8s_get(struct k8s_client *c, const char *path, size_t max, char **body,
 	return 0;
 }
 
+/* ---- worker threads ---- */
+
+int k8s_worker_start(struct k8s_worker *w, void *(*fn)(void *), void *arg)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	w->stop = false;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	err = pthread_create(&w->thread, NULL, fn, arg);
+	if (err) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return -err;
+	}
+	return 0;
+}
+
+void k8s_worker_stop(struct k8s_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
 /* ---- publisher thread ---- */
 
 struct k8s_publisher {
 	struct k8s_client *client;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct k8s_worker w;
 	struct k8s_gate gate;
-	bool stop;
 	bool pending;			/* values waiting for the thread */
 	bool busy;			/* a request is in flight */
 	struct k8s_node_resources want;
@@ -502,19 +548,19 @@ static void *publisher_main(void *arg)
 	uint64_t at;
 	int err;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	for (;;) {
-		while (!p->stop && !p->pending)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->stop)
+		while (!p->w.stop && !p->pending)
+			pthread_cond_wait(&p->w.cv, &p->w.mu);
+		if (p->w.stop)
 			break;
 		r = p->want;
 		at = p->want_ns;
 		p->pending = false;
 		p->busy = true;
-		pthread_mutex_unlock(&p->mu);
+		pthread_mutex_unlock(&p->w.mu);
 		err = k8s_patch_node_status(p->client, &r);
-		pthread_mutex_lock(&p->mu);
+		pthread_mutex_lock(&p->w.mu);
 		p->busy = false;
 		if (err) {
 			p->errors++;
@@ -527,9 +573,9 @@ static void *publisher_main(void *arg)
 			p->last = r;
 			p->last_ns = at;
 		}
-		pthread_cond_broadcast(&p->cv);
+		pthread_cond_broadcast(&p->w.cv);
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return NULL;
 }
 
@@ -543,14 +589,10 @@ int k8s_publisher_start(struct k8s_client *c, const struct k8s_gate *gate,
 		return -ENOMEM;
 	p->client = c;
 	p->gate = *gate;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	err = pthread_create(&p->thread, NULL, publisher_main, p);
+	err = k8s_worker_start(&p->w, publisher_main, p);
 	if (err) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
 		free(p);
-		return -err;
+		return err;
 	}
 	*out = p;
 	return 0;
@@ -561,7 +603,7 @@ bool k8s_publisher_submit(struct k8s_publisher *p,
 {
 	bool go;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	/* after a failure, wait before hammering an API server in trouble */
 	if (p->failed && now_ns >= p->last_err_ns &&
 	    now_ns - p->last_err_ns < K8S_RETRY_AFTER_NS)
@@ -575,39 +617,33 @@ bool k8s_publisher_submit(struct k8s_publisher *p,
 		p->want = *r;
 		p->want_ns = now_ns;
 		p->pending = true;
-		pthread_cond_broadcast(&p->cv);
+		pthread_cond_broadcast(&p->w.cv);
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return go;
 }
 
 void k8s_publisher_set_gate(struct k8s_publisher *p, const struct k8s_gate *gate)
 {
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	p->gate = *gate;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 }
 
 void k8s_publisher_counts(struct k8s_publisher *p, uint64_t *updates,
 			  uint64_t *errors)
 {
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	*updates = p->updates;
 	*errors = p->errors;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 }
 
 void k8s_publisher_stop(struct k8s_publisher *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	k8s_worker_stop(&p->w);
 	k8s_client_free(p->client);
 	free(p);
 }

@@ -20,6 +20,7 @@
 #ifndef COLOD_K8S_H
 #define COLOD_K8S_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -107,6 +108,23 @@ int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources 
  */
 int k8s_get(struct k8s_client *c, const char *path, size_t max, char **body,
 	    size_t *len);
+
+/*
+ * A thread that does the blocking requests off the agent's loop (the
+ * publisher, the pod source): its lock, its condition (CLOCK_MONOTONIC, for
+ * timed waits) and its stop flag, read under the lock.
+ */
+struct k8s_worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+};
+
+/* Start fn(arg) in a new thread; 0 or -errno (then nothing is left). */
+int k8s_worker_start(struct k8s_worker *w, void *(*fn)(void *), void *arg);
+/* Set stop, wake the thread, wait for it (and an in-flight request) to end. */
+void k8s_worker_stop(struct k8s_worker *w);
 
 /*
  * Publisher: a thread that owns the client and does the blocking PATCH off

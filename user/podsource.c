@@ -239,10 +239,7 @@ void pod_view_free(struct pod_view *v)
 struct podsource {
 	struct k8s_client *client;
 	unsigned int interval_ms;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
+	struct k8s_worker w;
 	bool have_new;
 	struct pod_view next;		/* the newest good list, not yet taken */
 	uint64_t lists, errors;
@@ -274,7 +271,7 @@ static void wait_ms(struct podsource *p, unsigned int ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) != ETIMEDOUT)
+	while (!p->w.stop && pthread_cond_timedwait(&p->w.cv, &p->w.mu, &ts) != ETIMEDOUT)
 		;
 }
 
@@ -288,7 +285,7 @@ static void got_list(struct podsource *p, struct pod_view *v)
 	p->have_new = true;
 	p->lists++;
 	p->failing = false;
-	pthread_cond_broadcast(&p->cv);
+	pthread_cond_broadcast(&p->w.cv);
 }
 
 static void *poller_main(void *arg)
@@ -298,11 +295,11 @@ static void *poller_main(void *arg)
 	struct pod_view v;
 	int err;
 
-	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
-		pthread_mutex_unlock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
+	while (!p->w.stop) {
+		pthread_mutex_unlock(&p->w.mu);
 		err = poll_once(p, &v);
-		pthread_mutex_lock(&p->mu);
+		pthread_mutex_lock(&p->w.mu);
 		if (!err) {
 			got_list(p, &v);
 			backoff = BACKOFF_MIN_MS;
@@ -315,18 +312,17 @@ static void *poller_main(void *arg)
 				"backoff", strerror(-err));
 		p->errors++;
 		p->failing = true;
-		pthread_cond_broadcast(&p->cv);
+		pthread_cond_broadcast(&p->w.cv);
 		wait_ms(p, backoff);
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return NULL;
 }
 
 int podsource_start(const struct podsource_opts *o, struct podsource **out)
 {
 	struct podsource *p = calloc(1, sizeof(*p));
-	pthread_condattr_t ca;
 	int err;
 
 	if (!p)
@@ -338,18 +334,11 @@ int podsource_start(const struct podsource_opts *o, struct podsource **out)
 		return err;
 	}
 	p->interval_ms = o->interval_ms ? o->interval_ms : PODSOURCE_INTERVAL_MS_DEFAULT;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	err = pthread_create(&p->thread, NULL, poller_main, p);
+	err = k8s_worker_start(&p->w, poller_main, p);
 	if (err) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
 		k8s_client_free(p->client);
 		free(p);
-		return -err;
+		return err;
 	}
 	*out = p;
 	return 0;
@@ -359,7 +348,7 @@ bool podsource_take(struct podsource *p, struct pod_view *v)
 {
 	bool got;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	got = p->have_new;
 	if (got) {
 		pod_view_free(v);
@@ -367,7 +356,7 @@ bool podsource_take(struct podsource *p, struct pod_view *v)
 		memset(&p->next, 0, sizeof(p->next));
 		p->have_new = false;
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return got;
 }
 
@@ -376,39 +365,33 @@ bool podsource_wait_first(struct podsource *p, unsigned int timeout_ms)
 	uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	bool got;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	while (!p->lists && !p->errors && mono_ns() < end) {
-		pthread_mutex_unlock(&p->mu);
+		pthread_mutex_unlock(&p->w.mu);
 		/* the poller's broadcasts also wake its own waits: poll instead */
 		nanosleep(&(struct timespec) { 0, 10 * 1000000L }, NULL);
-		pthread_mutex_lock(&p->mu);
+		pthread_mutex_lock(&p->w.mu);
 	}
 	got = p->lists > 0;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return got;
 }
 
 void podsource_counts(struct podsource *p, uint64_t *lists, uint64_t *errors,
 		      bool *failing)
 {
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	*lists = p->lists;
 	*errors = p->errors;
 	*failing = p->failing;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 }
 
 void podsource_stop(struct podsource *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	k8s_worker_stop(&p->w);
 	pod_view_free(&p->next);
 	k8s_client_free(p->client);
 	free(p);

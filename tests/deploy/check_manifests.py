@@ -178,6 +178,18 @@ def main():
     check(("nodes/status", "patch") in granted, "RBAC: %s may not patch nodes/status" % sa)
     check(not any(v in ("*",) or r == "*" for r, v in granted), "RBAC: no wildcards")
 
+    # the pod source: the kubelet on this node's address, allowed to GET /pods
+    src = flags.get("pod-source")
+    if src is not None:
+        check(src == "https://$(NODE_IP):10250/pods",
+              "--pod-source %r is not the kubelet's https://$(NODE_IP):10250/pods" % src)
+        check(env.get("NODE_IP", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+              == "status.hostIP", "NODE_IP must come from fieldRef status.hostIP")
+        check(("nodes/proxy", "get") in granted and ("nodes/pods", "get") in granted,
+              "RBAC: %s may not GET the kubelet's /pods (nodes/proxy, nodes/pods)" % sa)
+        check(not any(r in ("nodes/proxy", "nodes/pods") and v != "get" for r, v in granted),
+              "RBAC: the kubelet's endpoints are read only (get)")
+
     # the no-resctrl patch removes exactly the resctrl mount and volume
     with open(os.path.join(DEPLOY, "no-resctrl-patch.yaml")) as f:
         patch = yaml.safe_load(f)

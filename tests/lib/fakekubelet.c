@@ -38,14 +38,7 @@ static const char fake_kubelet_py[] =
 "            return self.reply(404, b'404 page not found')\n"
 "        with open(podsfile, 'rb') as f:\n"
 "            self.reply(200, f.read())\n"
-"srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-"ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
-"ctx.load_cert_chain(cert, key)\n"
-"srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
-"with open(portfile + '.tmp', 'w') as f:\n"
-"    f.write(str(srv.server_address[1]))\n"
-"os.rename(portfile + '.tmp', portfile)\n"
-"srv.serve_forever()\n";
+FK_PY_SERVE_TLS;
 
 static bool have_tool(const char *name)
 {

@@ -14,6 +14,20 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * The end of a Python test server: handler class H served over TLS (cert,
+ * key) on a free loopback port, written to portfile once it listens.
+ */
+#define FK_PY_SERVE_TLS \
+"srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n" \
+"ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n" \
+"ctx.load_cert_chain(cert, key)\n" \
+"srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n" \
+"with open(portfile + '.tmp', 'w') as f:\n" \
+"    f.write(str(srv.server_address[1]))\n" \
+"os.rename(portfile + '.tmp', portfile)\n" \
+"srv.serve_forever()\n"
+
 #define FK_TOKEN	"eyJhbGciOiJSUzI1NiJ9.kubelet-reader"
 
 /*

@@ -212,14 +212,7 @@ static const char fake_apiserver_py[] =
 "        self.end_headers()\n"
 "        self.wfile.write(out)\n"
 "    do_PATCH = do_GET = do_POST = do_PUT = any\n"
-"srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-"ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
-"ctx.load_cert_chain(cert, key)\n"
-"srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
-"with open(portfile + '.tmp', 'w') as f:\n"
-"    f.write(str(srv.server_address[1]))\n"
-"os.rename(portfile + '.tmp', portfile)\n"
-"srv.serve_forever()\n";
+FK_PY_SERVE_TLS;
 
 #define TOKEN	"eyJhbGciOiJSUzI1NiJ9.test-token"
 #define NODE	"node-1.example"

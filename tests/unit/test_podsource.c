@@ -288,6 +288,16 @@ static void teardown(void)
 		tfile_rm_tree(dir);
 }
 
+/* The kubelet stand-in's URL, with the CA and token files named (copied into ca, tok). */
+static void opts(struct podsource_opts *o, char *ca, const char *ca_name, char *tok,
+		 const char *tok_name)
+{
+	snprintf(ca, 320, "%s", fakekubelet_path(&kl, ca_name));
+	snprintf(tok, 320, "%s", fakekubelet_path(&kl, tok_name));
+	*o = (struct podsource_opts) { .url = kl.url, .token_path = tok, .ca_path = ca,
+				       .interval_ms = 200 };
+}
+
 /* Take views until one has n pods, for up to ms. */
 static bool take_until(struct podsource *ps, struct pod_view *v, int n, int ms)
 {
@@ -303,17 +313,14 @@ Test(podsource, polls_the_kubelet_and_keeps_the_last_list, .init = setup, .fini 
      .timeout = 120)
 {
 	char a[2048], b[2048], items[4200];
-	struct podsource_opts o = { .url = kl.url, .interval_ms = 200 };
+	struct podsource_opts o;
 	struct podsource *ps;
 	struct pod_view v = {};
 	uint64_t lists, errors, e0;
 	bool failing;
 	char ca[320], tok[320];
 
-	snprintf(ca, sizeof(ca), "%s", fakekubelet_path(&kl, "sa/ca.crt"));
-	snprintf(tok, sizeof(tok), "%s", fakekubelet_path(&kl, "sa/token"));
-	o.ca_path = ca;
-	o.token_path = tok;
+	opts(&o, ca, "sa/ca.crt", tok, "sa/token");
 	snprintf(items, sizeof(items), "%s,%s", nginx(a, sizeof(a), "LS"),
 		 ffmpeg(b, sizeof(b), "BE"));
 	fakekubelet_set_items(&kl, items);
@@ -354,17 +361,14 @@ Test(podsource, polls_the_kubelet_and_keeps_the_last_list, .init = setup, .fini 
 Test(podsource, a_wrong_ca_or_token_gives_no_list, .init = setup, .fini = teardown,
      .timeout = 120)
 {
-	struct podsource_opts o = { .url = kl.url, .interval_ms = 200 };
+	struct podsource_opts o;
 	struct podsource *ps;
 	struct pod_view v = {};
 	uint64_t lists, errors;
 	bool failing;
 	char ca[320], tok[320];
 
-	snprintf(ca, sizeof(ca), "%s", fakekubelet_path(&kl, "other.crt"));
-	snprintf(tok, sizeof(tok), "%s", fakekubelet_path(&kl, "sa/token"));
-	o.ca_path = ca;
-	o.token_path = tok;
+	opts(&o, ca, "other.crt", tok, "sa/token");
 	cr_assert_eq(podsource_start(&o, &ps), 0);
 	cr_assert_not(podsource_wait_first(ps, 20000), "TLS is verified against the CA");
 	podsource_counts(ps, &lists, &errors, &failing);
