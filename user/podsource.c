@@ -242,19 +242,42 @@ struct podsource {
 	struct k8s_worker w;
 	bool have_new;
 	struct pod_view next;		/* the newest good list, not yet taken */
+	uint64_t last_hash;		/* of the last good body: the same body is no new list */
 	uint64_t lists, errors;
 	bool failing;
 };
 
+/* FNV-1a: a steady node serves the same list poll after poll. */
+static uint64_t body_hash(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* 0 with a new view, 1 when the list is the last one again, or -errno. */
 static int poll_once(struct podsource *p, struct pod_view *v)
 {
 	char *body = NULL;
 	size_t len;
+	uint64_t h;
 	int err;
 
 	err = k8s_get(p->client, "", PODSOURCE_BODY_MAX, &body, &len);
+	if (err)
+		return err;
+	/* unchanged: no parse, and its warnings are not repeated every poll */
+	h = body_hash(body, len);
+	if (p->lists && h == p->last_hash) {
+		free(body);
+		return 1;
+	}
+	err = pod_view_parse(body, len, v);
 	if (!err)
-		err = pod_view_parse(body, len, v);
+		p->last_hash = h;
 	free(body);
 	return err;
 }
@@ -288,6 +311,16 @@ static void got_list(struct podsource *p, struct pod_view *v)
 	pthread_cond_broadcast(&p->w.cv);
 }
 
+/* The list did not change: counted, and it ends a failure like a new one. */
+static void same_list(struct podsource *p)
+{
+	if (p->failing)
+		pr_info("pod source: back, the same list");
+	p->lists++;
+	p->failing = false;
+	pthread_cond_broadcast(&p->w.cv);
+}
+
 static void *poller_main(void *arg)
 {
 	struct podsource *p = arg;
@@ -300,8 +333,11 @@ static void *poller_main(void *arg)
 		pthread_mutex_unlock(&p->w.mu);
 		err = poll_once(p, &v);
 		pthread_mutex_lock(&p->w.mu);
-		if (!err) {
-			got_list(p, &v);
+		if (err >= 0) {
+			if (err)
+				same_list(p);
+			else
+				got_list(p, &v);
 			backoff = BACKOFF_MIN_MS;
 			wait_ms(p, p->interval_ms);
 			continue;
