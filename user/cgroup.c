@@ -396,7 +396,11 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	snprintf(qs, sizeof(qs), "%lld", quota);
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
 	if ((uint64_t)cur_p == period) {
-		/* the period in place is still colod's: asked for, not written */
+		/*
+		 * The period colod set is still wanted: journal_write() marks it
+		 * (no write, it holds), or the release sweep would put the
+		 * original period back under the quota meant for this one.
+		 */
 		err = knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_period_us", ps);
 		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
 	}
