@@ -80,6 +80,8 @@ static void pods(const char *be_label, const char *bu_label)
 
 static void setup(void)
 {
+	char own[512];
+
 	if (geteuid())
 		cr_skip_test("real-kernel tests need root");
 	if (!cgtest_have(CGT_CPU) || !cgtest_have(CGT_MEMORY) || !cgtest_have(CGT_CPUSET) ||
@@ -93,6 +95,9 @@ static void setup(void)
 	agentrun_init(&run, "pods");
 	fakekubelet_start(&kl, agentrun_path(&run, "kubelet"));
 	make_layout();
+	/* the test's kubepods is kubelet's: below its own unique root */
+	snprintf(own, sizeof(own), "{\"kubeletCgroupRoot\": \"/%s\"}", g[ROOT].rel);
+	agentrun_config(&run, "colod-config", own);
 	/* no suppression: a BE pod's own limits are seen as they are */
 	agentrun_config(&run, "colocation-config", "{\"enable\": true}");
 	agentrun_config(&run, "resource-qos-config",
