@@ -28,6 +28,7 @@
 #include "fileio.h"
 #include "headroom.h"
 #include "k8s.h"
+#include "podsource.h"
 #include "kfeatures.h"
 #include "loader.h"
 #include "metrics.h"
@@ -54,6 +55,7 @@ struct agent_opts {
 	struct node_labels labels;
 	enum attr_mode mode;
 	uint32_t max_cgroups;		/* cg_stats and cg_class entries, 0: default */
+	struct podsource_opts pods;	/* url NULL: no pod source */
 };
 
 struct agent {
@@ -323,6 +325,13 @@ static void render(struct strbuf *b, void *ctx)
 	}
 	if (a->k8s)
 		k8s_publisher_counts(a->k8s, &c.k8s_updates, &c.k8s_errors);
+	if (a->sense.pods) {
+		bool failing;
+
+		podsource_counts(a->sense.pods, &c.pod_source_lists,
+				 &c.pod_source_errors, &failing);
+		c.pod_source_fallback = a->sense.nr_pod_fallback;
+	}
 	metrics_render_agent(b, &c);
 	metrics_render_headroom(b, &a->pub.published);
 	for (i = 0; i < POLICY_ACTION_NR; i++)
@@ -583,6 +592,11 @@ static int agent_start(struct agent *a)
 		.cg = &a->cg, .maps = a->maps, .scan = a->scan, .track = &a->track,
 		.cfg = &a->cfg, .capacity_milli = a->capacity_milli,
 	};
+	if (a->o.pods.url) {
+		err = podsource_start(&a->o.pods, &a->sense.pods);
+		if (err)
+			return err;
+	}
 	sense_start(&a->sense);
 	/* what a previous run left is reconciled now, not at the first tick */
 	reconcile_now(a);
@@ -604,6 +618,7 @@ static void agent_stop(struct agent *a)
 {
 	metrics_stop(a->metrics);
 	k8s_publisher_stop(a->k8s);
+	sense_stop(&a->sense);
 	if (a->j) {
 		int n = journal_count(a->j);
 
@@ -644,6 +659,8 @@ static void usage(void)
 		"                 [--node-labels FILE|K=V,...] [--action-log FILE]\n"
 		"                 [--metrics-addr HOST:PORT|off]\n"
 		"                 [--record PATH [--record-max-bytes N] [--record-files N]]\n"
+		"                 [--pod-source https://NODE:10250/pods [--pod-source-token FILE]\n"
+		"                  [--pod-source-ca FILE] [--pod-source-interval-ms MS]]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT
@@ -651,32 +668,17 @@ static void usage(void)
 		"every value it changed; SIGHUP reloads the configuration.\n", COLOD_MAX_CGROUPS_DEFAULT);
 }
 
-/* 16 and up: below, the last quarter kept for tracked cgroups is empty. */
-static int parse_max_cgroups(const char *s, uint32_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < 16 || v > 1000000) {
-		pr_err("--max-cgroups: '%s' is not a number from 16 to 1000000", s);
-		return -EINVAL;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* A whole number in [1, max] for option opt. */
-static int parse_count(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+/* A whole number in [min, max] for option opt (--pod-source-interval-ms: 100 ms to 1 h). */
+static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t max,
+		       uint64_t *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtoull(arg, &end, 10);
-	if (errno || *end || end == arg || arg[0] == '-' || !*out || *out > max) {
-		pr_err("%s: '%s' is not a whole number from 1 to %llu", opt, arg,
-		       (unsigned long long)max);
+	if (errno || *end || end == arg || arg[0] == '-' || *out < min || *out > max) {
+		pr_err("%s: '%s' is not a whole number from %llu to %llu", opt, arg,
+		       (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
 	return 0;
@@ -698,6 +700,10 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "record-max-bytes", required_argument, NULL, 'B' },
 		{ "record-files", required_argument, NULL, 'N' },
 		{ "max-cgroups", required_argument, NULL, 'X' },
+		{ "pod-source", required_argument, NULL, 'P' },
+		{ "pod-source-token", required_argument, NULL, 'T' },
+		{ "pod-source-ca", required_argument, NULL, 'C' },
+		{ "pod-source-interval-ms", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -712,9 +718,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.metrics_addr = METRICS_ADDR_DEFAULT,
 		.record_max_bytes = RECORD_MAX_BYTES_DEFAULT,
 		.record_files = RECORD_FILES_DEFAULT,
+		.pods = {
+			.token_path = K8S_SA_DIR_DEFAULT "/token",
+			.ca_path = K8S_SA_DIR_DEFAULT "/ca.crt",
+		},
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:P:T:C:I:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -725,18 +735,28 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'R': o->resctrl_root = optarg; break;
 		case 'w': o->record_path = optarg; break;
 		case 'B':
-			if (parse_count("--record-max-bytes", optarg, UINT64_MAX, &v))
+			if (parse_count("--record-max-bytes", optarg, 1, UINT64_MAX, &v))
 				return -EINVAL;
 			o->record_max_bytes = v;
 			break;
 		case 'N':
-			if (parse_count("--record-files", optarg, 100, &v))
+			if (parse_count("--record-files", optarg, 1, 100, &v))
 				return -EINVAL;
 			o->record_files = (unsigned int)v;
 			break;
 		case 'X':
-			if (parse_max_cgroups(optarg, &o->max_cgroups))
+			/* 16 and up: below, the last quarter kept for tracked cgroups is empty */
+			if (parse_count("--max-cgroups", optarg, 16, 1000000, &v))
 				return -EINVAL;
+			o->max_cgroups = (uint32_t)v;
+			break;
+		case 'P': o->pods.url = optarg; break;
+		case 'T': o->pods.token_path = optarg; break;
+		case 'C': o->pods.ca_path = optarg; break;
+		case 'I':
+			if (parse_count("--pod-source-interval-ms", optarg, 100, 3600000, &v))
+				return -EINVAL;
+			o->pods.interval_ms = (unsigned int)v;
 			break;
 		case 'm':
 			if (attr_mode_parse(optarg, &o->mode)) {

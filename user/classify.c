@@ -265,10 +265,95 @@ void classify_path(const char *relpath, const char *kubelet_root,
 	for (i = 0; rules && i < nr_rules; i++) {
 		if (fnmatch(rules[i].glob, relpath, 0) == 0) {
 			out->cls = rules[i].cls;
+			out->src = CLASS_SRC_RULE;
 			out->rule = i;
 			return;
 		}
 	}
+}
+
+/* ---- pod metadata (Koordinator's QoS and priority classes) ---- */
+
+static const char *const koord_qos_names[] = {
+	[KOORD_QOS_NONE] = "", [KOORD_QOS_LSE] = "LSE", [KOORD_QOS_LSR] = "LSR",
+	[KOORD_QOS_LS] = "LS", [KOORD_QOS_BE] = "BE", [KOORD_QOS_SYSTEM] = "SYSTEM",
+};
+
+enum koord_qos koord_qos_parse(const char *s)
+{
+	int i;
+
+	for (i = KOORD_QOS_LSE; s && i <= KOORD_QOS_SYSTEM; i++)
+		if (!strcmp(s, koord_qos_names[i]))
+			return i;
+	return KOORD_QOS_NONE;
+}
+
+const char *koord_qos_name(enum koord_qos q)
+{
+	return (unsigned int)q <= KOORD_QOS_SYSTEM ? koord_qos_names[q] : "";
+}
+
+enum koord_priority koord_priority_of(const char *class_name, bool has_priority,
+				      long long priority)
+{
+	static const struct {
+		const char *name;
+		long long lo, hi;
+	} prio[] = {
+		[KOORD_PRIO_PROD] = { "koord-prod", 9000, 9999 },
+		[KOORD_PRIO_MID] = { "koord-mid", 7000, 7999 },
+		[KOORD_PRIO_BATCH] = { "koord-batch", 5000, 5999 },
+		[KOORD_PRIO_FREE] = { "koord-free", 3000, 3999 },
+	};
+	int i;
+
+	for (i = KOORD_PRIO_PROD; class_name && i <= KOORD_PRIO_FREE; i++)
+		if (!strcmp(class_name, prio[i].name))
+			return i;
+	/* Koordinator itself goes by the value the admission put in spec.priority */
+	for (i = KOORD_PRIO_PROD; has_priority && i <= KOORD_PRIO_FREE; i++)
+		if (priority >= prio[i].lo && priority <= prio[i].hi)
+			return i;
+	return KOORD_PRIO_NONE;
+}
+
+void classify_pod(const struct classify_pod_meta *m, struct classify_result *out)
+{
+	/* only kubelet's pods, and a rule is the operator's last word */
+	if (!out->pod_uid[0] || out->rule >= 0)
+		return;
+	switch (m->qos) {
+	case KOORD_QOS_LSE:
+	case KOORD_QOS_LSR:
+	case KOORD_QOS_LS:
+		out->cls = COLOD_CLASS_LS;
+		out->src = CLASS_SRC_LABEL;
+		return;
+	case KOORD_QOS_BE:
+		out->cls = COLOD_CLASS_BE;
+		out->src = CLASS_SRC_LABEL;
+		return;
+	case KOORD_QOS_SYSTEM:
+		out->cls = COLOD_CLASS_SYSTEM;
+		out->src = CLASS_SRC_LABEL;
+		return;
+	default:
+		break;
+	}
+	/* koord-mid: reclaimed LS capacity the scheduler promised; its QoS decides */
+	if (m->prio == KOORD_PRIO_PROD || m->prio == KOORD_PRIO_BATCH ||
+	    m->prio == KOORD_PRIO_FREE) {
+		out->cls = m->prio == KOORD_PRIO_PROD ? COLOD_CLASS_LS : COLOD_CLASS_BE;
+		out->src = CLASS_SRC_PRIORITY;
+	}
+}
+
+const char *class_source_name(int src)
+{
+	static const char *const names[CLASS_SRC_NR] = { "dir", "rule", "label", "prio" };
+
+	return (unsigned int)src < CLASS_SRC_NR ? names[src] : "-";
 }
 
 /* indexed by enum colod_class; NULL ends it (config's enum table) */

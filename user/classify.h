@@ -23,8 +23,43 @@ struct classify_rule {
 	uint64_t memory_request_bytes;	/* LS: memory request on bare metal; 0 = none */
 };
 
+/* Where a cgroup's class came from (colod top shows it). */
+enum class_source {
+	CLASS_SRC_DIR = 0,	/* kubelet's QoS directories (or SYSTEM by default) */
+	CLASS_SRC_RULE,		/* a configured rule */
+	CLASS_SRC_LABEL,	/* the pod's koordinator.sh/qosClass label */
+	CLASS_SRC_PRIORITY,	/* the pod's Koordinator priority class */
+	CLASS_SRC_NR,
+};
+
+/* koordinator.sh/qosClass */
+enum koord_qos {
+	KOORD_QOS_NONE = 0,	/* no label, or a value Koordinator does not define */
+	KOORD_QOS_LSE,
+	KOORD_QOS_LSR,
+	KOORD_QOS_LS,
+	KOORD_QOS_BE,
+	KOORD_QOS_SYSTEM,
+};
+
+/* Koordinator priority classes: koord-prod [9000, 9999], mid [7000, 7999], ... */
+enum koord_priority {
+	KOORD_PRIO_NONE = 0,
+	KOORD_PRIO_PROD,
+	KOORD_PRIO_MID,
+	KOORD_PRIO_BATCH,
+	KOORD_PRIO_FREE,
+};
+
+/* What a pod's spec says about its class (podsource.c fills it in). */
+struct classify_pod_meta {
+	enum koord_qos qos;
+	enum koord_priority prio;
+};
+
 struct classify_result {
 	enum colod_class cls;
+	enum class_source src;	/* classify_path(): DIR or RULE; classify_pod(): also LABEL, PRIORITY */
 	bool is_qos;		/* kubelet's burstable / besteffort QoS-level cgroup */
 	bool is_pod;		/* a pod-level cgroup (kubelet layouts) */
 	bool is_container;	/* below a pod-level cgroup */
@@ -44,6 +79,27 @@ struct classify_result {
 void classify_path(const char *relpath, const char *kubelet_root,
 		   const struct classify_rule *rules, int nr_rules,
 		   struct classify_result *out);
+
+/*
+ * A pod's metadata over a path's result (a pod or container cgroup of the
+ * kubelet layout, out of classify_path()): a configured rule stays (the
+ * operator's override); else the koordinator.sh/qosClass label decides
+ * (LSE, LSR, LS -> LS; BE -> BE; SYSTEM -> SYSTEM); else the priority class
+ * (koord-prod -> LS; koord-batch, koord-free -> BE; koord-mid has no say);
+ * else the QoS directory's class stays. docs/CLASSIFICATION.md.
+ */
+void classify_pod(const struct classify_pod_meta *m, struct classify_result *out);
+/* "LSE", "LSR", "LS", "BE", "SYSTEM" (exact, as Koordinator compares) -> KOORD_QOS_*. */
+enum koord_qos koord_qos_parse(const char *s);
+/*
+ * The priority class: a koord-* priorityClassName, else spec.priority by
+ * Koordinator's ranges (has_priority false: no spec.priority).
+ */
+enum koord_priority koord_priority_of(const char *class_name, bool has_priority,
+				      long long priority);
+const char *koord_qos_name(enum koord_qos q);
+/* "dir", "rule", "label", "prio"; "-" out of range. */
+const char *class_source_name(int src);
 
 /* "SYSTEM", "LS", "BE" by enum colod_class, NULL-terminated. */
 extern const char *const class_names[COLOD_CLASS_NR + 1];

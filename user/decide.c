@@ -4,17 +4,37 @@
 #include <string.h>
 #include "decide.h"
 
+/* Pod-level CFS period for a BE pod's own quota: the kernel's default, as kubelet uses. */
+#define POD_CFS_PERIOD_US	100000ULL
+
+bool quota_lower(long long a, uint64_t pa, long long b, uint64_t pb)
+{
+	if (a < 0)
+		return false;
+	if (b < 0)
+		return true;
+	return (unsigned __int128)a * pb < (unsigned __int128)b * pa;
+}
+
 static int add_knob(struct decision *d, int cg, enum knob_kind kind,
 		    long long value, uint64_t period_us)
 {
 	struct knob *n;
 	int i;
 
-	/* two wishes for one knob (static and dynamic memory.high): the lower */
+	/*
+	 * two wishes for one knob (static and dynamic memory.high; a BE pod
+	 * that is a BE top: its own quota and its share of the allowance): the lower
+	 */
 	for (i = 0; i < d->nr_knobs; i++) {
 		n = &d->knobs[i];
 		if (n->cg != cg || n->kind != kind)
 			continue;
+		if (kind == KNOB_CPU_QUOTA) {
+			if (quota_lower(value, period_us, n->value, n->period_us))
+				*n = (struct knob) { cg, kind, value, period_us };
+			return 0;
+		}
 		if (value >= 0 && (n->value < 0 || value < n->value))
 			n->value = value;
 		return 0;
@@ -98,6 +118,19 @@ static int static_knobs(const struct decide_params *dp, const struct track *t,
 	return err;
 }
 
+/* Is BE CPU bounded by quota now? Then *each is every BE top's share. */
+static bool be_quota_each(const struct decide_params *dp, const struct policy_state *s,
+			  int nr_be, uint64_t *each)
+{
+	const struct policy_params *p = dp->p;
+
+	if (!(p->suppress_enable || p->latency_feedback) || !s->cpu_limited ||
+	    p->suppress_policy == POLICY_SUPPRESS_CPUSET || nr_be <= 0)
+		return false;
+	*each = s->allowed_milli / (uint64_t)nr_be;
+	return true;
+}
+
 /* The node-wide BE allowance, split evenly over the topmost BE cgroups. */
 static int be_cpu_knob(const struct decide_params *dp, const struct policy_state *s,
 		       int i, int nr_be, struct decision *d)
@@ -109,7 +142,8 @@ static int be_cpu_knob(const struct decide_params *dp, const struct policy_state
 		return 0;
 	if (p->suppress_policy == POLICY_SUPPRESS_CPUSET)
 		return add_knob(d, i, KNOB_CPUSET_CPUS, s->cpus, 0);
-	each = s->allowed_milli / (uint64_t)nr_be;
+	if (!be_quota_each(dp, s, nr_be, &each))
+		return 0;
 	return add_knob(d, i, KNOB_CPU_QUOTA,
 			(long long)policy_cfs_quota_us(each, p->be_cfs_period_us),
 			p->be_cfs_period_us);
@@ -141,6 +175,39 @@ static int be_mem_knob(const struct decide_params *dp, const struct policy_state
 	return err;
 }
 
+/*
+ * A BE pod's own limits from its spec, as koordlet applies them: the pod's
+ * CFS quota from kubernetes.io/batch-cpu and its memory limit from
+ * kubernetes.io/batch-memory, at the pod level. They bound the pod inside
+ * the node-wide allowance of its BE top, not instead of it. v1 refuses a
+ * child quota above its parent's (tg_cfs_schedulable_down: -EINVAL), so
+ * there the pod's quota is also held at its top's share; v2 takes the
+ * lower of the two by itself.
+ */
+static int be_pod_knobs(const struct decide_params *dp, const struct policy_state *s,
+			const struct track *t, int i, int nr_be, bool cpu_only,
+			struct decision *d)
+{
+	const struct tracked *c = &t->v[i];
+	uint64_t each, milli;
+	int err = 0;
+
+	if (c->cls != COLOD_CLASS_BE || !c->is_pod)
+		return 0;
+	if (c->batch_cpu_milli > 0) {
+		milli = (uint64_t)c->batch_cpu_milli;
+		if (!dp->caps->cgroup_v2 && !c->top && be_quota_each(dp, s, nr_be, &each) &&
+		    each < milli)
+			milli = each;
+		err = add_knob(d, i, KNOB_CPU_QUOTA,
+			       (long long)policy_cfs_quota_us(milli, POD_CFS_PERIOD_US),
+			       POD_CFS_PERIOD_US);
+	}
+	if (!cpu_only && c->batch_mem_bytes > 0)
+		err = err ?: add_knob(d, i, KNOB_MEM_MAX, c->batch_mem_bytes, 0);
+	return err;
+}
+
 static int knobs(const struct decide_params *dp, const struct policy_state *s,
 		 const struct track *t, bool cpu_only, struct decision *d)
 {
@@ -152,6 +219,7 @@ static int knobs(const struct decide_params *dp, const struct policy_state *s,
 
 		if (!cpu_only)
 			err = static_knobs(dp, t, i, d);
+		err = err ?: be_pod_knobs(dp, s, t, i, nr_be, cpu_only, d);
 		if (c->cls != COLOD_CLASS_BE || !c->top)
 			continue;
 		err = err ?: be_cpu_knob(dp, s, i, nr_be, d);

@@ -84,5 +84,7 @@ void decision_free(struct decision *d);
 /* The cgroup whose cpu.idle makes c idle-class: its pod, or its class top. */
 int decide_idle_holder(const struct track *t, int c);
 const char *knob_kind_name(enum knob_kind k);
+/* Is CFS quota a per period pa a lower rate than b per pb (< 0: unlimited)? */
+bool quota_lower(long long a, uint64_t pa, long long b, uint64_t pb);
 
 #endif /* COLOD_DECIDE_H */

@@ -1166,34 +1166,28 @@ void journal_begin_pass(struct journal *j)
 	j->pass++;
 }
 
-/*
- * Knobs colod wrote and no longer wants (not asked for through
- * journal_write() since journal_begin_pass()) get their original back and leave
- * the journal; entries of files that vanished with their cgroup are pruned.
- * What the kernel refuses now stays, to be retried at the next sweep.
- */
-int journal_sweep(struct journal *j)
+/* One pass of the sweep, backwards; *changed counts entries restored or pruned. */
+static int sweep_pass(struct journal *j, bool loud, int *changed)
 {
-	int i, st, err, first_err = 0, changed = 0;
+	int i, st, err, first_err = 0;
 	struct knob_count *k;
 	struct entry *e;
 
+	*changed = 0;
 	for (i = j->nr - 1; i >= 0; i--) {
 		e = &j->ents[i];
-		if (e->op != OP_WRITE)
-			continue;
-		if (e->wanted == j->pass)
+		if (e->op != OP_WRITE || e->wanted == j->pass)
 			continue;
 		st = same_cgroup(e) ? file_state(e->path) : -ENOENT;
 		if (st == -ENOENT) {
 			drop_entry(j, i);
-			changed++;
+			(*changed)++;
 			continue;
 		}
 		/* remembered ahead of a cut, or its hierarchy not there now */
 		if (!e->written || st)
 			continue;
-		err = restore_one(e, true);
+		err = restore_one(e, loud);
 		if (err) {
 			first_err = first_err ?: err;
 			continue;
@@ -1203,11 +1197,39 @@ int journal_sweep(struct journal *j)
 		pr_info("%s: released, original '%.*s' restored", e->path,
 			(int)strcspn(e->orig, "\n"), e->orig);
 		drop_entry(j, i);
-		changed++;
+		(*changed)++;
+	}
+	return first_err;
+}
+
+#define SWEEP_PASSES	3
+
+/*
+ * Knobs colod wrote and no longer wants (not asked for through
+ * journal_write() since journal_begin_pass()) get their original back and leave
+ * the journal; entries of files that vanished with their cgroup are pruned.
+ * The kernel's ordering rules may refuse one restore until another is done
+ * (v1: a parent's period back while its quota still holds a child's quota
+ * below it), so quiet passes repeat while they make progress; what is still
+ * refused is named by a last pass and stays, to be retried at the next sweep.
+ */
+int journal_sweep(struct journal *j)
+{
+	int pass, n, changed = 0, err = 0;
+
+	for (pass = 0; pass < SWEEP_PASSES; pass++) {
+		err = sweep_pass(j, false, &n);
+		changed += n;
+		if (!err || !n)
+			break;
+	}
+	if (err) {
+		err = sweep_pass(j, true, &n);
+		changed += n;
 	}
 	if (changed && journal_save(j))
 		return -EIO;
-	return first_err;
+	return err;
 }
 
 int journal_knob_counts(const struct journal *j, int i, const char **name,

@@ -196,7 +196,8 @@ int k8s_client_new(const char *api_url, const char *node_name,
 {
 	struct k8s_client *c;
 
-	if (!k8s_valid_node_name(node_name)) {
+	/* no node: a client that reads (the pod source), never patches */
+	if (node_name && !k8s_valid_node_name(node_name)) {
 		pr_err("k8s: NODE_NAME: invalid node name \"%s\"",
 		       node_name ? node_name : "");
 		return -EINVAL;
@@ -211,10 +212,10 @@ int k8s_client_new(const char *api_url, const char *node_name,
 	if (!c)
 		return -ENOMEM;
 	c->api_url = strdup(api_url);
-	c->node = strdup(node_name);
+	c->node = node_name ? strdup(node_name) : NULL;
 	c->token_path = strdup(token_path);
 	c->ca_path = strdup(ca_path);
-	if (!c->api_url || !c->node || !c->token_path || !c->ca_path) {
+	if (!c->api_url || (node_name && !c->node) || !c->token_path || !c->ca_path) {
 		k8s_client_free(c);
 		return -ENOMEM;
 	}
@@ -284,25 +285,6 @@ static int read_token(const char *path, char **out)
 	return 0;
 }
 
-struct resp_buf {
-	char data[512];
-	size_t len;
-};
-
-static size_t on_resp(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp_buf *r = ud;
-	size_t take = sz * n;
-
-	/* keep the start of the body for the log; the rest is discarded */
-	if (take > sizeof(r->data) - 1 - r->len)
-		take = sizeof(r->data) - 1 - r->len;
-	memcpy(r->data + r->len, p, take);
-	r->len += take;
-	r->data[r->len] = '\0';
-	return sz * n;
-}
-
 static int status_errno(long status)
 {
 	if (status >= 200 && status < 300)
@@ -316,6 +298,84 @@ static int status_errno(long status)
 	return -EPROTO;
 }
 
+/*
+ * A response body, up to max bytes with its NUL: a kubelet's PodList of 110
+ * pods is ~1 MB. Past max a GET fails (too_big); a PATCH keeps the start of
+ * the body for the log (keep_start) and discards the rest.
+ */
+struct body_buf {
+	char *data;
+	size_t len, cap, max;
+	bool keep_start;
+	bool too_big;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct body_buf *b = ud;
+	size_t take = sz * n;
+	char *d;
+
+	if (b->len + take + 1 > b->max) {
+		if (!b->keep_start) {
+			b->too_big = true;
+			return 0;	/* aborts the transfer */
+		}
+		take = b->max > b->len + 1 ? b->max - b->len - 1 : 0;
+		if (!take)
+			return sz * n;
+	}
+	if (b->len + take + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : b->keep_start ? b->max : 64 * 1024;
+
+		while (cap < b->len + take + 1)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (!d)
+			return 0;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, take);
+	b->len += take;
+	b->data[b->len] = '\0';
+	return sz * n;
+}
+
+/* Empty again, for the request's second try. */
+static void body_reset(struct body_buf *b)
+{
+	b->len = 0;
+	b->too_big = false;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+/* Bearer token, JSON wanted, and the body's type if any; NULL on failure. */
+static struct curl_slist *request_headers(const char *token, const char *content_type)
+{
+	struct curl_slist *hdrs = NULL, *h;
+	char *auth = NULL, ct[128];
+
+	if (asprintf(&auth, "Authorization: Bearer %s", token) < 0)
+		return NULL;
+	h = curl_slist_append(hdrs, auth);	/* copies it */
+	memset(auth, 0, strlen(auth));		/* don't leave secrets in the heap */
+	free(auth);
+	if (h)
+		hdrs = h;
+	if (h && content_type) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		h = curl_slist_append(hdrs, ct);
+	}
+	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
+	if (!h) {
+		curl_slist_free_all(hdrs);
+		return NULL;
+	}
+	return hdrs;
+}
+
 /* libcurl calls this about once a second and on every chunk */
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		       curl_off_t un)
@@ -325,35 +385,14 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return atomic_load(&c->abort) ? 1 : 0;
 }
 
-static int perform_patch(struct k8s_client *c, const char *token,
-			 const char *body, long timeout_ms)
+/*
+ * What every request does: TLS verified against the CA file, bounded in
+ * time, and abandoned when its worker stops (c->abort).
+ */
+static void curl_common(CURL *curl, struct k8s_client *c, const char *url,
+			struct curl_slist *hdrs, long timeout_ms)
 {
-	struct curl_slist *hdrs = NULL, *h;
-	struct resp_buf resp = { .len = 0 };
-	char url[1024], *auth = NULL;
-	long status = 0;
-	CURLcode rc;
-	CURL *curl;
-	int err = -ENOMEM;
-
-	curl = curl_easy_init();
-	if (!curl)
-		return -ENOMEM;
-	snprintf(url, sizeof(url), "%s/api/v1/nodes/%s/status", c->api_url, c->node);
-	if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-		auth = NULL;
-		goto out;
-	}
-	h = curl_slist_append(hdrs, auth);
-	if (h)
-		hdrs = h;
-	h = h ? curl_slist_append(hdrs, "Content-Type: " K8S_PATCH_CONTENT_TYPE) : NULL;
-	h = h ? curl_slist_append(hdrs, "Accept: application/json") : NULL;
-	if (!h)
-		goto out;
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PATCH");
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_path);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -365,29 +404,65 @@ static int perform_patch(struct k8s_client *c, const char *token,
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "colod");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		pr_err("k8s: PATCH %s: %s", url, curl_easy_strerror(rc));
-		err = -EIO;
+}
+
+/* One request over HTTPS: a GET of a body, or a PATCH with one. */
+struct request {
+	const char *method;		/* "GET", "PATCH" */
+	const char *url;
+	const char *body;		/* NULL: none */
+	const char *content_type;	/* of the body */
+	struct body_buf *resp;		/* the response body */
+};
+
+/* rq with this token, within timeout_ms: 0 on 2xx, else -errno (logged). */
+static int perform(struct k8s_client *c, const char *token,
+		   const struct request *rq, long timeout_ms)
+{
+	struct body_buf *b = rq->resp;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	struct curl_slist *hdrs;
+	long status = 0;
+	CURL *curl;
+	int err;
+
+	curl = curl_easy_init();
+	if (!curl)
+		return -ENOMEM;
+	hdrs = request_headers(token, rq->content_type);
+	if (!hdrs)
 		goto out;
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	err = status_errno(status);
-	if (err)
-		pr_err("k8s: PATCH %s: HTTP %ld: %s", url, status, resp.data);
+	curl_common(curl, c, rq->url, hdrs, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, rq->method);
+	if (rq->body)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, rq->body);
 	else
-		pr_debug("k8s: PATCH %s: HTTP %ld", url, status);
+		curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");	/* gzip when offered */
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
+	rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 out:
 	curl_slist_free_all(hdrs);
-	free(auth);
 	curl_easy_cleanup(curl);
+	if (rc != CURLE_OK) {
+		pr_warn("k8s: %s %s: %s", rq->method, rq->url,
+			b->too_big ? "response too large" : curl_easy_strerror(rc));
+		return b->too_big ? -EFBIG : rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+	}
+	err = status_errno(status);
+	if (err)
+		pr_warn("k8s: %s %s: HTTP %ld: %.200s", rq->method, rq->url, status,
+			b->data ? b->data : "");
+	else
+		pr_debug("k8s: %s %s: HTTP %ld", rq->method, rq->url, status);
 	return err;
 }
 
-/* One PATCH with the token as the file holds it now. */
-static int patch_once(struct k8s_client *c, const char *body, long timeout_ms)
+/* One try of rq with the token as the file holds it now. */
+static int request_once(struct k8s_client *c, const struct request *rq,
+			long timeout_ms)
 {
 	char *token = NULL;
 	int err;
@@ -395,7 +470,7 @@ static int patch_once(struct k8s_client *c, const char *body, long timeout_ms)
 	atomic_fetch_add(&c->token_reads, 1);
 	err = read_token(c->token_path, &token);
 	if (!err)
-		err = perform_patch(c, token, body, timeout_ms);
+		err = perform(c, token, rq, timeout_ms);
 	if (token) {
 		memset(token, 0, strlen(token));	/* don't leave secrets in the heap */
 		free(token);
@@ -416,10 +491,11 @@ static uint64_t mono_ms(void)
  * the kubelet rotates projected tokens, and the file may have changed
  * since it was read. Both tries share timeout_ms.
  */
-static int patch_body(struct k8s_client *c, const char *body, long timeout_ms)
+static int send_request(struct k8s_client *c, const struct request *rq,
+			long timeout_ms)
 {
 	uint64_t start = mono_ms(), spent;
-	int err = patch_once(c, body, timeout_ms);
+	int err = request_once(c, rq, timeout_ms);
 
 	if (err != -EACCES || atomic_load(&c->abort))
 		return err;
@@ -427,26 +503,39 @@ static int patch_body(struct k8s_client *c, const char *body, long timeout_ms)
 	if (spent >= (uint64_t)timeout_ms)
 		return err;
 	pr_info("k8s: token rejected; reading %s again", c->token_path);
-	return patch_once(c, body, timeout_ms - (long)spent);
+	body_reset(rq->resp);
+	return request_once(c, rq, timeout_ms - (long)spent);
 }
 
-/* patch_body() of a body made for it, then freed; NULL: out of memory */
-static int send_body(struct k8s_client *c, char *body, long timeout_ms)
+/* PATCH of the node status with body (freed here; NULL: out of memory). */
+static int patch_body(struct k8s_client *c, char *body, long timeout_ms)
 {
-	int err = body ? patch_body(c, body, timeout_ms) : -ENOMEM;
+	struct body_buf resp = { .max = 512, .keep_start = true };
+	char url[1024];
+	struct request rq = { "PATCH", url, body, K8S_PATCH_CONTENT_TYPE, &resp };
+	int err;
 
+	if (!body)
+		return -ENOMEM;
+	if (!c->node) {
+		free(body);
+		return -EINVAL;
+	}
+	snprintf(url, sizeof(url), "%s/api/v1/nodes/%s/status", c->api_url, c->node);
+	err = send_request(c, &rq, timeout_ms);
+	free(resp.data);
 	free(body);
 	return err;
 }
 
 int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources *r)
 {
-	return send_body(c, k8s_node_status_patch(r), K8S_TIMEOUT_MS);
+	return patch_body(c, k8s_node_status_patch(r), K8S_TIMEOUT_MS);
 }
 
 int k8s_withdraw_node_status(struct k8s_client *c, long timeout_ms)
 {
-	return send_body(c, k8s_node_status_withdrawal(), timeout_ms);
+	return patch_body(c, k8s_node_status_withdrawal(), timeout_ms);
 }
 
 uint64_t k8s_client_token_reads(const struct k8s_client *c)
@@ -454,15 +543,71 @@ uint64_t k8s_client_token_reads(const struct k8s_client *c)
 	return atomic_load(&c->token_reads);
 }
 
+int k8s_get(struct k8s_client *c, const char *path, size_t max, char **body,
+	    size_t *len)
+{
+	struct body_buf b = { .max = max };
+	char url[1024];
+	struct request rq = { "GET", url, NULL, NULL, &b };
+	int err;
+
+	*body = NULL;
+	*len = 0;
+	snprintf(url, sizeof(url), "%s%s", c->api_url, path);
+	err = send_request(c, &rq, K8S_TIMEOUT_MS);
+	if (err || !b.data) {
+		free(b.data);
+		return err ?: -ENODATA;
+	}
+	*body = b.data;
+	*len = b.len;
+	return 0;
+}
+
+/* ---- worker threads ---- */
+
+int k8s_worker_start(struct k8s_worker *w, struct k8s_client *c,
+		     void *(*fn)(void *), void *arg)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	w->client = c;
+	w->stop = false;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	err = pthread_create(&w->thread, NULL, fn, arg);
+	if (err) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return -err;
+	}
+	return 0;
+}
+
+void k8s_worker_stop(struct k8s_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	/* a request in flight is abandoned, so that stop is not held up by it */
+	atomic_store(&w->client->abort, true);
+	pthread_join(w->thread, NULL);
+	atomic_store(&w->client->abort, false);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
 /* ---- publisher thread ---- */
 
 struct k8s_publisher {
 	struct k8s_client *client;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	struct k8s_worker w;
 	struct k8s_gate gate;
-	bool stop;
 	bool pending;			/* values waiting for the thread */
 	bool busy;			/* a request is in flight */
 	struct k8s_node_resources want;
@@ -486,7 +631,7 @@ static uint64_t next_rnd(uint64_t *s)
 	return *s;
 }
 
-/* Under p->mu: account for the outcome of a patch submitted at at_ns. */
+/* Under p->w.mu: account for the outcome of a patch submitted at at_ns. */
 static void publish_done(struct k8s_publisher *p, int err,
 			 const struct k8s_node_resources *r, uint64_t at_ns)
 {
@@ -522,24 +667,24 @@ static void *publisher_main(void *arg)
 	uint64_t at;
 	int err;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	for (;;) {
-		while (!p->stop && !p->pending)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->stop)
+		while (!p->w.stop && !p->pending)
+			pthread_cond_wait(&p->w.cv, &p->w.mu);
+		if (p->w.stop)
 			break;
 		r = p->want;
 		at = p->want_ns;
 		p->pending = false;
 		p->busy = true;
-		pthread_mutex_unlock(&p->mu);
+		pthread_mutex_unlock(&p->w.mu);
 		err = k8s_patch_node_status(p->client, &r);
-		pthread_mutex_lock(&p->mu);
+		pthread_mutex_lock(&p->w.mu);
 		p->busy = false;
 		publish_done(p, err, &r, at);
-		pthread_cond_broadcast(&p->cv);
+		pthread_cond_broadcast(&p->w.cv);
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return NULL;
 }
 
@@ -560,14 +705,10 @@ int k8s_publisher_start(struct k8s_client *c, const struct k8s_gate *gate,
 		 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)c->node;
 	if (!p->rnd)
 		p->rnd = 0x9e3779b97f4a7c15ULL;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	err = pthread_create(&p->thread, NULL, publisher_main, p);
+	err = k8s_worker_start(&p->w, c, publisher_main, p);
 	if (err) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
 		free(p);
-		return -err;
+		return err;
 	}
 	*out = p;
 	return 0;
@@ -578,7 +719,7 @@ bool k8s_publisher_submit(struct k8s_publisher *p,
 {
 	bool go;
 
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	/* after a failure, back off before asking an API server in trouble
 	 * (or one that refuses us) again */
 	if (p->fails && now_ns < p->retry_ns &&
@@ -593,38 +734,38 @@ bool k8s_publisher_submit(struct k8s_publisher *p,
 		p->want = *r;
 		p->want_ns = now_ns;
 		p->pending = true;
-		pthread_cond_broadcast(&p->cv);
+		pthread_cond_broadcast(&p->w.cv);
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 	return go;
 }
 
 void k8s_publisher_set_gate(struct k8s_publisher *p, const struct k8s_gate *gate)
 {
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	p->gate = *gate;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 }
 
 void k8s_publisher_counts(struct k8s_publisher *p, uint64_t *updates,
 			  uint64_t *errors)
 {
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	*updates = p->updates;
 	*errors = p->errors;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 }
 
 void k8s_publisher_stats(struct k8s_publisher *p, struct k8s_publisher_stats *st)
 {
-	pthread_mutex_lock(&p->mu);
+	pthread_mutex_lock(&p->w.mu);
 	st->updates = p->updates;
 	st->errors = p->errors;
 	st->fails = p->fails;
 	st->backoff_ns = p->backoff_ns;
 	st->retry_ns = p->retry_ns;
 	st->token_reads = k8s_client_token_reads(p->client);
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->w.mu);
 }
 
 int k8s_publisher_stop(struct k8s_publisher *p)
@@ -633,14 +774,8 @@ int k8s_publisher_stop(struct k8s_publisher *p)
 
 	if (!p)
 		return 0;
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	/* a request in flight may be one that publishes: abandon it */
-	atomic_store(&p->client->abort, true);
-	pthread_join(p->thread, NULL);
-	atomic_store(&p->client->abort, false);
+	/* a request in flight may be one that publishes: it is abandoned */
+	k8s_worker_stop(&p->w);
 	/*
 	 * Nobody protects this node's LS services from BE pods once colod is
 	 * gone: take Batch and Mid off the node, as Koordinator's
@@ -657,8 +792,6 @@ int k8s_publisher_stop(struct k8s_publisher *p)
 		       p->client->node, K8S_RES_BATCH_CPU, strerror(-err));
 	else
 		pr_info("k8s: node %s: Batch and Mid withdrawn", p->client->node);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
 	k8s_client_free(p->client);
 	free(p);
 	return err;

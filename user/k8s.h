@@ -20,6 +20,7 @@
 #ifndef COLOD_K8S_H
 #define COLOD_K8S_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -104,7 +105,10 @@ struct k8s_client;
  */
 int k8s_client_from_env(const char *sa_dir, struct k8s_client **out);
 
-/* Explicit client: api_url "https://host:port"; files read at each request. */
+/*
+ * Explicit client: api_url "https://host:port"; files read at each request.
+ * node_name NULL: a client that only reads (k8s_get), e.g. the pod source.
+ */
 int k8s_client_new(const char *api_url, const char *node_name,
 		   const char *token_path, const char *ca_path,
 		   struct k8s_client **out);
@@ -124,6 +128,37 @@ int k8s_patch_node_status(struct k8s_client *c, const struct k8s_node_resources 
 int k8s_withdraw_node_status(struct k8s_client *c, long timeout_ms);
 /* How many times the token file was read (tests, metrics). */
 uint64_t k8s_client_token_reads(const struct k8s_client *c);
+
+/*
+ * Blocking GET of api_url + path (timeout 10 s), the token read as above
+ * (and once more on 401/403). On 0, *body is a malloc'd, NUL-terminated copy of the response
+ * (*len bytes). Errors as k8s_patch_node_status(), plus -EFBIG when the
+ * body exceeds max bytes.
+ */
+int k8s_get(struct k8s_client *c, const char *path, size_t max, char **body,
+	    size_t *len);
+
+/*
+ * A thread that does the blocking requests of client off the agent's loop
+ * (the publisher, the pod source): its lock, its condition
+ * (CLOCK_MONOTONIC, for timed waits) and its stop flag, read under the lock.
+ */
+struct k8s_worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	struct k8s_client *client;
+};
+
+/* Start fn(arg) in a new thread; 0 or -errno (then nothing is left). */
+int k8s_worker_start(struct k8s_worker *w, struct k8s_client *client,
+		     void *(*fn)(void *), void *arg);
+/*
+ * Set stop, wake the thread, abandon the client's request in flight (within
+ * about a second: libcurl's progress callback) and wait for the thread.
+ */
+void k8s_worker_stop(struct k8s_worker *w);
 
 /*
  * Publisher: a thread that owns the client and does the blocking PATCH off

@@ -983,6 +983,14 @@ void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters 
 		"Node status patches accepted by the API server.", c->k8s_updates);
 	counter(b, "colod_k8s_node_errors_total",
 		"Node status patches that failed.", c->k8s_errors);
+	counter(b, "colod_pod_source_lists_total",
+		"Pod lists read from the pod source (kubelet /pods).", c->pod_source_lists);
+	counter(b, "colod_pod_source_errors_total",
+		"Polls of the pod source that failed (the last list stays).",
+		c->pod_source_errors);
+	counter(b, "colod_pod_source_fallback_total",
+		"Pod cgroups classed by their QoS directory: pod not in the pod list.",
+		c->pod_source_fallback);
 	counter(b, "colod_loop_ticks_total", "Iterations of the agent loop.",
 		c->ticks);
 	gauge(b, "colod_cgroups", "Cgroups tracked by the agent.", c->cgroups);

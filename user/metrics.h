@@ -165,6 +165,9 @@ struct metrics_agent_counters {
 	uint64_t breach_events;		/* ring-buffer events handled */
 	uint64_t k8s_updates;		/* node status patches accepted */
 	uint64_t k8s_errors;		/* node status patches failed */
+	uint64_t pod_source_lists;	/* pod lists read from the pod source */
+	uint64_t pod_source_errors;	/* failed polls of the pod source */
+	uint64_t pod_source_fallback;	/* pod cgroups classed by directory, pod not listed */
 	uint64_t ticks;			/* loop iterations */
 	uint64_t cgroups;		/* gauge: cgroups tracked */
 };
@@ -175,6 +178,8 @@ struct metrics_agent_counters {
  * colod_ringbuf_drops_total,
  * colod_breaches_rate_limited_total, colod_breach_events_total,
  * colod_k8s_node_updates_total, colod_k8s_node_errors_total,
+ * colod_pod_source_lists_total, colod_pod_source_errors_total,
+ * colod_pod_source_fallback_total,
  * colod_loop_ticks_total, colod_cgroups.
  */
 void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters *c);

@@ -95,13 +95,21 @@ static int apply_knob(struct reconciler *r, const char *rel, const struct knob *
  * on a loaded node, and a cut must be one write when LS latency degrades,
  * not a save followed by a write. Knobs already held cost no save.
  */
+/* A cut writes the BE tops' CPU knobs, and the quota of BE pods held below them. */
+static bool be_cpu_cut(const struct tracked *c)
+{
+	return c->cls == COLOD_CLASS_BE && (c->top || c->batch_cpu_milli > 0);
+}
+
 static void remember_be_cpu(struct reconciler *r, const struct policy_params *p,
 			    const struct track *t)
 {
-	int max = 2 * track_count_top(t, COLOD_CLASS_BE), i, j, k, n = 0;
+	int max = 0, i, j, k, n = 0;
 	char paths[2][PATH_MAX];
 	char **ptrs = NULL;
 
+	for (i = 0; i < t->nr; i++)
+		max += be_cpu_cut(&t->v[i]) ? 2 : 0;
 	if (!max || !(p->suppress_enable || p->latency_feedback))
 		return;
 	/* each path its own length: PATH_MAX apiece was 4 MiB for 500 tops, every tick */
@@ -109,9 +117,9 @@ static void remember_be_cpu(struct reconciler *r, const struct policy_params *p,
 	if (!ptrs)
 		return;
 	for (i = 0; i < t->nr && n + 2 <= max; i++) {
-		if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
+		if (!be_cpu_cut(&t->v[i]))
 			continue;
-		if (p->suppress_policy == POLICY_SUPPRESS_CPUSET)
+		if (p->suppress_policy == POLICY_SUPPRESS_CPUSET && t->v[i].top)
 			k = cg_path(paths[0], PATH_MAX, r->cg->cpuset, t->v[i].path,
 				    "cpuset.cpus") ? 0 : 1;
 		else
@@ -201,11 +209,57 @@ static void resctrl_reconcile(struct reconciler *r, const struct policy_params *
 	}
 }
 
-void reconcile(struct reconciler *r, const struct policy_params *p,
-	       struct track *t, const struct decision *d, const char *trigger)
+/*
+ * v1 refuses a CFS quota above the parent's (tg_cfs_schedulable_down,
+ * -EINVAL), when the child is raised and when the parent is lowered. A BE
+ * pod's own quota sits below its BE top's: so a pod's quota that goes down
+ * is written first, one that goes up after its top's. When the top's quota
+ * is released (suppression off) the release sweep lifts it: a pod's raise
+ * refused before is tried again after the sweep (its journal entry, marked
+ * wanted by the refused write, is not released meanwhile).
+ */
+enum { PHASE_POD_DOWN, PHASE_REST, PHASE_POD_UP, PHASE_RETRY };
+
+static int knob_phase(struct reconciler *r, const struct track *t, const struct knob *k)
+{
+	const struct tracked *c = &t->v[k->cg];
+	uint64_t period;
+	long long cur;
+
+	if (k->kind != KNOB_CPU_QUOTA || !c->is_pod || c->top)
+		return PHASE_REST;
+	if (cg_read_cpu_quota(r->cg, c->path, &cur, &period))
+		return PHASE_REST;
+	return quota_lower(k->value, k->period_us, cur, period) ? PHASE_POD_DOWN :
+								  PHASE_POD_UP;
+}
+
+static void apply_knobs(struct reconciler *r, struct track *t,
+			const struct decision *d, int *phase, int which)
 {
 	const struct knob *k;
 	int i, err;
+
+	for (i = 0; i < d->nr_knobs; i++) {
+		k = &d->knobs[i];
+		if (phase[i] != which)
+			continue;
+		err = apply_knob(r, t->v[k->cg].path, k);
+		if (which == PHASE_POD_UP && err == -EINVAL) {
+			phase[i] = PHASE_RETRY;
+			continue;
+		}
+		check(r, err, knob_kind_name(k->kind), t->v[k->cg].path);
+		if (k->kind == KNOB_CPU_IDLE)
+			t->v[k->cg].cpu_idle = !err;
+	}
+}
+
+void reconcile(struct reconciler *r, const struct policy_params *p,
+	       struct track *t, const struct decision *d, const char *trigger)
+{
+	int *phase = calloc((size_t)d->nr_knobs + 1, sizeof(*phase));
+	int i;
 
 	log_actions(r, t, d, trigger);
 	if (!d->cpu_only) {
@@ -214,16 +268,20 @@ void reconcile(struct reconciler *r, const struct policy_params *p,
 		for (i = 0; i < t->nr; i++)
 			t->v[i].cpu_idle = false;
 	}
-	for (i = 0; i < d->nr_knobs; i++) {
-		k = &d->knobs[i];
-		err = apply_knob(r, t->v[k->cg].path, k);
-		check(r, err, knob_kind_name(k->kind), t->v[k->cg].path);
-		if (k->kind == KNOB_CPU_IDLE)
-			t->v[k->cg].cpu_idle = !err;
-	}
-	if (d->cpu_only)
+	if (!phase) {
+		check(r, -ENOMEM, "reconcile", "every knob");
 		return;
-	evict(r, t, d);
-	resctrl_reconcile(r, p, t);
-	check(r, journal_sweep(r->j), "release", "knobs no longer wanted");
+	}
+	for (i = 0; i < d->nr_knobs; i++)
+		phase[i] = knob_phase(r, t, &d->knobs[i]);
+	apply_knobs(r, t, d, phase, PHASE_POD_DOWN);
+	apply_knobs(r, t, d, phase, PHASE_REST);
+	apply_knobs(r, t, d, phase, PHASE_POD_UP);
+	if (!d->cpu_only) {
+		evict(r, t, d);
+		resctrl_reconcile(r, p, t);
+		check(r, journal_sweep(r->j), "release", "knobs no longer wanted");
+	}
+	apply_knobs(r, t, d, phase, PHASE_RETRY);
+	free(phase);
 }

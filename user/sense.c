@@ -15,10 +15,13 @@
 #define BREACH_WINDOW_NS	50000000ULL	/* 50 ms */
 #define EVENT_WALK_MIN_NS	100000000ULL	/* 100 ms between walks on events */
 #define ARRAY_LEN(x)		(sizeof(x) / sizeof((x)[0]))
+#define POD_FIRST_WAIT_MS	3000
 
-/* Tell the kernel side a cgroup's class, LS target and flags. */
+/* Tell the kernel side a cgroup's class, LS target and flags (and, for top, its source). */
 static void write_class(struct sensor *s, struct tracked *t, uint32_t flags)
 {
+	flags = (flags & ~COLOD_CG_SRC_MASK) |
+		(((uint32_t)t->cls_src << COLOD_CG_SRC_SHIFT) & COLOD_CG_SRC_MASK);
 	if (!maps_set_class(s->maps, t->id, t->cls, t->latency_target_us * 1000, flags))
 		t->class_flags = flags;
 }
@@ -40,24 +43,69 @@ static void ls_request(struct sensor *s, struct tracked *t)
 							  (uint64_t)t->mem_limit);
 }
 
+/*
+ * The class a cgroup gets: its path's (rules, QoS directory), then, for a
+ * pod's cgroups, the pod's spec when the pod source lists the pod.
+ */
+static const struct pod_meta *pod_class(struct sensor *s, const struct cgscan_entry *e,
+					struct classify_result *r)
+{
+	const struct pod_meta *m = NULL;
+
+	*r = e->cls;
+	if (!s->pods || !r->pod_uid[0] || r->rule >= 0)
+		return NULL;
+	if (s->have_view)
+		m = pod_view_find(&s->view, r->pod_uid);
+	if (m)
+		classify_pod(&m->cls, r);
+	return m;
+}
+
+/*
+ * A BE pod's own limits, as koordlet applies them: none where kubelet or
+ * the runtime write a CPU or memory limit of their own (a container with
+ * limits.cpu / limits.memory; docs/KUBELET.md).
+ */
+static void pod_limits(struct tracked *t, const struct pod_meta *m)
+{
+	bool be_pod = m && t->cls == COLOD_CLASS_BE && t->is_pod;
+
+	t->batch_cpu_milli = be_pod && !m->cpu_limit && m->batch_cpu_milli > 0 ?
+			     m->batch_cpu_milli : 0;
+	t->batch_mem_bytes = be_pod && !m->mem_limit && m->batch_mem_bytes > 0 ?
+			     m->batch_mem_bytes : 0;
+}
+
 static void track_new(struct sensor *s, const struct cgscan_entry *e)
 {
+	const struct pod_meta *m;
+	struct classify_result r;
 	struct tracked *t;
 
-	if (e->cls.cls == COLOD_CLASS_SYSTEM)
+	m = pod_class(s, e, &r);
+	if (s->pods && r.is_pod && r.rule < 0 && !m) {
+		s->nr_pod_fallback++;
+		pr_info("pod %s is not in the pod source's list%s: %s by its QoS "
+			"directory", r.pod_uid, s->have_view ? "" : " (none yet)",
+			class_name(r.cls));
+	}
+	if (r.cls == COLOD_CLASS_SYSTEM)
 		return;
-	t = track_add(s->track, e->id, e->path, e->cls.cls, e->cls.rule);
+	t = track_add(s->track, e->id, e->path, r.cls, r.rule);
 	if (!t)
 		return;
+	t->cls_src = r.src;
 	t->is_pod = e->cls.is_pod;
+	pod_limits(t, m);
 	t->kubelet = e->cls.is_pod || e->cls.is_container || e->cls.is_qos;
 	maps_read_stats(s->maps, t->id, &t->prev);
 	cg_read_mem_limit(s->cg, t->path, &t->mem_limit);
 	if (t->cls == COLOD_CLASS_LS)
 		ls_request(s, t);
 	write_class(s, t, 0);
-	pr_info("tracking %s cgroup %s (id %llu)", class_name(t->cls), t->path,
-		(unsigned long long)t->id);
+	pr_info("tracking %s cgroup %s (id %llu, by %s)", class_name(t->cls), t->path,
+		(unsigned long long)t->id, class_source_name(t->cls_src));
 }
 
 static void forget(struct sensor *s, uint64_t id)
@@ -95,6 +143,68 @@ static void rescan(struct sensor *s)
 	for (i = 0, n = cgscan_nr_added(s->scan); i < n; i++)
 		track_new(s, cgscan_added(s->scan, i));
 	track_mark_tops(s->track);
+}
+
+/* A pod's cgroup under a new list: re-classed (dropped, added) or new limits. */
+static bool pod_reclass(struct sensor *s, const struct cgscan_entry *e)
+{
+	struct tracked *t = track_find(s->track, e->id);
+	const struct pod_meta *m;
+	struct classify_result r;
+
+	m = pod_class(s, e, &r);
+	if (t && t->cls == r.cls && t->cls_src == (int)r.src) {
+		pod_limits(t, m);
+		return false;
+	}
+	if (!t && r.cls == COLOD_CLASS_SYSTEM)
+		return false;
+	pr_info("pod %s: cgroup %s is now %s (by %s)", r.pod_uid, e->path,
+		class_name(r.cls), class_source_name(r.src));
+	if (t)
+		forget(s, e->id);
+	track_new(s, e);
+	return true;
+}
+
+/*
+ * A new list from the pod source: every pod cgroup is classed again when
+ * it differs from the last (a label changed, a pod came or went), so a
+ * change shows within the tick that takes the list. A failed poll leaves
+ * the last list in force (podsource.c).
+ */
+static void pods_refresh(struct sensor *s)
+{
+	struct pod_view old = s->view;
+	bool same, changed = false;
+	int i, n;
+
+	s->view = (struct pod_view) {};
+	if (!s->pods || !podsource_take(s->pods, &s->view)) {
+		s->view = old;
+		return;
+	}
+	same = s->have_view && old.nr == s->view.nr &&
+	       (!old.nr || !memcmp(old.pods, s->view.pods, old.nr * sizeof(*old.pods)));
+	pod_view_free(&old);
+	if (same)
+		return;
+	s->have_view = true;
+	for (i = 0, n = cgscan_count(s->scan); i < n; i++) {
+		const struct cgscan_entry *e = cgscan_entry(s->scan, i);
+
+		if (e->cls.pod_uid[0])
+			changed |= pod_reclass(s, e);
+	}
+	if (changed)
+		track_mark_tops(s->track);
+}
+
+void sense_stop(struct sensor *s)
+{
+	podsource_stop(s->pods);
+	s->pods = NULL;
+	pod_view_free(&s->view);
 }
 
 /*
@@ -148,7 +258,7 @@ void sense_class_flags(struct sensor *s)
 			continue;
 		h = decide_idle_holder(t, i);
 		flags = h >= 0 && t->v[h].cpu_idle ? COLOD_CG_IDLE : 0;
-		if (flags != c->class_flags)
+		if (flags != (c->class_flags & ~COLOD_CG_SRC_MASK))
 			write_class(s, c, flags);
 	}
 }
@@ -157,6 +267,11 @@ void sense_start(struct sensor *s)
 {
 	node_read(&s->node_prev);
 	s->last_tick_ns = mono_ns();
+	/* the first walk classes pods by their spec, not by directory first */
+	if (s->pods && !podsource_wait_first(s->pods, POD_FIRST_WAIT_MS))
+		pr_warn("pod source: no list yet; pods are classed by their QoS "
+			"directory until one arrives");
+	pods_refresh(s);
 	rescan(s);
 }
 
@@ -167,6 +282,7 @@ void sense_tick(struct sensor *s, struct snapshot *out)
 
 	memset(out, 0, sizeof(*out));
 	s->nr_ticks++;
+	pods_refresh(s);
 	rescan(s);
 	out->now_ns = now;
 	out->tick_ns = now - s->last_tick_ns;

@@ -12,6 +12,7 @@
 #include "cgscan.h"
 #include "config.h"
 #include "maps.h"
+#include "podsource.h"
 #include "snapshot.h"
 #include "track.h"
 
@@ -27,6 +28,10 @@ struct sensor {
 	uint64_t last_walk_ns;
 	uint64_t nr_ticks;
 	uint64_t capacity_milli;
+	struct podsource *pods;		/* NULL: classes by QoS directory and rules only */
+	struct pod_view view;		/* the last good list of the pod source */
+	bool have_view;
+	uint64_t nr_pod_fallback;	/* pod cgroups classed by directory, their pod unknown */
 };
 
 /* Start: the node's first reading and the first walk. */
@@ -50,6 +55,8 @@ void sense_class_flags(struct sensor *s);
  * the last 50 ms exceed twice its p99 budget (the event is then worth a cut).
  */
 bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns);
+/* Stop the pod source (if any) and free its view. */
+void sense_stop(struct sensor *s);
 /* The memory of t (tops and BE pods), cached over a few ticks. */
 uint64_t sense_memory(struct sensor *s, struct tracked *t);
 

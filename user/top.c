@@ -47,6 +47,7 @@ struct top_row {
 	uint64_t id;
 	const char *path;		/* points into the path table */
 	int cls;			/* enum colod_class, -1: not classified */
+	int src;			/* enum class_source, -1: not classified */
 	double cpu_pct;			/* of one core */
 	double p99_us;
 	double runq_per_s;		/* latency samples (wakeups) per second */
@@ -153,12 +154,15 @@ static const char *path_of(struct top *t, uint64_t id)
 
 /* ---- rows ---- */
 
-static int class_of(struct top *t, uint64_t id)
+/* The class and where it came from (directory, rule, label, priority). */
+static int class_of(struct top *t, uint64_t id, int *src)
 {
 	struct colod_cg_class c;
 
+	*src = -1;
 	if (bpf_map_lookup_elem(t->maps.class_fd, &id, &c))
 		return -1;
+	*src = (int)((c.flags & COLOD_CG_SRC_MASK) >> COLOD_CG_SRC_SHIFT);
 	return c.cls < COLOD_CLASS_NR ? (int)c.cls : -1;
 }
 
@@ -261,7 +265,7 @@ static void make_rows(struct top *t)
 			*d = cur->st;	/* new since the last refresh */
 		r->id = cur->id;
 		r->path = path_of(t, cur->id);
-		r->cls = class_of(t, cur->id);
+		r->cls = class_of(t, cur->id, &r->src);
 		r->cpu_pct = (double)d->cpu_ns / 1e9 / dt * 100.0;
 		r->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99.0);
 		r->runq_per_s = (double)d->runq_count / dt;
@@ -371,8 +375,8 @@ static void draw(struct top *t)
 	       (uint64_t)h.batch_cpu_milli, bm, (uint64_t)h.mid_cpu_milli, mm,
 	       (uint64_t)h.be_quota_milli, cnt[COLOD_CNT_STATS_FULL],
 	       cnt[COLOD_CNT_STATS_UNTRACKED], cnt[COLOD_CNT_RINGBUF_DROP]);
-	printf("%s%-6s %7s %9s %9s %10s %-14s %s%s\n", t->batch ? "" : "\033[7m",
-	       "CLASS", "CPU%", "P99(us)", "WAKEUP/s", "RECLAIM", "THROTTLE",
+	printf("%s%-6s %-5s %7s %9s %9s %10s %-14s %s%s\n", t->batch ? "" : "\033[7m",
+	       "CLASS", "BY", "CPU%", "P99(us)", "WAKEUP/s", "RECLAIM", "THROTTLE",
 	       "CGROUP", t->batch ? "" : "\033[0m");
 	max_rows = rows - 5;
 	for (i = 0; i < t->nrows && (int)i < max_rows; i++) {
@@ -389,8 +393,8 @@ static void draw(struct top *t)
 			log_escape(p, safe, sizeof(safe));
 			p = safe;
 		}
-		snprintf(line, sizeof(line), "%-6s %7.1f %9.0f %9.0f %8.1fms %-14s ",
-			 class_label(r->cls), r->cpu_pct, r->p99_us, r->runq_per_s,
+		snprintf(line, sizeof(line), "%-6s %-5s %7.1f %9.0f %9.0f %8.1fms %-14s ",
+			 class_label(r->cls), class_source_name(r->src), r->cpu_pct, r->p99_us, r->runq_per_s,
 			 r->reclaim_ms_per_s, r->throttle);
 		/* keep the tail of long paths: the pod and container are there */
 		room = cols - (int)strlen(line) - 1;

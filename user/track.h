@@ -16,6 +16,9 @@ struct tracked {
 	char *path;			/* relative to the hierarchy root */
 	enum colod_class cls;
 	int rule;			/* classification rule, -1: kubelet layout */
+	int cls_src;			/* enum class_source: directory, rule, label, priority */
+	long long batch_cpu_milli;	/* BE pod: its own kubernetes.io/batch-cpu limit, 0: none */
+	long long batch_mem_bytes;	/* BE pod: its own kubernetes.io/batch-memory limit, 0: none */
 	bool top;			/* no tracked ancestor of the same class */
 	int top_of;			/* index of its topmost same-class ancestor (or itself) */
 	bool kubelet;			/* in kubelet's layout: kubelet and the runtime write here */

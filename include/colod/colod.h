@@ -67,6 +67,12 @@ struct colod_cg_stats {
  * it places one; BE running elsewhere is then no reason an LS task waited.
  */
 #define COLOD_CG_IDLE		(1u << 0)
+/*
+ * Userspace only (colod top): where the class came from, enum class_source
+ * of user/classify.h (QoS directory, rule, pod label, priority class).
+ */
+#define COLOD_CG_SRC_SHIFT	8
+#define COLOD_CG_SRC_MASK	(0xfu << COLOD_CG_SRC_SHIFT)
 
 /* Written by userspace: the class of a cgroup and its LS latency target. */
 struct colod_cg_class {

@@ -189,12 +189,28 @@ def main():
                     for verb in r.get("verbs", []):
                         granted.add((res_, verb))
     check(("nodes/status", "patch") in granted, "RBAC: %s may not patch nodes/status" % sa)
-    # only what the code does (k8s.c: PATCH nodes/{name}/status): no reads
-    # of Nodes nobody makes, no other verb on them
+    # only what the code does (k8s.c: PATCH nodes/{name}/status, and with
+    # --pod-source the kubelet's GET /pods as nodes/proxy or nodes/pods):
+    # no reads of Nodes nobody makes, no other verb on them
     node_grants = {(r, v) for r, v in granted if r.split("/")[0] == "nodes"}
-    check(node_grants == {("nodes/status", "patch")},
-          "RBAC: on nodes only patch nodes/status, have %s" % sorted(node_grants))
+    want = {("nodes/status", "patch")}
+    if flags.get("pod-source") is not None:
+        want |= {("nodes/proxy", "get"), ("nodes/pods", "get")}
+    check(node_grants == want,
+          "RBAC: on nodes only %s, have %s" % (sorted(want), sorted(node_grants)))
     check(not any(v in ("*",) or r == "*" for r, v in granted), "RBAC: no wildcards")
+
+    # the pod source: the kubelet on this node's address, allowed to GET /pods
+    src = flags.get("pod-source")
+    if src is not None:
+        check(src == "https://$(NODE_IP):10250/pods",
+              "--pod-source %r is not the kubelet's https://$(NODE_IP):10250/pods" % src)
+        check(env.get("NODE_IP", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+              == "status.hostIP", "NODE_IP must come from fieldRef status.hostIP")
+        check(("nodes/proxy", "get") in granted and ("nodes/pods", "get") in granted,
+              "RBAC: %s may not GET the kubelet's /pods (nodes/proxy, nodes/pods)" % sa)
+        check(not any(r in ("nodes/proxy", "nodes/pods") and v != "get" for r, v in granted),
+              "RBAC: the kubelet's endpoints are read only (get)")
 
     # the no-resctrl patch removes exactly the resctrl mount and volume
     with open(os.path.join(DEPLOY, "no-resctrl-patch.yaml")) as f:

@@ -122,12 +122,13 @@ if [ "${TOP_WITH_AGENT:-0}" = 1 ]; then
 import sys
 lines = open(sys.argv[1]).read().splitlines()
 assert lines[0].startswith("colod top"), lines[0]
-hdr = [i for i, l in enumerate(lines) if l.split()[:3] == ["CLASS", "CPU%", "P99(us)"]]
+hdr = [i for i, l in enumerate(lines) if l.split()[:4] == ["CLASS", "BY", "CPU%", "P99(us)"]]
 assert hdr, "no column header"
 rows = [l for l in lines[hdr[0] + 1:] if l.strip()]
 assert rows and rows[0].split()[0] in ("ls", "be", "system", "-"), rows[:3]
 be = [r.split() for r in rows if r.split()[-1] == "/colod-test-top-be"]
 assert be and be[0][0] == "be", ("BE cgroup row", rows[:10])
+assert be[0][1] == "rule", ("classed by a rule: BY column", be[0])
 # the busy loop is BE work the agent must have throttled (quota or idle)
 assert "quota" in be[0] or "idle" in be[0], ("BE not throttled", be[0])
 print("top-tmux: agent: %d rows; BE row %s" % (len(rows), " ".join(be[0])))
@@ -140,14 +141,16 @@ want_sort = sys.argv[2]
 assert lines[0].startswith("colod top"), lines[0]
 assert "sort: %s" % want_sort in lines[0], lines[0]
 assert "batch 1234m 3.0GiB" in lines[1] and "mid 567m 1.0GiB" in lines[1], lines[1]
-hdr = [i for i, l in enumerate(lines) if l.split()[:3] == ["CLASS", "CPU%", "P99(us)"]]
+hdr = [i for i, l in enumerate(lines) if l.split()[:4] == ["CLASS", "BY", "CPU%", "P99(us)"]]
 assert hdr, "no column header"
 rows = {}
 order = []
 for l in lines[hdr[0] + 1:]:
     f = l.split()
     if f and f[-1].startswith("/colod-test-top-"):
-        rows[f[-1]] = f
+        # BY: the fixture sets no source bits, which reads as the directory
+        assert f[1] == "dir", f
+        rows[f[-1]] = f[:1] + f[2:]
         order.append(f[-1])
 be, ls = rows["/colod-test-top-be"], rows["/colod-test-top-ls"]
 assert be[0] == "be" and ls[0] == "ls", (be, ls)

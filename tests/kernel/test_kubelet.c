@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "agentrun.h"
 #include "cgtest.h"
 #include "tfile.h"
 
@@ -399,42 +400,6 @@ static bool wait_cpu_knob(const char *rel, const char *file, const char *value, 
 
 /* ---- setup and teardown ---------------------------------------------------- */
 
-/*
- * Another "colod run" on this machine (a kernel test of another checkout)
- * classifies this test's kubepods tree as kubelet's and acts on it too.
- */
-static pid_t other_agent(void)
-{
-	char path[64], cmd[256];
-	struct dirent *d;
-	pid_t found = 0;
-	size_t n;
-	DIR *proc = opendir("/proc");
-	FILE *f;
-
-	if (!proc)
-		return 0;
-	while (!found && (d = readdir(proc))) {
-		pid_t pid = (pid_t)atoi(d->d_name);
-
-		if (pid <= 0 || pid == agent)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		n = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		cmd[n] = 0;
-		/* argv[0] "colod" or ".../colod", argv[1] "run" */
-		if ((!strcmp(cmd, "colod") || (strlen(cmd) > 6 && !strcmp(cmd + strlen(cmd) - 6, "/colod"))) &&
-		    strlen(cmd) + 4 <= n && !strcmp(cmd + strlen(cmd) + 1, "run"))
-			found = pid;
-	}
-	closedir(proc);
-	return found;
-}
-
 static void setup(void)
 {
 	char line[256];
@@ -447,11 +412,11 @@ static void setup(void)
 		if (!have_ctrl(ctrls[i]))
 			cr_skip_test("the v1 %s hierarchy is not mounted", ctrls[i]);
 	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
-	for (i = 0; i < 120 && other_agent(); i++)
+	for (i = 0; i < 120 && agentrun_other_agent(agent); i++)
 		sleep(1);
-	if (other_agent())
+	if (agentrun_other_agent(agent))
 		cr_skip_test("another colod agent (pid %d) runs here and would act on the test's "
-			     "kubepods tree", (int)other_agent());
+			     "kubepods tree", (int)agentrun_other_agent(agent));
 	cr_assert_not_null(mkdtemp(tmp));
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-kubelet-%d", getpid());
 	f = fopen("/proc/meminfo", "r");

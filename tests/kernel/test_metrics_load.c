@@ -74,7 +74,9 @@ static void remove_children(void)
 
 static unsigned int log_port(void)
 {
-	char buf[1 << 16], *p;
+	/* the whole log: 400 "tracking" lines come before the port's */
+	static char buf[1 << 20];
+	char *p;
 	unsigned int v = 0;
 	FILE *f = fopen(agentrun_path(&run, "agent.log"), "r");
 	size_t n = 0;

@@ -66,6 +66,12 @@ const char *agentrun_path(struct agentrun *r, const char *name);
 /* `colod restore --state-dir <dir>/state`, output shown; system()'s status. */
 int agentrun_restore(struct agentrun *r);
 void agentrun_cleanup(struct agentrun *r);
+/*
+ * A "colod run" on this machine other than self (a kernel test of another
+ * checkout): it would class a test's kubepods tree as kubelet's and act on
+ * it too. Its pid, or 0.
+ */
+pid_t agentrun_other_agent(pid_t self);
 
 /* ---- files the tests read (at most 1 MiB of each) ---- */
 

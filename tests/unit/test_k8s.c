@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "k8s.h"
+#include "fakekubelet.h"
 #include "tfile.h"
 
 extern char **environ;
@@ -240,14 +241,7 @@ static const char fake_apiserver_py[] =
 "        self.end_headers()\n"
 "        self.wfile.write(out)\n"
 "    do_PATCH = do_GET = do_POST = do_PUT = any\n"
-"srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
-"ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
-"ctx.load_cert_chain(cert, key)\n"
-"srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
-"with open(portfile + '.tmp', 'w') as f:\n"
-"    f.write(str(srv.server_address[1]))\n"
-"os.rename(portfile + '.tmp', portfile)\n"
-"srv.serve_forever()\n";
+FK_PY_SERVE_TLS;
 
 #define TOKEN	"eyJhbGciOiJSUzI1NiJ9.test-token"
 #define NODE	"node-1.example"
@@ -268,32 +262,9 @@ static void write_file(const char *name, const char *text)
 	tfile_write(at(name), text);
 }
 
-static void run(const char *cmd)
-{
-	int rc = system(cmd);
-
-	cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
-}
-
 static void make_certs(void)
 {
-	char cmd[2048];
-
-	/* a throwaway CA, a server cert for 127.0.0.1 signed by it, and an
-	 * unrelated CA for the verification-failure test */
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && exec >openssl.log 2>&1 && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-		 "-nodes -keyout ca.key -out sa/ca.crt -subj /CN=colod-test-ca -days 1 && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-		 "-keyout srv.key -out srv.csr -subj /CN=kubernetes && "
-		 "printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
-		 "openssl x509 -req -in srv.csr -CA sa/ca.crt -CAkey ca.key "
-		 "-CAcreateserial -out srv.crt -days 1 -extfile ext && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-		 "-nodes -keyout other.key -out other.crt -subj /CN=other-ca -days 1",
-		 dir);
-	run(cmd);
+	tls_make_certs(dir);
 }
 
 static void start_server(void)

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "fakekubelet.h"
+#include "tfile.h"
+
+extern char **environ;
+
+/* GET /pods as the kubelet serves it (server.go InstallAuthFilters + getPods). */
+static const char fake_kubelet_py[] =
+"import os, ssl, sys, http.server\n"
+"cert, key, token, podsfile, portfile, logfile = sys.argv[1:7]\n"
+"class H(http.server.BaseHTTPRequestHandler):\n"
+"    protocol_version = 'HTTP/1.1'\n"
+"    def log_message(self, *a):\n"
+"        pass\n"
+"    def reply(self, code, body):\n"
+"        with open(logfile, 'a') as f:\n"
+"            f.write('%s %s %d\\n' % (self.command, self.path, code))\n"
+"        self.send_response(code)\n"
+"        self.send_header('Content-Type', 'application/json')\n"
+"        self.send_header('Content-Length', str(len(body)))\n"
+"        self.end_headers()\n"
+"        self.wfile.write(body)\n"
+"    def do_GET(self):\n"
+"        if self.headers.get('Authorization') != 'Bearer ' + token:\n"
+"            return self.reply(401, b'Unauthorized')\n"
+"        if self.path != '/pods':\n"
+"            return self.reply(404, b'404 page not found')\n"
+"        with open(podsfile, 'rb') as f:\n"
+"            self.reply(200, f.read())\n"
+FK_PY_SERVE_TLS;
+
+static bool have_tool(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
+	return system(cmd) == 0;
+}
+
+void tls_make_certs(const char *dir)
+{
+	char cmd[2048];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/sa", dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	/* a throwaway CA, a server cert for 127.0.0.1 signed by it, and an
+	 * unrelated CA for the verification-failure tests */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && exec >openssl.log 2>&1 && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+		 "-nodes -keyout ca.key -out sa/ca.crt -subj /CN=colod-test-ca -days 1 && "
+		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout srv.key -out srv.csr -subj /CN=kubernetes && "
+		 "printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
+		 "openssl x509 -req -in srv.csr -CA sa/ca.crt -CAkey ca.key "
+		 "-CAcreateserial -out srv.crt -days 1 -extfile ext && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+		 "-nodes -keyout other.key -out other.crt -subj /CN=other-ca -days 1",
+		 dir);
+	rc = system(cmd);
+	cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
+}
+
+const char *fakekubelet_path(struct fakekubelet *k, const char *name)
+{
+	static char buf[2][320];
+	static int n;
+
+	n ^= 1;
+	snprintf(buf[n], sizeof(buf[n]), "%s/%s", k->dir, name);
+	return buf[n];
+}
+
+void fakekubelet_set_items(struct fakekubelet *k, const char *items)
+{
+	char *doc, tmp[320];
+	size_t len = strlen(items) + 256;
+
+	doc = malloc(len);
+	cr_assert_not_null(doc);
+	snprintf(doc, len, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},"
+		 "\"items\":[%s]}", items);
+	/* whole or not at all: the server reads it at any moment */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", fakekubelet_path(k, "pods.json"));
+	tfile_write(tmp, doc);
+	cr_assert_eq(rename(tmp, fakekubelet_path(k, "pods.json")), 0);
+	free(doc);
+}
+
+static void spawn_server(struct fakekubelet *k)
+{
+	const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+	char a[6][320];
+	char *argv[9];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i, err;
+	FILE *f;
+
+	tfile_write(fakekubelet_path(k, "fake_kubelet.py"), fake_kubelet_py);
+	snprintf(a[0], sizeof(a[0]), "%s", fakekubelet_path(k, "srv.crt"));
+	snprintf(a[1], sizeof(a[1]), "%s", fakekubelet_path(k, "srv.key"));
+	snprintf(a[2], sizeof(a[2]), "%s", fakekubelet_path(k, "pods.json"));
+	snprintf(a[3], sizeof(a[3]), "%s", fakekubelet_path(k, "port"));
+	snprintf(a[4], sizeof(a[4]), "%s", fakekubelet_path(k, "requests.log"));
+	snprintf(a[5], sizeof(a[5]), "%s", fakekubelet_path(k, "fake_kubelet.py"));
+	argv[0] = (char *)py;
+	argv[1] = a[5];
+	argv[2] = a[0];
+	argv[3] = a[1];
+	argv[4] = (char *)FK_TOKEN;
+	argv[5] = a[2];
+	argv[6] = a[3];
+	argv[7] = a[4];
+	argv[8] = NULL;
+	err = posix_spawnp(&k->pid, py, NULL, NULL, argv, environ);
+	cr_assert_eq(err, 0, "spawn %s: %s", py, strerror(err));
+	/* generous: python start-up on a loaded 2-core machine */
+	for (i = 0; i < 1500; i++) {
+		f = fopen(a[3], "r");
+		if (f) {
+			cr_assert_eq(fscanf(f, "%u", &k->port), 1);
+			fclose(f);
+			snprintf(k->url, sizeof(k->url), "https://127.0.0.1:%u/pods", k->port);
+			return;
+		}
+		cr_assert_eq(waitpid(k->pid, NULL, WNOHANG), 0, "fake kubelet exited early");
+		nanosleep(&ts, NULL);
+	}
+	cr_assert_fail("fake kubelet did not start in 30 s");
+}
+
+void fakekubelet_start(struct fakekubelet *k, const char *dir)
+{
+	k->pid = -1;
+	snprintf(k->dir, sizeof(k->dir), "%s", dir);
+	if (!have_tool("openssl") || !have_tool("python3"))
+		cr_skip_test("openssl and python3 are needed for the local kubelet stand-in");
+	tls_make_certs(dir);
+	tfile_write(fakekubelet_path(k, "sa/token"), FK_TOKEN "\n");
+	fakekubelet_set_items(k, "");
+	spawn_server(k);
+}
+
+void fakekubelet_stop(struct fakekubelet *k)
+{
+	if (k->pid > 0) {
+		kill(k->pid, SIGTERM);
+		waitpid(k->pid, NULL, 0);
+	}
+	k->pid = -1;
+}
+
+int fakekubelet_requests(struct fakekubelet *k)
+{
+	FILE *f = fopen(fakekubelet_path(k, "requests.log"), "r");
+	int n = 0, c;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+const char *fk_pod(char *buf, size_t len, const char *name, const char *uid,
+		   const char *qos_label, const char *prio_class, int priority,
+		   const char *limits, const char *requests, const char *qos_status)
+{
+	char labels[160] = "", prio[160] = "";
+
+	if (qos_label)
+		snprintf(labels, sizeof(labels), ",\"koordinator.sh/qosClass\":\"%s\"", qos_label);
+	if (prio_class)
+		snprintf(prio, sizeof(prio), "\"priorityClassName\":\"%s\",\"priority\":%d,",
+			 prio_class, priority);
+	snprintf(buf, len,
+		 "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"%s\","
+		 "\"resourceVersion\":\"1234\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\","
+		 "\"labels\":{\"app\":\"%s\"%s}},"
+		 "\"spec\":{%s\"containers\":[{\"name\":\"%s\",\"image\":\"%s:latest\","
+		 "\"resources\":{\"limits\":{%s},\"requests\":{%s}},"
+		 "\"imagePullPolicy\":\"IfNotPresent\"}],\"restartPolicy\":\"Never\","
+		 "\"nodeName\":\"node-1\",\"schedulerName\":\"default-scheduler\"},"
+		 "\"status\":{\"phase\":\"Running\",\"qosClass\":\"%s\"}}",
+		 name, uid, name, labels, prio, name, name, limits, requests, qos_status);
+	return buf;
+}
