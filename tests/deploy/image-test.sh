@@ -155,12 +155,14 @@ snapshot() {
 }
 snapshot >"$WORK/before"
 
-# the ConfigMap: BE CPU QoS on; rules keep the agent off every other
-# kubepods tree on this machine (classification rules come first)
+# the ConfigMap: BE CPU QoS on; kubelet's layout is read under this test's
+# root only (kubeletCgroupRoot), and rules keep the agent off every other
+# cgroup on this machine (classification rules come first)
 mkdir -p "$WORK/config" "$WORK/state"
 cp "$ROOT"/deploy/config/* "$WORK/config/"
 cat >"$WORK/config/colod-config" <<EOF
-{ "classificationRules": [
+{ "kubeletCgroupRoot": "/$REL",
+  "classificationRules": [
 	{ "match": "/[!c]*", "class": "SYSTEM" },
 	{ "match": "/colod-test-[!i]*", "class": "SYSTEM" },
 	{ "match": "/colod-test-i[!m]*", "class": "SYSTEM" },
