@@ -154,26 +154,10 @@ void chaos_assert_originals(const struct chaos_snap *s, const char *when)
 
 int chaos_restore(struct agentrun *r)
 {
-	char cmd[640];
-	int st;
+	char redirect[300];
 
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >>%s/restore.log 2>&1",
-		 getenv("COLOD_BIN"), r->dir, r->dir);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-int chaos_journal_entries(struct agentrun *r)
-{
-	char *text = NULL, *p;
-	int n = 0;
-
-	if (file_read_all(agentrun_path(r, "state/journal.json"), JOURNAL_SIZE_MAX, &text))
-		return -1;
-	for (p = text; (p = strstr(p, "\"op\"")); p++)
-		n++;
-	free(text);
-	return n;
+	snprintf(redirect, sizeof(redirect), " >>%s/restore.log 2>&1", r->dir);
+	return agentrun_restore_to(r, redirect);
 }
 
 int chaos_temp_files(struct agentrun *r, char *first, size_t len)

@@ -48,8 +48,6 @@ void chaos_assert_originals(const struct chaos_snap *s, const char *when);
 
 /* `colod restore --state-dir <dir>/state`, output appended to restore.log: exit code. */
 int chaos_restore(struct agentrun *r);
-/* Journal entries in <dir>/state/journal.json; -1 if unreadable. */
-int chaos_journal_entries(struct agentrun *r);
 /* Leftover temp files (".<name>.XXXXXX" of an atomic replace) in <dir>/state. */
 int chaos_temp_files(struct agentrun *r, char *first, size_t len);
 /* Entries in a pin directory; -1 if it does not exist. */

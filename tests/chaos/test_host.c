@@ -96,7 +96,7 @@ Test(chaos_host, two_agents_started_at_once_on_one_pin_dir_one_runs_the_other_ch
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "round %d: the other exits 1 (%#x)",
 			  round, st);
 		cr_assert(agentrun_log_has(lose, "another colod agent"), "and says why");
-		cr_assert_leq(chaos_journal_entries(lose), 0, "round %d: it journaled nothing", round);
+		cr_assert_leq(agentrun_journal_entries(lose), 0, "round %d: it journaled nothing", round);
 		/* the winner dies hard: its journal alone puts everything back */
 		agentrun_stop(win, SIGKILL);
 		cr_assert_eq(chaos_restore(lose), 0);
@@ -151,7 +151,7 @@ Test(chaos_host, restore_with_cgroupfs_unmounted_keeps_the_journal_and_fails)
 	cr_assert(chaos_wait_be_idle(20000), "the agent works through %s", cgroot);
 	sleep(1);
 	agentrun_stop(&chaos_run, SIGKILL);
-	n = chaos_journal_entries(&chaos_run);
+	n = agentrun_journal_entries(&chaos_run);
 	cr_assert_gt(n, 0);
 	chaos_snapshot(&left);
 
@@ -159,17 +159,17 @@ Test(chaos_host, restore_with_cgroupfs_unmounted_keeps_the_journal_and_fails)
 	cr_assert_neq(chaos_restore(&chaos_run), 0, "colod restore exits non-zero");
 	cr_assert(file_has(agentrun_path(&chaos_run, "restore.log"), "not mounted"),
 		  "and says the hierarchy is not mounted");
-	cr_assert_eq(chaos_journal_entries(&chaos_run), n, "the journal keeps all %d entries", n);
+	cr_assert_eq(agentrun_journal_entries(&chaos_run), n, "the journal keeps all %d entries", n);
 	chaos_snapshot(&after);
 	cr_assert_eq(memcmp(&after, &left, sizeof(after)), 0, "nothing was written");
 	/* and a second try changes nothing either */
 	cr_assert_neq(chaos_restore(&chaos_run), 0);
-	cr_assert_eq(chaos_journal_entries(&chaos_run), n);
+	cr_assert_eq(agentrun_journal_entries(&chaos_run), n);
 
 	remount();
 	cr_assert_eq(chaos_restore(&chaos_run), 0, "mounted again, restore exits 0");
 	chaos_assert_originals(&orig, "restore once cgroupfs is back");
-	cr_assert_eq(chaos_journal_entries(&chaos_run), 0);
+	cr_assert_eq(agentrun_journal_entries(&chaos_run), 0);
 }
 
 /* ---- cgroups removed mid-write -------------------------------------- */
@@ -251,7 +251,7 @@ Test(chaos_host, cgroups_removed_while_the_agent_writes_them)
 	cr_assert_eq(WEXITSTATUS(agentrun_stop(&chaos_run, SIGTERM)), 0);
 	cr_assert_not(agentrun_log_has(&chaos_run, "cannot write"), "no write error logged");
 	chaos_assert_originals(&orig, "after churn and SIGTERM");
-	cr_assert_eq(chaos_journal_entries(&chaos_run), 0);
+	cr_assert_eq(agentrun_journal_entries(&chaos_run), 0);
 	for (i = 0; i < NR_CHURN; i++) {
 		cgtest_read(&churn[i], CGT_CPU, "cpu.idle", now, sizeof(now));
 		cr_assert_str_eq(now, fresh[0], "%s: cpu.idle", churn[i].rel);

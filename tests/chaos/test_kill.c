@@ -178,7 +178,7 @@ Test(chaos_kill, kill_9_at_random_moments_then_restore_brings_back_every_origina
 		cr_assert(!tmp || strncmp(name, ".journal.json.", 14),
 			  "%s: temp file %s left in the state dir", why, name);
 		other_tmp = tmp;
-		cr_assert_eq(chaos_journal_entries(&chaos_run), 0, "%s: journal empty", why);
+		cr_assert_eq(agentrun_journal_entries(&chaos_run), 0, "%s: journal empty", why);
 	}
 
 	/* the last agent stops cleanly: no pin left */

@@ -136,7 +136,7 @@ Test(chaos_state, space_running_out_mid_run_then_kill_9_and_restore)
 	chaos_assert_originals(&orig, "colod restore on a full state dir");
 	cr_assert_eq(unlink(filler()), 0);
 	cr_assert_eq(chaos_restore(&chaos_run), 0, "with space back, restore exits 0");
-	cr_assert_eq(chaos_journal_entries(&chaos_run), 0);
+	cr_assert_eq(agentrun_journal_entries(&chaos_run), 0);
 	chaos_assert_originals(&orig, "second restore");
 	assert_clean_state("after restore");
 }
@@ -155,7 +155,7 @@ static char *killed_agent_journal(struct chaos_snap *orig)
 	cr_assert(chaos_wait_be_idle(20000), "BE idled");
 	sleep(2);
 	agentrun_stop(&chaos_run, SIGKILL);
-	cr_assert_gt(chaos_journal_entries(&chaos_run), 1, "the journal holds several knobs");
+	cr_assert_gt(agentrun_journal_entries(&chaos_run), 1, "the journal holds several knobs");
 	cr_assert_gt(chaos_diff(orig, NULL, 0), 0, "the killed agent left knobs changed");
 	cr_assert_eq(file_read_all(agentrun_path(&chaos_run, "state/journal.json"), 1 << 20,
 				   &text), 0);
@@ -192,7 +192,7 @@ Test(chaos_state, a_torn_journal_is_salvaged_by_colod_restore)
 	cr_assert_eq(chaos_restore(&chaos_run), 0, "colod restore exits 0");
 	chaos_assert_originals(&orig, "restore of a torn journal");
 	cr_assert_eq(corrupt_copies(), 1, "the file as found is kept aside");
-	cr_assert_eq(chaos_journal_entries(&chaos_run), 0);
+	cr_assert_eq(agentrun_journal_entries(&chaos_run), 0);
 }
 
 Test(chaos_state, garbage_between_entries_is_salvaged_by_colod_run)

@@ -140,36 +140,12 @@ static bool all_restored(int timeout_ms)
 	return true;
 }
 
-static int restore(struct agentrun *r)
-{
-	char cmd[512];
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s",
-		 getenv("COLOD_BIN"), agentrun_path(r, "state"));
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int entries_left(struct agentrun *r)
-{
-	char *text = NULL, *p;
-	int n = 0;
-
-	if (file_read_all(agentrun_path(r, "state/journal.json"), JOURNAL_SIZE_MAX, &text))
-		return -1;
-	for (p = text; (p = strstr(p, "\"op\"")); p++)
-		n++;
-	free(text);
-	return n;
-}
-
 Test(journal, colod_restore_of_a_20000_entry_journal_restores_every_knob)
 {
 	write_big_journal();
-	cr_assert_eq(restore(&run), 0, "colod restore exits 0");
+	cr_assert_eq(agentrun_restore(&run), 0, "colod restore exits 0");
 	cr_assert(all_restored(100), "every real knob back to its original");
-	cr_assert_eq(entries_left(&run), 0, "the journal is empty");
+	cr_assert_eq(agentrun_journal_entries(&run), 0, "the journal is empty");
 }
 
 Test(journal, colod_run_starts_on_a_20000_entry_journal_and_restores_it)
@@ -181,7 +157,7 @@ Test(journal, colod_run_starts_on_a_20000_entry_journal_and_restores_it)
 	cr_assert(agentrun_log_has(&run, "running:"), "the agent starts");
 	cr_assert(all_restored(5000), "knobs it no longer wants get their originals");
 	cr_assert_eq(WEXITSTATUS(agentrun_stop(&run, SIGTERM)), 0);
-	cr_assert_eq(entries_left(&run), 0);
+	cr_assert_eq(agentrun_journal_entries(&run), 0);
 }
 
 /* Entries into a root with no cgroupfs: a tmpfs, and nothing at all. */
@@ -198,8 +174,8 @@ Test(journal, restore_without_cgroupfs_fails_and_keeps_the_journal)
 		 fake, agentrun_path(&run, "no-such-root"));
 	mkdir(agentrun_path(&run, "state"), 0700);
 	tfile_write(agentrun_path(&run, "state/journal.json"), text);
-	cr_assert_neq(restore(&run), 0, "colod restore fails");
-	cr_assert_eq(entries_left(&run), 2, "and the journal keeps both entries");
+	cr_assert_neq(agentrun_restore(&run), 0, "colod restore fails");
+	cr_assert_eq(agentrun_journal_entries(&run), 2, "and the journal keeps both entries");
 }
 
 static int count_pins(const char *dir)

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "agentrun.h"
+#include "fileio.h"
+#include "journal.h"
 #include "tfile.h"
 
 #define MAX_ARGS	32
@@ -236,18 +238,33 @@ out:
 	return v;
 }
 
-static int restore(struct agentrun *r, const char *redirect)
+int agentrun_restore_to(struct agentrun *r, const char *redirect)
 {
 	char cmd[640];
+	int st;
 
 	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state%s",
 		 getenv("COLOD_BIN") ?: "colod", r->dir, redirect);
-	return system(cmd);
+	st = system(cmd);
+	return st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int agentrun_restore(struct agentrun *r)
 {
-	return restore(r, "");
+	return agentrun_restore_to(r, "");
+}
+
+int agentrun_journal_entries(struct agentrun *r)
+{
+	char *text = NULL, *p;
+	int n = 0;
+
+	if (file_read_all(agentrun_path(r, "state/journal.json"), JOURNAL_SIZE_MAX, &text))
+		return -1;
+	for (p = text; (p = strstr(p, "\"op\"")); p++)
+		n++;
+	free(text);
+	return n;
 }
 
 void agentrun_cleanup(struct agentrun *r)
@@ -258,7 +275,7 @@ void agentrun_cleanup(struct agentrun *r)
 		return;
 	agentrun_stop(r, SIGTERM);
 	/* a crashed agent leaves its journal: put every original back */
-	if (restore(r, " >/dev/null 2>&1") < 0)
+	if (agentrun_restore_to(r, " >/dev/null 2>&1") < 0)
 		perror("restore");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", r->dir, r->pin_dir);
 	if (system(cmd) < 0)

@@ -63,8 +63,14 @@ double agentrun_metric(struct agentrun *r, const char *series);
 void agentrun_show_log(struct agentrun *r);
 /* Path of a file in the test's directory (two calls' results stay valid). */
 const char *agentrun_path(struct agentrun *r, const char *name);
-/* `colod restore --state-dir <dir>/state`, output shown; system()'s status. */
+/*
+ * `colod restore --state-dir <dir>/state`, output shown (or sent where the
+ * shell redirect says); its exit status, -1 if it did not exit.
+ */
 int agentrun_restore(struct agentrun *r);
+int agentrun_restore_to(struct agentrun *r, const char *redirect);
+/* Entries in the agent's journal.json, -1 if it cannot be read. */
+int agentrun_journal_entries(struct agentrun *r);
 void agentrun_cleanup(struct agentrun *r);
 /*
  * A "colod run" on this machine other than self (a kernel test of another
