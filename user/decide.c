@@ -24,11 +24,13 @@ static int add_knob(struct decision *d, int cg, enum knob_kind kind,
 
 	/*
 	 * two wishes for one knob (static and dynamic memory.high; a BE pod
-	 * that is a BE top: its own quota and its share of the allowance): the lower
+	 * that is a BE top: its own quota and its share of the allowance): the
+	 * lower. knobs() adds a cgroup's knobs together, so only the run at the
+	 * end can hold it: a whole-list search was quadratic in the pods.
 	 */
-	for (i = 0; i < d->nr_knobs; i++) {
+	for (i = d->nr_knobs - 1; i >= 0 && d->knobs[i].cg == cg; i--) {
 		n = &d->knobs[i];
-		if (n->cg != cg || n->kind != kind)
+		if (n->kind != kind)
 			continue;
 		if (kind == KNOB_CPU_QUOTA) {
 			if (quota_lower(value, period_us, n->value, n->period_us))
