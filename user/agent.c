@@ -179,7 +179,7 @@ static int on_breach(void *ctx, void *data, size_t len)
 	a->nr_events++;
 	if (!a->pp.latency_feedback || !track_count_top(&a->track, COLOD_CLASS_BE))
 		return 0;
-	if (!sense_breach(&a->sense, ev->cgroup_id, mono_ns()))
+	if (!sense_breach(&a->sense, ev->cgroup_id, mono_ns(), &b))
 		return 0;
 	before = a->ps;
 	ret = decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec);
@@ -302,6 +302,22 @@ static void render_knobs(struct strbuf *b, const struct journal *j)
 				  "knob", rel, n);
 }
 
+/* colod_cuts_total{verdict}: latency cuts by what they did for their LS. */
+static void render_cuts(struct strbuf *b, const struct policy_state *ps)
+{
+	struct metrics_kind_count v[POLICY_V_NR];
+	int i;
+
+	for (i = 0; i < POLICY_V_NR; i++)
+		v[i] = (struct metrics_kind_count) {
+			.kind = policy_verdict_name(i), .count = ps->nr_judged[i],
+		};
+	metrics_render_counter_by(b, "colod_cuts_total",
+				  "BE CPU cuts for LS latency, by verdict: its LS got better "
+				  "(helped) or not (no_effect) over the window after them.",
+				  "verdict", v, POLICY_V_NR);
+}
+
 static void render(struct strbuf *b, void *ctx)
 {
 	struct agent *a = ctx;
@@ -339,6 +355,7 @@ static void render(struct strbuf *b, void *ctx)
 			.kind = policy_action_name(i), .count = a->rec.nr_actions[i],
 		};
 	metrics_render_actions(b, kinds, POLICY_ACTION_NR);
+	render_cuts(b, &a->ps);
 	render_knobs(b, a->j);
 	cgs = calloc(a->track.nr + 1, sizeof(*cgs));
 	if (!cgs)

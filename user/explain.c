@@ -25,6 +25,7 @@ struct moved {
 	struct policy_action act;
 	struct snapshot snap;		/* ticks: the inputs */
 	struct policy_breach breach;
+	struct policy_verdict verdict;	/* cut_no_effect: the verdict behind it */
 };
 
 struct explain {
@@ -39,6 +40,8 @@ struct explain {
 	bool have_headroom;
 	struct moved moved[EXPLAIN_LAST_MAX];
 	unsigned int nr_moved, last;
+	struct policy_verdict verdicts[EXPLAIN_LAST_MAX];	/* cuts judged */
+	unsigned int nr_verdicts;
 };
 
 static bool cpu_act(const struct policy_action *a)
@@ -65,6 +68,8 @@ static void take(struct explain *e, const struct record *r)
 		e->hr = r->hr;
 		e->have_headroom = r->has_headroom;
 	}
+	if (r->after.nr_verdicts != r->before.nr_verdicts)
+		e->verdicts[e->nr_verdicts++ % EXPLAIN_LAST_MAX] = r->after.verdict;
 	for (i = 0; i < r->dec.nr_acts; i++) {
 		struct moved *m = &e->moved[e->nr_moved++ % EXPLAIN_LAST_MAX];
 
@@ -72,7 +77,8 @@ static void take(struct explain *e, const struct record *r)
 			e->nr_moved--;
 			continue;
 		}
-		*m = (struct moved) { r->type, e->now_ms, r->dec.acts[i], r->snap, r->breach };
+		*m = (struct moved) { r->type, e->now_ms, r->dec.acts[i], r->snap, r->breach,
+				      r->after.verdict };
 	}
 }
 
@@ -136,10 +142,93 @@ static void rule_text(const struct explain *e, const struct moved *m, char *buf,
 			 p->grow_below_milli / 1000.0, p->ai_step_pct, p->ai_interval_ms,
 			 p->bound_window_ms);
 		break;
+	case POLICY_R_CUT_NO_EFFECT:
+		snprintf(buf, len, "%u cut(s) for LS cgroup %" PRIu64 " did not help: over %u ms "
+			 "after the last one its breach density went from %.2f%% to %.2f%% (not "
+			 "halved) and its p99 stayed at %.2fx its target; BE gets back what it had "
+			 "before them, and BE's blame for that cgroup's breaches needs a density "
+			 "over %.2f%% for %u ms", m->verdict.nr_cuts, m->verdict.cgid,
+			 p->judge_window_ms, m->verdict.before_ppm / 1e4,
+			 m->verdict.after_ppm / 1e4, m->verdict.after_p99_milli / 1000.0,
+			 m->verdict.need_ppm / 1e4, p->distrust_ms);
+		break;
 	default:
 		snprintf(buf, len, "%s", policy_reason_name(m->act.reason));
 		break;
 	}
+}
+
+/* ---- cuts judged by their effect ----------------------------------------- */
+
+static cJSON *cuts_json(const struct explain *e, unsigned int last)
+{
+	unsigned int n = e->nr_verdicts < last ? e->nr_verdicts : last, i;
+	cJSON *o = cJSON_CreateObject(), *arr, *v;
+	uint32_t need;
+
+	cJSON_AddNumberToObject(o, "window_ms", e->pp.judge_window_ms);
+	cJSON_AddNumberToObject(o, "helped", (double)e->now.nr_judged[POLICY_V_HELPED]);
+	cJSON_AddNumberToObject(o, "no_effect", (double)e->now.nr_judged[POLICY_V_NO_EFFECT]);
+	arr = cJSON_AddArrayToObject(o, "verdicts");
+	for (i = 0; i < n; i++) {
+		const struct policy_verdict *pv =
+			&e->verdicts[(e->nr_verdicts - n + i) % EXPLAIN_LAST_MAX];
+
+		v = cJSON_CreateObject();
+		cJSON_AddNumberToObject(v, "seconds_ago", (double)(e->now_ms - pv->at_ms) / 1000);
+		cJSON_AddStringToObject(v, "verdict", policy_verdict_name(pv->verdict));
+		cJSON_AddNumberToObject(v, "ls_cgroup_id", (double)pv->cgid);
+		cJSON_AddNumberToObject(v, "cuts", pv->nr_cuts);
+		cJSON_AddNumberToObject(v, "density_before_pct", pv->before_ppm / 1e4);
+		cJSON_AddNumberToObject(v, "density_after_pct", pv->after_ppm / 1e4);
+		cJSON_AddNumberToObject(v, "p99_after_x", pv->after_p99_milli / 1000.0);
+		cJSON_AddItemToArray(arr, v);
+	}
+	arr = cJSON_AddArrayToObject(o, "stronger_evidence");
+	for (i = 0; i < POLICY_DISTRUST_MAX; i++) {
+		const struct policy_distrust *d = &e->now.distrust[i];
+
+		need = policy_distrust_ppm(&e->now, d->cgid, e->now_ms);
+		if (!need)
+			continue;
+		v = cJSON_CreateObject();
+		cJSON_AddNumberToObject(v, "ls_cgroup_id", (double)d->cgid);
+		cJSON_AddNumberToObject(v, "need_density_pct", need / 1e4);
+		cJSON_AddNumberToObject(v, "seconds_left", (double)(d->until_ms - e->now_ms) / 1000);
+		cJSON_AddItemToArray(arr, v);
+	}
+	if (e->now.judge.cgid) {
+		v = cJSON_AddObjectToObject(o, "pending");
+		cJSON_AddNumberToObject(v, "ls_cgroup_id", (double)e->now.judge.cgid);
+		cJSON_AddNumberToObject(v, "cuts", e->now.judge.nr_cuts);
+		cJSON_AddNumberToObject(v, "measured_ms", (double)e->now.judge.after_ms);
+	}
+	return o;
+}
+
+static void print_cuts(const cJSON *c)
+{
+	const cJSON *v;
+
+	printf("cuts judged by their effect (window %.0f ms): %.0f helped, %.0f no effect\n",
+	       cJSON_GetObjectItem(c, "window_ms")->valuedouble,
+	       cJSON_GetObjectItem(c, "helped")->valuedouble,
+	       cJSON_GetObjectItem(c, "no_effect")->valuedouble);
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(c, "verdicts"))
+		printf("  %7.1f s ago %s: %.0f cut(s) for LS cgroup %.0f, breach density "
+		       "%.2f%% -> %.2f%%, p99 after %.2fx target\n",
+		       cJSON_GetObjectItem(v, "seconds_ago")->valuedouble,
+		       cJSON_GetObjectItem(v, "verdict")->valuestring,
+		       cJSON_GetObjectItem(v, "cuts")->valuedouble,
+		       cJSON_GetObjectItem(v, "ls_cgroup_id")->valuedouble,
+		       cJSON_GetObjectItem(v, "density_before_pct")->valuedouble,
+		       cJSON_GetObjectItem(v, "density_after_pct")->valuedouble,
+		       cJSON_GetObjectItem(v, "p99_after_x")->valuedouble);
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(c, "stronger_evidence"))
+		printf("  LS cgroup %.0f: BE's blame needs a breach density over %.2f%% "
+		       "(%.0f s left)\n", cJSON_GetObjectItem(v, "ls_cgroup_id")->valuedouble,
+		       cJSON_GetObjectItem(v, "need_density_pct")->valuedouble,
+		       cJSON_GetObjectItem(v, "seconds_left")->valuedouble);
 }
 
 /* ---- Batch and Mid ------------------------------------------------------ */
@@ -243,6 +332,7 @@ static cJSON *build(const struct explain *e, unsigned int last)
 		if (i == n - 1)
 			cJSON_AddStringToObject(root, "rule", policy_reason_name(m->act.reason));
 	}
+	cJSON_AddItemToObject(root, "cuts", cuts_json(e, last));
 	if (!e->have_headroom)
 		return root;
 	hr = cJSON_AddObjectToObject(root, "headroom");
@@ -296,6 +386,7 @@ static void print_text(const cJSON *root)
 		       cJSON_GetObjectItem(d, "new_milli")->valuedouble,
 		       cJSON_GetObjectItem(d, "why")->valuestring);
 	}
+	print_cuts(cJSON_GetObjectItem(root, "cuts"));
 	if (!hr) {
 		printf("Batch and Mid: no tick with headroom inputs recorded yet\n");
 		return;
