@@ -535,6 +535,18 @@ def read_actions(path):
 	return acts, bad
 
 
+def cut_verdicts(acts):
+	"""colod's verdicts on its latency cuts (docs/POLICY.md): cuts that
+	helped / had no effect, and the share that helped (None: none judged)."""
+	n = {"helped": 0, "no_effect": 0}
+	for a in acts:
+		if a.get("kind") == "cut_verdict" and a.get("verdict") in n:
+			n[a["verdict"]] += int(a.get("cuts", 0))
+	judged = n["helped"] + n["no_effect"]
+	n["share_helped"] = round(n["helped"] / judged, 3) if judged else None
+	return n
+
+
 # --------------------------------------------------------------- output
 
 
@@ -815,6 +827,7 @@ def main():
 			kk = f"{a.get('kind')}/{a.get('reason')}"
 			kinds[kk] = kinds.get(kk, 0) + 1
 		res["details"]["colod_actions"] = kinds
+		res["details"]["colod_cut_verdicts"] = cut_verdicts(acts)
 		if not args.skip_colod:
 			res["details"]["knobs_before_colod"] = before
 			res["details"]["knobs_at_end_of_colod_phase"] = during

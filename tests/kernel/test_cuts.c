@@ -98,6 +98,14 @@ static bool is_cut(const struct act *a)
 	       (!strcmp(a->reason, "ls_breach") || !strcmp(a->reason, "ls_p99_over_target"));
 }
 
+/* A number of a JSON line, 0 when absent. */
+static uint64_t num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+}
+
 /* The BE quota actions on be and the verdicts, in order. */
 static int read_acts(struct act *out, int max)
 {
@@ -126,18 +134,12 @@ static int read_acts(struct act *out, int max)
 			snprintf(a->reason, sizeof(a->reason), "%s", v->valuestring);
 		if ((v = cJSON_GetObjectItem(o, "verdict")))
 			snprintf(a->verdict, sizeof(a->verdict), "%s", v->valuestring);
-		if ((v = cJSON_GetObjectItem(o, "old")))
-			a->old = (uint64_t)v->valuedouble;
-		if ((v = cJSON_GetObjectItem(o, "new")))
-			a->new = (uint64_t)v->valuedouble;
-		if ((v = cJSON_GetObjectItem(o, "density_before_ppm")))
-			a->before_ppm = (uint64_t)v->valuedouble;
-		if ((v = cJSON_GetObjectItem(o, "density_after_ppm")))
-			a->after_ppm = (uint64_t)v->valuedouble;
-		if ((v = cJSON_GetObjectItem(o, "cuts")))
-			a->cuts = (uint64_t)v->valuedouble;
-		if ((v = cJSON_GetObjectItem(o, "p99_after_milli")))
-			a->p99_milli = (uint64_t)v->valuedouble;
+		a->old = num(o, "old");
+		a->new = num(o, "new");
+		a->before_ppm = num(o, "density_before_ppm");
+		a->after_ppm = num(o, "density_after_ppm");
+		a->cuts = num(o, "cuts");
+		a->p99_milli = num(o, "p99_after_milli");
 		v = cJSON_GetObjectItem(o, "cgroup");
 		/* verdicts name the LS cgroup; BE actions the BE one */
 		if (!strcmp(a->kind, "cut_verdict") || (cJSON_IsString(v) && !strcmp(v->valuestring, want)))
@@ -224,6 +226,13 @@ static void replay_is_the_same(const char *fixture)
 	snprintf(cmd, sizeof(cmd), "%s replay %s >&2", getenv("COLOD_BIN"), rec);
 	st = system(cmd);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: every decision the same", cmd);
+	/* and colod explain names the verdict from it, text and JSON */
+	snprintf(cmd, sizeof(cmd), "%s explain --record %s | grep -q '^cuts judged by their "
+		 "effect (window 2000 ms): 0 helped, [1-9][0-9]* no effect'", getenv("COLOD_BIN"), rec);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "%s explain --json --record %s | grep -q "
+		 "'\"verdict\":.*\"no_effect\"'", getenv("COLOD_BIN"), rec);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	if (dir)
 		save_fixture(rec, dir, fixture);
 }

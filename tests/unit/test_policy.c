@@ -78,18 +78,24 @@ static int sim_tick(struct sim *m, struct policy_tick_input *in)
 	return n;
 }
 
-static int sim_breach(struct sim *m, uint64_t latency_us)
+static int sim_on_breach(struct sim *m, const struct policy_breach *b)
 {
-	struct policy_breach b = {
-		.ls_cgroup_id = 4242, .latency_ns = latency_us * 1000, .now_ms = m->now,
-	};
 	struct policy_action a;
-	int r = policy_on_breach(&m->p, &m->s, &b, &a);
+	int r = policy_on_breach(&m->p, &m->s, b, &a);
 
 	cr_assert_geq(r, 0);
 	if (r)
 		sim_log(m, &a);
 	return r;
+}
+
+static int sim_breach(struct sim *m, uint64_t latency_us)
+{
+	struct policy_breach b = {
+		.ls_cgroup_id = 4242, .latency_ns = latency_us * 1000, .now_ms = m->now,
+	};
+
+	return sim_on_breach(m, &b);
 }
 
 static bool is_cpu(const struct policy_action *a)
@@ -757,13 +763,20 @@ static struct policy_tick_input mem_in(const struct sim *m, uint64_t used_permil
 	return in;
 }
 
-static int count_kind(const struct sim *m, enum policy_action_kind kind)
+/* Actions logged of this kind and reason (-1: any). */
+static int count_acts(const struct sim *m, int kind, int reason)
 {
 	int i, n = 0;
 
 	for (i = 0; i < m->nlog; i++)
-		n += m->log[i].a.kind == kind;
+		n += (kind < 0 || (int)m->log[i].a.kind == kind) &&
+		     (reason < 0 || (int)m->log[i].a.reason == reason);
 	return n;
+}
+
+static int count_kind(const struct sim *m, enum policy_action_kind kind)
+{
+	return count_acts(m, (int)kind, -1);
 }
 
 Test(policy, memory_pressure_lowers_high_then_evicts)
@@ -943,22 +956,13 @@ static int judged_breach(struct sim *m, uint64_t all, uint64_t be)
 		.ls_cgroup_id = JUDGED_LS, .latency_ns = 3000000, .now_ms = m->now,
 		.samples = 100, .breaches = all, .breaches_be = be,
 	};
-	struct policy_action a;
-	int r = policy_on_breach(&m->p, &m->s, &b, &a);
 
-	cr_assert_geq(r, 0);
-	if (r)
-		sim_log(m, &a);
-	return r;
+	return sim_on_breach(m, &b);
 }
 
 static int count_reason(const struct sim *m, enum policy_reason r)
 {
-	int i, n = 0;
-
-	for (i = 0; i < m->nlog; i++)
-		n += m->log[i].a.reason == r;
-	return n;
+	return count_acts(m, -1, (int)r);
 }
 
 static int count_cuts(const struct sim *m)
@@ -992,6 +996,19 @@ static void self_late_ls_cut(struct sim *m)
 	}
 	cr_assert_eq(m->s.allowed_milli, policy_floor_milli(&m->p, CAP));
 	cr_assert_eq(m->s.nr_verdicts, 0, "no verdict while the cuts go on");
+}
+
+/* The same, then the ticks until the verdict, the LS no better. */
+static void self_late_ls_judged(struct sim *m)
+{
+	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
+	int i;
+
+	self_late_ls_cut(m);
+	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
+		m->now += 1000;
+		judged_tick(m, &l);
+	}
 }
 
 Test(policy, a_cut_that_did_not_help_is_given_back_within_the_window)
@@ -1033,11 +1050,7 @@ Test(policy, after_no_effect_the_same_breaches_need_stronger_evidence)
 	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
 	int i;
 
-	self_late_ls_cut(m);
-	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
-		m->now += 1000;
-		judged_tick(m, &l);
-	}
+	self_late_ls_judged(m);
 	cr_assert_eq(m->s.verdict.verdict, POLICY_V_NO_EFFECT);
 	m->nlog = 0;
 	/* 30 s of the same: events and ticks cut nothing; BE keeps its bound */
@@ -1056,15 +1069,10 @@ Test(policy, after_no_effect_the_same_breaches_need_stronger_evidence)
 Test(policy, stronger_evidence_returns_to_normal_after_a_while)
 {
 	struct sim *m = &sim_buf;
-	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
 	struct policy_ls calm = ls_tick(2000, 2, 0, 500);
 	int i;
 
-	self_late_ls_cut(m);
-	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
-		m->now += 1000;
-		judged_tick(m, &l);
-	}
+	self_late_ls_judged(m);
 	cr_assert_neq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 0);
 	for (i = 0; i < 61; i++) {
 		m->now += 1000;
@@ -1077,16 +1085,11 @@ Test(policy, stronger_evidence_returns_to_normal_after_a_while)
 Test(policy, a_cut_that_helped_is_judged_so_and_clears_the_distrust)
 {
 	struct sim *m = &sim_buf;
-	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
 	struct policy_ls better = ls_tick(2000, 4, 0, 600);
 	uint64_t allowed;
 	int i;
 
-	self_late_ls_cut(m);
-	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
-		m->now += 1000;
-		judged_tick(m, &l);
-	}
+	self_late_ls_judged(m);
 	cr_assert_neq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 0);
 	/* BE starts hurting for real: strong evidence cuts, and the LS recovers */
 	m->now += 300;
