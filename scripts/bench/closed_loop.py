@@ -251,7 +251,8 @@ def free_port():
 		return sk.getsockname()[1]
 
 
-def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True):
+def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True,
+		 judge_ms=None):
 	os.makedirs(d, exist_ok=True)
 	files = {
 		"colocation-config": {"enable": True},
@@ -264,6 +265,8 @@ def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True)
 		"colod-config": {"lsLatencyTargetUs": LS_TARGET_US, "breachMinIntervalMs": 2,
 				 "classificationRules": rules},
 	}
+	if judge_ms is not None:
+		files["colod-config"]["cutVerdictWindowMs"] = judge_ms
 	for name, body in files.items():
 		with open(os.path.join(d, name), "w") as f:
 			json.dump(body, f, indent=2)
@@ -320,6 +323,18 @@ def cut_verdicts(verdicts):
 	return n
 
 
+def agent_window(a, workdir, cfg, name, ls, be):
+	"""A fresh agent on cfg, one measured window: (window, actions, verdicts, died)."""
+	agent = Agent(a.colod, workdir, cfg, name)
+	try:
+		agent.start()
+		w = measure_window(a.tools, ls, be, a.seconds)
+		return w, agent.read_actions(), agent.read_verdicts(), agent.stop()
+	except BaseException:
+		agent.stop()
+		raise
+
+
 def protection(a, cg, workdir):
 	ls, be, cfg = ls_be_setup(cg, workdir, "prot", be_cpu_qos=True)
 	# the static lever alone (cpu.idle; no suppress bound, no latency
@@ -329,6 +344,11 @@ def protection(a, cg, workdir):
 				  [{"match": "/" + ls, "class": "LS"},
 				   {"match": "/" + be, "class": "BE"}],
 				  be_cpu_qos=True, suppress=False)
+	# the loop as it was before cuts were judged by their effect
+	cfg_unjudged = write_config(os.path.join(workdir, "prot-unjudged-config"),
+				    [{"match": "/" + ls, "class": "LS"},
+				     {"match": "/" + be, "class": "BE"}],
+				    be_cpu_qos=True, judge_ms=0)
 	rounds = []
 	for i in range(a.rounds):
 		r = {}
@@ -357,24 +377,27 @@ def protection(a, cg, workdir):
 				r["cuts"] = cut_verdicts(r["cut_verdicts"])
 			finally:
 				r["agent_died"] = agent.stop()
-			agent = Agent(a.colod, workdir, cfg_static, f"prot-static-{i}")
-			try:
-				agent.start()
-				log("  LS + BE, colod static cpu.idle only")
-				r["be_colod_static"] = measure_window(a.tools, ls, be, a.seconds)
-				r["static_actions"] = len(agent.read_actions())
-			finally:
-				r["static_agent_died"] = agent.stop()
+			log("  LS + BE, colod static cpu.idle only")
+			r["be_colod_static"], acts, _, r["static_agent_died"] = agent_window(
+				a, workdir, cfg_static, f"prot-static-{i}", ls, be)
+			r["static_actions"] = len(acts)
+			log("  LS + BE, colod, cuts not judged (cutVerdictWindowMs 0)")
+			r["be_colod_unjudged"], acts, _, r["unjudged_agent_died"] = agent_window(
+				a, workdir, cfg_unjudged, f"prot-unjudged-{i}", ls, be)
+			r["unjudged_actions"] = len(acts)
+			r["unjudged_action_reasons"] = sorted({x["reason"] for x in acts})
 		finally:
 			for b in burners:
 				b.kill()
 				b.wait()
 			cg.kill_all(be)
-		log("  p99 us: alone %s, BE no colod %s, BE colod %s, static only %s; node util "
-		    "colod %s%%, static only %s%%" % (
+		log("  p99 us: alone %s, BE no colod %s, BE colod %s, static only %s, unjudged %s; "
+		    "node util colod %s%%, static only %s%%, unjudged %s%%" % (
 			r["ls_alone"]["p99_us"], r["be_no_colod"]["p99_us"],
 			r["be_colod"]["p99_us"], r["be_colod_static"]["p99_us"],
-			r["be_colod"]["node_util_pct"], r["be_colod_static"]["node_util_pct"]))
+			r["be_colod_unjudged"]["p99_us"], r["be_colod"]["node_util_pct"],
+			r["be_colod_static"]["node_util_pct"],
+			r["be_colod_unjudged"]["node_util_pct"]))
 		log("  cuts judged: %s" % r.get("cuts"))
 		rounds.append(r)
 
@@ -395,7 +418,8 @@ def protection(a, cg, workdir):
 				 f"{SUPPRESS_PCT}; lsLatencyTargetUs {LS_TARGET_US}",
 			"rounds": a.rounds, "seconds_per_window": a.seconds,
 			"order": "each round: LS alone; LS + BE colod off; LS + BE colod on; LS + BE "
-				 "colod with the threshold loop off (static cpu.idle only)",
+				 "colod with the threshold loop off (static cpu.idle only); LS + BE "
+				 "colod with cuts not judged (cutVerdictWindowMs 0)",
 		},
 		"ls_alone_p99_us": alone,
 		"be_no_colod_p99_us": off,
@@ -414,6 +438,9 @@ def protection(a, cg, workdir):
 		"static_only_node_util_pct": med("be_colod_static", "node_util_pct"),
 		"static_only_ls_be_util_pct": med("be_colod_static", "ls_be_util_pct"),
 		"static_only_be_cores": med("be_colod_static", "be_cores"),
+		"unjudged_p99_us": med("be_colod_unjudged", "p99_us"),
+		"unjudged_node_util_pct": med("be_colod_unjudged", "node_util_pct"),
+		"unjudged_be_cores": med("be_colod_unjudged", "be_cores"),
 		"target": {"ratio_max": 1.3, "node_util_min_pct": 80,
 			   "p99_over_static_only_max": 1.1, "node_util_below_static_only_max_points": 2},
 		"rounds": rounds,
