@@ -52,14 +52,13 @@ pk_pods() {
 
 pk_config() {
 	mkdir -p $PK_WORK/config $PK_WORK/state
-	# the suppress bound on: the pod's own cpu.max holds below it, v2 takes
-	# the lower of the tier's and the pod's by itself
+	# no suppress bound: the besteffort tier's cpu.max would be the lower
+	# one and throttle instead of the pod's own (v2 takes the lower)
 	cat > $PK_WORK/config/colocation-config <<-EOF
 	{ "enable": true }
 	EOF
 	cat > $PK_WORK/config/resource-threshold-config <<-EOF
-	{ "clusterStrategy": { "enable": true, "cpuSuppressThresholdPercent": 65,
-	  "cpuSuppressPolicy": "cfsQuota" } }
+	{ "clusterStrategy": { "enable": false } }
 	EOF
 	cat > $PK_WORK/config/resource-qos-config <<-EOF
 	{ "clusterStrategy": { "beClass": { "cpuQOS": { "enable": true, "schedIdle": 1 } } } }
@@ -97,6 +96,9 @@ pk_cleanup() {
 
 c_pod_limits() {
 	command -v fakekubelet >/dev/null || fail "no /bin/fakekubelet in the initramfs" || return 1
+	# the VM has no network (-nic none) and nothing brings loopback up
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up ||
+		fail "cannot bring lo up" || return 1
 	mkdir -p $PK_WORK/kubelet
 	pk_layout || fail "cannot lay out the kubepods tree" || return 1
 	pk_pods || fail "fakekubelet set failed" || return 1
