@@ -16,6 +16,7 @@ struct rctx {
 	char *err;
 	size_t len;
 	int bad;
+	uint64_t version;		/* v1: nothing of judging cuts, read as none */
 };
 
 static void bad(struct rctx *c, const char *fmt, ...)
@@ -164,7 +165,8 @@ static void parse_state(struct rctx *c, const cJSON *o, struct policy_state *s)
 	s->nr_cuts = get_u64(c, o, "nr_cuts");
 	s->nr_grows = get_u64(c, o, "nr_grows");
 	s->nr_evicts = get_u64(c, o, "nr_evicts");
-	parse_judging(c, o, s);
+	if (c->version >= 2)
+		parse_judging(c, o, s);
 	win = get_arr(c, o, "win");
 	cJSON_ArrayForEach(w, win) {
 		if (s->win_len == POLICY_WIN_MAX) {
@@ -267,10 +269,14 @@ static void parse_snapshot(struct rctx *c, const cJSON *o, struct snapshot *s)
 static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 {
 	const cJSON *path = cJSON_GetArrayItem(e, 1);
-	int i = 2;
+	int n = cJSON_GetArraySize(e), i = 2;
 
-	if (cJSON_GetArraySize(e) != 22 || !cJSON_IsString(path)) {
-		bad(c, "track.cg[]: not the 22 fields of track_fields");
+	/*
+	 * v1 recordings from before cls_src have 19 fields, later ones 20;
+	 * v2 adds each cgroup's waits and breaches over the tick
+	 */
+	if ((n != 19 && n != 20 && n != 23) || !cJSON_IsString(path)) {
+		bad(c, "track.cg[]: not the 23 fields of track_fields");
 		return;
 	}
 	t->id = at_u64(c, e, 0, "track.cg[].id");
@@ -292,9 +298,10 @@ static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 	t->tree_cpu_milli = at_u64(c, e, i++, "tree_cpu_milli");
 	t->mem_bytes = at_u64(c, e, i++, "mem_bytes");
 	t->p99_us = (double)at_u64(c, e, i++, "p99_ns") / 1000;
-	t->tick_samples = at_u64(c, e, i++, "tick_samples");
-	t->tick_breaches = at_u64(c, e, i++, "tick_breaches");
-	t->tick_breaches_be = at_u64(c, e, i++, "tick_breaches_be");
+	t->cls_src = n > i ? (int)at_s64(c, e, i++, "cls_src") : -1;
+	t->tick_samples = n > i ? at_u64(c, e, i++, "tick_samples") : 0;
+	t->tick_breaches = n > i ? at_u64(c, e, i++, "tick_breaches") : 0;
+	t->tick_breaches_be = n > i ? at_u64(c, e, i++, "tick_breaches_be") : 0;
 	if (!t->path)
 		bad(c, "track: out of memory");
 }
@@ -387,6 +394,8 @@ static void parse_body(struct rctx *c, const cJSON *root, struct record *r)
 		r->breach.ls_cgroup_id = get_u64(c, v, "ls_cgroup_id");
 		r->breach.latency_ns = get_u64(c, v, "latency_ns");
 		r->breach.now_ms = get_u64(c, v, "now_ms");
+		if (c->version < 2)
+			return;
 		r->breach.samples = get_u64(c, v, "samples");
 		r->breach.breaches = get_u64(c, v, "breaches");
 		r->breach.breaches_be = get_u64(c, v, "breaches_be");
@@ -422,8 +431,8 @@ int record_parse(const char *line, struct record *r, char *err, size_t len)
 			break;
 	if (t == RECORD_NR)
 		bad(&c, "type: not one of config, tick, breach");
-	else if (get_u64(&c, root, "v") != RECORD_VERSION)
-		bad(&c, "v: not version %d", RECORD_VERSION);
+	else if ((c.version = get_u64(&c, root, "v")) < 1 || c.version > RECORD_VERSION)
+		bad(&c, "v: not version 1 to %d", RECORD_VERSION);
 	r->type = (enum record_type)t;
 	r->gen = get_u64(&c, root, "gen");
 	if (!c.bad)

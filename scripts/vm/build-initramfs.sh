@@ -5,9 +5,12 @@
 #
 # usage: build-initramfs.sh --out FILE.cpio.gz --colod BIN --burn BIN
 #                           --driver SCRIPT --init SCRIPT
+#                           [--fakekubelet BIN] [--include SCRIPT]...
+#   --fakekubelet: the kubelet stand-in, /bin/fakekubelet
+#   --include: a script the driver sources, at /<its name>
 set -eu
 
-out= colod= burn= driver= init=
+out= colod= burn= driver= init= fakekubelet= includes=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
@@ -15,6 +18,8 @@ while [ $# -gt 0 ]; do
 	--burn) burn=$2; shift 2 ;;
 	--driver) driver=$2; shift 2 ;;
 	--init) init=$2; shift 2 ;;
+	--fakekubelet) fakekubelet=$2; shift 2 ;;
+	--include) includes="$includes $2"; shift 2 ;;
 	*) echo "build-initramfs: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -22,7 +27,7 @@ for v in out colod burn driver init; do
 	eval val=\$$v
 	[ -n "$val" ] || { echo "build-initramfs: --$v is required" >&2; exit 2; }
 done
-for f in "$colod" "$burn" "$driver" "$init"; do
+for f in "$colod" "$burn" "$driver" "$init" $fakekubelet $includes; do
 	[ -f "$f" ] || { echo "build-initramfs: $f: no such file" >&2; exit 1; }
 done
 
@@ -42,6 +47,9 @@ install -m 755 "$colod" "$stage/bin/colod"
 install -m 755 "$burn" "$stage/bin/burn"
 install -m 755 "$driver" "$stage/driver.sh"
 install -m 755 "$init" "$stage/init"
+for f in $includes; do
+	install -m 644 "$f" "$stage/$(basename "$f")"
+done
 
 # copy_libs BIN: the binary's shared libraries (and the loader) at their paths
 copy_libs() {
@@ -54,6 +62,10 @@ copy_libs() {
 
 copy_libs "$colod"
 copy_libs "$burn"
+if [ -n "$fakekubelet" ]; then
+	install -m 755 "$fakekubelet" "$stage/bin/fakekubelet"
+	copy_libs "$fakekubelet"
+fi
 jq=$(command -v jq || true)
 if [ -n "$jq" ]; then
 	cp -L "$jq" "$stage/bin/jq"
