@@ -183,6 +183,14 @@ static int on_breach(void *ctx, void *data, size_t len)
 		return 0;
 	before = a->ps;
 	ret = decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec);
+	/*
+	 * A breach the policy did not even count (an LS whose cuts did not
+	 * help, short of its stronger evidence) is not recorded: such an LS
+	 * sends events all the time, and each record stands on its own state
+	 * before, so replay loses nothing.
+	 */
+	if (ret <= 0 && a->ps.last_breach_ms == before.last_breach_ms)
+		return 0;
 	recorder_breach(a->rec_full, &a->rsrc, &before, &a->ps, &b, ret, &a->dec);
 	recorder_breach(a->rec_last, &a->rsrc, &before, &a->ps, &b, ret, &a->dec);
 	if (ret <= 0)
