@@ -15,10 +15,10 @@
  *   - a 401 is answered at once by reading the token file again (the
  *     stand-in rotates it, as the kubelet does), no failure counted;
  *   - refusals (403) are spaced by the publisher's backoff, [5, 10] s after
- *     the first and [10, 20] s after the second (plus one 1 s tick and
- *     room for a loaded machine), each attempt one request and one retry
- *     with the token read again; a token changed in the file during the
- *     backoff is the one the next request carries.
+ *     the first, [10, 20] s after the second, [20, 40] s after the third
+ *     (plus one 1 s tick and room for a loaded machine), each attempt one
+ *     request and one retry with the token read again; a token changed in
+ *     the file during the backoff is the one the next request carries.
  * Which draw the jitter makes in [d/2, d] and the 5-minute cap are unit
  * tests (tests/unit/test_k8s.c): one run of one agent sees one draw.
  */
@@ -254,38 +254,43 @@ static double refused_attempt(int a, const char *token)
 /*
  * RBAC refuses the service account (403). Each attempt is the request and
  * one retry with the token read again; attempts are spaced by the backoff
- * (wait d drawn in [d/2, d], d = 10 s then 20 s), sent at the first 1 s
- * tick after it. During the second wait the token changes in the file and
- * RBAC is fixed: the next request carries the new token and publishes.
+ * (a wait drawn in [d/2, d], d = 10, 20, 40 s), sent at the first 1 s tick
+ * after it: three attempts, so that a fixed 10 s retry (what colod did
+ * before) cannot pass. During the third wait the token changes in the file
+ * and RBAC is fixed: the next request carries the new token and publishes.
  */
 Test(node, refusals_back_off_and_the_new_token_is_used)
 {
-	double t0, t1, t2, gap1, gap2;
+	static const double lo[3] = { 5, 10, 20 };
+	double t[4], gap;
 	cJSON *req;
+	int i;
 
 	fakeapi_put(&api, "forbid", "");
 	start_agent();
-	t0 = refused_attempt(0, "Bearer " TOKEN);
-	t1 = refused_attempt(2, "Bearer " TOKEN);
+	for (i = 0; i < 3; i++)
+		t[i] = refused_attempt(2 * i, "Bearer " TOKEN);
 	/* rotation and an RBAC fix, while colod waits */
 	fakeapi_put(&api, "accepted-token", TOKEN_NEW);
 	fakeapi_put(&api, "sa/token", TOKEN_NEW "\n");
 	cr_assert_eq(unlink(fakeapi_path(&api, "forbid")), 0);
-	req = wait_request(4, 40000);
-	t2 = fakeapi_time(req);
+	req = wait_request(6, 60000);
+	t[3] = fakeapi_time(req);
 	cr_assert_eq(fakeapi_code(req), 200, "%s", fakeapi_field(req, "body"));
 	cr_assert_str_eq(fakeapi_field(req, "authorization"), "Bearer " TOKEN_NEW,
 			 "the token changed in the file was not read");
 	cr_assert(body_is(req, false));
 	cJSON_Delete(req);
-	gap1 = t1 - t0;
-	gap2 = t2 - t1;
-	cr_log_info("attempts at +0, +%.1f, +%.1f s", gap1, gap1 + gap2);
-	/* a tick late at most, and 2 s of room for a loaded machine */
-	cr_assert(gap1 >= 4.9 && gap1 <= 10 + 1 + 2, "first wait %.1f s, not in [5, 10] s", gap1);
-	cr_assert(gap2 >= 9.9 && gap2 <= 20 + 1 + 2, "second wait %.1f s, not in [10, 20] s", gap2);
-	cr_assert_eq(fakeapi_requests(&api), 5, "a request went out during a backoff");
+	cr_log_info("attempts at +0, +%.1f, +%.1f, +%.1f s", t[1] - t[0], t[2] - t[0],
+		    t[3] - t[0]);
+	for (i = 0; i < 3; i++) {
+		gap = t[i + 1] - t[i];
+		/* a tick late at most, and 2 s of room for a loaded machine */
+		cr_assert(gap >= lo[i] - 0.1 && gap <= 2 * lo[i] + 1 + 2,
+			  "wait %d: %.1f s, not in [%.0f, %.0f] s", i + 1, gap, lo[i], 2 * lo[i]);
+	}
+	cr_assert_eq(fakeapi_requests(&api), 7, "a request went out during a backoff");
 	cr_assert(agentrun_log_has(&run, "refuses this service account"));
-	cr_assert_eq(agentrun_metric(&run, "colod_k8s_node_errors_total"), 2);
+	cr_assert_eq(agentrun_metric(&run, "colod_k8s_node_errors_total"), 3);
 	assert_stop_withdraws(SIGTERM);
 }
