@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "fakeapi.h"
 #include "fakekubelet.h"
@@ -160,24 +158,12 @@ void fakeapi_start(struct fakeapi *s, const char *dir, const char *token,
 
 void fakeapi_stop(struct fakeapi *s)
 {
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = -1;
+	fk_kill(&s->pid);
 }
 
 int fakeapi_requests(struct fakeapi *s)
 {
-	FILE *f = fopen(fakeapi_path(s, "requests.jsonl"), "r");
-	int n = 0, c;
-
-	if (!f)
-		return 0;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
+	return fk_lines(fakeapi_path(s, "requests.jsonl"));
 }
 
 cJSON *fakeapi_request(struct fakeapi *s, int n)

@@ -167,18 +167,18 @@ void fakekubelet_start(struct fakekubelet *k, const char *dir)
 	spawn_server(k);
 }
 
-void fakekubelet_stop(struct fakekubelet *k)
+void fk_kill(pid_t *pid)
 {
-	if (k->pid > 0) {
-		kill(k->pid, SIGTERM);
-		waitpid(k->pid, NULL, 0);
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
 	}
-	k->pid = -1;
+	*pid = -1;
 }
 
-int fakekubelet_requests(struct fakekubelet *k)
+int fk_lines(const char *path)
 {
-	FILE *f = fopen(fakekubelet_path(k, "requests.log"), "r");
+	FILE *f = fopen(path, "r");
 	int n = 0, c;
 
 	if (!f)
@@ -187,6 +187,16 @@ int fakekubelet_requests(struct fakekubelet *k)
 		n += c == '\n';
 	fclose(f);
 	return n;
+}
+
+void fakekubelet_stop(struct fakekubelet *k)
+{
+	fk_kill(&k->pid);
+}
+
+int fakekubelet_requests(struct fakekubelet *k)
+{
+	return fk_lines(fakekubelet_path(k, "requests.log"));
 }
 
 const char *fk_pod(char *buf, size_t len, const char *name, const char *uid,

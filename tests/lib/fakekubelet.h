@@ -37,6 +37,11 @@
 pid_t fk_serve(const char *dir, const char *name, const char *script,
 	       const char *const *args, unsigned int *port);
 
+/* SIGTERM to *pid (if > 0) and reap it; *pid = -1. */
+void fk_kill(pid_t *pid);
+/* Lines of the file at path; 0 if it cannot be read. */
+int fk_lines(const char *path);
+
 #define FK_TOKEN	"eyJhbGciOiJSUzI1NiJ9.kubelet-reader"
 
 /*
