@@ -17,7 +17,7 @@ const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
 const volatile __u64 breach_min_interval_ns = 1000000;
 const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
 /*
- * Kernel features the loader probed (user/loader.c). The verifier prunes
+ * Kernel features the loader probed (user/bpf/loader.c). The verifier prunes
  * the branch a false one guards, so the helpers and instructions an older
  * kernel lacks are never checked there.
  *   has_task_storage: task storage usable from tracing programs and
@@ -43,11 +43,11 @@ __u64 stats_nr = 0;
 /* Per-task state; lives and dies with the task. */
 struct task_ts {
 	__u64 enqueued_ns;	/* 0 when not waiting on a run-queue */
-	__u64 oncpu_ns;		/* when it was last switched in */
+	__u64 charged_rt;	/* its sum_exec_runtime when last charged */
 	__u64 reclaim_ns;	/* start of the reclaim in progress */
 	__u64 enq_be_ns;	/* its run-queue CPU's BE time when it began to wait */
 	__u32 enq_cpu;		/* that CPU */
-	__u32 pad;
+	__u32 on_cpu;		/* charged_rt holds: switched in since attach */
 };
 
 /*
@@ -123,14 +123,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cpu_be);
 } cpu_be SEC(".maps");
-
-/* When the scheduler tick last ran on this CPU since attach; 0: not yet. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} last_tick SEC(".maps");
 
 /* Written by userspace only; here so that it carries BTF for bpftool. */
 struct {
@@ -400,6 +392,20 @@ static __always_inline __u64 blame_be(const struct task_ts *ts, const struct cpu
 	return be_running_elsewhere(cpu);
 }
 
+/*
+ * CPU time is the scheduler's own sum_exec_runtime, as cpuacct counts it:
+ * a clock delta from switch-in would also count the time the hypervisor
+ * stole from the vCPU and hard interrupts, 7-9% over cpuacct on a busy
+ * host.
+ */
+static __always_inline void charge_runtime(struct colod_cg_stats *s, struct task_ts *ts,
+					   __u64 runtime)
+{
+	if (runtime > ts->charged_rt)
+		ADD(s->cpu_ns, runtime - ts->charged_rt);
+	ts->charged_rt = runtime;
+}
+
 /* The run-queue wait of next ends; returns its class entry, if any. */
 static __always_inline struct colod_cg_class *
 account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
@@ -415,7 +421,8 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	ts = ts_of(next, next->pid, true);
 	if (!ts)
 		return c;
-	ts->oncpu_ns = now;
+	ts->charged_rt = next->se.sum_exec_runtime;
+	ts->on_cpu = 1;
 	if (!ts->enqueued_ns)
 		return c;
 	delta = now - ts->enqueued_ns;
@@ -461,8 +468,8 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	ts = ts_of(prev, prev->pid, runnable);
 	s = stats_of(task_cgroup_id(prev));
 	if (s) {
-		if (ts && ts->oncpu_ns && now > ts->oncpu_ns)
-			ADD(s->cpu_ns, now - ts->oncpu_ns);
+		if (ts && ts->on_cpu)
+			charge_runtime(s, ts, prev->se.sum_exec_runtime);
 		if (runnable || preempt)
 			ADD(s->nivcsw, 1);
 		else
@@ -470,7 +477,7 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 	}
 	if (!ts)
 		return;
-	ts->oncpu_ns = 0;
+	ts->on_cpu = 0;
 	ts->enqueued_ns = 0;
 	/* still runnable: it waits on this run-queue from now on */
 	if (runnable)
@@ -577,18 +584,12 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	struct task_struct *t;
 	struct colod_cg_stats *s;
 	struct task_ts *ts;
-	__u64 now, prev_tick, *last;
-	__u32 zero = 0, pid;
+	__u64 runtime;
+	__u32 pid;
 
 	if (!fn || (fn != &tick_nohz_handler && fn != &tick_nohz_highres_handler &&
 		    fn != &tick_sched_timer))
 		return 0;
-	last = bpf_map_lookup_elem(&last_tick, &zero);
-	if (!last)
-		return 0;
-	now = bpf_ktime_get_ns();
-	prev_tick = *last;
-	*last = now;
 	pid = (__u32)bpf_get_current_pid_tgid();
 	if (!pid)
 		return 0;
@@ -596,26 +597,22 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 	ts = ts_of(t, pid, true);
 	if (!ts)
 		return 0;
+	/* the tick updates it after this tracepoint: it lags by one tick */
+	runtime = BPF_CORE_READ(t, se.sum_exec_runtime);
 	/*
-	 * Running but never stamped (often without storage until now): it
-	 * was switched in before the programs were attached, as a switch-in
-	 * since would have stamped it, so it has run at least since this
-	 * CPU's previous tick, which came after the attach. Charge from
-	 * there: not from boot, nor nothing until it is switched out. At the
-	 * first tick on this CPU there is no previous one, and the time since
-	 * the attach (under a tick period) is let go.
+	 * Running but never switched in since the attach: its time counts
+	 * from here, as what it ran before the attach is not colod's to
+	 * charge. The time from the attach to this tick (under a tick
+	 * period) is let go.
 	 */
-	if (!ts->oncpu_ns)
-		ts->oncpu_ns = prev_tick;
-	if (!ts->oncpu_ns || now <= ts->oncpu_ns) {
-		ts->oncpu_ns = now;
+	if (!ts->on_cpu) {
+		ts->charged_rt = runtime;
+		ts->on_cpu = 1;
 		return 0;
 	}
 	s = stats_of(current_cgroup_id(t));
-	if (!s)
-		return 0;
-	ADD(s->cpu_ns, now - ts->oncpu_ns);
-	ts->oncpu_ns = now;
+	if (s)
+		charge_runtime(s, ts, runtime);
 	return 0;
 }
 

@@ -785,7 +785,7 @@ MEM_KEEP_AVAIL = 4 << 30	# never leave less available to the machine
 
 def meminfo():
 	"""(MemTotal, used, MemAvailable) in bytes; used = MemTotal - MemAvailable,
-	as the agent computes it (user/node.c)."""
+	as the agent computes it (user/sense/node.c)."""
 	kv = {}
 	with open("/proc/meminfo") as f:
 		for line in f:

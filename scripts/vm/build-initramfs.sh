@@ -4,15 +4,19 @@
 # No disk, no network: the VM runs from this archive alone.
 #
 # usage: build-initramfs.sh --out FILE.cpio.gz --colod BIN --burn BIN
-#                           --driver SCRIPT --init SCRIPT [--systemd DESTDIR]
-# --systemd: also this machine's systemd (PID 1 of the guest, with
-# systemctl and the *.target units), the tree `make install DESTDIR=` made
-# (colod, /etc/colod, colod.service) and the units that run the driver
-# (tests/vm/systemd-check.sh) as default.target; --init is then
-# scripts/vm/init-systemd.
+#                           --driver SCRIPT --init SCRIPT
+#                           [--fakekubelet BIN] [--include SCRIPT]...
+#                           [--systemd DESTDIR]
+#   --fakekubelet: the kubelet stand-in, /bin/fakekubelet
+#   --include: a script the driver sources, at /<its name>
+#   --systemd: also this machine's systemd (PID 1 of the guest, with
+#     systemctl and the *.target units), the tree `make install DESTDIR=`
+#     made (colod, /etc/colod, colod.service) and the units that run the
+#     driver (tests/vm/systemd-check.sh) as default.target; --init is then
+#     scripts/vm/init-systemd.
 set -eu
 
-out= colod= burn= driver= init= sdroot=
+out= colod= burn= driver= init= fakekubelet= includes= sdroot=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) out=$2; shift 2 ;;
@@ -20,6 +24,8 @@ while [ $# -gt 0 ]; do
 	--burn) burn=$2; shift 2 ;;
 	--driver) driver=$2; shift 2 ;;
 	--init) init=$2; shift 2 ;;
+	--fakekubelet) fakekubelet=$2; shift 2 ;;
+	--include) includes="$includes $2"; shift 2 ;;
 	--systemd) sdroot=$2; shift 2 ;;
 	*) echo "build-initramfs: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -28,7 +34,7 @@ for v in out colod burn driver init; do
 	eval val=\$$v
 	[ -n "$val" ] || { echo "build-initramfs: --$v is required" >&2; exit 2; }
 done
-for f in "$colod" "$burn" "$driver" "$init"; do
+for f in "$colod" "$burn" "$driver" "$init" $fakekubelet $includes; do
 	[ -f "$f" ] || { echo "build-initramfs: $f: no such file" >&2; exit 1; }
 done
 
@@ -48,6 +54,9 @@ install -m 755 "$colod" "$stage/bin/colod"
 install -m 755 "$burn" "$stage/bin/burn"
 install -m 755 "$driver" "$stage/driver.sh"
 install -m 755 "$init" "$stage/init"
+for f in $includes; do
+	install -m 644 "$f" "$stage/$(basename "$f")"
+done
 
 # copy_libs BIN: the binary's shared libraries (and the loader) at their paths
 copy_libs() {
@@ -60,6 +69,10 @@ copy_libs() {
 
 copy_libs "$colod"
 copy_libs "$burn"
+if [ -n "$fakekubelet" ]; then
+	install -m 755 "$fakekubelet" "$stage/bin/fakekubelet"
+	copy_libs "$fakekubelet"
+fi
 jq=$(command -v jq || true)
 if [ -n "$jq" ]; then
 	cp -L "$jq" "$stage/bin/jq"

@@ -202,7 +202,13 @@ Test(record, explain_names_the_rule_behind_the_running_agents_allowance)
 	record_a_while(agentrun_path(&run, "rec.jsonl"));
 	cr_assert(agentrun_alive(&run));
 	cr_assert_eq(colod(out, sizeof(out), "explain", "--state-dir",
-			   agentrun_path(&run, "state"), NULL), 0, "%s", out);
+			   agentrun_path(&run, "state"), "--pin-dir", run.pin_dir, NULL), 0, "%s",
+		     out);
+	/* each class and the rule that made it, named by the running agent's maps */
+	snprintf(want, sizeof(want), "  LS  rule   /%s\n", ls.rel);
+	cr_assert(strstr(out, want), "explain says %s: %s", want, out);
+	snprintf(want, sizeof(want), "  BE  rule   /%s\n", be.rel);
+	cr_assert(strstr(out, want), "explain says %s: %s", want, out);
 	/* the last BE CPU action the agent logged is the rule explain names */
 	cr_assert_gt(agentrun_actions(&run, "be_cpu_quota", be.rel, NULL, 0), 0);
 	r = slurp(agentrun_path(&run, "actions.jsonl"));
@@ -221,4 +227,11 @@ Test(record, explain_names_the_rule_behind_the_running_agents_allowance)
 			   agentrun_path(&run, "state"), NULL), 0);
 	snprintf(want, sizeof(want), "\"rule\":\t\"%s\"", rule);
 	cr_assert(strstr(out, want), "--json names %s: %s", want, out);
+
+	/* from the recording: its last tick's classes and their sources */
+	cr_assert_eq(colod(out, sizeof(out), "explain", "--json", "--record",
+			   agentrun_path(&run, "rec.jsonl"), NULL), 0);
+	snprintf(want, sizeof(want), "\"cgroup\":\t\"/%s\",\n\t\t\t\"class\":\t\"BE\",\n"
+		 "\t\t\t\"source\":\t\"rule\"", be.rel);
+	cr_assert(strstr(out, want), "the recording's classes: %s", out);
 }

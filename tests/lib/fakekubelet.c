@@ -90,8 +90,7 @@ void fakekubelet_set_items(struct fakekubelet *k, const char *items)
 
 	doc = malloc(len);
 	cr_assert_not_null(doc);
-	snprintf(doc, len, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},"
-		 "\"items\":[%s]}", items);
+	cr_assert_geq(fk_podlist(doc, len, items), 0);
 	/* whole or not at all: the server reads it at any moment */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", fakekubelet_path(k, "pods.json"));
 	tfile_write(tmp, doc);
@@ -199,26 +198,3 @@ int fakekubelet_requests(struct fakekubelet *k)
 	return fk_lines(fakekubelet_path(k, "requests.log"));
 }
 
-const char *fk_pod(char *buf, size_t len, const char *name, const char *uid,
-		   const char *qos_label, const char *prio_class, int priority,
-		   const char *limits, const char *requests, const char *qos_status)
-{
-	char labels[160] = "", prio[160] = "";
-
-	if (qos_label)
-		snprintf(labels, sizeof(labels), ",\"koordinator.sh/qosClass\":\"%s\"", qos_label);
-	if (prio_class)
-		snprintf(prio, sizeof(prio), "\"priorityClassName\":\"%s\",\"priority\":%d,",
-			 prio_class, priority);
-	snprintf(buf, len,
-		 "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"%s\","
-		 "\"resourceVersion\":\"1234\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\","
-		 "\"labels\":{\"app\":\"%s\"%s}},"
-		 "\"spec\":{%s\"containers\":[{\"name\":\"%s\",\"image\":\"%s:latest\","
-		 "\"resources\":{\"limits\":{%s},\"requests\":{%s}},"
-		 "\"imagePullPolicy\":\"IfNotPresent\"}],\"restartPolicy\":\"Never\","
-		 "\"nodeName\":\"node-1\",\"schedulerName\":\"default-scheduler\"},"
-		 "\"status\":{\"phase\":\"Running\",\"qosClass\":\"%s\"}}",
-		 name, uid, name, labels, prio, name, name, limits, requests, qos_status);
-	return buf;
-}

@@ -79,4 +79,7 @@ const char *fk_pod(char *buf, size_t len, const char *name, const char *uid,
 		   const char *qos_label, const char *prio_class, int priority,
 		   const char *limits, const char *requests, const char *qos_status);
 
+/* A v1 PodList of these items into buf: its length, -1 if it does not fit. */
+int fk_podlist(char *buf, size_t len, const char *items);
+
 #endif /* COLOD_TESTS_FAKEKUBELET_H */

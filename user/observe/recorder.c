@@ -244,7 +244,7 @@ static void put_snapshot(struct strbuf *b, const struct snapshot *s)
 static const char track_fields[] =
 	"id,path,cls,rule,top,top_of,kubelet,is_pod,pod_of,nr_below,scan_gen,"
 	"mem_limit,latency_target_us,cpu_request_milli,mem_request_bytes,"
-	"cpu_milli,tree_cpu_milli,mem_bytes,p99_ns";
+	"cpu_milli,tree_cpu_milli,mem_bytes,p99_ns,cls_src";
 
 static void put_track(struct strbuf *b, const struct track *t)
 {
@@ -288,6 +288,8 @@ static void put_track(struct strbuf *b, const struct track *t)
 		item(b, e->mem_bytes);
 		/* p99 in whole ns: exact in JSON, and decide never reads it */
 		item(b, (uint64_t)(e->p99_us * 1000));
+		strbuf_append(b, ",", 1);
+		put_s64(b, e->cls_src);
 		put(b, "]");
 	}
 	put(b, "]}");

@@ -4,7 +4,9 @@
  * that moved it, with their inputs and rule) and each term of the Batch
  * and Mid formulas with its value and where it came from. Reads a running
  * agent's <state>/decisions.jsonl (record.h, rotated once into .1) or a
- * recording of `colod run --record`.
+ * recording of `colod run --record`. The class of each LS and BE cgroup and
+ * where it came from (directory, rule, pod label, priority class) come from
+ * the running agent's pinned cg_class, or from the recording's last tick.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,8 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <cjson/cJSON.h>
+#include "cgroup.h"
+#include "cgscan.h"
+#include "classify.h"
 #include "journal.h"
+#include "maps.h"
 #include "record.h"
 
 #define EXPLAIN_LAST_DEFAULT	5
@@ -39,11 +46,80 @@ struct explain {
 	bool have_headroom;
 	struct moved moved[EXPLAIN_LAST_MAX];
 	unsigned int nr_moved, last;
+	cJSON *classes;			/* [{cgroup, class, source}] of LS and BE */
 };
 
 static bool cpu_act(const struct policy_action *a)
 {
 	return a->kind == POLICY_BE_CPU_QUOTA || a->kind == POLICY_BE_CPUSET_CPUS;
+}
+
+/* ---- classes and their sources ------------------------------------------- */
+
+static void add_class(struct explain *e, const char *path, int cls, int src)
+{
+	cJSON *c;
+
+	if (cls != COLOD_CLASS_LS && cls != COLOD_CLASS_BE)
+		return;
+	c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "cgroup", path);
+	cJSON_AddStringToObject(c, "class", class_names[cls]);
+	cJSON_AddStringToObject(c, "source", class_source_name(src));
+	cJSON_AddItemToArray(e->classes, c);
+}
+
+static void classes_from_track(struct explain *e, const struct track *t)
+{
+	int i;
+
+	cJSON_Delete(e->classes);
+	e->classes = cJSON_CreateArray();
+	for (i = 0; i < t->nr; i++)
+		add_class(e, t->v[i].path, t->v[i].cls, t->v[i].cls_src);
+}
+
+/*
+ * A running agent's classes: its pinned cg_class, keyed by cgroup id (the
+ * inode of the cpu hierarchy's directory), named by a walk of that
+ * hierarchy. Not there (no agent, another pin dir): said, not an error.
+ */
+static void classes_from_pins(struct explain *e, const char *pin_dir, const char *cg_root)
+{
+	struct colod_maps m = { .class_fd = -1 };
+	struct cgscan *scan = NULL;
+	const struct cgscan_entry *ce;
+	struct colod_cg_class c;
+	uint64_t key, *prev = NULL;
+	struct cg_ctx cg;
+	int err;
+
+	err = maps_open_pinned(pin_dir, &m);
+	if (err) {
+		fprintf(stderr, "explain: no agent maps under %s (%s): classes not shown\n",
+			pin_dir, strerror(-err));
+		return;
+	}
+	if (!cg_detect(&cg, cg_root))
+		scan = cgscan_new(cg.cpu, NULL, 0);
+	if (!scan || cgscan_run(scan))
+		fprintf(stderr, "explain: no cgroup hierarchy at %s: cgroups named by id\n",
+			cg_root ? cg_root : CG_ROOT_DEFAULT);
+	cJSON_Delete(e->classes);
+	e->classes = cJSON_CreateArray();
+	while (!bpf_map_get_next_key(m.class_fd, prev, &key)) {
+		char id[32];
+
+		prev = &key;
+		if (bpf_map_lookup_elem(m.class_fd, &key, &c))
+			continue;	/* removed since */
+		ce = scan ? cgscan_find(scan, key) : NULL;
+		snprintf(id, sizeof(id), "id %" PRIu64, key);
+		add_class(e, ce ? ce->path : id, (int)c.cls,
+			  (int)((c.flags & COLOD_CG_SRC_MASK) >> COLOD_CG_SRC_SHIFT));
+	}
+	cgscan_free(scan);
+	maps_close(&m);
 }
 
 static void take(struct explain *e, const struct record *r)
@@ -59,6 +135,8 @@ static void take(struct explain *e, const struct record *r)
 	e->now = r->after;
 	e->have_state = true;
 	e->now_ms = r->type == RECORD_TICK ? r->snap.now_ns / 1000000 : r->breach.now_ms;
+	if (r->type == RECORD_TICK && r->has_track)
+		classes_from_track(e, &r->track);
 	if (r->type == RECORD_TICK) {
 		e->snap = r->snap;
 		e->have_tick = true;
@@ -243,6 +321,8 @@ static cJSON *build(const struct explain *e, unsigned int last)
 		if (i == n - 1)
 			cJSON_AddStringToObject(root, "rule", policy_reason_name(m->act.reason));
 	}
+	if (e->classes)
+		cJSON_AddItemReferenceToObject(root, "classes", e->classes);
 	if (!e->have_headroom)
 		return root;
 	hr = cJSON_AddObjectToObject(root, "headroom");
@@ -268,6 +348,19 @@ static void print_terms(const cJSON *res, const char *name, const char *unit)
 		printf("    %-16s %16.0f%s  <- %s\n", cJSON_GetObjectItem(t, "term")->valuestring,
 		       cJSON_GetObjectItem(t, "value")->valuedouble, unit,
 		       cJSON_GetObjectItem(t, "from")->valuestring);
+}
+
+static void print_classes(const cJSON *classes)
+{
+	const cJSON *c;
+
+	if (!classes)
+		return;
+	printf("LS and BE cgroups (class, where it came from):\n");
+	cJSON_ArrayForEach(c, classes)
+		printf("  %-2s  %-5s  %s\n", cJSON_GetObjectItem(c, "class")->valuestring,
+		       cJSON_GetObjectItem(c, "source")->valuestring,
+		       cJSON_GetObjectItem(c, "cgroup")->valuestring);
 }
 
 static void print_text(const cJSON *root)
@@ -296,6 +389,7 @@ static void print_text(const cJSON *root)
 		       cJSON_GetObjectItem(d, "new_milli")->valuedouble,
 		       cJSON_GetObjectItem(d, "why")->valuestring);
 	}
+	print_classes(cJSON_GetObjectItem(root, "classes"));
 	if (!hr) {
 		printf("Batch and Mid: no tick with headroom inputs recorded yet\n");
 		return;
@@ -307,11 +401,13 @@ static void print_text(const cJSON *root)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: colod explain [--state-dir DIR | --record PATH] [--last N] [--json]\n"
+		"usage: colod explain [--state-dir DIR [--pin-dir DIR] [--cgroup-root DIR] |\n"
+		"                      --record PATH] [--last N] [--json]\n"
 		"Why BE's CPU allowance is what it is (the last N decisions that moved it, with\n"
-		"their inputs and rule) and every term of Batch and Mid. Reads a running\n"
-		"agent's DIR/" RECORD_DECISIONS_FILE " (default --state-dir "
-		JOURNAL_STATE_DIR_DEFAULT ") or a recording.\n");
+		"their inputs and rule), every term of Batch and Mid, and where each LS and BE\n"
+		"cgroup's class came from. Reads a running agent's DIR/" RECORD_DECISIONS_FILE "\n"
+		"(default --state-dir " JOURNAL_STATE_DIR_DEFAULT ") and its pinned maps (default\n"
+		"--pin-dir " COLOD_PIN_DIR_DEFAULT "), or a recording.\n");
 }
 
 static int explain_files(struct explain *e, const char *base)
@@ -329,12 +425,15 @@ int cmd_explain(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "record", required_argument, NULL, 'r' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "last", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *dir = JOURNAL_STATE_DIR_DEFAULT, *rec = NULL;
+	const char *dir = JOURNAL_STATE_DIR_DEFAULT, *rec = NULL, *pin_dir = COLOD_PIN_DIR_DEFAULT;
+	const char *cg_root = NULL;
 	struct explain *e = calloc(1, sizeof(*e));
 	unsigned int last = EXPLAIN_LAST_DEFAULT;
 	char base[4096], *txt;
@@ -349,6 +448,8 @@ int cmd_explain(int argc, char **argv)
 		switch (opt) {
 		case 's': dir = optarg; break;
 		case 'r': rec = optarg; break;
+		case 'P': pin_dir = optarg; break;
+		case 'C': cg_root = optarg; break;
 		case 'j': json = true; break;
 		case 'n':
 			last = (unsigned int)strtoul(optarg, NULL, 10);
@@ -372,9 +473,12 @@ int cmd_explain(int argc, char **argv)
 		err = -ENOENT;
 	}
 	if (err) {
+		cJSON_Delete(e->classes);
 		free(e);
 		return 1;
 	}
+	if (!rec)
+		classes_from_pins(e, pin_dir, cg_root);
 	root = build(e, last);
 	if (json) {
 		txt = cJSON_Print(root);
@@ -384,6 +488,7 @@ int cmd_explain(int argc, char **argv)
 		print_text(root);
 	}
 	cJSON_Delete(root);
+	cJSON_Delete(e->classes);
 	free(e);
 	return 0;
 }

@@ -214,10 +214,11 @@ static void parse_snapshot(struct rctx *c, const cJSON *o, struct snapshot *s)
 static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 {
 	const cJSON *path = cJSON_GetArrayItem(e, 1);
-	int i = 2;
+	int n = cJSON_GetArraySize(e), i = 2;
 
-	if (cJSON_GetArraySize(e) != 19 || !cJSON_IsString(path)) {
-		bad(c, "track.cg[]: not the 19 fields of track_fields");
+	/* recordings from before cls_src have 19 fields; their source is unknown */
+	if ((n != 19 && n != 20) || !cJSON_IsString(path)) {
+		bad(c, "track.cg[]: not the 20 fields of track_fields");
 		return;
 	}
 	t->id = at_u64(c, e, 0, "track.cg[].id");
@@ -239,6 +240,7 @@ static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 	t->tree_cpu_milli = at_u64(c, e, i++, "tree_cpu_milli");
 	t->mem_bytes = at_u64(c, e, i++, "mem_bytes");
 	t->p99_us = (double)at_u64(c, e, i++, "p99_ns") / 1000;
+	t->cls_src = n > i ? (int)at_s64(c, e, i++, "cls_src") : -1;
 	if (!t->path)
 		bad(c, "track: out of memory");
 }
