@@ -6,15 +6,16 @@
 # RestrictAddressFamilies, the capability set, ExecStopPost=colod restore.
 # Checks, one line each for the host (scripts/vm/run-vm.sh):
 #   COLOD-VM-CHECK: PASS|FAIL <name> <detail>, then COLOD-VM-RESULT.
-# The BE and LS cgroups are the shipped configuration's /colod-demo/be*,
-# /colod-demo/ls*.
+# The configuration is the shipped one, with classification rules for the
+# check's BE and LS cgroups added to colod-config as an admin would (the
+# shipped default has none).
 /bin/busybox --install -s /bin
 export PATH=/usr/bin:/bin:/sbin:/usr/sbin
 set -u
 
 CG=/sys/fs/cgroup
-BE=$CG/colod-demo/be1
-LS=$CG/colod-demo/ls1
+BE=$CG/colod-vm/be1
+LS=$CG/colod-vm/ls1
 NPASS=0
 NFAIL=0
 DETAIL=
@@ -152,10 +153,17 @@ c_stop() {
 echo "colod-vm: kernel $(uname -r), $(nproc) CPUs; systemd-check"
 ip link set lo up
 echo "+cpu +cpuset +memory" > $CG/cgroup.subtree_control
-mkdir -p $CG/colod-demo
-echo "+cpu +cpuset +memory" > $CG/colod-demo/cgroup.subtree_control
+mkdir -p $CG/colod-vm
+echo "+cpu +cpuset +memory" > $CG/colod-vm/cgroup.subtree_control
 mkdir -p $BE $LS
 ORIG=$(knobs)
+cat > /etc/colod/colod-config <<EOF
+{ "lsLatencyTargetUs": 1000, "breachMinIntervalMs": 5,
+  "classificationRules": [
+    { "match": "/colod-vm/ls*", "class": "LS", "cpuRequestMilli": 1000,
+      "memoryRequestBytes": 268435456 },
+    { "match": "/colod-vm/be*", "class": "BE" } ] }
+EOF
 
 check systemd_is_pid1 c_pid1
 check unit_starts_and_throttles_be c_start
@@ -169,6 +177,6 @@ else
 	echo "COLOD-VM-RESULT: FAIL $NFAIL/$((NPASS + NFAIL)) failed"
 fi
 systemctl stop colod.service 2>/dev/null
-rmdir $BE $LS $CG/colod-demo 2>/dev/null
+rmdir $BE $LS $CG/colod-vm 2>/dev/null
 sync
 poweroff -f
