@@ -56,6 +56,7 @@ struct agent_opts {
 	enum attr_mode mode;
 	uint32_t max_cgroups;		/* cg_stats and cg_class entries, 0: default */
 	struct podsource_opts pods;	/* url NULL: no pod source */
+	const char *service_account;	/* token and ca.crt for the node patch */
 };
 
 struct agent {
@@ -389,7 +390,7 @@ static void k8s_start(struct agent *a)
 
 	if (!getenv("KUBERNETES_SERVICE_HOST"))
 		return;
-	if (k8s_client_from_env(K8S_SA_DIR_DEFAULT, &c)) {
+	if (k8s_client_from_env(a->o.service_account, &c)) {
 		pr_warn("in a cluster but without NODE_NAME or service account: "
 			"Batch and Mid are not published to the node");
 		return;
@@ -686,9 +687,11 @@ static void usage(void)
 		"                 [--record PATH [--record-max-bytes N] [--record-files N]]\n"
 		"                 [--pod-source https://NODE:10250/pods [--pod-source-token FILE]\n"
 		"                  [--pod-source-ca FILE] [--pod-source-interval-ms MS]]\n"
+		"                 [--service-account DIR]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT
+		",\n--service-account " K8S_SA_DIR_DEFAULT " (token, ca.crt for the node patch)"
 		", --max-cgroups %d\n(cgroups with statistics; past 3/4 of them only LS and BE ones get some).\nSIGTERM or SIGINT stop it and restore\n"
 		"every value it changed; SIGHUP reloads the configuration.\n", COLOD_MAX_CGROUPS_DEFAULT);
 }
@@ -729,6 +732,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "pod-source-token", required_argument, NULL, 'T' },
 		{ "pod-source-ca", required_argument, NULL, 'C' },
 		{ "pod-source-interval-ms", required_argument, NULL, 'I' },
+		{ "service-account", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -743,13 +747,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.metrics_addr = METRICS_ADDR_DEFAULT,
 		.record_max_bytes = RECORD_MAX_BYTES_DEFAULT,
 		.record_files = RECORD_FILES_DEFAULT,
+		.service_account = K8S_SA_DIR_DEFAULT,
 		.pods = {
 			.token_path = K8S_SA_DIR_DEFAULT "/token",
 			.ca_path = K8S_SA_DIR_DEFAULT "/ca.crt",
 		},
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:P:T:C:I:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:P:T:C:I:S:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -778,6 +783,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'P': o->pods.url = optarg; break;
 		case 'T': o->pods.token_path = optarg; break;
 		case 'C': o->pods.ca_path = optarg; break;
+		case 'S': o->service_account = optarg; break;
 		case 'I':
 			if (parse_count("--pod-source-interval-ms", optarg, 100, 3600000, &v))
 				return -EINVAL;

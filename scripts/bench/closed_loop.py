@@ -512,7 +512,10 @@ def rx_trial(a, cg, workdir, cfg, be, attempt, release):
 					args=(port, stop, a.scrape_interval, stats)))
 			threads[-1].start()
 		if threads:
-			time.sleep(1)	# scrapes under way before t0
+			# scrapes under way before t0, and t0 still before the
+			# first tick (1 s after 'running:'): its suppress bound
+			# came before t0 with a 1 s wait, discarding every trial
+			time.sleep(0.5)
 		t0 = time.monotonic_ns()
 		if release:
 			for b in burners:
@@ -616,7 +619,7 @@ def reaction(a, cg, workdir):
 			"controls": "same procedure, BE never released, interleaved at random "
 				    "(seed 1) with the trials",
 			"scrapers": (f"{a.scrapers} threads, each GET /metrics every "
-				     f"{a.scrape_interval} s from 1 s before t0, with "
+				     f"{a.scrape_interval} s from 0.5 s before t0, with "
 				     f"{a.scrape_cgroups} more idle LS cgroups"
 				     if a.scrapers else "none (--metrics-addr off)"),
 		},

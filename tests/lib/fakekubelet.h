@@ -28,6 +28,20 @@
 "os.rename(portfile + '.tmp', portfile)\n" \
 "srv.serve_forever()\n"
 
+/*
+ * Run the Python server script (written to <dir>/<name>) as
+ * python3 <dir>/<name> args... <dir>/port, and wait (30 s at most) until it
+ * wrote the loopback port it listens on to that file: its pid. The
+ * script's last argument is the port file (FK_PY_SERVE_TLS's portfile).
+ */
+pid_t fk_serve(const char *dir, const char *name, const char *script,
+	       const char *const *args, unsigned int *port);
+
+/* SIGTERM to *pid (if > 0) and reap it; *pid = -1. */
+void fk_kill(pid_t *pid);
+/* Lines of the file at path; 0 if it cannot be read. */
+int fk_lines(const char *path);
+
 #define FK_TOKEN	"eyJhbGciOiJSUzI1NiJ9.kubelet-reader"
 
 /*
