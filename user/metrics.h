@@ -4,10 +4,12 @@
  * libmicrohttpd in its own thread, plus /healthz and /readyz.
  *
  * Threading: the render callback runs only in the thread that calls
- * metrics_start() and metrics_publish() (the agent's loop, which owns what
- * the callback reads), so it needs no lock. The result is an immutable,
- * refcounted body that the HTTP thread streams to every /metrics client;
- * the HTTP thread never calls into the agent. /healthz and /readyz read
+ * metrics_start(), metrics_publish() and metrics_serve_pending() (the
+ * agent's loop, which owns what the callback reads), so it needs no lock.
+ * The result is an immutable, refcounted body that the HTTP thread streams
+ * to every /metrics client; the HTTP thread never calls into the agent, it
+ * only wakes it (metrics_wake_fd()) when a scrape finds the body older
+ * than the agent's state (metrics_invalidate()). /healthz and /readyz read
  * atomics only. Everything else is private to metrics.c.
  */
 #ifndef COLOD_METRICS_H
@@ -40,6 +42,8 @@
 #define METRICS_BLOCK_SIZE		(16 * 1024)
 #define METRICS_SNDBUF			(64 * 1024)
 #define METRICS_MAX_BODIES		3
+/* A scrape waits this long for the agent's render, then gets the last body. */
+#define METRICS_RENDER_WAIT_MS		5000
 
 /* Growable, always NUL-terminated text buffer. err latches -ENOMEM. */
 struct strbuf {
@@ -89,6 +93,19 @@ void metrics_stop(struct metrics_server *s);
  * still held by slow clients (the previous body stays). s may be NULL.
  */
 int metrics_publish(struct metrics_server *s);
+
+/*
+ * On-demand rendering, for an owner whose state changes at each tick:
+ * metrics_invalidate() says the state changed (nothing is rendered then);
+ * a scrape that finds the body older makes metrics_wake_fd() (an eventfd,
+ * for the owner's poll loop) readable and waits; the owner then calls
+ * metrics_serve_pending(), which renders once if the body is older than
+ * the state and answers every waiting scrape. Returns as
+ * metrics_publish(). s may be NULL (wake fd -1).
+ */
+void metrics_invalidate(struct metrics_server *s);
+int metrics_wake_fd(const struct metrics_server *s);
+int metrics_serve_pending(struct metrics_server *s);
 
 /* /readyz answers 200 once ready is set (maps loaded, first tick done). */
 void metrics_set_ready(bool ready);
