@@ -361,9 +361,9 @@ int metrics_publish(struct metrics_server *s)
 	/* room for the last body and some: no realloc in the common case */
 	if (s->last_len && strbuf_grow(&text, s->last_len + s->last_len / 8))
 		return text.err;
+	render_self(&text, ++s->nr_renders);	/* first: a short read finds it */
 	if (s->render)
 		s->render(&text, s->ctx);
-	render_self(&text, ++s->nr_renders);
 	if (text.err) {
 		strbuf_free(&text);
 		return -ENOMEM;

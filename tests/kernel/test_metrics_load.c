@@ -395,3 +395,27 @@ Test(mload, a_chunked_body_sent_slowly_is_cut_off)
 	slow_clients("POST /metrics HTTP/1.1\r\nHost: x\r\n"
 		     "Transfer-Encoding: chunked\r\n\r\n", "1\r\na\r\n", 8, 20);
 }
+
+/*
+ * The real agent renders its 3 MiB body only for a scrape, at most once
+ * per tick: ticks go on without a scrape and nothing is rendered; the
+ * scrape after them gets the newest tick.
+ */
+Test(mload, the_body_is_rendered_only_when_scraped)
+{
+	double r1, r2, t1, t2;
+
+	wait_all_tracked();
+	r1 = agentrun_metric(&run, "colod_metrics_renders_total ");
+	t1 = agentrun_metric(&run, "colod_loop_ticks_total ");
+	cr_assert_gt(r1, 0, "colod_metrics_renders_total is served");
+	sleep(5);
+	t2 = agentrun_metric(&run, "colod_loop_ticks_total ");
+	r2 = agentrun_metric(&run, "colod_metrics_renders_total ");
+	cr_log_info("renders %.0f -> %.0f, ticks %.0f -> %.0f", r1, r2, t1, t2);
+	cr_assert_geq(t2, t1 + 3, "the scrape after 5 s sees the newest ticks "
+		      "(%.0f -> %.0f)", t1, t2);
+	/* the first of the two scrapes rendered; the second one at most once more */
+	cr_assert_leq(r2, r1 + 2, "%.0f renders over %.0f ticks without a scrape",
+		      r2 - r1, t2 - t1);
+}

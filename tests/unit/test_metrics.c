@@ -444,7 +444,7 @@ Test(metrics, renders_only_when_scraped_once_per_state, .fini = srv_fini)
 	fetch(port, "/metrics", NULL, &s);
 	cr_assert_eq(s.status, 200);
 	cr_assert(strstr(s.body.buf, "\ncolod_test_value 2\n") != NULL, "%s", s.body.buf);
-	cr_assert(strstr(s.body.buf, "\ncolod_metrics_renders_total 2\n") != NULL,
+	cr_assert(strstr(s.body.buf, "colod_metrics_renders_total 2\n") != NULL,
 		  "%s", s.body.buf);
 	strbuf_free(&s.body);
 	cr_assert_eq(r.calls, 2);
