@@ -60,9 +60,15 @@ struct body {
 	char *data;		/* the render's own buffer, not a copy */
 };
 
+/* A /metrics request that waited: the body it is answered with. */
+struct req {
+	struct body *bd;	/* a reference, or NULL: nothing to serve */
+};
+
 /* A /metrics request suspended until the agent renders. */
 struct waiter {
 	struct MHD_Connection *conn;
+	struct req *rq;
 	uint64_t since_ns;
 };
 
@@ -384,10 +390,23 @@ int metrics_publish(struct metrics_server *s)
 	return 0;
 }
 
+/*
+ * The state changed: the next scrape renders. The server lets its body go
+ * now (responses still streaming it keep theirs): between scrapes no body
+ * is held.
+ */
 void metrics_invalidate(struct metrics_server *s)
 {
-	if (s)
-		atomic_fetch_add(&s->gen, 1);
+	struct body *old;
+
+	if (!s)
+		return;
+	atomic_fetch_add(&s->gen, 1);
+	pthread_mutex_lock(&s->body_mutex);
+	old = s->cur;
+	s->cur = NULL;
+	pthread_mutex_unlock(&s->body_mutex);
+	body_put(old);
 }
 
 int metrics_wake_fd(const struct metrics_server *s)
@@ -397,9 +416,10 @@ int metrics_wake_fd(const struct metrics_server *s)
 
 /*
  * Take the waiters off the list (all, or those waiting since before
- * older_than_ns) and let MHD run them again: their handler then answers
- * with the current body. MHD_resume_connection() may be called from any
- * thread; it wakes the HTTP thread through MHD's own channel.
+ * older_than_ns), give each a reference to the current body (a tick may
+ * drop it before they are answered) and let MHD run them again: their
+ * handler then answers with it. MHD_resume_connection() may be called
+ * from any thread; it wakes the HTTP thread through MHD's own channel.
  */
 static void resume_waiters(struct metrics_server *s, uint64_t older_than_ns)
 {
@@ -408,10 +428,14 @@ static void resume_waiters(struct metrics_server *s, uint64_t older_than_ns)
 
 	pthread_mutex_lock(&s->body_mutex);
 	for (i = 0; i < s->nr_waiting; i++) {
-		if (s->waiting[i].since_ns < older_than_ns)
-			conns[n++] = s->waiting[i].conn;
-		else
+		if (s->waiting[i].since_ns >= older_than_ns) {
 			s->waiting[keep++] = s->waiting[i];
+			continue;
+		}
+		if (s->cur)
+			atomic_fetch_add(&s->cur->refs, 1);
+		s->waiting[i].rq->bd = s->cur;
+		conns[n++] = s->waiting[i].conn;
 	}
 	s->nr_waiting = keep;
 	pthread_mutex_unlock(&s->body_mutex);
@@ -484,21 +508,28 @@ static void body_release(void *cls)
  * Suspend the request until the agent renders; false if it cannot wait
  * (the list is full): it is answered now with the body there is.
  */
-static bool wait_for_render(struct metrics_server *s, struct MHD_Connection *conn)
+static bool wait_for_render(struct metrics_server *s, struct MHD_Connection *conn,
+			    void **req_ctx)
 {
 	static const uint64_t one = 1;
+	struct req *rq = calloc(1, sizeof(*rq));
 	bool queued = false;
 
+	if (!rq)
+		return false;
 	pthread_mutex_lock(&s->body_mutex);
 	if (s->nr_waiting < METRICS_MAX_CONNECTIONS) {
 		/* suspended before it is listed: only a suspended one is resumed */
 		MHD_suspend_connection(conn);
 		s->waiting[s->nr_waiting++] = (struct waiter) {
-			.conn = conn, .since_ns = mono_ns(),
+			.conn = conn, .rq = rq, .since_ns = mono_ns(),
 		};
+		*req_ctx = rq;	/* freed when the request completes */
 		queued = true;
 	}
 	pthread_mutex_unlock(&s->body_mutex);
+	if (!queued)
+		free(rq);
 	if (queued && write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		pr_warn("metrics: cannot wake the agent: %s", strerror(errno));
 	return queued;
@@ -507,17 +538,20 @@ static bool wait_for_render(struct metrics_server *s, struct MHD_Connection *con
 static enum MHD_Result serve_metrics(struct metrics_server *s,
 				     struct MHD_Connection *conn, void **req_ctx)
 {
-	static char waited;
+	struct req *rq = *req_ctx;
 	struct MHD_Response *resp;
 	struct body *bd;
 	enum MHD_Result ret;
 
-	/* once per request: the second call, after the wait, takes what is there */
-	if (!*req_ctx && !body_fresh(s) && wait_for_render(s, conn)) {
-		*req_ctx = &waited;
+	/* once per request: the second call, after the wait, takes its body */
+	if (!rq && !body_fresh(s) && wait_for_render(s, conn, req_ctx))
 		return MHD_YES;
+	if (rq) {
+		bd = rq->bd;
+		rq->bd = NULL;
+	} else {
+		bd = body_get(s);
 	}
-	bd = body_get(s);
 
 	if (!bd)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -620,8 +654,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **req_ctx, enum MHD_RequestTerminationCode toe)
 {
 	const union MHD_ConnectionInfo *info;
+	struct req *rq = *req_ctx;
 	struct conn *c;
 
+	if (rq) {
+		body_put(rq->bd);
+		free(rq);
+		*req_ctx = NULL;
+	}
 	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	c = info ? info->socket_context : NULL;
 	if (c)
@@ -752,13 +792,6 @@ struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 	}
 	s->conns.next = s->conns.prev = &s->conns;
 	snprintf(s->addr, sizeof(s->addr), "%s", addr);
-	/* the first body, from the caller's thread, before anyone can ask */
-	err = metrics_publish(s);
-	if (err) {
-		server_free(s);
-		errno = -err;
-		return NULL;
-	}
 	/* the loop counts as alive from the moment we start serving */
 	metrics_heartbeat(mono_ns());
 	s->daemon = start_daemon(s, &ss, any ? MHD_USE_DUAL_STACK : 0);

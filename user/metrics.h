@@ -42,7 +42,7 @@
 #define METRICS_BLOCK_SIZE		(16 * 1024)
 #define METRICS_SNDBUF			(64 * 1024)
 #define METRICS_MAX_BODIES		3
-/* A scrape waits this long for the agent's render, then gets the last body. */
+/* A scrape waits this long for the owner's render, then gets a 503. */
 #define METRICS_RENDER_WAIT_MS		5000
 
 /* Growable, always NUL-terminated text buffer. err latches -ENOMEM. */
@@ -78,8 +78,9 @@ int metrics_parse_addr(const char *addr, struct sockaddr_storage *ss,
 		       bool *any);
 
 /*
- * Render the first body, then serve on addr from a thread of its own;
- * NULL with errno set (and logged) on failure.
+ * Serve on addr from a thread of its own; NULL with errno set (and
+ * logged) on failure. Nothing is rendered yet: the owner publishes a
+ * first body (metrics_publish()) or renders on demand (below).
  */
 struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 				     void *ctx);
@@ -96,11 +97,12 @@ int metrics_publish(struct metrics_server *s);
 
 /*
  * On-demand rendering, for an owner whose state changes at each tick:
- * metrics_invalidate() says the state changed (nothing is rendered then);
- * a scrape that finds the body older makes metrics_wake_fd() (an eventfd,
- * for the owner's poll loop) readable and waits; the owner then calls
- * metrics_serve_pending(), which renders once if the body is older than
- * the state and answers every waiting scrape. Returns as
+ * metrics_invalidate() says the state changed (nothing is rendered then,
+ * and the server lets its body go); a scrape that finds no body of the
+ * newest state makes metrics_wake_fd() (an eventfd, for the owner's poll
+ * loop) readable and waits; the owner then calls metrics_serve_pending(),
+ * which renders once if needed and answers every waiting scrape. A scrape
+ * not answered within METRICS_RENDER_WAIT_MS gets 503. Returns as
  * metrics_publish(). s may be NULL (wake fd -1).
  */
 void metrics_invalidate(struct metrics_server *s);
