@@ -499,13 +499,16 @@ int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 		    const char *rel, bool idle)
 {
 	char path[PATH_MAX], *cur = NULL;
-	bool change;
+	bool change = false;
 	int err;
 
-	change = read_knob(ctx->cpu, rel, "cpu.idle", &cur) || atoi(cur) != idle;
-	free(cur);
 	err = cg_path(path, sizeof(path), ctx->cpu, rel,
 		      is_v2(ctx) ? "cpu.weight" : "cpu.shares");
+	/* held already (every tick after the first): no read of cpu.idle here */
+	if (!err && !journal_holds(j, path)) {
+		change = read_knob(ctx->cpu, rel, "cpu.idle", &cur) || atoi(cur) != idle;
+		free(cur);
+	}
 	if (!err)
 		err = journal_hold(j, path, change);
 	if (err && err != -ENOENT)

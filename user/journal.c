@@ -1015,11 +1015,11 @@ int journal_hold(struct journal *j, const char *path, bool record)
 	char key[PATH_MAX], *cur;
 	int err, i;
 
-	err = canonical(path, key);
+	/* a path spelled as held: no realpath() (a readlink per component) */
+	err = key_of(j, OP_WRITE, path, key, &i);
 	if (err)
 		return err;
-	i = find_entry(j, OP_WRITE, key);
-	if (i >= 0 && !same_cgroup(NULL, &j->ents[i])) {
+	if (i >= 0 && !same_cgroup(j->dirs, &j->ents[i])) {
 		/* the old cgroup's original; the new one's is taken below */
 		pr_info("%s: its cgroup was made again; the old original is dropped", key);
 		drop_entry(j, i);
@@ -1045,6 +1045,15 @@ int journal_hold(struct journal *j, const char *path, bool record)
 	j->ents[i].written = true;
 	j->ents[i].wanted = j->pass;
 	return 0;
+}
+
+bool journal_holds(const struct journal *j, const char *path)
+{
+	char key[PATH_MAX];
+	int i;
+
+	return !key_of(j, OP_WRITE, path, key, &i) && i >= 0 &&
+	       same_cgroup(j->dirs, &j->ents[i]);
 }
 
 int journal_note_mkdir(struct journal *j, const char *path)

@@ -56,6 +56,8 @@ int journal_remember(struct journal *j, char *const *paths, int n);
  * marked (the knob is already in place).
  */
 int journal_hold(struct journal *j, const char *path, bool record);
+/* Whether path is held (no file read: the caller can skip computing record). */
+bool journal_holds(const struct journal *j, const char *path);
 
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);

@@ -179,6 +179,12 @@ uint64_t knobdir_ino(struct knobdirs *c, const char *path)
 	if (!dlen || dlen >= sizeof(dir))
 		return 0;
 	i = lookup(c, path, dlen);
+	/* a removed directory's fd finds no file: its cgroup went */
+	if (i >= 0 && faccessat(c->v[i].fd, path + dlen + 1, F_OK, 0) &&
+	    (errno == ENOENT || errno == ENODEV)) {
+		drop(c, (unsigned int)i);
+		i = lookup(c, path, dlen);
+	}
 	if (i >= 0)
 		return c->v[i].ino;
 	memcpy(dir, path, dlen);

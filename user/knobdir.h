@@ -31,7 +31,10 @@ void knobdir_free(struct knobdirs *c);
 /* open(2) of path (flags as open's), through its directory's cached fd. */
 int knobdir_open(struct knobdirs *c, const char *path, int flags);
 
-/* The inode of the directory holding path, 0 if gone. */
+/*
+ * The inode of the directory holding path, 0 if gone. A cached directory
+ * is checked first: its fd must still find path's file.
+ */
 uint64_t knobdir_ino(struct knobdirs *c, const char *path);
 
 /* Close the directories not used since the previous sweep. */
