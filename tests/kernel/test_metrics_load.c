@@ -17,8 +17,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "agentrun.h"
 #include "cgtest.h"
 
@@ -153,9 +155,10 @@ static void attacker_ip(char *buf, size_t len, int i)
  * Returns the status (-1: no complete answer in time); *body_len the body
  * bytes read, checked against Content-Length.
  */
+static char buf[16 << 20];	/* the last answer get() read */
+
 static int get(const char *path, int timeout_ms, size_t *body_len, bool *complete)
 {
-	static char buf[16 << 20];
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 	char req[128], *hdr_end, *cl;
 	size_t len = 0;
@@ -418,4 +421,63 @@ Test(mload, the_body_is_rendered_only_when_scraped)
 	/* the first of the two scrapes rendered; the second one at most once more */
 	cr_assert_leq(r2, r1 + 2, "%.0f renders over %.0f ticks without a scrape",
 		      r2 - r1, t2 - t1);
+}
+
+static void join(const char *ctrl, pid_t pid)
+{
+	char path[600];
+	FILE *f;
+
+	child_path(path, sizeof(path), ctrl, 0);
+	strcat(path, "/cgroup.procs");
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fprintf(f, "%d", pid);
+	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
+}
+
+/*
+ * With 400 tracked cgroups the agent reads cg_stats in batches
+ * (track_measure); what it reports for one of them must still be the
+ * kernel's account: a busy task's CPU time within 5% of cpuacct.usage.
+ */
+Test(mload, cpu_time_of_one_of_400_tracked_cgroups_matches_cpuacct)
+{
+	char path[600], series[700], usage[32] = "";
+	double colod = -1, kernel;
+	bool complete;
+	size_t len;
+	pid_t pid;
+	char *p;
+
+	wait_all_tracked();
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		alarm(30);	/* bounded even if the test dies */
+		for (;;)
+			;
+	}
+	join("cpu", pid);
+	join("cpuacct", pid);
+	sleep(3);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	sleep(3);	/* two ticks: the agent's counters caught up */
+	child_path(path, sizeof(path), "cpuacct", 0);
+	strcat(path, "/cpuacct.usage");
+	read_text(path, usage, sizeof(usage));
+	kernel = strtod(usage, NULL) / 1e9;
+	cr_assert_gt(kernel, 0.5, "the task ran (%s: %s)", path, usage);
+	cr_assert_eq(get("/metrics", 5000, &len, &complete), 200);
+	cr_assert(complete);
+	snprintf(series, sizeof(series),
+		 "\ncolod_cgroup_cpu_seconds_total{cgroup=\"/%s/cri-containerd-%064x.scope\"} ",
+		 top.rel, 0);
+	if ((p = strstr(buf, series)))
+		colod = strtod(p + strlen(series), NULL);
+	cr_log_info("colod %.3f s, cpuacct %.3f s", colod, kernel);
+	cr_assert_gt(colod, 0, "%s in the body", series + 1);
+	cr_assert(colod > kernel * 0.95 && colod < kernel * 1.05,
+		  "colod %.3f s vs cpuacct %.3f s", colod, kernel);
 }
