@@ -265,7 +265,7 @@ static int journal_save(struct journal *j)
 /*
  * A cgroup removed and made again under its name is another cgroup: the
  * original journaled for the old one is not the new one's. dirs NULL: by
- * path; else its directory's fd, checked by the knob's read just before.
+ * path; else through its directory's cached fd (knobdir_ino()).
  */
 static bool same_cgroup(struct knobdirs *dirs, const struct entry *e)
 {
@@ -280,12 +280,17 @@ static bool same_cgroup(struct knobdirs *dirs, const struct entry *e)
 /* A knob's value, its file opened relative to its cgroup's directory. */
 static int knob_read(struct journal *j, const char *path, char **out)
 {
-	int fd = knobdir_open(j->dirs, path, O_RDONLY | O_CLOEXEC);
+	return journal_read(j, path, KNOB_MAX, out);
+}
+
+int journal_read(struct journal *j, const char *path, size_t max, char **out)
+{
+	int fd = knobdir_open(j ? j->dirs : NULL, path, O_RDONLY | O_CLOEXEC);
 
 	*out = NULL;
 	if (fd < 0)
 		return -errno;
-	return file_read_fd(fd, KNOB_MAX, out);
+	return file_read_fd(fd, max, out);
 }
 
 /* ---- index ---------------------------------------------------------- */

@@ -15,6 +15,7 @@ struct dirent_fd {
 	int fd;			/* O_PATH: no read access, only a base for openat */
 	uint64_t ino;
 	bool used;		/* since the last sweep */
+	bool checked;		/* a file found through fd since the last sweep */
 };
 
 struct knobdirs {
@@ -159,6 +160,8 @@ int knobdir_open(struct knobdirs *c, const char *path, int flags)
 	if (i < 0)
 		return open(path, flags);
 	fd = openat(c->v[i].fd, path + dlen + 1, flags);
+	if (fd >= 0)
+		c->v[i].checked = true;
 	if (fd >= 0 || (errno != ENOENT && errno != ENODEV))
 		return fd;
 	/* the cgroup went, and maybe came back: its new directory, if any */
@@ -179,11 +182,19 @@ uint64_t knobdir_ino(struct knobdirs *c, const char *path)
 	if (!dlen || dlen >= sizeof(dir))
 		return 0;
 	i = lookup(c, path, dlen);
-	/* a removed directory's fd finds no file: its cgroup went */
-	if (i >= 0 && faccessat(c->v[i].fd, path + dlen + 1, F_OK, 0) &&
-	    (errno == ENOENT || errno == ENODEV)) {
-		drop(c, (unsigned int)i);
-		i = lookup(c, path, dlen);
+	/*
+	 * A removed directory's fd finds no file: its cgroup went. Once a
+	 * pass: within one, a cgroup removed and made again between a knob's
+	 * read and this check goes unseen, as it did between a read and a
+	 * stat() of the path.
+	 */
+	if (i >= 0 && !c->v[i].checked) {
+		if (!faccessat(c->v[i].fd, path + dlen + 1, F_OK, 0)) {
+			c->v[i].checked = true;
+		} else if (errno == ENOENT || errno == ENODEV) {
+			drop(c, (unsigned int)i);
+			i = lookup(c, path, dlen);
+		}
 	}
 	if (i >= 0)
 		return c->v[i].ino;
@@ -205,6 +216,7 @@ void knobdir_sweep(struct knobdirs *c)
 			continue;
 		}
 		c->v[i].used = false;
+		c->v[i].checked = false;
 		c->v[n++] = c->v[i];
 	}
 	if (n != c->nr) {

@@ -33,7 +33,7 @@ int knobdir_open(struct knobdirs *c, const char *path, int flags);
 
 /*
  * The inode of the directory holding path, 0 if gone. A cached directory
- * is checked first: its fd must still find path's file.
+ * is checked once between sweeps: its fd must still find path's file.
  */
 uint64_t knobdir_ino(struct knobdirs *c, const char *path);
 
