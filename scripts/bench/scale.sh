@@ -202,7 +202,9 @@ st=$(status)
 scraper=
 stage window
 if [ "$metrics" != off ] && command -v curl >/dev/null; then
-	echo "scale: /metrics body $(curl -s "http://$metrics/metrics" | wc -c) bytes"
+	# the first scrape after a tick: its time includes the render
+	echo "scale: /metrics body $(curl -s -o /dev/null -w '%{size_download} bytes in %{time_total} s' \
+		"http://$metrics/metrics")"
 fi
 kernel=$(echo "$last $first" | awk '{ print $1 + $2 - $3 - $4 }')
 for f in /proc/$pid/fdinfo/*; do
