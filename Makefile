@@ -11,7 +11,10 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 
 VMLINUX		:= vmlinux/$(ARCH)/vmlinux.h
-INCLUDES	:= -Iinclude -iquote $(BUILD) -iquote user
+# user/: the agent's wiring; a folder per stage of a tick (sense, decide,
+# act) and per edge (config, bpf, observe, lib). docs/ARCHITECTURE.md.
+USER_DIRS	:= user $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.[ch]))))
+INCLUDES	:= -Iinclude -iquote $(BUILD) $(addprefix -iquote ,$(USER_DIRS))
 CFLAGS		?= -O2 -g
 # Hardening, as Debian's dpkg-buildflags "hardening=+all": stack canaries,
 # PIE, full RELRO (GOT read-only after start-up: BIND_NOW). FORTIFY needs
@@ -35,9 +38,9 @@ BPF_CFLAGS	:= -g -O2 -Wall -Werror -target bpf -mcpu=v3 \
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS	:= $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_SRCS	:= $(filter-out user/main.c,$(wildcard $(addsuffix /*.c,$(USER_DIRS))))
 LIB_OBJS	:= $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-HDRS		:= $(wildcard include/colod/*.h user/*.h)
+HDRS		:= $(wildcard include/colod/*.h $(addsuffix /*.h,$(USER_DIRS)))
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 KERN_SRCS	:= $(wildcard tests/kernel/test_*.c)
 TEST_HELPERS	:= $(wildcard tests/lib/*.c)
@@ -64,6 +67,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name colod_bpf_skel > $@
 
 $(BUILD)/obj/%.o: user/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libcolod.a: $(LIB_OBJS)

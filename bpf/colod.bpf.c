@@ -17,7 +17,7 @@ const volatile bool use_dfl_cgroup = false;	/* v2: default hierarchy */
 const volatile __u64 breach_min_interval_ns = 1000000;
 const volatile __u32 nr_cpus = 1;			/* possible CPUs, cpu_be's size */
 /*
- * Kernel features the loader probed (user/loader.c). The verifier prunes
+ * Kernel features the loader probed (user/bpf/loader.c). The verifier prunes
  * the branch a false one guards, so the helpers and instructions an older
  * kernel lacks are never checked there.
  *   has_task_storage: task storage usable from tracing programs and

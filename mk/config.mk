@@ -8,8 +8,8 @@
 FUZZ_CC			?= clang
 FUZZ_DIR		:= $(BUILD)/fuzz
 FUZZ_CONFIG		:= $(FUZZ_DIR)/fuzz_config
-FUZZ_CONFIG_SRCS	:= tests/fuzz/fuzz_config.c user/config.c user/fileio.c user/classify.c
-FUZZ_CONFIG_FLAGS	:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote user \
+FUZZ_CONFIG_SRCS	:= tests/fuzz/fuzz_config.c user/config/config.c user/lib/fileio.c user/sense/classify.c
+FUZZ_CONFIG_FLAGS	:= -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -iquote ,$(USER_DIRS)) \
 			   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			   -fno-omit-frame-pointer
 FUZZ_CONFIG_SMOKE_SECONDS ?= 20
@@ -17,7 +17,7 @@ FUZZ_CONFIG_SECONDS	?= 120
 
 .PHONY: fuzz-config fuzz-config-smoke fuzz-smoke
 
-$(FUZZ_CONFIG): $(FUZZ_CONFIG_SRCS) user/fileio.h user/config.h user/classify.h include/colod/colod.h
+$(FUZZ_CONFIG): $(FUZZ_CONFIG_SRCS) user/lib/fileio.h user/config/config.h user/sense/classify.h include/colod/colod.h
 	mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CONFIG_FLAGS) $(FUZZ_CONFIG_SRCS) -lcjson -lm -o $@
 

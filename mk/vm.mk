@@ -6,6 +6,8 @@
 #                       (default: bullseye bookworm trixie)
 #   VM_ACCEL=kvm        use KVM where /dev/kvm works (default tcg)
 #   VM_TIMEOUT=SECONDS  hard bound of each VM run (default 480)
+#   VM_CHECKS=a,b       run only these checks of tests/vm/driver.sh (and
+#                       the scenario's set-up between them), e.g. pod_limits
 #   VM_ALLOW_SKIP=1     exit 0 (after a loud message) when qemu or the kernel
 #                       image cannot be had; otherwise that is a failure
 VM_DIR		?= $(BUILD)/vm
@@ -13,7 +15,8 @@ VM_ACCEL	?= tcg
 VM_TIMEOUT	?= 480
 VM_ALLOW_SKIP	?= 0
 VM_SUITES	?= bullseye bookworm trixie
-VM_SRCS		:= tests/vm/driver.sh scripts/vm/init scripts/vm/build-initramfs.sh
+VM_CHECKS	?=
+VM_SRCS		:= tests/vm/driver.sh tests/vm/pods.sh scripts/vm/init scripts/vm/build-initramfs.sh
 
 $(VM_DIR):
 	mkdir -p $@
@@ -21,9 +24,10 @@ $(VM_DIR):
 $(VM_DIR)/burn: tests/vm/burn.c | $(VM_DIR)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
 
-$(VM_DIR)/initrd.gz: $(BUILD)/colod $(VM_DIR)/burn $(VM_SRCS) | $(VM_DIR)
+$(VM_DIR)/initrd.gz: $(BUILD)/colod $(VM_DIR)/burn $(BUILD)/tools/fakekubelet $(VM_SRCS) | $(VM_DIR)
 	scripts/vm/build-initramfs.sh --out $@ --colod $(BUILD)/colod \
-		--burn $(VM_DIR)/burn --driver tests/vm/driver.sh --init scripts/vm/init
+		--burn $(VM_DIR)/burn --driver tests/vm/driver.sh --init scripts/vm/init \
+		--fakekubelet $(BUILD)/tools/fakekubelet --include tests/vm/pods.sh
 
 # Every suite runs even when one fails; the result is the worst of them.
 # A guest kernel that panics (under TCG, 6.12 once oopsed on an int3 in
@@ -32,7 +36,8 @@ $(VM_DIR)/initrd.gz: $(BUILD)/colod $(VM_DIR)/burn $(VM_SRCS) | $(VM_DIR)
 define vm_suite
 	scripts/vm/run-vm.sh --suite $$suite --kernel-dir $(VM_DIR)/kernel-$$suite \
 		--initrd $(VM_DIR)/initrd.gz --accel $(VM_ACCEL) \
-		--timeout $(VM_TIMEOUT) --log $(VM_DIR)/console-$$suite.log
+		--timeout $(VM_TIMEOUT) --log $(VM_DIR)/console-$$suite.log \
+		$(if $(VM_CHECKS),--checks $(VM_CHECKS))
 endef
 test-vm:
 	$(MAKE) all

@@ -6,10 +6,10 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-libcjson-dev libcriterion-dev libmicrohttpd-dev libcurl4-openssl-dev
+libcjson-dev libcriterion-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev
 libclang-rt-14-dev nginx-light ffmpeg wrk stress-ng libbpf-tools gnuplot-nox
 git systemd procps util-linux iproute2 curl python3 jq tmux python3-yaml python3-prometheus-client openssl"
-VM_PKGS="qemu-system-x86 busybox-static cpio"
+VM_PKGS="qemu-system-x86 busybox-static cpio systemd"
 if [ "${1:-}" = "--vm" ]; then
 	PKGS="$PKGS $VM_PKGS"
 fi

@@ -56,6 +56,7 @@ struct agent_opts {
 	enum attr_mode mode;
 	uint32_t max_cgroups;		/* cg_stats and cg_class entries, 0: default */
 	struct podsource_opts pods;	/* url NULL: no pod source */
+	const char *service_account;	/* token and ca.crt for the node patch */
 };
 
 struct agent {
@@ -179,10 +180,18 @@ static int on_breach(void *ctx, void *data, size_t len)
 	a->nr_events++;
 	if (!a->pp.latency_feedback || !track_count_top(&a->track, COLOD_CLASS_BE))
 		return 0;
-	if (!sense_breach(&a->sense, ev->cgroup_id, mono_ns()))
+	if (!sense_breach(&a->sense, ev->cgroup_id, mono_ns(), &b))
 		return 0;
 	before = a->ps;
 	ret = decide_breach(&a->dp, &a->ps, &b, &a->track, &a->dec);
+	/*
+	 * A breach the policy did not even count (an LS whose cuts did not
+	 * help, short of its stronger evidence) is not recorded: such an LS
+	 * sends events all the time, and each record stands on its own state
+	 * before, so replay loses nothing.
+	 */
+	if (ret <= 0 && a->ps.last_breach_ms == before.last_breach_ms)
+		return 0;
 	recorder_breach(a->rec_full, &a->rsrc, &before, &a->ps, &b, ret, &a->dec);
 	recorder_breach(a->rec_last, &a->rsrc, &before, &a->ps, &b, ret, &a->dec);
 	if (ret <= 0)
@@ -302,6 +311,22 @@ static void render_knobs(struct strbuf *b, const struct journal *j)
 				  "knob", rel, n);
 }
 
+/* colod_cuts_total{verdict}: latency cuts by what they did for their LS. */
+static void render_cuts(struct strbuf *b, const struct policy_state *ps)
+{
+	struct metrics_kind_count v[POLICY_V_NR];
+	int i;
+
+	for (i = 0; i < POLICY_V_NR; i++)
+		v[i] = (struct metrics_kind_count) {
+			.kind = policy_verdict_name(i), .count = ps->nr_judged[i],
+		};
+	metrics_render_counter_by(b, "colod_cuts_total",
+				  "BE CPU cuts for LS latency, by verdict: its LS got better "
+				  "(helped) or not (no_effect) over the window after them.",
+				  "verdict", v, POLICY_V_NR);
+}
+
 static void render(struct strbuf *b, void *ctx)
 {
 	struct agent *a = ctx;
@@ -339,6 +364,7 @@ static void render(struct strbuf *b, void *ctx)
 			.kind = policy_action_name(i), .count = a->rec.nr_actions[i],
 		};
 	metrics_render_actions(b, kinds, POLICY_ACTION_NR);
+	render_cuts(b, &a->ps);
 	render_knobs(b, a->j);
 	cgs = calloc(a->track.nr + 1, sizeof(*cgs));
 	if (!cgs)
@@ -364,7 +390,7 @@ static void k8s_start(struct agent *a)
 
 	if (!getenv("KUBERNETES_SERVICE_HOST"))
 		return;
-	if (k8s_client_from_env(K8S_SA_DIR_DEFAULT, &c)) {
+	if (k8s_client_from_env(a->o.service_account, &c)) {
 		pr_warn("in a cluster but without NODE_NAME or service account: "
 			"Batch and Mid are not published to the node");
 		return;
@@ -668,9 +694,11 @@ static void usage(void)
 		"                 [--record PATH [--record-max-bytes N] [--record-files N]]\n"
 		"                 [--pod-source https://NODE:10250/pods [--pod-source-token FILE]\n"
 		"                  [--pod-source-ca FILE] [--pod-source-interval-ms MS]]\n"
+		"                 [--service-account DIR]\n"
 		"PATH is a directory of ConfigMap keys or one JSON file holding them.\n"
 		"Defaults: --state-dir " JOURNAL_STATE_DIR_DEFAULT ", --pin-dir "
 		COLOD_PIN_DIR_DEFAULT ", --metrics-addr " METRICS_ADDR_DEFAULT
+		",\n--service-account " K8S_SA_DIR_DEFAULT " (token, ca.crt for the node patch)"
 		", --max-cgroups %d\n(cgroups with statistics; past 3/4 of them only LS and BE ones get some).\nSIGTERM or SIGINT stop it and restore\n"
 		"every value it changed; SIGHUP reloads the configuration.\n", COLOD_MAX_CGROUPS_DEFAULT);
 }
@@ -711,6 +739,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		{ "pod-source-token", required_argument, NULL, 'T' },
 		{ "pod-source-ca", required_argument, NULL, 'C' },
 		{ "pod-source-interval-ms", required_argument, NULL, 'I' },
+		{ "service-account", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -725,13 +754,14 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		.metrics_addr = METRICS_ADDR_DEFAULT,
 		.record_max_bytes = RECORD_MAX_BYTES_DEFAULT,
 		.record_files = RECORD_FILES_DEFAULT,
+		.service_account = K8S_SA_DIR_DEFAULT,
 		.pods = {
 			.token_path = K8S_SA_DIR_DEFAULT "/token",
 			.ca_path = K8S_SA_DIR_DEFAULT "/ca.crt",
 		},
 	};
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:P:T:C:I:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:p:r:m:n:a:M:R:w:B:N:X:P:T:C:I:S:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->config_path = optarg; break;
 		case 's': o->state_dir = optarg; break;
@@ -760,6 +790,7 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 		case 'P': o->pods.url = optarg; break;
 		case 'T': o->pods.token_path = optarg; break;
 		case 'C': o->pods.ca_path = optarg; break;
+		case 'S': o->service_account = optarg; break;
 		case 'I':
 			if (parse_count("--pod-source-interval-ms", optarg, 100, 3600000, &v))
 				return -EINVAL;

@@ -69,7 +69,7 @@ struct colod_cg_stats {
 #define COLOD_CG_IDLE		(1u << 0)
 /*
  * Userspace only (colod top): where the class came from, enum class_source
- * of user/classify.h (QoS directory, rule, pod label, priority class).
+ * of user/sense/classify.h (QoS directory, rule, pod label, priority class).
  */
 #define COLOD_CG_SRC_SHIFT	8
 #define COLOD_CG_SRC_MASK	(0xfu << COLOD_CG_SRC_SHIFT)

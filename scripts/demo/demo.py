@@ -7,10 +7,15 @@ Three phases of PHASE_S seconds each:
   ls_be        the same plus ffmpeg transcoding (libx264) in a BE cgroup
   ls_be_colod  the same with `colod run` protecting LS
 
-Every process the demo starts runs in a cgroup of its own making
-(/colod-demo/{ls,be,loadgen}); nothing else on the node is moved or
-written. Output in build/demo/: results.json, latency.png, windows.dat,
-actions.jsonl (colod's), colod.log. See docs/DEMO.md.
+nginx and ffmpeg are the ACK colocation guide's pods: their cgroups are
+laid out and written as kubelet (cgroupfs driver) would, below a kubelet
+cgroup root the demo owns (/colod-demo/kubepods/...), and a local stand-in
+for the kubelet's /pods (build/tools/fakekubelet, TLS) lists them with
+their koordinator.sh/qosClass labels and batch resources; colod reads it
+(--pod-source). Every process the demo starts runs in a cgroup of its own
+making; nothing else on the node is moved or written. Output in
+build/demo/: results.json, latency.png, windows.dat, actions.jsonl
+(colod's), colod.log, top.txt. See docs/DEMO.md.
 
 Run through scripts/demo.sh (make demo), as root.
 """
@@ -30,14 +35,66 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-CG_TOP = "colod-demo"
+CG_TOP = "colod-demo"		# colod's kubeletCgroupRoot in the demo
+UID_LS = "5f0c3a52-0d9e-4b1c-9a8e-1f2a3b4c5d6e"
+UID_BE = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+LS_POD = f"kubepods/pod{UID_LS}"
+BE_TIER = "kubepods/besteffort"
+BE_POD = f"{BE_TIER}/pod{UID_BE}"
+# Where each role's processes run: the containers, and the load generator
+# beside kubepods (colod classes it SYSTEM, as before).
 CG_CHILDREN = ("ls", "be", "loadgen")
+CG_REL = {"ls": f"{LS_POD}/nginx", "be": f"{BE_POD}/ffmpeg", "loadgen": "loadgen"}
 V1_CONTROLLERS = ("cpu", "cpuacct", "memory")
 CG_ROOT = "/sys/fs/cgroup"
 PIN_DIR = "/sys/fs/bpf/colod-demo"
 PORT = 18080
 METRICS_PORT = 19317
 PAGE_BYTES = 24 * 1024
+
+# The guide's pods on this 2-CPU node (docs/DEMO.md says why these numbers):
+# nginx Guaranteed with the whole node (the guide's 8 CPUs is a limit its
+# load never reaches; 1 CPU would throttle nginx's bursts), the guide's
+# 1Gi; ffmpeg with batch resources only (BestEffort to kubelet): 1 CPU,
+# the core nginx's load leaves, and 1Gi, about 7x ffmpeg's peak RSS here.
+NCPU = os.cpu_count()
+LS_CPU_MILLI = 1000 * NCPU
+LS_MEM = 1 << 30
+BE_BATCH_CPU_MILLI = 1000
+BE_BATCH_MEM = 1 << 30
+GUIDE_PODS = {
+	"nginx": {"uid": UID_LS, "label": "LS", "qos": "Guaranteed",
+		  "res": f'"cpu":"{LS_CPU_MILLI}m","memory":"1Gi"'},
+	"be-ffmpeg": {"uid": UID_BE, "label": "BE", "qos": "BestEffort",
+		      "res": f'"kubernetes.io/batch-cpu":"{BE_BATCH_CPU_MILLI}",'
+			     f'"kubernetes.io/batch-memory":"1Gi"'},
+}
+POD_PERIOD_US = 100000		# kubelet's and colod's pod CFS period
+
+
+def shares_of(milli):
+	"""kubelet's MilliCPUToShares."""
+	return max(2, milli * 1024 // 1000)
+
+
+def weight_of(shares):
+	"""kubelet's cgroup v2 cpu.weight of cpu.shares (getCPUWeight)."""
+	return 1 + ((shares - 2) * 9999) // 262142
+
+
+# What kubelet (and runc, for containers) writes, by directory, parents
+# first: cpu shares, CFS quota (us at POD_PERIOD_US), memory limit.
+KUBELET = (
+	("kubepods", {"shares": shares_of(1000 * NCPU)}),
+	("kubepods/burstable", {"shares": 2}),
+	(BE_TIER, {"shares": 2}),
+	(LS_POD, {"shares": shares_of(LS_CPU_MILLI), "quota": LS_CPU_MILLI * 100, "mem": LS_MEM}),
+	(CG_REL["ls"], {"shares": shares_of(LS_CPU_MILLI), "quota": LS_CPU_MILLI * 100,
+			"mem": LS_MEM}),
+	(BE_POD, {"shares": 2}),
+	(CG_REL["be"], {"shares": 2}),
+	("loadgen", {}),
+)
 
 PHASES = (
 	("ls_alone", "LS alone"),
@@ -88,9 +145,10 @@ def write(path, text):
 class Cgroups:
 	"""The demo's cgroups, in every hierarchy that matters.
 
-	Hybrid or v1 hosts: /colod-demo/<child> under the cpu, cpuacct and
-	memory controllers (one directory per distinct mount). Pure v2 hosts:
-	/sys/fs/cgroup/colod-demo/<child> with cpu and memory enabled.
+	Hybrid or v1 hosts: /colod-demo/... under the cpu, cpuacct and memory
+	controllers (one directory per distinct mount). Pure v2 hosts:
+	/sys/fs/cgroup/colod-demo/... with cpu and memory enabled. Below it,
+	kubepods as kubelet's cgroupfs driver lays it out (KUBELET), and loadgen.
 	"""
 
 	def __init__(self):
@@ -116,14 +174,45 @@ class Cgroups:
 	def top_dirs(self):
 		return [os.path.join(r, CG_TOP) for r in self.roots]
 
+	def all_dirs(self):
+		"""Every directory of the demo, parents first, in every hierarchy."""
+		out = []
+		for top in self.top_dirs():
+			out.append(top)
+			out += [os.path.join(top, rel) for rel, _ in KUBELET]
+		return out
+
 	def dirs(self, child):
-		return [os.path.join(r, CG_TOP, child) for r in self.roots]
+		return [os.path.join(r, CG_TOP, CG_REL[child]) for r in self.roots]
+
+	def ctrl_dir(self, ctrl, rel):
+		"""Where the ctrl ("cpu", "cpuacct", "memory") files of rel live."""
+		if self.v2:
+			return os.path.join(CG_ROOT, CG_TOP, rel)
+		return os.path.join(os.path.realpath(os.path.join(CG_ROOT, ctrl)), CG_TOP, rel)
 
 	def cpu_dir(self, child):
 		"""Where the cpu knobs of child live."""
+		return self.ctrl_dir("cpu", CG_REL[child])
+
+	def kubelet_writes(self, rel, w):
+		"""What kubelet (runc) writes to rel, in the files of this host."""
+		cpu, mem = self.ctrl_dir("cpu", rel), self.ctrl_dir("memory", rel)
 		if self.v2:
-			return os.path.join(CG_ROOT, CG_TOP, child)
-		return os.path.join(os.path.realpath(os.path.join(CG_ROOT, "cpu")), CG_TOP, child)
+			if "shares" in w:
+				write(os.path.join(cpu, "cpu.weight"), str(weight_of(w["shares"])))
+			if "quota" in w:
+				write(os.path.join(cpu, "cpu.max"), f"{w['quota']} {POD_PERIOD_US}")
+			if "mem" in w:
+				write(os.path.join(mem, "memory.max"), str(w["mem"]))
+			return
+		if "shares" in w:
+			write(os.path.join(cpu, "cpu.shares"), str(w["shares"]))
+		if "quota" in w:
+			write(os.path.join(cpu, "cpu.cfs_period_us"), str(POD_PERIOD_US))
+			write(os.path.join(cpu, "cpu.cfs_quota_us"), str(w["quota"]))
+		if "mem" in w:
+			write(os.path.join(mem, "memory.limit_in_bytes"), str(w["mem"]))
 
 	def create(self):
 		if self.v2:
@@ -132,14 +221,18 @@ class Cgroups:
 				write(sc, "+cpu +memory")
 		for top in self.top_dirs():
 			os.mkdir(top)
-			if self.v2:
-				write(os.path.join(top, "cgroup.subtree_control"), "+cpu +memory")
-			elif os.path.exists(os.path.join(top, "cpu.shares")):
+			if not self.v2 and os.path.exists(os.path.join(top, "cpu.shares")):
 				# the whole demo weighs what kubelet gives kubepods (1024
 				# per CPU), not what one stray task at the root weighs
-				write(os.path.join(top, "cpu.shares"), str(1024 * os.cpu_count()))
-			for c in CG_CHILDREN:
-				os.mkdir(os.path.join(top, c))
+				write(os.path.join(top, "cpu.shares"), str(1024 * NCPU))
+			for rel, _ in KUBELET:
+				d = os.path.join(top, rel)
+				if self.v2:
+					write(os.path.join(os.path.dirname(d), "cgroup.subtree_control"),
+					      "+cpu +memory")
+				os.mkdir(d)
+		for rel, w in KUBELET:
+			self.kubelet_writes(rel, w)
 
 	def procs_files(self, child):
 		return [os.path.join(d, "cgroup.procs") for d in self.dirs(child)]
@@ -147,12 +240,11 @@ class Cgroups:
 	def pids(self):
 		"""Every process in the demo's cgroups (all of them ours)."""
 		pids = set()
-		for top in self.top_dirs():
-			for d in [top] + [os.path.join(top, c) for c in CG_CHILDREN]:
-				try:
-					pids.update(int(p) for p in read(os.path.join(d, "cgroup.procs")).split())
-				except FileNotFoundError:
-					pass
+		for d in self.all_dirs():
+			try:
+				pids.update(int(p) for p in read(os.path.join(d, "cgroup.procs")).split())
+			except FileNotFoundError:
+				pass
 		return pids
 
 	def exists(self):
@@ -176,37 +268,50 @@ class Cgroups:
 
 	def remove(self):
 		"""rmdir children first, in every hierarchy; retry while they drain."""
-		for top in self.top_dirs():
-			for d in [os.path.join(top, c) for c in CG_CHILDREN] + [top]:
-				deadline = time.monotonic() + 5
-				while os.path.isdir(d):
-					try:
-						os.rmdir(d)
-					except OSError:
-						if time.monotonic() > deadline:
-							raise
-						time.sleep(0.05)
+		for d in sorted(self.all_dirs(), key=lambda p: -p.count("/")):
+			deadline = time.monotonic() + 5
+			while os.path.isdir(d):
+				try:
+					os.rmdir(d)
+				except OSError:
+					if time.monotonic() > deadline:
+						raise
+					time.sleep(0.05)
 
-	def knobs(self, child):
-		"""{path: value} of the knobs colod may write, as they read now."""
+	def knobs(self):
+		"""{path: value} of every knob colod may write in the demo, as they read now."""
 		out = {}
-		for d in self.dirs(child):
+		for d in self.all_dirs():
 			for k in (V2_KNOBS if self.v2 else V1_KNOBS):
 				p = os.path.join(d, k)
 				if os.path.exists(p):
 					out[p] = read(p).strip()
 		return out
 
+	def quota(self, rel):
+		"""(quota us or None for none, period us) of rel."""
+		d = self.ctrl_dir("cpu", rel)
+		if self.v2:
+			q, per = read(os.path.join(d, "cpu.max")).split()
+			return (None if q == "max" else int(q)), int(per)
+		q = int(read(os.path.join(d, "cpu.cfs_quota_us")))
+		return (None if q < 0 else q), int(read(os.path.join(d, "cpu.cfs_period_us")))
+
+	def mem_limit(self, rel):
+		"""The memory limit of rel in bytes, None for none."""
+		d = self.ctrl_dir("memory", rel)
+		v = read(os.path.join(d, "memory.max" if self.v2 else "memory.limit_in_bytes")).strip()
+		return None if v == "max" or int(v) >= 1 << 62 else int(v)
+
 	def cpu_usage_ns(self, child):
 		"""CPU time used by child so far, in ns."""
 		if self.v2:
-			for line in read(os.path.join(CG_ROOT, CG_TOP, child, "cpu.stat")).splitlines():
+			for line in read(os.path.join(self.cpu_dir(child), "cpu.stat")).splitlines():
 				k, v = line.split()
 				if k == "usage_usec":
 					return int(v) * 1000
 			return 0
-		d = os.path.join(os.path.realpath(os.path.join(CG_ROOT, "cpuacct")), CG_TOP, child)
-		return int(read(os.path.join(d, "cpuacct.usage")))
+		return int(read(os.path.join(self.ctrl_dir("cpuacct", CG_REL[child]), "cpuacct.usage")))
 
 
 def proc_stat():
@@ -382,8 +487,8 @@ def agent_check(args):
 		raise DemoError(f"{args.colod}: not built (make all)")
 	r = subprocess.run([args.colod, "run", "--help"], capture_output=True, text=True)
 	usage = r.stdout + r.stderr
-	missing = [o for o in ("--config", "--state-dir", "--pin-dir", "--action-log")
-		   if o not in usage]
+	missing = [o for o in ("--config", "--state-dir", "--pin-dir", "--action-log",
+			       "--pod-source") if o not in usage]
 	if missing:
 		raise DemoError(f"{args.colod} run --help lists no {', '.join(missing)}:\n{usage}")
 	args.run_usage = usage
@@ -419,6 +524,131 @@ def make_config(args):
 	if r.returncode != 0:
 		raise DemoError(f"colod check-config {dst} failed:\n{r.stdout}{r.stderr}")
 	return dst
+
+
+# --------------------------------------------------------------- pods
+
+
+def start_kubelet(procs, args):
+	"""The kubelet stand-in serving the guide's pods; (process, its dir, URL)."""
+	tool = os.path.join(args.tools, "fakekubelet")
+	if not os.access(tool, os.X_OK):
+		raise DemoError(f"{tool}: not built (make {os.path.relpath(tool, REPO)})")
+	kdir = os.path.join(args.out, "kubelet")
+	os.makedirs(kdir)
+	pods = []
+	for name, pod in GUIDE_PODS.items():
+		r = subprocess.run([tool, "pod", name, pod["uid"], pod["label"], "-", "0",
+				    pod["res"], pod["res"], pod["qos"]],
+				   capture_output=True, text=True, check=True)
+		pods.append(r.stdout.strip())
+	subprocess.run([tool, "set", kdir] + pods, check=True)
+	logf = open(os.path.join(args.out, "fakekubelet.log"), "w")
+	p = procs.start("fakekubelet", [tool, "serve", kdir], None, stdout=logf,
+			stderr=subprocess.STDOUT)
+	portf = os.path.join(kdir, "port")
+	deadline = time.monotonic() + 10
+	while not os.path.exists(portf):
+		if p.poll() is not None or time.monotonic() > deadline:
+			raise DemoError(f"the kubelet stand-in did not start; see {logf.name}")
+		time.sleep(0.05)
+	url = f"https://127.0.0.1:{int(read(portf))}/pods"
+	log(f"kubelet stand-in: {url} lists nginx (LS) and be-ffmpeg (BE), {kdir}/pods.json")
+	return p, kdir, url
+
+
+def pod_limits(cg):
+	"""What the BE pod and its tier read now: quotas, periods, memory limit."""
+	q, per = cg.quota(BE_POD)
+	tq, tper = cg.quota(BE_TIER)
+	return {"pod_quota_us": q, "pod_period_us": per, "tier_quota_us": tq,
+		"tier_period_us": tper, "pod_memory_limit": cg.mem_limit(BE_POD)}
+
+
+def batch_quota_us():
+	return BE_BATCH_CPU_MILLI * POD_PERIOD_US // 1000
+
+
+def batch_problems(lim):
+	"""Is the BE pod held by its batch-cpu quota and batch-memory limit?
+
+	colod writes the pod's CFS quota from batch-cpu at a 100 ms period; on
+	cgroup v1 it is held at the BE tier's share while that is lower (the
+	kernel refuses a child quota above its parent's), so either value is
+	right, nothing else is.
+	"""
+	problems = []
+	q, per, tq, tper = (lim["pod_quota_us"], lim["pod_period_us"], lim["tier_quota_us"],
+			    lim["tier_period_us"])
+	if lim["pod_memory_limit"] != BE_BATCH_MEM:
+		problems.append(f"BE pod memory limit {lim['pod_memory_limit']}, not batch-memory's "
+				f"{BE_BATCH_MEM}")
+	if q is None or per != POD_PERIOD_US:
+		problems.append(f"BE pod quota {q} at {per} us, not batch-cpu's {batch_quota_us()} "
+				f"at {POD_PERIOD_US}")
+	elif q != batch_quota_us():
+		tier_share = tq * POD_PERIOD_US // tper if tq is not None else None
+		if tier_share is None or q > batch_quota_us() or abs(q - tier_share) > 1:
+			problems.append(f"BE pod quota {q} us: neither batch-cpu's {batch_quota_us()} "
+					f"nor the BE tier's share {tier_share}")
+	return problems
+
+
+def wait_pod_limits(cg, agent, args, lead_s):
+	"""After at least lead_s, until colod applied the BE pod's limits (15 s)."""
+	t0 = time.monotonic()
+	time.sleep(lead_s)
+	while True:
+		if agent.poll() is not None:
+			raise DemoError(f"colod exited at start (status {agent.returncode}):\n"
+					+ log_tail(os.path.join(args.out, "colod.log")))
+		lim = pod_limits(cg)
+		if not batch_problems(lim) or time.monotonic() - t0 > 15:
+			return lim, round(time.monotonic() - t0, 2)
+		time.sleep(0.1)
+
+
+def agent_classes(args):
+	"""{cgroup: "CLASS by SOURCE"} from colod's log, the last word for each."""
+	out = {}
+	try:
+		text = read(os.path.join(args.out, "colod.log"))
+	except OSError:
+		return out
+	for line in text.splitlines():
+		i = line.find("tracking ")
+		if i < 0 or " cgroup /" not in line or "(id " not in line:
+			continue
+		words = line[i:].split()
+		# tracking CLASS cgroup PATH (id N, by SOURCE)
+		if len(words) >= 7 and words[2] == "cgroup":
+			out[words[3]] = f"{words[1]} by {words[-1].rstrip(')')}"
+	return out
+
+
+def class_problems(classes):
+	want = {f"/{CG_TOP}/{LS_POD}": "LS by label", f"/{CG_TOP}/{CG_REL['ls']}": "LS by label",
+		f"/{CG_TOP}/{BE_POD}": "BE by label", f"/{CG_TOP}/{CG_REL['be']}": "BE by label"}
+	return [f"colod classed {cg} {classes.get(cg, 'not at all')}, not {w} "
+		"(its koordinator.sh/qosClass)" for cg, w in want.items() if classes.get(cg) != w]
+
+
+def start_top(args):
+	"""`colod top`, one plain frame after a second (its BY column: where each class came from)."""
+	return subprocess.Popen(colod_argv(args, "top", "--pin-dir", PIN_DIR, "-b", "-n", "1",
+					   "-d", "1"), stdout=subprocess.PIPE,
+				stderr=subprocess.STDOUT, text=True)
+
+
+def end_top(args, p):
+	try:
+		text, _ = p.communicate(timeout=30)
+	except subprocess.TimeoutExpired:
+		p.kill()
+		text, _ = p.communicate()
+	write(os.path.join(args.out, "top.txt"), text)
+	return [l for l in text.splitlines()
+		if "BY" in l or f"pod{UID_LS}" in l or f"pod{UID_BE}" in l]
 
 
 # --------------------------------------------------------------- leftovers
@@ -535,6 +765,18 @@ def read_actions(path):
 	return acts, bad
 
 
+def cut_verdicts(acts):
+	"""colod's verdicts on its latency cuts (docs/POLICY.md): cuts that
+	helped / had no effect, and the share that helped (None: none judged)."""
+	n = {"helped": 0, "no_effect": 0}
+	for a in acts:
+		if a.get("kind") == "cut_verdict" and a.get("verdict") in n:
+			n[a["verdict"]] += int(a.get("cuts", 0))
+	judged = n["helped"] + n["no_effect"]
+	n["share_helped"] = round(n["helped"] / judged, 3) if judged else None
+	return n
+
+
 # --------------------------------------------------------------- output
 
 
@@ -626,7 +868,55 @@ def plot(args, phases, acts, t0_ns, agent_ns):
 # --------------------------------------------------------------- phases
 
 
-def run_phase(key, procs, cg, tmp, args, with_be, t0_ns):
+def sample_pod(cg, pods):
+	"""After each window of phase 3: the BE pod still under its own limits?"""
+	# colod writes pod and tier one after the other: a read between the two
+	# writes is read again
+	for _ in range(3):
+		lim = pod_limits(cg)
+		bad = batch_problems(lim)
+		if not bad:
+			break
+		time.sleep(0.02)
+	pods["samples"] += 1
+	pods["at_batch"] += lim["pod_quota_us"] == batch_quota_us()
+	pods["bad_samples"] += bad
+
+
+def pod_details(pods):
+	return {
+		"pods": {n: {"uid": p["uid"], "koordinator.sh/qosClass": p["label"],
+			     "kubelet_qos": p["qos"], "resources": json.loads("{" + p["res"] + "}")}
+			 for n, p in GUIDE_PODS.items()},
+		"classes_by_colod": pods.get("classes", {}),
+		"be_pod_limits_at_start": pods.get("at_start"),
+		"be_pod_limits_applied_after_s": pods.get("applied_after_s"),
+		"batch_cpu_quota_us": batch_quota_us(),
+		"batch_memory_bytes": BE_BATCH_MEM,
+		"phase3_samples": pods["samples"],
+		"phase3_samples_at_batch_quota": pods["at_batch"],
+		"phase3_samples_wrong": len(pods["bad_samples"]),
+		"top": pods.get("top", []),
+	}
+
+
+def print_pods(d):
+	for cg, c in sorted(d["classes_by_colod"].items()):
+		if "/kubepods/" in cg and "/pod" in cg:
+			print(f"  class {c:<13} {cg}")
+	a = d["be_pod_limits_at_start"] or {}
+	print(f"  be-ffmpeg pod after {d['be_pod_limits_applied_after_s']} s: quota "
+	      f"{a.get('pod_quota_us')}/{a.get('pod_period_us')} us (batch-cpu "
+	      f"{BE_BATCH_CPU_MILLI}m -> {d['batch_cpu_quota_us']}), memory limit "
+	      f"{a.get('pod_memory_limit')} (batch-memory {d['batch_memory_bytes']})")
+	print(f"  phase 3: {d['phase3_samples']} samples, {d['phase3_samples_at_batch_quota']} "
+	      f"at the batch quota, the rest at the BE tier's share, {d['phase3_samples_wrong']} "
+	      "wrong")
+	for l in d["top"]:
+		print("  top: " + l)
+
+
+def run_phase(key, procs, cg, tmp, args, with_be, t0_ns, pods=None):
 	ph = {"windows": []}
 	cg0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
 	ph["stat0"] = proc_stat()
@@ -637,10 +927,16 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns):
 	nwin = max(1, args.phase_seconds // args.window)
 	for i in range(nwin):
 		u0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
+		# colod top's frame in the middle of phase 3, while wrk loads nginx
+		top = start_top(args) if pods is not None and i == nwin // 2 else None
 		w = run_window(procs, cg, args, args.window)
+		if top:
+			pods["top"] = end_top(args, top)
 		span = w["t1_ns"] - w["t0_ns"]
 		w["cores"] = {c: (cg.cpu_usage_ns(c) - u0[c]) / span for c in CG_CHILDREN}
 		ph["windows"].append(w)
+		if pods is not None:
+			sample_pod(cg, pods)
 		if ff and ff[0].poll() is not None:
 			raise DemoError(f"ffmpeg exited early (status {ff[0].returncode}); "
 					f"see {args.out}/ffmpeg-{key}.log")
@@ -663,12 +959,15 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns):
 	return ph
 
 
-def start_agent(procs, args, cfg):
+def start_agent(procs, args, cfg, kdir, url):
 	state = os.path.join(args.out, "state")
 	os.makedirs(state, exist_ok=True)
 	logf = open(os.path.join(args.out, "colod.log"), "w")
 	argv = colod_argv(args, "run", "--config", cfg, "--state-dir", state,
-			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(args.out, "actions.jsonl"))
+			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(args.out, "actions.jsonl"),
+			  "--pod-source", url,
+			  "--pod-source-token", os.path.join(kdir, "sa", "token"),
+			  "--pod-source-ca", os.path.join(kdir, "sa", "ca.crt"))
 	if "--metrics-addr" in args.run_usage:
 		# /metrics on a port of the demo's own, or none if that is taken
 		addr = f"127.0.0.1:{METRICS_PORT}" if port_free(METRICS_PORT) else "off"
@@ -711,26 +1010,23 @@ def stop_agent(procs, args, p):
 
 
 def verify_restored(cg, before):
-	"""Every knob reads as before colod ran; BE quota unlimited, not idle."""
+	"""Every knob reads as before colod ran; BE pod and tier unlimited, not idle."""
 	problems = []
-	for child, knobs in before.items():
-		now = cg.knobs(child)
-		for path, val in knobs.items():
-			if now.get(path) != val:
-				problems.append(f"{path}: {now.get(path)!r} after colod exited, "
-						f"{val!r} before it started")
-	d = cg.cpu_dir("be")
-	if cg.v2:
-		q = read(os.path.join(d, "cpu.max")).split()[0]
-		if q != "max":
-			problems.append(f"{d}/cpu.max: quota {q!r}, expected 'max'")
-	else:
-		q = read(os.path.join(d, "cpu.cfs_quota_us")).strip()
-		if q != "-1":
-			problems.append(f"{d}/cpu.cfs_quota_us: {q!r}, expected '-1'")
-	idle = os.path.join(d, "cpu.idle")
-	if os.path.exists(idle) and read(idle).strip() != "0":
-		problems.append(f"{idle}: {read(idle).strip()!r}, expected '0'")
+	now = cg.knobs()
+	for path, val in before.items():
+		if now.get(path) != val:
+			problems.append(f"{path}: {now.get(path)!r} after colod exited, "
+					f"{val!r} before it started")
+	for rel in (BE_TIER, BE_POD):
+		q, _ = cg.quota(rel)
+		if q is not None:
+			problems.append(f"{rel}: CFS quota {q} us after colod exited, expected none")
+		idle = os.path.join(cg.ctrl_dir("cpu", rel), "cpu.idle")
+		if os.path.exists(idle) and read(idle).strip() != "0":
+			problems.append(f"{idle}: {read(idle).strip()!r}, expected '0'")
+	if cg.mem_limit(BE_POD) is not None:
+		problems.append(f"{BE_POD}: memory limit {cg.mem_limit(BE_POD)} after colod exited, "
+				"expected none")
 	return problems
 
 
@@ -750,6 +1046,8 @@ def parse_args():
 	ap.add_argument("--agent-lead", type=float, default=3.0,
 			help="seconds colod runs before phase 3's BE starts")
 	ap.add_argument("--colod", default=os.path.join(REPO, "build", "colod"))
+	ap.add_argument("--tools", default=os.path.join(REPO, "build", "tools"),
+			help="where fakekubelet (the kubelet stand-in) is")
 	ap.add_argument("--out", default=os.path.join(REPO, "build", "demo"))
 	ap.add_argument("--skip-colod", action="store_true",
 			help="development: run phases 1 and 2 only")
@@ -759,6 +1057,7 @@ def parse_args():
 def main():
 	args = parse_args()
 	args.colod = os.path.abspath(args.colod)
+	args.tools = os.path.abspath(args.tools)
 	args.out = os.path.abspath(args.out)
 	if os.geteuid() != 0:
 		raise DemoError("must run as root (cgroups, BPF)")
@@ -782,6 +1081,8 @@ def main():
 		cg.create()
 		log(f"cgroups ({cg.mode()}): " + ", ".join(cg.dirs("ls") + cg.dirs("be")
 							     + cg.dirs("loadgen")))
+		if not args.skip_colod:
+			_, kdir, url = start_kubelet(procs, args)
 		start_nginx(procs, cg, tmp)
 		run_window(procs, cg, args, 1)	# warm-up, not counted
 		t0_ns = mono_ns()
@@ -791,20 +1092,24 @@ def main():
 		phases["ls_be"] = run_phase("ls_be", procs, cg, tmp, args, True, t0_ns)
 		time.sleep(1)
 		agent_ns = [0, 0]	# colod started, stopped
+		pods = {"samples": 0, "bad_samples": [], "at_batch": 0}
 		if not args.skip_colod:
-			before = {c: cg.knobs(c) for c in ("ls", "be")}
+			before = cg.knobs()
 			agent_ns[0] = mono_ns()
-			agent = start_agent(procs, args, cfg)
-			time.sleep(args.agent_lead)
-			if agent.poll() is not None:
-				raise DemoError(f"colod exited at start (status {agent.returncode}):\n"
-						+ log_tail(os.path.join(args.out, "colod.log")))
+			agent = start_agent(procs, args, cfg, kdir, url)
+			# at least the lead, and until the BE pod's own limits are on
+			pods["at_start"], pods["applied_after_s"] = wait_pod_limits(cg, agent, args,
+										    args.agent_lead)
+			pods["classes"] = agent_classes(args)
 			phases["ls_be_colod"] = run_phase("ls_be_colod", procs, cg, tmp, args,
-							  True, t0_ns)
-			during = {c: cg.knobs(c) for c in ("ls", "be")}
+							  True, t0_ns, pods)
+			during = cg.knobs()
 			problems += stop_agent(procs, args, agent)
 			agent_ns[1] = mono_ns()
 			problems += verify_restored(cg, before)
+			problems += batch_problems(pods["at_start"])
+			problems += [f"during phase 3: {p}" for p in pods["bad_samples"][:3]]
+			problems += class_problems(pods["classes"])
 
 		acts, bad = read_actions(os.path.join(args.out, "actions.jsonl"))
 		res = {k: phase_result(phases[k]) for k, _ in PHASES if k in phases}
@@ -815,9 +1120,11 @@ def main():
 			kk = f"{a.get('kind')}/{a.get('reason')}"
 			kinds[kk] = kinds.get(kk, 0) + 1
 		res["details"]["colod_actions"] = kinds
+		res["details"]["colod_cut_verdicts"] = cut_verdicts(acts)
 		if not args.skip_colod:
 			res["details"]["knobs_before_colod"] = before
 			res["details"]["knobs_at_end_of_colod_phase"] = during
+			res["details"]["pods"] = pod_details(pods)
 		res["details"]["colod_action_lines_unparsed"] = bad
 		res["details"]["setup"] = {
 			"cgroups": cg.mode(), "phase_seconds": args.phase_seconds,
@@ -837,6 +1144,8 @@ def main():
 		elif not args.skip_colod:
 			problems.append("colod logged no action in " + os.path.join(args.out,
 										    "actions.jsonl"))
+		if not args.skip_colod:
+			print_pods(res["details"]["pods"])
 		print(f"\n  {args.out}/results.json\n  {png}\n")
 	except Interrupted as e:
 		log(f"interrupted ({e}); cleaning up")

@@ -15,6 +15,7 @@
 #            or kvm (faster, where /dev/kvm works)
 #   --smp: qemu's -smp (default 2); 2,maxcpus=255 gives 255 possible CPUs
 #   --mem: guest memory in MiB (default 1024)
+#   --checks a,b: run only these checks of the driver (colod.checks=)
 #
 # exit 0: every check passed; 1: a check failed, the VM timed out or no
 # result came back; 77: skipped (no qemu, no kernel image), reason printed.
@@ -22,7 +23,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 kernel= kdir= initrd= timeout=480 accel=${COLOD_VM_ACCEL:-tcg} log= smp=2 mem=1024
-suite=bookworm expect=
+suite=bookworm expect= checks=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--checks) checks=$2; shift 2 ;;
 	*) echo "run-vm: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -96,7 +98,7 @@ start=$(date +%s)
 timeout -k 10 "$timeout" "$qemu" $accel_opts -smp "$smp" -m "$mem" \
 	-display none -serial stdio -monitor none -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$budget colod.kernel=$expect" \
+	-append "console=ttyS0 panic=-1 loglevel=3 rdinit=/init colod.budget=$budget colod.kernel=$expect${checks:+ colod.checks=$checks}" \
 	</dev/null >"$log" 2>&1
 qrc=$?
 secs=$(($(date +%s) - start))

@@ -23,10 +23,8 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include "agentrun.h"
 #include "cgtest.h"
-#include "tfile.h"
 
 #define MAX_DIRS	16
 #define MiB		(1024LL * 1024)
@@ -39,9 +37,7 @@ static char root[64];			/* colod-test-kubelet-<pid> */
 static char dirs[MAX_DIRS][256];	/* made, in order, relative to each hierarchy */
 static int nr_dirs;
 static struct cgtest_group be_ctr, ls_ctr;	/* the containers' processes */
-static pid_t agent = -1;
-static char tmp[] = "/tmp/colod-test-kubelet-XXXXXX";
-static char pin_dir[96];
+static struct agentrun run;
 static long long mem_total;
 
 static bool have_ctrl(const char *c)
@@ -77,8 +73,9 @@ static int kwrite(const char *ctrl, const char *rel, const char *file, const cha
 #define KW(who, ctrl, rel, file, value)                                                 \
 	do {                                                                             \
 		int e_ = kwrite(ctrl, rel, file, value);                                 \
-		cr_assert_eq(e_, 0, "%s: write %s=%s on %s/%s failed: %s (agent log %s)", \
-			     who, file, value, ctrl, rel, strerror(e_), tmp);           \
+		cr_assert_eq(e_, 0, "%s: write %s=%s on %s/%s failed: %s (see %s)",       \
+			     who, file, value, ctrl, rel, strerror(e_),                  \
+			     agentrun_path(&run, "agent.log"));                          \
 	} while (0)
 
 static void kwrite_ll(const char *who, const char *ctrl, const char *rel, const char *file,
@@ -312,70 +309,28 @@ static void create_ls_pod(void)
 
 static void write_config(void)
 {
-	char conf[256], own[256];
+	char own[256];
 
-	snprintf(conf, sizeof(conf), "%s/config", tmp);
-	cr_assert_eq(mkdir(conf, 0755), 0);
-	tfile_put(conf, "colocation-config", "{\"enable\": true}");
-	tfile_put(conf, "resource-threshold-config",
-		  "{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
-		  " \"cpuSuppressThresholdPercent\": 65}}");
-	tfile_put(conf, "resource-qos-config",
-		  "{\"clusterStrategy\": {"
-		  "\"beClass\": {\"cpuQOS\": {\"enable\": true, \"schedIdle\": 1},"
-		  " \"memoryQOS\": {\"enable\": true, \"throttlingPercent\": 80}},"
-		  " \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
+	agentrun_config(&run, "colocation-config", "{\"enable\": true}");
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": \"cfsQuota\","
+			" \"cpuSuppressThresholdPercent\": 65}}");
+	agentrun_config(&run, "resource-qos-config",
+			"{\"clusterStrategy\": {"
+			"\"beClass\": {\"cpuQOS\": {\"enable\": true, \"schedIdle\": 1},"
+			" \"memoryQOS\": {\"enable\": true, \"throttlingPercent\": 80}},"
+			" \"lsClass\": {\"cpuQOS\": {\"enable\": true}}}}");
 	snprintf(own, sizeof(own), "{\"lsLatencyTargetUs\": 1000, \"kubeletCgroupRoot\": \"/%s\"}",
 		 root);
-	tfile_put(conf, "colod-config", own);
+	agentrun_config(&run, "colod-config", own);
 }
 
 static void start_agent(void)
 {
-	char cfg[256], state[256], log[256];
-
-	snprintf(cfg, sizeof(cfg), "%s/config", tmp);
-	snprintf(state, sizeof(state), "%s/state", tmp);
-	snprintf(log, sizeof(log), "%s/agent.log", tmp);
-	agent = fork();
-	cr_assert_geq(agent, 0);
-	if (agent == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(fd, 2);
-		execl(getenv("COLOD_BIN"), "colod", "run", "--config", cfg, "--state-dir",
-		      state, "--pin-dir", pin_dir, "--metrics-addr", "127.0.0.1:0",
-		      (char *)NULL);
-		_exit(127);
-	}
-}
-
-static int stop_agent(int sig)
-{
-	int status = -1;
-
-	if (agent <= 0)
-		return -1;
-	kill(agent, sig);
-	waitpid(agent, &status, 0);
-	agent = -1;
-	return status;
-}
-
-static bool log_has(const char *needle)
-{
-	char path[256], buf[1 << 16];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/agent.log", tmp);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return strstr(buf, needle) != NULL;
+	write_config();
+	agentrun_start(&run, NULL);
+	cr_assert(agentrun_wait_log(&run, "running:", 20000), "agent up (see %s)",
+		  agentrun_path(&run, "agent.log"));
 }
 
 /* Wait until file of rel (cpu hierarchy) reads value, polling every step_ms. */
@@ -412,13 +367,13 @@ static void setup(void)
 		if (!have_ctrl(ctrls[i]))
 			cr_skip_test("the v1 %s hierarchy is not mounted", ctrls[i]);
 	cr_assert_not_null(getenv("COLOD_BIN"), "COLOD_BIN names the colod binary (make sets it)");
-	for (i = 0; i < 120 && agentrun_other_agent(agent); i++)
+	for (i = 0; i < 120 && agentrun_other_agent(0); i++)
 		sleep(1);
-	if (agentrun_other_agent(agent))
+	if (agentrun_other_agent(0))
 		cr_skip_test("another colod agent (pid %d) runs here and would act on the test's "
-			     "kubepods tree", (int)agentrun_other_agent(agent));
-	cr_assert_not_null(mkdtemp(tmp));
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/colod-test-kubelet-%d", getpid());
+			     "kubepods tree", (int)agentrun_other_agent(0));
+	agentrun_init(&run, "kubelet");
+	run.no_action_log = true;
 	f = fopen("/proc/meminfo", "r");
 	cr_assert_not_null(f);
 	while (fgets(line, sizeof(line), f))
@@ -450,23 +405,15 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[512];
 	int i;
 
-	stop_agent(SIGTERM);
-	/* a crashed agent leaves its journal: put every original back */
-	snprintf(cmd, sizeof(cmd), "%s restore --state-dir %s/state >/dev/null 2>&1",
-		 getenv("COLOD_BIN") ?: "colod", tmp);
-	if (system(cmd) < 0)
-		perror("restore");
+	/* restores what a crashed agent left in its journal */
+	agentrun_cleanup(&run);
 	cgtest_kill_all(&be_ctr);
 	cgtest_kill_all(&ls_ctr);
 	for (i = nr_dirs - 1; i >= 0; i--)
 		if (dirs[i][0] && krmdir(dirs[i]))
 			fprintf(stderr, "test_kubelet: could not remove %s\n", dirs[i]);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", tmp, pin_dir);
-	if (system(cmd) < 0)
-		perror("rm");
 }
 
 TestSuite(kubelet, .init = setup, .fini = teardown, .timeout = 240);
@@ -480,11 +427,7 @@ Test(kubelet, every_kubelet_and_runc_write_succeeds_while_colod_runs)
 	/* kubelet starts: kubepods, the QoS tiers and their first update */
 	kubelet_start("kubelet start", false, false);
 
-	write_config();
 	start_agent();
-	for (int i = 0; i < 200 && !log_has("running:"); i++)
-		usleep(100000);
-	cr_assert(log_has("running:"), "agent up (see %s/agent.log)", tmp);
 
 	create_be_pod();
 	create_ls_pod();
@@ -546,8 +489,8 @@ Test(kubelet, every_kubelet_and_runc_write_succeeds_while_colod_runs)
 	/* the next periodic update, with no pod left */
 	kubelet_update_qos("kubelet periodic QoS update (no pods)", false);
 
-	cr_assert_eq(kill(agent, 0), 0, "the agent kept running");
-	cr_assert_eq(stop_agent(SIGTERM), 0, "colod run exits 0 on SIGTERM");
+	cr_assert(agentrun_alive(&run), "the agent kept running");
+	cr_assert_eq(agentrun_stop(&run, SIGTERM), 0, "colod run exits 0 on SIGTERM");
 }
 
 static long long now_ms(void)
@@ -573,11 +516,7 @@ Test(kubelet, a_be_pod_is_idle_as_its_first_container_appears)
 	int i;
 
 	kubelet_start("kubelet start", false, false);
-	write_config();
 	start_agent();
-	for (i = 0; i < 200 && !log_has("running:"); i++)
-		usleep(100000);
-	cr_assert(log_has("running:"), "agent up (see %s/agent.log)", tmp);
 	for (i = 0; i < 3; i++) {
 		snprintf(pod[i], sizeof(pod[i]), "%s/pod5a1e0000-0000-4000-8000-%012x", besteffort,
 			 (unsigned int)(getpid() * 4 + i));
@@ -588,7 +527,7 @@ Test(kubelet, a_be_pod_is_idle_as_its_first_container_appears)
 		kmkdir("runc create (BE container)", ctr[i]);
 		t0 = now_ms();
 		cr_assert(wait_cpu_knob_ms(pod[i], "cpu.idle", "1", 3000, 10),
-			  "pod %d never idle (see %s/agent.log)", i, tmp);
+			  "pod %d never idle (see %s)", i, agentrun_path(&run, "agent.log"));
 		waited[i] = now_ms() - t0;
 		spawn_into(&procs[i], ctr[i], false);
 		cr_log_info("pod %d idle %lld ms after its container appeared", i, waited[i]);

@@ -52,7 +52,7 @@
 /*
  * How long the node may stay over the threshold. colod ticks every second
  * (user/agent.c TICK_MS). The first tick that sees the node over lowers BE
- * memory.high (user/policy.c mem_pressure); while memory.high is lowered,
+ * memory.high (user/decide/policy.c mem_pressure); while memory.high is lowered,
  * each further tick still over counts as stuck, and at evict_after_ticks = 5
  * stuck ticks (policy_params_default; no cooldown before the first eviction)
  * BE is evicted. On v1 without swap the soft limit reclaims nothing from

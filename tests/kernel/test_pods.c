@@ -161,6 +161,30 @@ static bool wait_class(int d, const char *cls, int timeout_ms)
 	return false;
 }
 
+/* Whether `colod explain` of the running agent prints line within 5 s (its first decisions). */
+static bool explain_says(const char *line)
+{
+	char cmd[1024], out[1 << 16];
+	int tries = 50;
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s explain --state-dir %s --pin-dir %s 2>&1",
+		 getenv("COLOD_BIN"), agentrun_path(&run, "state"), run.pin_dir);
+	do {
+		p = popen(cmd, "r");
+		cr_assert_not_null(p, "%s", cmd);
+		n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = 0;
+		pclose(p);
+		if (strstr(out, line))
+			return true;
+		usleep(100000);
+	} while (--tries);
+	cr_log_info("$ %s\n%s", cmd, out);
+	return false;
+}
+
 Test(pods, classes_follow_the_labels_and_be_pods_get_their_own_limits)
 {
 	char unlimited[64], orig_quota[64];
@@ -190,6 +214,14 @@ Test(pods, classes_follow_the_labels_and_be_pods_get_their_own_limits)
 	cr_assert(is_class(BU_CTR, "be"));
 	cr_assert(is_class(LS_POD, "ls"));
 	cr_assert(agentrun_log_has(&run, "by label"));
+	{
+		char line[512];
+
+		snprintf(line, sizeof(line), "  BE  label  /%s\n", g[BU_POD].rel);
+		cr_assert(explain_says(line), "explain: %s", line);
+		snprintf(line, sizeof(line), "  LS  label  /%s\n", g[LS_POD].rel);
+		cr_assert(explain_says(line), "explain: %s", line);
+	}
 	/* kubelet's own pod limits of nginx are untouched; no batch limit on the Burstable pod */
 	cr_assert_str_eq(knob(LS_POD, CGT_CPU, "cpu.cfs_quota_us"), "800000");
 	cr_assert_str_eq(knob(LS_POD, CGT_MEMORY, "memory.limit_in_bytes"), "1073741824");

@@ -197,16 +197,24 @@ Test(record, replay_of_a_real_recording_is_the_same_and_a_tampered_one_is_not)
 Test(record, explain_names_the_rule_behind_the_running_agents_allowance)
 {
 	char out[65536], act[1024] = "", rule[64] = "", want[128];
-	const char *r;
+	const char *r, *p;
 
 	record_a_while(agentrun_path(&run, "rec.jsonl"));
 	cr_assert(agentrun_alive(&run));
 	cr_assert_eq(colod(out, sizeof(out), "explain", "--state-dir",
-			   agentrun_path(&run, "state"), NULL), 0, "%s", out);
+			   agentrun_path(&run, "state"), "--pin-dir", run.pin_dir, NULL), 0, "%s",
+		     out);
+	/* each class and the rule that made it, named by the running agent's maps */
+	snprintf(want, sizeof(want), "  LS  rule   /%s\n", ls.rel);
+	cr_assert(strstr(out, want), "explain says %s: %s", want, out);
+	snprintf(want, sizeof(want), "  BE  rule   /%s\n", be.rel);
+	cr_assert(strstr(out, want), "explain says %s: %s", want, out);
 	/* the last BE CPU action the agent logged is the rule explain names */
 	cr_assert_gt(agentrun_actions(&run, "be_cpu_quota", be.rel, NULL, 0), 0);
-	r = slurp(agentrun_path(&run, "actions.jsonl"));
-	r = strrchr(r, '{');
+	/* the last BE quota line: verdicts on cuts are logged there too */
+	for (p = slurp(agentrun_path(&run, "actions.jsonl")), r = NULL;
+	     (p = strstr(p, "\"kind\":\"be_cpu_quota\"")); p++)
+		r = p;
 	cr_assert_not_null(r);
 	snprintf(act, sizeof(act), "%s", r);
 	r = strstr(act, "\"reason\":\"");
@@ -221,4 +229,11 @@ Test(record, explain_names_the_rule_behind_the_running_agents_allowance)
 			   agentrun_path(&run, "state"), NULL), 0);
 	snprintf(want, sizeof(want), "\"rule\":\t\"%s\"", rule);
 	cr_assert(strstr(out, want), "--json names %s: %s", want, out);
+
+	/* from the recording: its last tick's classes and their sources */
+	cr_assert_eq(colod(out, sizeof(out), "explain", "--json", "--record",
+			   agentrun_path(&run, "rec.jsonl"), NULL), 0);
+	snprintf(want, sizeof(want), "\"cgroup\":\t\"/%s\",\n\t\t\t\"class\":\t\"BE\",\n"
+		 "\t\t\t\"source\":\t\"rule\"", be.rel);
+	cr_assert(strstr(out, want), "the recording's classes: %s", out);
 }

@@ -18,7 +18,7 @@ extern char **environ;
 /* GET /pods as the kubelet serves it (server.go InstallAuthFilters + getPods). */
 static const char fake_kubelet_py[] =
 "import os, ssl, sys, http.server\n"
-"cert, key, token, podsfile, portfile, logfile = sys.argv[1:7]\n"
+"cert, key, token, podsfile, logfile, portfile = sys.argv[1:7]\n"
 "class H(http.server.BaseHTTPRequestHandler):\n"
 "    protocol_version = 'HTTP/1.1'\n"
 "    def log_message(self, *a):\n"
@@ -90,8 +90,7 @@ void fakekubelet_set_items(struct fakekubelet *k, const char *items)
 
 	doc = malloc(len);
 	cr_assert_not_null(doc);
-	snprintf(doc, len, "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},"
-		 "\"items\":[%s]}", items);
+	cr_assert_geq(fk_podlist(doc, len, items), 0);
 	/* whole or not at all: the server reads it at any moment */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", fakekubelet_path(k, "pods.json"));
 	tfile_write(tmp, doc);
@@ -99,46 +98,60 @@ void fakekubelet_set_items(struct fakekubelet *k, const char *items)
 	free(doc);
 }
 
-static void spawn_server(struct fakekubelet *k)
+pid_t fk_serve(const char *dir, const char *name, const char *script,
+	       const char *const *args, unsigned int *port)
 {
 	const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-	char a[6][320];
-	char *argv[9];
+	char script_path[320], portfile[320];
+	const char *argv[16];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i, err;
+	int i, n = 0, err;
+	pid_t pid;
 	FILE *f;
 
-	tfile_write(fakekubelet_path(k, "fake_kubelet.py"), fake_kubelet_py);
-	snprintf(a[0], sizeof(a[0]), "%s", fakekubelet_path(k, "srv.crt"));
-	snprintf(a[1], sizeof(a[1]), "%s", fakekubelet_path(k, "srv.key"));
-	snprintf(a[2], sizeof(a[2]), "%s", fakekubelet_path(k, "pods.json"));
-	snprintf(a[3], sizeof(a[3]), "%s", fakekubelet_path(k, "port"));
-	snprintf(a[4], sizeof(a[4]), "%s", fakekubelet_path(k, "requests.log"));
-	snprintf(a[5], sizeof(a[5]), "%s", fakekubelet_path(k, "fake_kubelet.py"));
-	argv[0] = (char *)py;
-	argv[1] = a[5];
-	argv[2] = a[0];
-	argv[3] = a[1];
-	argv[4] = (char *)FK_TOKEN;
-	argv[5] = a[2];
-	argv[6] = a[3];
-	argv[7] = a[4];
-	argv[8] = NULL;
-	err = posix_spawnp(&k->pid, py, NULL, NULL, argv, environ);
+	snprintf(script_path, sizeof(script_path), "%s/%s", dir, name);
+	snprintf(portfile, sizeof(portfile), "%s/port", dir);
+	tfile_write(script_path, script);
+	argv[n++] = py;
+	argv[n++] = script_path;
+	for (i = 0; args[i] && n < 14; i++)
+		argv[n++] = args[i];
+	argv[n++] = portfile;
+	argv[n] = NULL;
+	err = posix_spawnp(&pid, py, NULL, NULL, (char *const *)argv, environ);
 	cr_assert_eq(err, 0, "spawn %s: %s", py, strerror(err));
 	/* generous: python start-up on a loaded 2-core machine */
 	for (i = 0; i < 1500; i++) {
-		f = fopen(a[3], "r");
+		f = fopen(portfile, "r");
 		if (f) {
-			cr_assert_eq(fscanf(f, "%u", &k->port), 1);
+			cr_assert_eq(fscanf(f, "%u", port), 1);
 			fclose(f);
-			snprintf(k->url, sizeof(k->url), "https://127.0.0.1:%u/pods", k->port);
-			return;
+			return pid;
 		}
-		cr_assert_eq(waitpid(k->pid, NULL, WNOHANG), 0, "fake kubelet exited early");
+		cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "%s exited early", name);
 		nanosleep(&ts, NULL);
 	}
-	cr_assert_fail("fake kubelet did not start in 30 s");
+	cr_assert_fail("%s did not start in 30 s", name);
+	return -1;
+}
+
+static void spawn_server(struct fakekubelet *k)
+{
+	char a[4][320];
+	const char *args[6];
+
+	snprintf(a[0], sizeof(a[0]), "%s", fakekubelet_path(k, "srv.crt"));
+	snprintf(a[1], sizeof(a[1]), "%s", fakekubelet_path(k, "srv.key"));
+	snprintf(a[2], sizeof(a[2]), "%s", fakekubelet_path(k, "pods.json"));
+	snprintf(a[3], sizeof(a[3]), "%s", fakekubelet_path(k, "requests.log"));
+	args[0] = a[0];
+	args[1] = a[1];
+	args[2] = FK_TOKEN;
+	args[3] = a[2];
+	args[4] = a[3];
+	args[5] = NULL;
+	k->pid = fk_serve(k->dir, "fake_kubelet.py", fake_kubelet_py, args, &k->port);
+	snprintf(k->url, sizeof(k->url), "https://127.0.0.1:%u/pods", k->port);
 }
 
 void fakekubelet_start(struct fakekubelet *k, const char *dir)
@@ -153,18 +166,18 @@ void fakekubelet_start(struct fakekubelet *k, const char *dir)
 	spawn_server(k);
 }
 
-void fakekubelet_stop(struct fakekubelet *k)
+void fk_kill(pid_t *pid)
 {
-	if (k->pid > 0) {
-		kill(k->pid, SIGTERM);
-		waitpid(k->pid, NULL, 0);
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
 	}
-	k->pid = -1;
+	*pid = -1;
 }
 
-int fakekubelet_requests(struct fakekubelet *k)
+int fk_lines(const char *path)
 {
-	FILE *f = fopen(fakekubelet_path(k, "requests.log"), "r");
+	FILE *f = fopen(path, "r");
 	int n = 0, c;
 
 	if (!f)
@@ -175,26 +188,13 @@ int fakekubelet_requests(struct fakekubelet *k)
 	return n;
 }
 
-const char *fk_pod(char *buf, size_t len, const char *name, const char *uid,
-		   const char *qos_label, const char *prio_class, int priority,
-		   const char *limits, const char *requests, const char *qos_status)
+void fakekubelet_stop(struct fakekubelet *k)
 {
-	char labels[160] = "", prio[160] = "";
-
-	if (qos_label)
-		snprintf(labels, sizeof(labels), ",\"koordinator.sh/qosClass\":\"%s\"", qos_label);
-	if (prio_class)
-		snprintf(prio, sizeof(prio), "\"priorityClassName\":\"%s\",\"priority\":%d,",
-			 prio_class, priority);
-	snprintf(buf, len,
-		 "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"%s\","
-		 "\"resourceVersion\":\"1234\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\","
-		 "\"labels\":{\"app\":\"%s\"%s}},"
-		 "\"spec\":{%s\"containers\":[{\"name\":\"%s\",\"image\":\"%s:latest\","
-		 "\"resources\":{\"limits\":{%s},\"requests\":{%s}},"
-		 "\"imagePullPolicy\":\"IfNotPresent\"}],\"restartPolicy\":\"Never\","
-		 "\"nodeName\":\"node-1\",\"schedulerName\":\"default-scheduler\"},"
-		 "\"status\":{\"phase\":\"Running\",\"qosClass\":\"%s\"}}",
-		 name, uid, name, labels, prio, name, name, limits, requests, qos_status);
-	return buf;
+	fk_kill(&k->pid);
 }
+
+int fakekubelet_requests(struct fakekubelet *k)
+{
+	return fk_lines(fakekubelet_path(k, "requests.log"));
+}
+

@@ -28,6 +28,20 @@
 "os.rename(portfile + '.tmp', portfile)\n" \
 "srv.serve_forever()\n"
 
+/*
+ * Run the Python server script (written to <dir>/<name>) as
+ * python3 <dir>/<name> args... <dir>/port, and wait (30 s at most) until it
+ * wrote the loopback port it listens on to that file: its pid. The
+ * script's last argument is the port file (FK_PY_SERVE_TLS's portfile).
+ */
+pid_t fk_serve(const char *dir, const char *name, const char *script,
+	       const char *const *args, unsigned int *port);
+
+/* SIGTERM to *pid (if > 0) and reap it; *pid = -1. */
+void fk_kill(pid_t *pid);
+/* Lines of the file at path; 0 if it cannot be read. */
+int fk_lines(const char *path);
+
 #define FK_TOKEN	"eyJhbGciOiJSUzI1NiJ9.kubelet-reader"
 
 /*
@@ -64,5 +78,8 @@ const char *fakekubelet_path(struct fakekubelet *k, const char *name);
 const char *fk_pod(char *buf, size_t len, const char *name, const char *uid,
 		   const char *qos_label, const char *prio_class, int priority,
 		   const char *limits, const char *requests, const char *qos_status);
+
+/* A v1 PodList of these items into buf: its length, -1 if it does not fit. */
+int fk_podlist(char *buf, size_t len, const char *items);
 
 #endif /* COLOD_TESTS_FAKEKUBELET_H */

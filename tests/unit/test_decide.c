@@ -145,3 +145,55 @@ Test(decide, eviction_takes_be_pods_largest_first_never_ls)
 	for (int i = 0; i < d.nr_evict; i++)
 		cr_assert_neq(d.evict[i], ls, "never LS");
 }
+
+/*
+ * The tick hands the policy each LS cgroup's waits, breaches and p99 from
+ * the track: an LS that stays late after a cut gets a verdict of no
+ * effect in the decision, the allowance back, and its breaches no longer
+ * cut at the next tick.
+ */
+Test(decide, a_tick_judges_a_cut_by_the_ls_cgroups_own_breaches)
+{
+	struct decide_params dp = { .p = &pp, .caps = &caps };
+	struct policy_breach b = { .now_ms = 10500, .samples = 100, .breaches = 30,
+				   .breaches_be = 10, .latency_ns = 3000000 };
+	struct snapshot snap = { .capacity_milli = 2000 };
+	struct tracked *ls;
+	int i, be;
+
+	policy_params_default(&pp);
+	pp.suppress_enable = false;	/* the bound out of the way: the cut alone */
+	policy_init(&ps, &pp, 2000);
+	add("/ls", COLOD_CLASS_LS, false, false);
+	be = add("/be", COLOD_CLASS_BE, false, false);
+	ls = &t.v[0];
+	ls->latency_target_us = 200;
+	ls->p99_us = 600;
+	ls->tick_samples = 2000;
+	ls->tick_breaches = 600;
+	ls->tick_breaches_be = 100;
+	track_mark_tops(&t);
+	b.ls_cgroup_id = ls->id;
+	ps.last_tick_ms = 10000;
+	ps.cpu_limited = true;
+	cr_assert_eq(decide_breach(&dp, &ps, &b, &t, &d), 1);
+	cr_assert_eq(ps.judge.cgid, ls->id);
+	/* the ticks cut on to the floor (one episode), then two more judge it */
+	for (i = 1; i <= 10 && !d.has_verdict; i++) {
+		snap.now_ns = (10000 + 1000ULL * i) * 1000000;
+		cr_assert_eq(decide_tick(&dp, &ps, &snap, &t, &d), 0);
+	}
+	cr_assert(d.has_verdict, "judged once the cuts stopped");
+	cr_assert_eq(d.verdict.verdict, POLICY_V_NO_EFFECT);
+	cr_assert_eq(d.verdict.cgid, ls->id);
+	cr_assert_eq(d.verdict.after_ppm, 300000, "every breach over every wait");
+	cr_assert_eq(d.nr_acts, 1);
+	cr_assert_eq(d.acts[0].reason, POLICY_R_CUT_NO_EFFECT);
+	cr_assert_eq(d.acts[0].new_value, 2000);
+	cr_assert_not_null(knob_of(be, KNOB_CPU_QUOTA));
+	snap.now_ns += 1000000000ULL;
+	cr_assert_eq(decide_tick(&dp, &ps, &snap, &t, &d), 0);
+	cr_assert_not(d.has_verdict);
+	cr_assert_eq(d.nr_acts, 0, "its BE breaches (5%) are under the 60% it now needs");
+	cr_assert_eq(ps.allowed_milli, 2000);
+}

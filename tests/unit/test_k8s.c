@@ -3,23 +3,9 @@
  * k8s: the publish gate and patch body (pure), and the real HTTPS request.
  *
  * NO REAL KUBERNETES API SERVER RUNS HERE. The request is checked against
- * a local stand-in: a throwaway CA and server certificate are made with
- * openssl at test time, and a small Python HTTPS server (embedded below)
- * accepts exactly what the Kubernetes API documents for this call and
- * rejects the rest with the status the API server would use:
- *   PATCH /api/v1/nodes/{name}/status            (else 405 / 404)
- *   Authorization: Bearer <service account token> (else 401)
- *   Content-Type: application/merge-patch+json    (else 415)
- *   body: {"status":{"capacity":{..},"allocatable":{..}}} where every key
- *   is one of the four extended resources and every value a string that
- *   is a valid resource.Quantity, or null (remove it, RFC 7386)
- *                                                 (else 400 / 422)
- * It records every request so the test can assert on it too, keeps the
- * node's status (starting with the kubelet's cpu/memory/pods) as a merge
- * patch would leave it in state.json, and, when the file rotate-on-401
- * exists, plays the kubelet rotating the token: on a request with a wrong
- * token it writes the right one to the token file before answering 401. The client
- * verifies the server against the CA, as in a pod with ca.crt mounted.
+ * the local stand-in of tests/lib/fakeapi.h, which accepts exactly what the
+ * Kubernetes API documents for this call and answers the rest as the API
+ * server would. tests/kernel/test_node.c runs the whole agent against it.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -28,7 +14,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +24,9 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "k8s.h"
+#include "fakeapi.h"
 #include "fakekubelet.h"
 #include "tfile.h"
-
-extern char **environ;
 
 static const struct k8s_gate gate = { .diff_threshold = 0.1, .update_time_s = 300 };
 #define SEC 1000000000ULL
@@ -154,107 +138,17 @@ Test(k8s, not_in_cluster_is_off)
 		     "in a cluster without a token is an error");
 }
 
-/* ---- the local stand-in for the API server ---- */
-
-static const char fake_apiserver_py[] =
-"import json, os, re, ssl, sys, http.server\n"
-"cert, key, token, node, portfile, logfile, tokfile = sys.argv[1:8]\n"
-"d = os.path.dirname(logfile)\n"
-"KUBELET = {'cpu': '2', 'memory': '8Gi', 'pods': '110'}\n"
-"state = {'capacity': dict(KUBELET), 'allocatable': dict(KUBELET)}\n"
-"def save_state():\n"
-"    with open(os.path.join(d, 'state.json.tmp'), 'w') as f:\n"
-"        json.dump(state, f)\n"
-"    os.rename(os.path.join(d, 'state.json.tmp'), os.path.join(d, 'state.json'))\n"
-"def rotate():\n"
-"    if os.path.exists(os.path.join(d, 'rotate-on-401')):\n"
-"        with open(tokfile + '.tmp', 'w') as f:\n"
-"            f.write(token + '\\n')\n"
-"        os.rename(tokfile + '.tmp', tokfile)\n"
-"QTY = re.compile(r'^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$')\n"
-"NAMES = {'kubernetes.io/batch-cpu', 'kubernetes.io/batch-memory',\n"
-"         'kubernetes.io/mid-cpu', 'kubernetes.io/mid-memory'}\n"
-"def failure(code, reason, msg):\n"
-"    return code, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {},\n"
-"                  'status': 'Failure', 'message': msg, 'reason': reason, 'code': code}\n"
-"def check_list(name, l):\n"
-"    if not isinstance(l, dict) or not l:\n"
-"        return 'status.%s must be a non-empty object' % name\n"
-"    for k, v in l.items():\n"
-"        if k not in NAMES:\n"
-"            return 'status.%s: unexpected resource %s' % (name, k)\n"
-"        if v is not None and (not isinstance(v, str) or not QTY.match(v)):\n"
-"            return 'status.%s[%s]: %r is not a quantity string' % (name, k, v)\n"
-"    return None\n"
-"class H(http.server.BaseHTTPRequestHandler):\n"
-"    protocol_version = 'HTTP/1.1'\n"
-"    def log_message(self, *a):\n"
-"        pass\n"
-"    def check(self, body):\n"
-"        if self.path != '/api/v1/nodes/%s/status' % node:\n"
-"            return failure(404, 'NotFound', 'the server could not find the requested resource')\n"
-"        if self.command != 'PATCH':\n"
-"            return failure(405, 'MethodNotAllowed', 'only PATCH here')\n"
-"        if self.headers.get('Authorization') != 'Bearer ' + token:\n"
-"            rotate()\n"
-"            return failure(401, 'Unauthorized', 'Unauthorized')\n"
-"        ct = (self.headers.get('Content-Type') or '').split(';')[0].strip()\n"
-"        if ct != 'application/merge-patch+json':\n"
-"            return failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format')\n"
-"        try:\n"
-"            doc = json.loads(body)\n"
-"        except ValueError as e:\n"
-"            return failure(400, 'BadRequest', str(e))\n"
-"        if not isinstance(doc, dict) or set(doc) != {'status'}:\n"
-"            return failure(422, 'Invalid', 'patch must only touch status')\n"
-"        st = doc['status']\n"
-"        if not isinstance(st, dict) or set(st) != {'capacity', 'allocatable'}:\n"
-"            return failure(422, 'Invalid', 'status must hold capacity and allocatable')\n"
-"        for name in ('capacity', 'allocatable'):\n"
-"            err = check_list(name, st[name])\n"
-"            if err:\n"
-"                return failure(422, 'Invalid', err)\n"
-"        for name in ('capacity', 'allocatable'):\n"
-"            for k, v in st[name].items():\n"
-"                if v is None:\n"
-"                    state[name].pop(k, None)\n"
-"                else:\n"
-"                    state[name][k] = v\n"
-"        save_state()\n"
-"        return 200, {'kind': 'Node', 'apiVersion': 'v1',\n"
-"                     'metadata': {'name': node}, 'status': state}\n"
-"    def any(self):\n"
-"        n = int(self.headers.get('Content-Length') or 0)\n"
-"        body = self.rfile.read(n)\n"
-"        code, obj = self.check(body)\n"
-"        rec = {'method': self.command, 'path': self.path, 'code': code,\n"
-"               'content_type': self.headers.get('Content-Type'),\n"
-"               'authorization': self.headers.get('Authorization'),\n"
-"               'accept': self.headers.get('Accept'),\n"
-"               'body': body.decode('utf-8', 'replace')}\n"
-"        with open(logfile, 'a') as f:\n"
-"            f.write(json.dumps(rec) + '\\n')\n"
-"        out = json.dumps(obj).encode()\n"
-"        self.send_response(code)\n"
-"        self.send_header('Content-Type', 'application/json')\n"
-"        self.send_header('Content-Length', str(len(out)))\n"
-"        self.end_headers()\n"
-"        self.wfile.write(out)\n"
-"    do_PATCH = do_GET = do_POST = do_PUT = any\n"
-FK_PY_SERVE_TLS;
+/* ---- against the local stand-in for the API server ---- */
 
 #define TOKEN	"eyJhbGciOiJSUzI1NiJ9.test-token"
 #define NODE	"node-1.example"
 
 static char dir[64];
-static char path_buf[512];
-static pid_t server_pid;
-static unsigned int server_port;
+static struct fakeapi api = { .pid = -1 };
 
 static const char *at(const char *name)
 {
-	snprintf(path_buf, sizeof(path_buf), "%s/%s", dir, name);
-	return path_buf;
+	return fakeapi_path(&api, name);
 }
 
 static void write_file(const char *name, const char *text)
@@ -262,109 +156,35 @@ static void write_file(const char *name, const char *text)
 	tfile_write(at(name), text);
 }
 
-static void make_certs(void)
-{
-	tls_make_certs(dir);
-}
-
-static void start_server(void)
-{
-	char script[600], cert[600], key[600], portfile[600], log[600];
-	const char *py = access("/usr/bin/python3", X_OK) == 0 ?
-			 "/usr/bin/python3" : "python3";
-	char *argv[10], tok[600];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i, err;
-
-	snprintf(script, sizeof(script), "%s/fake_apiserver.py", dir);
-	snprintf(cert, sizeof(cert), "%s/srv.crt", dir);
-	snprintf(key, sizeof(key), "%s/srv.key", dir);
-	snprintf(portfile, sizeof(portfile), "%s/port", dir);
-	snprintf(log, sizeof(log), "%s/requests.jsonl", dir);
-	snprintf(tok, sizeof(tok), "%s/sa/token", dir);
-	write_file("fake_apiserver.py", fake_apiserver_py);
-	argv[0] = (char *)py;
-	argv[1] = script;
-	argv[2] = cert;
-	argv[3] = key;
-	argv[4] = TOKEN;
-	argv[5] = NODE;
-	argv[6] = portfile;
-	argv[7] = log;
-	argv[8] = tok;
-	argv[9] = NULL;
-	err = posix_spawnp(&server_pid, py, NULL, NULL, argv, environ);
-	cr_assert_eq(err, 0, "spawn %s: %s", py, strerror(err));
-	/* generous: python start-up on a loaded 2-core machine */
-	for (i = 0; i < 1500; i++) {
-		FILE *f = fopen(portfile, "r");
-
-		if (f) {
-			cr_assert_eq(fscanf(f, "%u", &server_port), 1);
-			fclose(f);
-			return;
-		}
-		cr_assert_eq(waitpid(server_pid, NULL, WNOHANG), 0,
-			     "fake API server exited early");
-		nanosleep(&ts, NULL);
-	}
-	cr_assert_fail("fake API server did not start in 30 s");
-}
-
 static void setup(void)
 {
-	char port[16];
-
 	snprintf(dir, sizeof(dir), "/tmp/colod-test-k8s-XXXXXX");
 	cr_assert(mkdtemp(dir) != NULL);
-	mkdir(at("sa"), 0700);
-	write_file("sa/token", TOKEN "\n");
-	make_certs();
-	start_server();
-	snprintf(port, sizeof(port), "%u", server_port);
+	fakeapi_start(&api, dir, TOKEN, NODE);
 	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
-	setenv("KUBERNETES_SERVICE_PORT", port, 1);
+	setenv("KUBERNETES_SERVICE_PORT", api.port_str, 1);
 	setenv("NODE_NAME", NODE, 1);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	if (server_pid > 0) {
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-		server_pid = 0;
-	}
-	if (dir[0] && !strncmp(dir, "/tmp/colod-test-k8s-", 20)) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd))
-			fprintf(stderr, "k8s test: could not remove %s\n", dir);
-	}
+	fakeapi_stop(&api);
+	if (dir[0] && !strncmp(dir, "/tmp/colod-test-k8s-", 20) && tfile_rm_tree(dir))
+		fprintf(stderr, "k8s test: could not remove %s\n", dir);
 }
 
 /* The n-th (0-based) recorded request, parsed. */
 static cJSON *request(int n)
 {
-	static char line[8192];
-	FILE *f = fopen(at("requests.jsonl"), "r");
-	cJSON *j = NULL;
-	int i = 0;
+	cJSON *j = fakeapi_request(&api, n);
 
-	cr_assert(f != NULL, "the fake API server saw no request");
-	while (fgets(line, sizeof(line), f))
-		if (i++ == n)
-			j = cJSON_Parse(line);
-	fclose(f);
 	cr_assert(j != NULL, "no request #%d recorded", n);
 	return j;
 }
 
 static const char *field(cJSON *j, const char *name)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
+	return fakeapi_field(j, name);
 }
 
 Test(k8s, patch_is_what_the_api_documents, .init = setup, .fini = teardown)
@@ -372,14 +192,13 @@ Test(k8s, patch_is_what_the_api_documents, .init = setup, .fini = teardown)
 	struct k8s_node_resources r = { 1500, 12884901888ULL, 700, 3221225472ULL };
 	struct k8s_client *c = NULL;
 	char *want = k8s_node_status_patch(&r);
-	cJSON *req, *code;
+	cJSON *req;
 
 	cr_assert_eq(k8s_client_from_env(at("sa"), &c), 0);
 	cr_assert_str_eq(k8s_client_node(c), NODE);
 	cr_assert_eq(k8s_patch_node_status(c, &r), 0);
 	req = request(0);
-	code = cJSON_GetObjectItemCaseSensitive(req, "code");
-	cr_assert_eq(code->valueint, 200);
+	cr_assert_eq(fakeapi_code(req), 200);
 	cr_assert_str_eq(field(req, "method"), "PATCH");
 	cr_assert_str_eq(field(req, "path"), "/api/v1/nodes/" NODE "/status");
 	cr_assert_str_eq(field(req, "content_type"), "application/merge-patch+json");
@@ -418,7 +237,7 @@ Test(k8s, server_not_signed_by_the_ca_is_refused, .init = setup,
 	char url[64], ca[600];
 
 	snprintf(ca, sizeof(ca), "%s/other.crt", dir);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u", server_port);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", api.port);
 	cr_assert_eq(k8s_client_new(url, NODE, at("sa/token"), ca, &c), 0);
 	cr_assert_eq(k8s_patch_node_status(c, &r), -EIO);
 	cr_assert_neq(access(at("requests.jsonl"), F_OK), 0,
@@ -540,22 +359,13 @@ static void wait_stats(struct k8s_publisher *p, struct k8s_publisher_stats *st,
 
 static int request_count(void)
 {
-	char line[8192];
-	FILE *f = fopen(at("requests.jsonl"), "r");
-	int n = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
+	return fakeapi_requests(&api);
 }
 
 static int request_code(int n)
 {
 	cJSON *req = request(n);
-	int code = cJSON_GetObjectItemCaseSensitive(req, "code")->valueint;
+	int code = fakeapi_code(req);
 
 	cJSON_Delete(req);
 	return code;
@@ -564,21 +374,15 @@ static int request_code(int n)
 /* The node's status as the fake API server holds it after the patches. */
 static cJSON *node_status(void)
 {
-	static char buf[8192];
-	FILE *f = fopen(at("state.json"), "r");
-	size_t n;
+	cJSON *st = fakeapi_node_status(&api);
 
-	cr_assert(f != NULL, "no patch was applied to the node");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return cJSON_Parse(buf);
+	cr_assert(st != NULL, "no patch was applied to the node");
+	return st;
 }
 
 static bool has(cJSON *st, const char *list, const char *name)
 {
-	return cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(st, list), name) != NULL;
+	return fakeapi_has(st, list, name);
 }
 
 Test(k8s, stop_withdraws_batch_and_mid_from_the_node, .init = setup,
@@ -680,9 +484,9 @@ static void setup_no_server(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/colod-test-k8s-XXXXXX");
 	cr_assert(mkdtemp(dir) != NULL);
-	mkdir(at("sa"), 0700);
+	snprintf(api.dir, sizeof(api.dir), "%s", dir);
+	tls_make_certs(dir);	/* a CA that parses, so the request gets to the wait */
 	write_file("sa/token", TOKEN "\n");
-	make_certs();	/* a CA that parses, so the request gets to the wait */
 }
 
 static uint64_t mono_ns(void)

@@ -78,18 +78,24 @@ static int sim_tick(struct sim *m, struct policy_tick_input *in)
 	return n;
 }
 
-static int sim_breach(struct sim *m, uint64_t latency_us)
+static int sim_on_breach(struct sim *m, const struct policy_breach *b)
 {
-	struct policy_breach b = {
-		.ls_cgroup_id = 4242, .latency_ns = latency_us * 1000, .now_ms = m->now,
-	};
 	struct policy_action a;
-	int r = policy_on_breach(&m->p, &m->s, &b, &a);
+	int r = policy_on_breach(&m->p, &m->s, b, &a);
 
 	cr_assert_geq(r, 0);
 	if (r)
 		sim_log(m, &a);
 	return r;
+}
+
+static int sim_breach(struct sim *m, uint64_t latency_us)
+{
+	struct policy_breach b = {
+		.ls_cgroup_id = 4242, .latency_ns = latency_us * 1000, .now_ms = m->now,
+	};
+
+	return sim_on_breach(m, &b);
 }
 
 static bool is_cpu(const struct policy_action *a)
@@ -757,13 +763,20 @@ static struct policy_tick_input mem_in(const struct sim *m, uint64_t used_permil
 	return in;
 }
 
-static int count_kind(const struct sim *m, enum policy_action_kind kind)
+/* Actions logged of this kind and reason (-1: any). */
+static int count_acts(const struct sim *m, int kind, int reason)
 {
 	int i, n = 0;
 
 	for (i = 0; i < m->nlog; i++)
-		n += m->log[i].a.kind == kind;
+		n += (kind < 0 || (int)m->log[i].a.kind == kind) &&
+		     (reason < 0 || (int)m->log[i].a.reason == reason);
 	return n;
+}
+
+static int count_kind(const struct sim *m, enum policy_action_kind kind)
+{
+	return count_acts(m, (int)kind, -1);
 }
 
 Test(policy, memory_pressure_lowers_high_then_evicts)
@@ -913,4 +926,242 @@ Test(policy, bad_arguments_are_rejected)
 	cr_assert_eq(policy_on_breach(&p, &s, &b, NULL), -EINVAL);
 	policy_init(&s, &p, 0);
 	cr_assert_eq(policy_on_breach(&p, &s, &b, out), -EINVAL);
+}
+
+/* ---- cuts judged by their effect ----------------------------------------- */
+
+#define JUDGED_LS	4242
+
+/* One LS cgroup's tick: waits, breaches (any cause, BE's) and p99 / target. */
+static struct policy_ls ls_tick(uint64_t samples, uint64_t all, uint64_t be, uint32_t p99)
+{
+	return (struct policy_ls) { JUDGED_LS, samples, all, be, p99 };
+}
+
+/* A tick with LS using 200m (bound 1000m) and one LS cgroup as given. */
+static int judged_tick(struct sim *m, const struct policy_ls *l)
+{
+	struct policy_tick_input in = quiet(m, 200, 0);
+
+	in.ls = l;
+	in.nr_ls = 1;
+	in.have_ls = true;
+	return sim_tick(m, &in);
+}
+
+/* A breach event of the judged cgroup over a 50 ms window of 100 waits. */
+static int judged_breach(struct sim *m, uint64_t all, uint64_t be)
+{
+	struct policy_breach b = {
+		.ls_cgroup_id = JUDGED_LS, .latency_ns = 3000000, .now_ms = m->now,
+		.samples = 100, .breaches = all, .breaches_be = be,
+	};
+
+	return sim_on_breach(m, &b);
+}
+
+static int count_reason(const struct sim *m, enum policy_reason r)
+{
+	return count_acts(m, -1, (int)r);
+}
+
+static int count_cuts(const struct sim *m)
+{
+	return count_reason(m, POLICY_R_LS_BREACH) + count_reason(m, POLICY_R_LS_P99);
+}
+
+/*
+ * The LS is late on its own (20% of its waits breach, p99 3x its target,
+ * whatever BE gets) while BE is blamed for a quarter of it: BE settled at
+ * its 1000m bound, then a breach event.
+ */
+static void self_late_ls_cut(struct sim *m)
+{
+	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
+	int i;
+
+	sim_init(m);
+	run_quiet(m, 60, 200);
+	cr_assert_eq(m->s.allowed_milli, 1000);
+	m->nlog = 0;
+	m->now += 500;
+	cr_assert_eq(judged_breach(m, 20, 5), 1);
+	cr_assert_eq(m->s.judge.cgid, JUDGED_LS);
+	cr_assert_eq(m->s.judge.pre_milli, 1000);
+	cr_assert_eq(m->s.judge.before_ppm, 200000);
+	/* the ticks see the same LS: they cut on to the floor, one episode */
+	for (i = 0; i < 10 && m->s.allowed_milli > policy_floor_milli(&m->p, CAP); i++) {
+		m->now += 1000;
+		judged_tick(m, &l);
+	}
+	cr_assert_eq(m->s.allowed_milli, policy_floor_milli(&m->p, CAP));
+	cr_assert_eq(m->s.nr_verdicts, 0, "no verdict while the cuts go on");
+}
+
+/* The same, then the ticks until the verdict, the LS no better. */
+static void self_late_ls_judged(struct sim *m)
+{
+	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
+	int i;
+
+	self_late_ls_cut(m);
+	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
+		m->now += 1000;
+		judged_tick(m, &l);
+	}
+}
+
+Test(policy, a_cut_that_did_not_help_is_given_back_within_the_window)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
+	uint64_t last_cut;
+	int cuts, i;
+
+	self_late_ls_cut(m);
+	cuts = count_cuts(m);
+	last_cut = m->s.last_cut_ms;
+	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
+		m->now += 1000;
+		judged_tick(m, &l);
+	}
+	cr_assert_eq(m->s.nr_verdicts, 1);
+	cr_assert_eq(m->s.verdict.verdict, POLICY_V_NO_EFFECT);
+	cr_assert_eq(m->s.verdict.nr_cuts, (uint32_t)cuts);
+	cr_assert_eq(m->s.verdict.after_ppm, 200000);
+	cr_assert_eq(m->s.nr_judged[POLICY_V_NO_EFFECT], (uint64_t)cuts);
+	cr_assert_eq(m->s.nr_judged[POLICY_V_HELPED], 0);
+	/* given back at once, all of it, in the verdict's tick */
+	cr_assert_eq(m->log[m->nlog - 1].a.reason, POLICY_R_CUT_NO_EFFECT);
+	cr_assert_eq(m->log[m->nlog - 1].a.new_value, 1000);
+	cr_assert_eq(m->log[m->nlog - 1].a.trigger_cgroup_id, JUDGED_LS);
+	cr_assert_eq(m->s.allowed_milli, 1000);
+	cr_assert_leq(m->now - last_cut, m->p.judge_window_ms + 1000,
+		      "judged within a tick of the window");
+	cr_assert_lt(m->now - last_cut, m->p.healthy_hold_ms,
+		     "sooner than the healthy hold would even start regrowth");
+	/* the evidence BE's blame needs is twice what the LS showed alone */
+	cr_assert_eq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 400000);
+}
+
+Test(policy, after_no_effect_the_same_breaches_need_stronger_evidence)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
+	int i;
+
+	self_late_ls_judged(m);
+	cr_assert_eq(m->s.verdict.verdict, POLICY_V_NO_EFFECT);
+	m->nlog = 0;
+	/* 30 s of the same: events and ticks cut nothing; BE keeps its bound */
+	for (i = 0; i < 30; i++) {
+		m->now += 400;
+		cr_assert_eq(judged_breach(m, 20, 5), 0, "event %d cut", i);
+		m->now += 600;
+		judged_tick(m, &l);
+	}
+	cr_assert_eq(count_cuts(m), 0);
+	cr_assert_eq(m->s.allowed_milli, 1000);
+	/* BE really hurting it (BE blamed for 60% of the waits) still cuts */
+	cr_assert_eq(judged_breach(m, 70, 60), 1);
+}
+
+Test(policy, stronger_evidence_returns_to_normal_after_a_while)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls calm = ls_tick(2000, 2, 0, 500);
+	int i;
+
+	self_late_ls_judged(m);
+	cr_assert_neq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 0);
+	for (i = 0; i < 61; i++) {
+		m->now += 1000;
+		judged_tick(m, &calm);
+	}
+	cr_assert_eq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 0);
+	cr_assert_eq(judged_breach(m, 20, 5), 1, "normal evidence cuts again");
+}
+
+Test(policy, a_cut_that_helped_is_judged_so_and_clears_the_distrust)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls better = ls_tick(2000, 4, 0, 600);
+	uint64_t allowed;
+	int i;
+
+	self_late_ls_judged(m);
+	cr_assert_neq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 0);
+	/* BE starts hurting for real: strong evidence cuts, and the LS recovers */
+	m->now += 300;
+	cr_assert_eq(judged_breach(m, 70, 60), 1);
+	allowed = m->s.allowed_milli;
+	for (i = 0; i < 4 && m->s.nr_verdicts < 2; i++) {
+		m->now += 1000;
+		judged_tick(m, &better);
+	}
+	cr_assert_eq(m->s.nr_verdicts, 2);
+	cr_assert_eq(m->s.verdict.verdict, POLICY_V_HELPED);
+	cr_assert_eq(m->s.nr_judged[POLICY_V_HELPED], 1);
+	cr_assert_eq(m->s.verdict.before_ppm, 700000);
+	cr_assert_eq(m->s.verdict.after_ppm, 2000);
+	cr_assert_eq(m->s.allowed_milli, allowed, "a cut that helped stays");
+	cr_assert_eq(count_reason(m, POLICY_R_CUT_NO_EFFECT), 1);
+	cr_assert_eq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 0,
+		     "BE was to blame after all: evidence back to normal");
+}
+
+Test(policy, a_tail_back_within_target_is_help_even_if_density_did_not_halve)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls within = ls_tick(2000, 30, 0, 900);
+	int i;
+
+	sim_init(m);
+	run_quiet(m, 60, 200);
+	m->now += 500;
+	cr_assert_eq(judged_breach(m, 2, 4), 1);	/* 2% before, 1.5% after */
+	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
+		m->now += 1000;
+		judged_tick(m, &within);
+	}
+	cr_assert_eq(m->s.verdict.verdict, POLICY_V_HELPED);
+}
+
+Test(policy, judging_off_keeps_the_plain_loop)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls l = ls_tick(2000, 400, 100, 3000);
+	int i;
+
+	sim_init(m);
+	m->p.judge_window_ms = 0;
+	run_quiet(m, 60, 200);
+	m->now += 500;
+	cr_assert_eq(judged_breach(m, 20, 5), 1);
+	for (i = 0; i < 30; i++) {
+		m->now += 1000;
+		judged_tick(m, &l);
+	}
+	cr_assert_eq(m->s.nr_verdicts, 0);
+	cr_assert_eq(count_reason(m, POLICY_R_CUT_NO_EFFECT), 0);
+	cr_assert_eq(m->s.allowed_milli, policy_floor_milli(&m->p, CAP),
+		     "without verdicts BE stays at the floor while LS is late");
+}
+
+Test(policy, verdict_is_one_structured_line)
+{
+	struct policy_verdict v = {
+		.cgid = 7, .verdict = POLICY_V_NO_EFFECT, .nr_cuts = 4, .before_ppm = 125000,
+		.after_ppm = 119000, .after_p99_milli = 3100, .need_ppm = 238000,
+	};
+	char buf[256];
+
+	cr_assert_gt(policy_verdict_format(&v, "/ls", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "verdict=no_effect ls=/ls ls_cgid=7 cuts=4 density_before=12.50% "
+			 "density_after=11.90% p99_after=3.10x need=23.80%");
+	v.verdict = POLICY_V_HELPED;
+	cr_assert_gt(policy_verdict_format(&v, NULL, buf, sizeof(buf)), 0);
+	cr_assert(strstr(buf, "verdict=helped ls=- ") && !strstr(buf, "need="), "%s", buf);
+	cr_assert_eq(policy_verdict_format(&v, "/ls", buf, 8), -ENOSPC);
+	cr_assert_str_eq(policy_reason_name(POLICY_R_CUT_NO_EFFECT), "cut_no_effect");
 }

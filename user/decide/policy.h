@@ -29,6 +29,12 @@
 #define POLICY_CFS_MIN_US	1000ULL
 /* Samples of the suppress bound kept for the growth ceiling. */
 #define POLICY_WIN_MAX		64
+/* LS cgroups whose breaches need stronger evidence after a cut that did not help. */
+#define POLICY_DISTRUST_MAX	8
+/* Fewer breaches than this are never a signal, whatever the waits. */
+#define POLICY_BREACH_MIN	3
+/* Breach densities are in breaches per million waits. */
+#define POLICY_PPM		1000000ULL
 
 /* resource-threshold-config cpuSuppressPolicy. */
 enum policy_suppress {
@@ -73,6 +79,8 @@ struct policy_params {
 	uint32_t min_delta_pct;		/* skip increases smaller than this % of capacity */
 	uint32_t bound_window_ms;	/* growth ceiling: lowest bound seen over this window */
 	uint32_t be_cfs_period_us;	/* cpu.cfs_period_us given to BE cgroups */
+	uint32_t judge_window_ms;	/* a cut is judged over this long after it; 0: never */
+	uint32_t distrust_ms;		/* stronger evidence for this long after no effect */
 
 	/* memory */
 	uint32_t mem_high_step_pct;	/* stall cut (% of BE use), release step (% of node) */
@@ -150,6 +158,7 @@ enum policy_reason {
 	POLICY_R_RECLAIM_STALL,		/* LS cgroups stalled in reclaim */
 	POLICY_R_MEM_HEALTHY,		/* memory.high released */
 	POLICY_R_MEM_EVICT,		/* last resort */
+	POLICY_R_CUT_NO_EFFECT,		/* tick: the cuts did not help their LS: given back */
 	POLICY_R_NR,
 };
 
@@ -182,6 +191,46 @@ struct policy_bound_sample {
 	uint64_t milli;
 };
 
+/*
+ * The cuts of one episode (a breach and the cuts that followed it within
+ * the window) waiting for their verdict: did the LS cgroup that triggered
+ * them get better over judge_window_ms after the last one?
+ */
+struct policy_judge {
+	uint64_t cgid;			/* LS cgroup that triggered the first cut; 0: none */
+	uint64_t last_cut_ms;		/* the window starts at the episode's last cut */
+	uint64_t pre_milli;		/* the allowance before the episode's first cut */
+	uint32_t nr_cuts;
+	uint32_t before_ppm;		/* its breach density (all breaches) at the first cut */
+	uint64_t after_ms;		/* ticks measured wholly after the last cut */
+	uint64_t after_breaches, after_samples;
+	uint32_t after_p99_milli;	/* worst p99 / target x 1000 over them */
+};
+
+/* An LS cgroup whose breaches cut BE for nothing: BE's blame needs need_ppm. */
+struct policy_distrust {
+	uint64_t cgid;			/* 0: a free slot */
+	uint32_t need_ppm;		/* BE breaches per million waits a cut needs */
+	uint64_t until_ms;		/* then back to normal */
+};
+
+enum policy_verdict_kind {
+	POLICY_V_NO_EFFECT = 0,
+	POLICY_V_HELPED,
+	POLICY_V_NR,
+};
+
+/* The last verdict, for the action log and explain. */
+struct policy_verdict {
+	uint64_t at_ms;
+	uint64_t cgid;			/* the LS cgroup judged */
+	enum policy_verdict_kind verdict;
+	uint32_t nr_cuts;
+	uint32_t before_ppm, after_ppm;	/* breach density at the cut, after it */
+	uint32_t after_p99_milli;
+	uint32_t need_ppm;		/* no effect: the evidence its breaches need now */
+};
+
 struct policy_state {
 	uint64_t capacity_milli;
 	uint64_t allowed_milli;		/* BE CPU allowance, node-wide */
@@ -203,7 +252,13 @@ struct policy_state {
 	uint64_t last_mem_change_ms;
 	uint64_t last_evict_ms;
 
+	struct policy_judge judge;	/* cuts waiting for their verdict */
+	struct policy_distrust distrust[POLICY_DISTRUST_MAX];
+	struct policy_verdict verdict;	/* the last one */
+	uint64_t nr_verdicts;
+
 	uint64_t nr_cuts, nr_grows, nr_evicts;	/* counters for /metrics */
+	uint64_t nr_judged[POLICY_V_NR];	/* cuts by verdict */
 };
 
 /* Start with BE unthrottled (its knobs untouched) on a node of this capacity. */
@@ -215,6 +270,8 @@ struct policy_breach {
 	uint64_t ls_cgroup_id;
 	uint64_t latency_ns;
 	uint64_t now_ms;
+	/* that cgroup's evidence window (sense_breach): waits, breaches, BE's */
+	uint64_t samples, breaches, breaches_be;
 };
 
 /*
@@ -225,6 +282,15 @@ struct policy_breach {
  */
 int policy_on_breach(const struct policy_params *p, struct policy_state *s,
 		     const struct policy_breach *b, struct policy_action *out);
+
+/* One LS cgroup over the last tick. */
+struct policy_ls {
+	uint64_t cgid;
+	uint64_t samples;		/* run-queue waits */
+	uint64_t breaches;		/* waits above its target, any cause */
+	uint64_t breaches_be;		/* those BE is to blame for */
+	uint32_t p99_milli;		/* p99 / its target x 1000; 0: no target or samples */
+};
 
 /* Measurements of the last tick (normally one second). */
 struct policy_tick_input {
@@ -240,6 +306,14 @@ struct policy_tick_input {
 	uint64_t ls_reclaim_stall_ms;	/* time LS tasks spent in reclaim during the tick */
 	uint32_t ls_breaches;		/* LS breach samples during the tick */
 	uint32_t ls_p99_milli;		/* worst LS p99 / its target x 1000; 0 = no samples */
+	/*
+	 * Each LS cgroup (decide.c): when given, ls_breaches and ls_p99_milli
+	 * are computed from them, with a distrusted cgroup's held to its
+	 * stronger evidence, and the cuts are judged by them.
+	 */
+	const struct policy_ls *ls;
+	uint32_t nr_ls;
+	bool have_ls;
 };
 
 /*
@@ -283,6 +357,19 @@ struct policy_victim {
 int policy_pick_victims(const struct policy_victim *v, int n, uint64_t need_bytes,
 			int *idx, int max_idx);
 
+/* breaches >= 3 and more than ppm per million of samples. */
+bool policy_over_ppm(uint64_t breaches, uint64_t samples, uint64_t ppm);
+/* The evidence BE's breaches of cgid need now: 0 normal, else per million waits. */
+uint32_t policy_distrust_ppm(const struct policy_state *s, uint64_t cgid, uint64_t now_ms);
+
+const char *policy_verdict_name(enum policy_verdict_kind v);
+/*
+ * The log line of a verdict on the cuts triggered by ls, e.g.
+ * "verdict=no_effect ls=/x cuts=5 density_before=12.50% density_after=11.90%
+ *  p99_after=3.10x need=23.80%". Returns the length, -ENOSPC, -EINVAL.
+ */
+int policy_verdict_format(const struct policy_verdict *v, const char *ls,
+			  char *buf, size_t len);
 const char *policy_action_name(enum policy_action_kind kind);
 const char *policy_reason_name(enum policy_reason reason);
 

@@ -60,11 +60,13 @@ static void decision_reset(struct decision *d)
 	d->nr_acts = 0;
 	d->nr_evict = 0;
 	d->cpu_only = false;
+	d->has_verdict = false;
 }
 
 void decision_free(struct decision *d)
 {
 	free(d->knobs);
+	free(d->ls);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -262,6 +264,40 @@ static void pick_victims(const struct track *t, uint64_t need, struct decision *
 		d->evict[i] = idx[d->evict[i]];
 }
 
+/*
+ * Each LS cgroup's waits, breaches and p99 over the tick: the policy holds
+ * a distrusted cgroup to stronger evidence and judges cuts by them.
+ */
+static int ls_list(const struct track *t, struct decision *d, struct policy_tick_input *in)
+{
+	struct policy_ls *n;
+	int i, k = 0;
+
+	if (t->nr > d->cap_ls) {
+		n = realloc(d->ls, (size_t)t->nr * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		d->ls = n;
+		d->cap_ls = t->nr;
+	}
+	for (i = 0; i < t->nr; i++) {
+		const struct tracked *c = &t->v[i];
+
+		if (c->cls != COLOD_CLASS_LS || !c->tick_samples)
+			continue;
+		d->ls[k++] = (struct policy_ls) {
+			.cgid = c->id, .samples = c->tick_samples,
+			.breaches = c->tick_breaches, .breaches_be = c->tick_breaches_be,
+			.p99_milli = c->latency_target_us ?
+				     (uint32_t)(c->p99_us * 1000 / c->latency_target_us) : 0,
+		};
+	}
+	in->ls = d->ls;
+	in->nr_ls = (uint32_t)k;
+	in->have_ls = true;
+	return 0;
+}
+
 static void tick_input(const struct snapshot *snap, struct policy_tick_input *in)
 {
 	const struct class_sums *sum = snap->sum;
@@ -288,16 +324,23 @@ int decide_tick(const struct decide_params *dp, struct policy_state *s,
 		struct decision *d)
 {
 	struct policy_tick_input in;
+	uint64_t verdicts = s->nr_verdicts;
 	int n = 0, i;
 
 	decision_reset(d);
 	tick_input(snap, &in);
 	if (track_count_top(t, COLOD_CLASS_BE)) {
+		if (ls_list(t, d, &in))
+			return -ENOMEM;
 		n = policy_tick(dp->p, s, &in, d->acts, POLICY_TICK_MAX_ACTIONS);
 		if (n < 0)
 			return n;
 	}
 	d->nr_acts = n;
+	if (s->nr_verdicts != verdicts) {
+		d->has_verdict = true;
+		d->verdict = s->verdict;
+	}
 	for (i = 0; i < n; i++)
 		if (d->acts[i].kind == POLICY_BE_EVICT)
 			pick_victims(t, d->acts[i].bound, d);

@@ -140,7 +140,14 @@ static const struct {
 	STATE_FIELD(breach_answered), STATE_FIELD(be_mem_high),
 	STATE_FIELD(mem_stuck_ticks), STATE_FIELD(last_mem_pressure_ms),
 	STATE_FIELD(last_mem_change_ms), STATE_FIELD(last_evict_ms),
-	STATE_FIELD(win_len),
+	STATE_FIELD(win_len), STATE_FIELD(judge.cgid), STATE_FIELD(judge.last_cut_ms),
+	STATE_FIELD(judge.pre_milli), STATE_FIELD(judge.nr_cuts),
+	STATE_FIELD(judge.before_ppm), STATE_FIELD(judge.after_ms),
+	STATE_FIELD(judge.after_breaches), STATE_FIELD(judge.after_samples),
+	STATE_FIELD(judge.after_p99_milli), STATE_FIELD(nr_verdicts),
+	STATE_FIELD(verdict.at_ms), STATE_FIELD(verdict.cgid), STATE_FIELD(verdict.verdict),
+	STATE_FIELD(verdict.nr_cuts), STATE_FIELD(verdict.after_ppm),
+	STATE_FIELD(verdict.need_ppm), STATE_FIELD(nr_judged[0]), STATE_FIELD(nr_judged[1]),
 };
 
 static uint64_t field_u64(const struct policy_state *s, size_t off, size_t size)
@@ -170,6 +177,17 @@ static bool state_diff(const struct policy_state *r, const struct policy_state *
 			continue;
 		snprintf(why, len, "policy state after, %s: recorded %" PRIu64 ", replayed %"
 			 PRIu64, state_fields[i].name, a, b);
+		return true;
+	}
+	for (k = 0; k < POLICY_DISTRUST_MAX; k++) {
+		const struct policy_distrust *a = &r->distrust[k], *b = &s->distrust[k];
+
+		if (a->cgid == b->cgid && a->need_ppm == b->need_ppm && a->until_ms == b->until_ms)
+			continue;
+		snprintf(why, len, "policy state after, distrust slot %u: recorded cgroup %" PRIu64
+			 " needing %u ppm until %" PRIu64 " ms, replayed %" PRIu64 " needing %u ppm"
+			 " until %" PRIu64 " ms", k, a->cgid, a->need_ppm, a->until_ms, b->cgid,
+			 b->need_ppm, b->until_ms);
 		return true;
 	}
 	for (k = 0; k < r->win_len; k++) {

@@ -25,15 +25,12 @@ static void publish(struct publisher *a, const struct headroom_params *hp,
 		.be_quota_milli = ps->cpu_limited ? ps->allowed_milli : 0,
 	};
 	maps_write_headroom(a->maps, &a->published);
-	if (!headroom_gate_update(&a->gate, hp, r, now))
-		return;
-	pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum "
-		"mid_memory=%lluB (%s)",
-		(unsigned long long)r->res[HEADROOM_CPU].batch,
-		(unsigned long long)r->res[HEADROOM_MEMORY].batch,
-		(unsigned long long)r->res[HEADROOM_CPU].mid,
-		(unsigned long long)r->res[HEADROOM_MEMORY].mid,
-		r->res[HEADROOM_CPU].formula);
+	/*
+	 * Offered every tick: the publisher gates on what the API server last
+	 * accepted and times its own retries (backoff). Behind the gate below,
+	 * which moves on what was merely offered, a refused or failed patch
+	 * would wait for a 10% change or updateTimeThresholdSeconds.
+	 */
 	if (a->k8s) {
 		struct k8s_node_resources kr = {
 			.batch_cpu_milli = a->published.batch_cpu_milli,
@@ -44,6 +41,15 @@ static void publish(struct publisher *a, const struct headroom_params *hp,
 
 		k8s_publisher_submit(a->k8s, &kr, now);
 	}
+	if (!headroom_gate_update(&a->gate, hp, r, now))
+		return;
+	pr_info("headroom batch_cpu=%llum batch_memory=%lluB mid_cpu=%llum "
+		"mid_memory=%lluB (%s)",
+		(unsigned long long)r->res[HEADROOM_CPU].batch,
+		(unsigned long long)r->res[HEADROOM_MEMORY].batch,
+		(unsigned long long)r->res[HEADROOM_CPU].mid,
+		(unsigned long long)r->res[HEADROOM_MEMORY].mid,
+		r->res[HEADROOM_CPU].formula);
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)

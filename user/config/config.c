@@ -318,6 +318,7 @@ static const char *const qos_ignored[] = { "cgroupRoot", NULL };
 static const struct field own_fields[] = {
 	F_U64("lsLatencyTargetUs", struct colod_own_cfg, ls_latency_target_us, 1, 10000000),
 	F_U64("breachMinIntervalMs", struct colod_own_cfg, breach_min_interval_ms, 0, 60000),
+	F_U64("cutVerdictWindowMs", struct colod_own_cfg, cut_verdict_window_ms, 0, 60000),
 	F_U64("nodeCPUCapacityMilli", struct colod_own_cfg, node_cpu_capacity_milli, 0, 1e9),
 	F_U64("nodeMemoryCapacityBytes", struct colod_own_cfg, node_memory_capacity_bytes,
 	      0, U64_JSON_MAX),
@@ -1157,6 +1158,7 @@ void config_defaults(struct colod_config *c)
 		qos_class_defaults(&c->qos.cls[i], i);
 	c->own.ls_latency_target_us = 2000;
 	c->own.breach_min_interval_ms = 2;
+	c->own.cut_verdict_window_ms = 2000;
 	c->own.node_cpu_capacity_milli = 0;
 	c->own.node_memory_capacity_bytes = 0;
 	snprintf(c->own.kubelet_cgroup_root, sizeof(c->own.kubelet_cgroup_root), "%s",

@@ -344,7 +344,7 @@ void sense_config_changed(struct sensor *s)
  * starts, within a few milliseconds. The counters at recent events are
  * kept per cgroup to find the window's start.
  */
-bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns)
+bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct policy_breach *b)
 {
 	struct tracked *t = track_find(s->track, cgid);
 	const struct breach_snap *base = NULL;
@@ -358,7 +358,7 @@ bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns)
 		free(now);
 		return false;
 	}
-	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches_be };
+	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches_be, now->breaches };
 	free(now);
 	n = t->nsnap < ARRAY_LEN(t->snap) ? t->nsnap : ARRAY_LEN(t->snap);
 	/* the newest snapshot at least a window old, else the oldest kept */
@@ -370,6 +370,11 @@ bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns)
 			break;
 	}
 	t->snap[t->nsnap++ % ARRAY_LEN(t->snap)] = cur;
-	return base && track_over_budget(cur.breaches - base->breaches,
-					 cur.samples - base->samples, 2);
+	if (!base)
+		return false;
+	/* the window's evidence: decide holds a distrusted cgroup to more */
+	b->samples = cur.samples - base->samples;
+	b->breaches_be = cur.breaches - base->breaches;
+	b->breaches = cur.breaches_all - base->breaches_all;
+	return track_over_budget(b->breaches_be, b->samples, 2);
 }

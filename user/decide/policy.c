@@ -77,6 +77,14 @@ void policy_params_default(struct policy_params *p)
 	 * 100m floor at the kernel's 1 ms minimum quota.
 	 */
 	p->be_cfs_period_us = 10000;
+	/*
+	 * A cut shows in LS latency within a few BE periods (10 ms each); a
+	 * density of 1% needs about a second of waits to read. Two whole ticks
+	 * after the last cut judge it 2-3 s after it, well before the healthy
+	 * hold (5 s) would even start growing BE back. docs/POLICY.md.
+	 */
+	p->judge_window_ms = 2000;
+	p->distrust_ms = 60000;
 
 	p->mem_high_step_pct = 10;
 	p->mem_high_min_bytes = 64ULL << 20;
@@ -166,6 +174,8 @@ int policy_params_check(const struct policy_params *p, char *err, size_t len)
 	if (!ret)
 		ret = check_pct("beCfsPeriodUs", p->be_cfs_period_us, 1000, 1000000, err, len);
 	if (!ret)
+		ret = check_pct("cutVerdictWindowMs", p->judge_window_ms, 0, 60000, err, len);
+	if (!ret)
 		ret = check_pct("memHighStepPercent", p->mem_high_step_pct, 1, 100, err, len);
 	if (!ret)
 		ret = check_pct("evictAfterTicks", p->evict_after_ticks, 1, 3600, err, len);
@@ -194,6 +204,13 @@ static uint64_t elapsed(uint64_t now, uint64_t t)
 	if (t == POLICY_NEVER)
 		return UINT64_MAX;
 	return now > t ? now - t : 0;
+}
+
+bool policy_over_ppm(uint64_t breaches, uint64_t samples, uint64_t ppm)
+{
+	/* at least a handful: one slow wake-up among few waits is not a signal */
+	return breaches >= POLICY_BREACH_MIN && (unsigned __int128)breaches * POLICY_PPM >
+				(unsigned __int128)samples * ppm;
 }
 
 /* ---- static QoS ---------------------------------------------------------- */
@@ -400,6 +417,211 @@ static uint64_t md_target(const struct policy_params *p, const struct policy_sta
 	return target < s->allowed_milli ? target : 0;
 }
 
+/* ---- cuts judged by their effect ---------------------------------------- */
+
+/* Normal evidence of a breach event (sense_breach): twice the 1% budget. */
+#define EVENT_BUDGET_PPM	20000U
+/* A verdict is due once the window is covered, with 10% jitter of the ticks. */
+#define JUDGE_SLACK_DIV		10
+
+static uint32_t ppm_of(uint64_t breaches, uint64_t samples)
+{
+	if (!samples)
+		return 0;
+	return (uint32_t)min_u64((unsigned __int128)breaches * POLICY_PPM / samples,
+				 POLICY_PPM);
+}
+
+static struct policy_distrust *distrust_of(struct policy_state *s, uint64_t cgid)
+{
+	int i;
+
+	for (i = 0; i < POLICY_DISTRUST_MAX; i++)
+		if (s->distrust[i].cgid && s->distrust[i].cgid == cgid)
+			return &s->distrust[i];
+	return NULL;
+}
+
+uint32_t policy_distrust_ppm(const struct policy_state *s, uint64_t cgid, uint64_t now_ms)
+{
+	int i;
+
+	for (i = 0; i < POLICY_DISTRUST_MAX; i++)
+		if (s->distrust[i].cgid == cgid && cgid && now_ms < s->distrust[i].until_ms)
+			return s->distrust[i].need_ppm;
+	return 0;
+}
+
+/* Forget what expired: evidence is back to normal after distrust_ms. */
+static void distrust_expire(struct policy_state *s, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < POLICY_DISTRUST_MAX; i++)
+		if (s->distrust[i].cgid && now >= s->distrust[i].until_ms)
+			memset(&s->distrust[i], 0, sizeof(s->distrust[i]));
+}
+
+/*
+ * No effect: BE's blame for this cgroup's breaches must now pass twice the
+ * density it had with BE cut (what the LS does to itself), at least the
+ * normal evidence, and twice what was asked before if it was distrusted
+ * already; for distrust_ms from now. The slot ending soonest makes room.
+ */
+static uint32_t distrust_raise(const struct policy_params *p, struct policy_state *s,
+			       uint64_t cgid, uint32_t self_ppm, uint64_t now)
+{
+	struct policy_distrust *d = distrust_of(s, cgid);
+	uint64_t need = max_u64(2ULL * self_ppm, EVENT_BUDGET_PPM);
+	int i;
+
+	if (d)
+		need = max_u64(need, 2ULL * d->need_ppm);
+	else
+		for (i = 0, d = &s->distrust[0]; i < POLICY_DISTRUST_MAX; i++)
+			if (!s->distrust[i].cgid ||
+			    (d->cgid && s->distrust[i].until_ms < d->until_ms))
+				d = &s->distrust[i];
+	d->cgid = cgid;
+	d->need_ppm = (uint32_t)min_u64(need, POLICY_PPM);
+	d->until_ms = now + p->distrust_ms;
+	return d->need_ppm;
+}
+
+/*
+ * A latency cut: it opens an episode, or joins the one open (the window
+ * starts again after the newest cut, which may need time to show).
+ */
+static void judge_cut(const struct policy_params *p, struct policy_state *s,
+		      uint64_t cgid, uint64_t now, uint64_t pre_milli, uint32_t before_ppm)
+{
+	struct policy_judge *j = &s->judge;
+
+	if (!p->judge_window_ms || !cgid)
+		return;
+	if (!j->cgid) {
+		memset(j, 0, sizeof(*j));
+		j->cgid = cgid;
+		j->pre_milli = pre_milli;
+		j->before_ppm = before_ppm;
+	}
+	j->nr_cuts++;
+	j->last_cut_ms = now;
+	j->after_ms = j->after_breaches = j->after_samples = 0;
+	j->after_p99_milli = 0;
+}
+
+static const struct policy_ls *ls_find(const struct policy_tick_input *in, uint64_t cgid)
+{
+	uint32_t i;
+
+	for (i = 0; in->have_ls && i < in->nr_ls; i++)
+		if (in->ls[i].cgid == cgid)
+			return &in->ls[i];
+	return NULL;
+}
+
+static void verdict(const struct policy_params *p, struct policy_state *s, uint64_t now,
+		    bool helped)
+{
+	struct policy_judge *j = &s->judge;
+	struct policy_verdict *v = &s->verdict;
+	struct policy_distrust *d;
+
+	*v = (struct policy_verdict) {
+		.at_ms = now, .cgid = j->cgid, .nr_cuts = j->nr_cuts,
+		.verdict = helped ? POLICY_V_HELPED : POLICY_V_NO_EFFECT,
+		.before_ppm = j->before_ppm,
+		.after_ppm = ppm_of(j->after_breaches, j->after_samples),
+		.after_p99_milli = j->after_p99_milli,
+	};
+	s->nr_verdicts++;
+	s->nr_judged[v->verdict] += j->nr_cuts;
+	if (!helped)
+		v->need_ppm = distrust_raise(p, s, j->cgid, v->after_ppm, now);
+	else if ((d = distrust_of(s, j->cgid)))
+		memset(d, 0, sizeof(*d));	/* BE was to blame after all */
+}
+
+/*
+ * Measure the episode's LS cgroup over ticks that began after its last
+ * cut; once they cover judge_window_ms, judge: the cuts helped when its
+ * breach density (every breach, whoever caused it) at least halved, or
+ * its p99 came back within the target. A cgroup without a single wait
+ * over the window gives no verdict. Returns the allowance to give back
+ * (the one before the cuts) when they did not help, else 0.
+ */
+static uint64_t judge_tick(const struct policy_params *p, struct policy_state *s,
+			   const struct policy_tick_input *in)
+{
+	struct policy_judge *j = &s->judge;
+	uint64_t start = s->last_tick_ms, pre = j->pre_milli;
+	const struct policy_ls *l;
+	bool helped;
+
+	if (!j->cgid || start == POLICY_NEVER || start < j->last_cut_ms)
+		return 0;
+	j->after_ms += elapsed(in->now_ms, start);
+	if ((l = ls_find(in, j->cgid))) {
+		j->after_breaches += l->breaches;
+		j->after_samples += l->samples;
+		if (l->p99_milli > j->after_p99_milli)
+			j->after_p99_milli = l->p99_milli;
+	}
+	if (j->after_ms < p->judge_window_ms - p->judge_window_ms / JUDGE_SLACK_DIV)
+		return 0;
+	if (!j->after_samples) {
+		memset(j, 0, sizeof(*j));
+		return 0;
+	}
+	helped = 2ULL * ppm_of(j->after_breaches, j->after_samples) <= j->before_ppm ||
+		 j->after_p99_milli < RATIO_BREACH_MILLI;
+	verdict(p, s, in->now_ms, helped);
+	memset(j, 0, sizeof(*j));
+	return helped ? 0 : pre;
+}
+
+/*
+ * The tick's latency signal: BE's breaches of LS cgroups over their 1%
+ * budget and the worst p99 of those with any, a distrusted cgroup's only
+ * when they pass its stronger evidence. Without the per-cgroup list, the
+ * sums the caller gave.
+ */
+struct tick_signal {
+	uint32_t breaches, p99_milli;
+	uint64_t cgid;			/* the worst LS cgroup counted */
+	uint32_t ppm;			/* its breach density, every breach */
+};
+
+static void tick_signal(const struct policy_state *s, const struct policy_tick_input *in,
+			struct tick_signal *sig)
+{
+	uint32_t i, need;
+
+	memset(sig, 0, sizeof(*sig));
+	if (!in->have_ls) {
+		sig->breaches = in->ls_breaches;
+		sig->p99_milli = in->ls_p99_milli;
+		return;
+	}
+	for (i = 0; i < in->nr_ls; i++) {
+		const struct policy_ls *l = &in->ls[i];
+
+		if (!l->breaches_be)
+			continue;
+		need = policy_distrust_ppm(s, l->cgid, in->now_ms);
+		if (need && !policy_over_ppm(l->breaches_be, l->samples, need))
+			continue;
+		if (policy_over_ppm(l->breaches_be, l->samples, POLICY_PPM / 100))
+			sig->breaches += (uint32_t)l->breaches_be;
+		if (!sig->cgid || l->p99_milli > sig->p99_milli) {
+			sig->p99_milli = l->p99_milli;
+			sig->cgid = l->cgid;
+			sig->ppm = ppm_of(l->breaches, l->samples);
+		}
+	}
+}
+
 static void note_cut(struct policy_state *s, uint64_t now, bool md)
 {
 	if (md)
@@ -413,8 +635,15 @@ int policy_on_breach(const struct policy_params *p, struct policy_state *s,
 {
 	uint64_t target;
 
+	uint32_t need;
+
 	if (!p || !s || !b || !out || !s->capacity_milli)
 		return -EINVAL;
+	distrust_expire(s, b->now_ms);
+	/* cuts for this cgroup did not help lately: BE's blame needs more */
+	need = policy_distrust_ppm(s, b->ls_cgroup_id, b->now_ms);
+	if (need && !policy_over_ppm(b->breaches_be, b->samples, need))
+		return 0;
 	s->last_breach_ms = b->now_ms;
 	if (!p->latency_feedback)
 		return 0;
@@ -422,6 +651,8 @@ int policy_on_breach(const struct policy_params *p, struct policy_state *s,
 	if (!target)
 		return 0;
 	note_cut(s, b->now_ms, true);
+	judge_cut(p, s, b->ls_cgroup_id, b->now_ms, s->allowed_milli,
+		  ppm_of(b->breaches, b->samples));
 	s->breach_answered = true;
 	return cpu_set(p, s, target, POLICY_R_LS_BREACH, b->latency_ns / 1000,
 		       POLICY_U_US, b->ls_cgroup_id, out);
@@ -457,13 +688,13 @@ static void bound_window(const struct policy_params *p, struct policy_state *s,
 }
 
 static bool may_grow(const struct policy_params *p, const struct policy_state *s,
-		     const struct policy_tick_input *in)
+		     const struct policy_tick_input *in, uint32_t p99_milli)
 {
 	uint64_t now = in->now_ms;
 
 	if (!s->cpu_limited)
 		return false;	/* unset knob: BE already has everything */
-	if (in->ls_p99_milli >= p->grow_below_milli)
+	if (p99_milli >= p->grow_below_milli)
 		return false;	/* close to the target: hold */
 	if (elapsed(now, s->last_breach_ms) < p->healthy_hold_ms ||
 	    elapsed(now, s->last_cut_ms) < p->healthy_hold_ms)
@@ -476,8 +707,9 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 		    const struct policy_tick_input *in, struct policy_action *out)
 {
 	uint64_t now = in->now_ms, cap = in->capacity_milli;
-	uint64_t bound, ceiling, hi, target, deadband, md;
-	bool breach;
+	uint64_t bound, ceiling, hi, target, deadband, md, undo, pre;
+	struct tick_signal sig;
+	uint64_t judged;
 
 	s->capacity_milli = cap;
 	if (!s->cpu_limited || s->allowed_milli > cap)
@@ -487,8 +719,12 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 	bound_window(p, s, now, bound, &ceiling, &hi);
 	deadband = max_u64(pct_of(cap, p->deadband_pct), (hi - ceiling) / 2);
 
-	breach = in->ls_breaches > 0 || in->ls_p99_milli > RATIO_BREACH_MILLI;
-	if (breach) {
+	/* judge first: a verdict of no effect already raises the evidence */
+	judged = s->judge.cgid;
+	undo = judge_tick(p, s, in);
+	distrust_expire(s, now);
+	tick_signal(s, in, &sig);
+	if (sig.breaches > 0 || sig.p99_milli > RATIO_BREACH_MILLI) {
 		s->last_breach_ms = now;
 		/* Breaches already answered by policy_on_breach are not cut twice. */
 		md = p->latency_feedback && !s->breach_answered ? md_target(p, s, now) : 0;
@@ -497,11 +733,24 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 			target = bound;
 		if (target >= s->allowed_milli)
 			return 0;
+		pre = s->allowed_milli;
 		note_cut(s, now, md != 0);
+		if (md)
+			judge_cut(p, s, sig.cgid, now, pre, sig.ppm);
 		return cpu_set(p, s, target, POLICY_R_LS_P99,
-			       in->ls_p99_milli ? in->ls_p99_milli : in->ls_breaches,
-			       in->ls_p99_milli ? POLICY_U_PERMILLE_RATIO : POLICY_U_COUNT,
-			       0, out);
+			       sig.p99_milli ? sig.p99_milli : sig.breaches,
+			       sig.p99_milli ? POLICY_U_PERMILLE_RATIO : POLICY_U_COUNT,
+			       sig.cgid, out);
+	}
+	/*
+	 * The cuts did not make their LS better: give BE back what they took
+	 * now, not after the healthy hold and its steps, never above the bound.
+	 */
+	undo = min_u64(undo, bound);
+	if (undo > s->allowed_milli) {
+		s->last_grow_ms = now;
+		return cpu_set(p, s, undo, POLICY_R_CUT_NO_EFFECT, s->verdict.after_p99_milli,
+			       POLICY_U_PERMILLE_RATIO, judged, out);
 	}
 	/*
 	 * Above the bound (beyond the deadband, which absorbs noise in the
@@ -514,7 +763,7 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 							   in->reserved_milli),
 			       POLICY_U_MILLICORES, 0, out);
 	}
-	if (!may_grow(p, s, in) || s->allowed_milli >= ceiling)
+	if (!may_grow(p, s, in, sig.p99_milli) || s->allowed_milli >= ceiling)
 		return 0;
 	target = min_u64(ceiling, s->allowed_milli + pct_of(cap, p->ai_step_pct));
 	/*
@@ -526,7 +775,7 @@ static int tick_cpu(const struct policy_params *p, struct policy_state *s,
 		return 0;
 	s->last_grow_ms = now;
 	s->nr_grows++;
-	return cpu_set(p, s, target, POLICY_R_LS_HEALTHY, in->ls_p99_milli,
+	return cpu_set(p, s, target, POLICY_R_LS_HEALTHY, sig.p99_milli,
 		       POLICY_U_PERMILLE_RATIO, 0, out);
 }
 
@@ -710,7 +959,40 @@ static const char *const reason_names[POLICY_R_NR] = {
 	[POLICY_R_RECLAIM_STALL] = "ls_reclaim_stall",
 	[POLICY_R_MEM_HEALTHY] = "mem_healthy",
 	[POLICY_R_MEM_EVICT] = "mem_evict_last_resort",
+	[POLICY_R_CUT_NO_EFFECT] = "cut_no_effect",
 };
+
+const char *policy_verdict_name(enum policy_verdict_kind v)
+{
+	static const char *const names[POLICY_V_NR] = {
+		[POLICY_V_NO_EFFECT] = "no_effect",
+		[POLICY_V_HELPED] = "helped",
+	};
+
+	return (unsigned)v < POLICY_V_NR ? names[v] : "unknown";
+}
+
+int policy_verdict_format(const struct policy_verdict *v, const char *ls,
+			  char *buf, size_t len)
+{
+	char need[32] = "";
+	int n;
+
+	if (!v || !buf || !len)
+		return -EINVAL;
+	if (v->verdict == POLICY_V_NO_EFFECT)
+		snprintf(need, sizeof(need), " need=%u.%02u%%", v->need_ppm / 10000,
+			 v->need_ppm % 10000 / 100);
+	n = snprintf(buf, len, "verdict=%s ls=%s ls_cgid=%" PRIu64 " cuts=%u "
+		     "density_before=%u.%02u%% density_after=%u.%02u%% p99_after=%u.%02ux%s",
+		     policy_verdict_name(v->verdict), ls && *ls ? ls : "-", v->cgid,
+		     v->nr_cuts, v->before_ppm / 10000, v->before_ppm % 10000 / 100,
+		     v->after_ppm / 10000, v->after_ppm % 10000 / 100,
+		     v->after_p99_milli / 1000, v->after_p99_milli % 1000 / 10, need);
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= len ? -ENOSPC : n;
+}
 
 const char *policy_action_name(enum policy_action_kind kind)
 {

@@ -16,6 +16,7 @@ struct rctx {
 	char *err;
 	size_t len;
 	int bad;
+	uint64_t version;		/* v1: nothing of judging cuts, read as none */
 };
 
 static void bad(struct rctx *c, const char *fmt, ...)
@@ -86,6 +87,58 @@ static int64_t at_s64(struct rctx *c, const cJSON *a, int i, const char *what)
 	return s64_of(c, cJSON_GetArrayItem(a, i), what);
 }
 
+/* n u64 items of array k into v */
+static void get_items(struct rctx *c, const cJSON *o, const char *k, uint64_t *v, int n)
+{
+	const cJSON *a = get_arr(c, o, k);
+	int i;
+
+	if (a && cJSON_GetArraySize(a) != n) {
+		bad(c, "%s: not %d items", k, n);
+		return;
+	}
+	for (i = 0; a && i < n; i++)
+		v[i] = at_u64(c, a, i, k);
+}
+
+static void parse_judging(struct rctx *c, const cJSON *o, struct policy_state *s)
+{
+	struct policy_judge *j = &s->judge;
+	struct policy_verdict *v = &s->verdict;
+	uint64_t jv[9] = {}, vv[8] = {}, slot;
+	const cJSON *e;
+
+	get_items(c, o, "judge", jv, 9);
+	*j = (struct policy_judge) {
+		.cgid = jv[0], .last_cut_ms = jv[1], .pre_milli = jv[2],
+		.nr_cuts = (uint32_t)jv[3], .before_ppm = (uint32_t)jv[4], .after_ms = jv[5],
+		.after_breaches = jv[6], .after_samples = jv[7],
+		.after_p99_milli = (uint32_t)jv[8],
+	};
+	cJSON_ArrayForEach(e, get_arr(c, o, "distrust")) {
+		slot = at_u64(c, e, 0, "distrust[].slot");
+		if (slot >= POLICY_DISTRUST_MAX) {
+			bad(c, "distrust[].slot: %llu: not below %d", (unsigned long long)slot,
+			    POLICY_DISTRUST_MAX);
+			return;
+		}
+		s->distrust[slot] = (struct policy_distrust) {
+			.cgid = at_u64(c, e, 1, "distrust[].cgid"),
+			.need_ppm = (uint32_t)at_u64(c, e, 2, "distrust[].need_ppm"),
+			.until_ms = at_u64(c, e, 3, "distrust[].until_ms"),
+		};
+	}
+	get_items(c, o, "verdict", vv, 8);
+	*v = (struct policy_verdict) {
+		.at_ms = vv[0], .cgid = vv[1], .verdict = (enum policy_verdict_kind)vv[2],
+		.nr_cuts = (uint32_t)vv[3], .before_ppm = (uint32_t)vv[4],
+		.after_ppm = (uint32_t)vv[5], .after_p99_milli = (uint32_t)vv[6],
+		.need_ppm = (uint32_t)vv[7],
+	};
+	s->nr_verdicts = get_u64(c, o, "nr_verdicts");
+	get_items(c, o, "nr_judged", s->nr_judged, POLICY_V_NR);
+}
+
 static void parse_state(struct rctx *c, const cJSON *o, struct policy_state *s)
 {
 	const cJSON *win, *w;
@@ -112,6 +165,8 @@ static void parse_state(struct rctx *c, const cJSON *o, struct policy_state *s)
 	s->nr_cuts = get_u64(c, o, "nr_cuts");
 	s->nr_grows = get_u64(c, o, "nr_grows");
 	s->nr_evicts = get_u64(c, o, "nr_evicts");
+	if (c->version >= 2)
+		parse_judging(c, o, s);
 	win = get_arr(c, o, "win");
 	cJSON_ArrayForEach(w, win) {
 		if (s->win_len == POLICY_WIN_MAX) {
@@ -214,10 +269,14 @@ static void parse_snapshot(struct rctx *c, const cJSON *o, struct snapshot *s)
 static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 {
 	const cJSON *path = cJSON_GetArrayItem(e, 1);
-	int i = 2;
+	int n = cJSON_GetArraySize(e), i = 2;
 
-	if (cJSON_GetArraySize(e) != 19 || !cJSON_IsString(path)) {
-		bad(c, "track.cg[]: not the 19 fields of track_fields");
+	/*
+	 * v1 recordings from before cls_src have 19 fields, later ones 20;
+	 * v2 adds each cgroup's waits and breaches over the tick
+	 */
+	if ((n != 19 && n != 20 && n != 23) || !cJSON_IsString(path)) {
+		bad(c, "track.cg[]: not the 23 fields of track_fields");
 		return;
 	}
 	t->id = at_u64(c, e, 0, "track.cg[].id");
@@ -239,6 +298,10 @@ static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 	t->tree_cpu_milli = at_u64(c, e, i++, "tree_cpu_milli");
 	t->mem_bytes = at_u64(c, e, i++, "mem_bytes");
 	t->p99_us = (double)at_u64(c, e, i++, "p99_ns") / 1000;
+	t->cls_src = n > i ? (int)at_s64(c, e, i++, "cls_src") : -1;
+	t->tick_samples = n > i ? at_u64(c, e, i++, "tick_samples") : 0;
+	t->tick_breaches = n > i ? at_u64(c, e, i++, "tick_breaches") : 0;
+	t->tick_breaches_be = n > i ? at_u64(c, e, i++, "tick_breaches_be") : 0;
 	if (!t->path)
 		bad(c, "track: out of memory");
 }
@@ -331,6 +394,11 @@ static void parse_body(struct rctx *c, const cJSON *root, struct record *r)
 		r->breach.ls_cgroup_id = get_u64(c, v, "ls_cgroup_id");
 		r->breach.latency_ns = get_u64(c, v, "latency_ns");
 		r->breach.now_ms = get_u64(c, v, "now_ms");
+		if (c->version < 2)
+			return;
+		r->breach.samples = get_u64(c, v, "samples");
+		r->breach.breaches = get_u64(c, v, "breaches");
+		r->breach.breaches_be = get_u64(c, v, "breaches_be");
 		return;
 	}
 	parse_snapshot(c, get_obj(c, root, "snap"), &r->snap);
@@ -363,8 +431,8 @@ int record_parse(const char *line, struct record *r, char *err, size_t len)
 			break;
 	if (t == RECORD_NR)
 		bad(&c, "type: not one of config, tick, breach");
-	else if (get_u64(&c, root, "v") != RECORD_VERSION)
-		bad(&c, "v: not version %d", RECORD_VERSION);
+	else if ((c.version = get_u64(&c, root, "v")) < 1 || c.version > RECORD_VERSION)
+		bad(&c, "v: not version 1 to %d", RECORD_VERSION);
 	r->type = (enum record_type)t;
 	r->gen = get_u64(&c, root, "gen");
 	if (!c.bad)

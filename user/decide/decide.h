@@ -54,6 +54,10 @@ struct decision {
 	int nr_acts;
 	int evict[DECIDE_MAX_EVICT];	/* track indexes, in eviction order */
 	int nr_evict;
+	bool has_verdict;	/* a tick judged cuts: verdict is the policy's */
+	struct policy_verdict verdict;
+	struct policy_ls *ls;	/* scratch: the tick's LS cgroups for the policy */
+	int cap_ls;
 };
 
 struct decide_params {

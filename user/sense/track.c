@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hist.h"
+#include "policy.h"
 #include "track.h"
 
 struct tracked *track_add(struct track *t, uint64_t id, const char *path,
@@ -136,7 +137,7 @@ int track_count_top(const struct track *t, enum colod_class cls)
 
 bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct)
 {
-	return breaches >= TRACK_BREACH_MIN && breaches * 100 > samples * budget_pct;
+	return policy_over_ppm(breaches, samples, budget_pct * POLICY_PPM / 100);
 }
 
 static void measure_one(struct track *t, struct tracked *e,
@@ -150,6 +151,9 @@ static void measure_one(struct track *t, struct tracked *e,
 	e->prev = *now;
 	e->cpu_milli = tick_ns ? d->cpu_ns * 1000 / tick_ns : 0;
 	e->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
+	e->tick_samples = d->runq_count;
+	e->tick_breaches = d->breaches;
+	e->tick_breaches_be = d->breaches_be;
 	s->cpu_milli += e->cpu_milli;
 	/*
 	 * BE answers only for the breaches it is to blame for (the kernel

@@ -108,6 +108,50 @@ static void put_str(struct strbuf *b, const char *s)
 	strbuf_append(b, "\"", 1);
 }
 
+static void put_items(struct strbuf *b, const char *k, const uint64_t *v, int n)
+{
+	int i;
+
+	key(b, k);
+	put(b, "[");
+	for (i = 0; i < n; i++)
+		item(b, v[i]);
+	put(b, "]");
+}
+
+/* Cuts waiting for their verdict, the distrusted LS cgroups, the last verdict. */
+static void put_judging(struct strbuf *b, const struct policy_state *s)
+{
+	const struct policy_judge *j = &s->judge;
+	const struct policy_verdict *v = &s->verdict;
+	uint64_t jv[] = { j->cgid, j->last_cut_ms, j->pre_milli, j->nr_cuts, j->before_ppm,
+			  j->after_ms, j->after_breaches, j->after_samples, j->after_p99_milli };
+	uint64_t vv[] = { v->at_ms, v->cgid, v->verdict, v->nr_cuts, v->before_ppm,
+			  v->after_ppm, v->after_p99_milli, v->need_ppm };
+	int i;
+
+	put_items(b, "judge", jv, 9);
+	/* distrust: [slot, cgid, need_ppm, until_ms], taken slots only */
+	key(b, "distrust");
+	put(b, "[");
+	for (i = 0; i < POLICY_DISTRUST_MAX; i++) {
+		const struct policy_distrust *d = &s->distrust[i];
+
+		if (!d->cgid)
+			continue;
+		put(b, b->buf[b->len - 1] == '[' ? "[" : ",[");
+		put_u64(b, (uint64_t)i);
+		item(b, d->cgid);
+		item(b, d->need_ppm);
+		item(b, d->until_ms);
+		put(b, "]");
+	}
+	put(b, "]");
+	put_items(b, "verdict", vv, 8);
+	kv(b, "nr_verdicts", s->nr_verdicts);
+	put_items(b, "nr_judged", s->nr_judged, POLICY_V_NR);
+}
+
 static void put_state(struct strbuf *b, const char *k, const struct policy_state *s)
 {
 	uint32_t i;
@@ -133,6 +177,7 @@ static void put_state(struct strbuf *b, const char *k, const struct policy_state
 	kv(b, "nr_cuts", s->nr_cuts);
 	kv(b, "nr_grows", s->nr_grows);
 	kv(b, "nr_evicts", s->nr_evicts);
+	put_judging(b, s);
 	/* the growth ceiling's window, oldest first */
 	key(b, "win");
 	put(b, "[");
@@ -244,7 +289,8 @@ static void put_snapshot(struct strbuf *b, const struct snapshot *s)
 static const char track_fields[] =
 	"id,path,cls,rule,top,top_of,kubelet,is_pod,pod_of,nr_below,scan_gen,"
 	"mem_limit,latency_target_us,cpu_request_milli,mem_request_bytes,"
-	"cpu_milli,tree_cpu_milli,mem_bytes,p99_ns";
+	"cpu_milli,tree_cpu_milli,mem_bytes,p99_ns,cls_src,tick_samples,tick_breaches,"
+	"tick_breaches_be";
 
 static void put_track(struct strbuf *b, const struct track *t)
 {
@@ -288,6 +334,11 @@ static void put_track(struct strbuf *b, const struct track *t)
 		item(b, e->mem_bytes);
 		/* p99 in whole ns: exact in JSON, and decide never reads it */
 		item(b, (uint64_t)(e->p99_us * 1000));
+		strbuf_append(b, ",", 1);
+		put_s64(b, e->cls_src);
+		item(b, e->tick_samples);
+		item(b, e->tick_breaches);
+		item(b, e->tick_breaches_be);
 		put(b, "]");
 	}
 	put(b, "]}");
@@ -478,6 +529,9 @@ void recorder_breach(struct recorder *r, const struct record_src *src,
 	kv(&r->b, "ls_cgroup_id", b->ls_cgroup_id);
 	kv(&r->b, "latency_ns", b->latency_ns);
 	kv(&r->b, "now_ms", b->now_ms);
+	kv(&r->b, "samples", b->samples);
+	kv(&r->b, "breaches", b->breaches);
+	kv(&r->b, "breaches_be", b->breaches_be);
 	put(&r->b, "}");
 	put_state(&r->b, "before", before);
 	put_decision(&r->b, ret, d);

@@ -33,7 +33,8 @@
 #include "snapshot.h"
 #include "track.h"
 
-#define RECORD_VERSION		1
+/* 2: cuts judged by their effect (state, breach evidence, per-cgroup breaches) */
+#define RECORD_VERSION		2
 #define RECORD_MAX_BYTES_DEFAULT	(64ULL << 20)
 #define RECORD_FILES_DEFAULT	4
 /* The agent's own short history for `colod explain`: <state>/decisions.jsonl */

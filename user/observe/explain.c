@@ -4,7 +4,9 @@
  * that moved it, with their inputs and rule) and each term of the Batch
  * and Mid formulas with its value and where it came from. Reads a running
  * agent's <state>/decisions.jsonl (record.h, rotated once into .1) or a
- * recording of `colod run --record`.
+ * recording of `colod run --record`. The class of each LS and BE cgroup and
+ * where it came from (directory, rule, pod label, priority class) come from
+ * the running agent's pinned cg_class, or from the recording's last tick.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,8 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <cjson/cJSON.h>
+#include "cgroup.h"
+#include "cgscan.h"
+#include "classify.h"
 #include "journal.h"
+#include "maps.h"
 #include "record.h"
 
 #define EXPLAIN_LAST_DEFAULT	5
@@ -25,6 +32,7 @@ struct moved {
 	struct policy_action act;
 	struct snapshot snap;		/* ticks: the inputs */
 	struct policy_breach breach;
+	struct policy_verdict verdict;	/* cut_no_effect: the verdict behind it */
 };
 
 struct explain {
@@ -39,11 +47,82 @@ struct explain {
 	bool have_headroom;
 	struct moved moved[EXPLAIN_LAST_MAX];
 	unsigned int nr_moved, last;
+	struct policy_verdict verdicts[EXPLAIN_LAST_MAX];	/* cuts judged */
+	unsigned int nr_verdicts;
+	cJSON *classes;			/* [{cgroup, class, source}] of LS and BE */
 };
 
 static bool cpu_act(const struct policy_action *a)
 {
 	return a->kind == POLICY_BE_CPU_QUOTA || a->kind == POLICY_BE_CPUSET_CPUS;
+}
+
+/* ---- classes and their sources ------------------------------------------- */
+
+static void add_class(struct explain *e, const char *path, int cls, int src)
+{
+	cJSON *c;
+
+	if (cls != COLOD_CLASS_LS && cls != COLOD_CLASS_BE)
+		return;
+	c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "cgroup", path);
+	cJSON_AddStringToObject(c, "class", class_names[cls]);
+	cJSON_AddStringToObject(c, "source", class_source_name(src));
+	cJSON_AddItemToArray(e->classes, c);
+}
+
+static void classes_from_track(struct explain *e, const struct track *t)
+{
+	int i;
+
+	cJSON_Delete(e->classes);
+	e->classes = cJSON_CreateArray();
+	for (i = 0; i < t->nr; i++)
+		add_class(e, t->v[i].path, t->v[i].cls, t->v[i].cls_src);
+}
+
+/*
+ * A running agent's classes: its pinned cg_class, keyed by cgroup id (the
+ * inode of the cpu hierarchy's directory), named by a walk of that
+ * hierarchy. Not there (no agent, another pin dir): said, not an error.
+ */
+static void classes_from_pins(struct explain *e, const char *pin_dir, const char *cg_root)
+{
+	struct colod_maps m = { .class_fd = -1 };
+	struct cgscan *scan = NULL;
+	const struct cgscan_entry *ce;
+	struct colod_cg_class c;
+	uint64_t key, *prev = NULL;
+	struct cg_ctx cg;
+	int err;
+
+	err = maps_open_pinned(pin_dir, &m);
+	if (err) {
+		fprintf(stderr, "explain: no agent maps under %s (%s): classes not shown\n",
+			pin_dir, strerror(-err));
+		return;
+	}
+	if (!cg_detect(&cg, cg_root))
+		scan = cgscan_new(cg.cpu, NULL, 0);
+	if (!scan || cgscan_run(scan))
+		fprintf(stderr, "explain: no cgroup hierarchy at %s: cgroups named by id\n",
+			cg_root ? cg_root : CG_ROOT_DEFAULT);
+	cJSON_Delete(e->classes);
+	e->classes = cJSON_CreateArray();
+	while (!bpf_map_get_next_key(m.class_fd, prev, &key)) {
+		char id[32];
+
+		prev = &key;
+		if (bpf_map_lookup_elem(m.class_fd, &key, &c))
+			continue;	/* removed since */
+		ce = scan ? cgscan_find(scan, key) : NULL;
+		snprintf(id, sizeof(id), "id %" PRIu64, key);
+		add_class(e, ce ? ce->path : id, (int)c.cls,
+			  (int)((c.flags & COLOD_CG_SRC_MASK) >> COLOD_CG_SRC_SHIFT));
+	}
+	cgscan_free(scan);
+	maps_close(&m);
 }
 
 static void take(struct explain *e, const struct record *r)
@@ -59,12 +138,16 @@ static void take(struct explain *e, const struct record *r)
 	e->now = r->after;
 	e->have_state = true;
 	e->now_ms = r->type == RECORD_TICK ? r->snap.now_ns / 1000000 : r->breach.now_ms;
+	if (r->type == RECORD_TICK && r->has_track)
+		classes_from_track(e, &r->track);
 	if (r->type == RECORD_TICK) {
 		e->snap = r->snap;
 		e->have_tick = true;
 		e->hr = r->hr;
 		e->have_headroom = r->has_headroom;
 	}
+	if (r->after.nr_verdicts != r->before.nr_verdicts)
+		e->verdicts[e->nr_verdicts++ % EXPLAIN_LAST_MAX] = r->after.verdict;
 	for (i = 0; i < r->dec.nr_acts; i++) {
 		struct moved *m = &e->moved[e->nr_moved++ % EXPLAIN_LAST_MAX];
 
@@ -72,7 +155,8 @@ static void take(struct explain *e, const struct record *r)
 			e->nr_moved--;
 			continue;
 		}
-		*m = (struct moved) { r->type, e->now_ms, r->dec.acts[i], r->snap, r->breach };
+		*m = (struct moved) { r->type, e->now_ms, r->dec.acts[i], r->snap, r->breach,
+				      r->after.verdict };
 	}
 }
 
@@ -136,10 +220,93 @@ static void rule_text(const struct explain *e, const struct moved *m, char *buf,
 			 p->grow_below_milli / 1000.0, p->ai_step_pct, p->ai_interval_ms,
 			 p->bound_window_ms);
 		break;
+	case POLICY_R_CUT_NO_EFFECT:
+		snprintf(buf, len, "%u cut(s) for LS cgroup %" PRIu64 " did not help: over %u ms "
+			 "after the last one its breach density went from %.2f%% to %.2f%% (not "
+			 "halved) and its p99 stayed at %.2fx its target; BE gets back what it had "
+			 "before them, and BE's blame for that cgroup's breaches needs a density "
+			 "over %.2f%% for %u ms", m->verdict.nr_cuts, m->verdict.cgid,
+			 p->judge_window_ms, m->verdict.before_ppm / 1e4,
+			 m->verdict.after_ppm / 1e4, m->verdict.after_p99_milli / 1000.0,
+			 m->verdict.need_ppm / 1e4, p->distrust_ms);
+		break;
 	default:
 		snprintf(buf, len, "%s", policy_reason_name(m->act.reason));
 		break;
 	}
+}
+
+/* ---- cuts judged by their effect ----------------------------------------- */
+
+static cJSON *cuts_json(const struct explain *e, unsigned int last)
+{
+	unsigned int n = e->nr_verdicts < last ? e->nr_verdicts : last, i;
+	cJSON *o = cJSON_CreateObject(), *arr, *v;
+	uint32_t need;
+
+	cJSON_AddNumberToObject(o, "window_ms", e->pp.judge_window_ms);
+	cJSON_AddNumberToObject(o, "helped", (double)e->now.nr_judged[POLICY_V_HELPED]);
+	cJSON_AddNumberToObject(o, "no_effect", (double)e->now.nr_judged[POLICY_V_NO_EFFECT]);
+	arr = cJSON_AddArrayToObject(o, "verdicts");
+	for (i = 0; i < n; i++) {
+		const struct policy_verdict *pv =
+			&e->verdicts[(e->nr_verdicts - n + i) % EXPLAIN_LAST_MAX];
+
+		v = cJSON_CreateObject();
+		cJSON_AddNumberToObject(v, "seconds_ago", (double)(e->now_ms - pv->at_ms) / 1000);
+		cJSON_AddStringToObject(v, "verdict", policy_verdict_name(pv->verdict));
+		cJSON_AddNumberToObject(v, "ls_cgroup_id", (double)pv->cgid);
+		cJSON_AddNumberToObject(v, "cuts", pv->nr_cuts);
+		cJSON_AddNumberToObject(v, "density_before_pct", pv->before_ppm / 1e4);
+		cJSON_AddNumberToObject(v, "density_after_pct", pv->after_ppm / 1e4);
+		cJSON_AddNumberToObject(v, "p99_after_x", pv->after_p99_milli / 1000.0);
+		cJSON_AddItemToArray(arr, v);
+	}
+	arr = cJSON_AddArrayToObject(o, "stronger_evidence");
+	for (i = 0; i < POLICY_DISTRUST_MAX; i++) {
+		const struct policy_distrust *d = &e->now.distrust[i];
+
+		need = policy_distrust_ppm(&e->now, d->cgid, e->now_ms);
+		if (!need)
+			continue;
+		v = cJSON_CreateObject();
+		cJSON_AddNumberToObject(v, "ls_cgroup_id", (double)d->cgid);
+		cJSON_AddNumberToObject(v, "need_density_pct", need / 1e4);
+		cJSON_AddNumberToObject(v, "seconds_left", (double)(d->until_ms - e->now_ms) / 1000);
+		cJSON_AddItemToArray(arr, v);
+	}
+	if (e->now.judge.cgid) {
+		v = cJSON_AddObjectToObject(o, "pending");
+		cJSON_AddNumberToObject(v, "ls_cgroup_id", (double)e->now.judge.cgid);
+		cJSON_AddNumberToObject(v, "cuts", e->now.judge.nr_cuts);
+		cJSON_AddNumberToObject(v, "measured_ms", (double)e->now.judge.after_ms);
+	}
+	return o;
+}
+
+static void print_cuts(const cJSON *c)
+{
+	const cJSON *v;
+
+	printf("cuts judged by their effect (window %.0f ms): %.0f helped, %.0f no effect\n",
+	       cJSON_GetObjectItem(c, "window_ms")->valuedouble,
+	       cJSON_GetObjectItem(c, "helped")->valuedouble,
+	       cJSON_GetObjectItem(c, "no_effect")->valuedouble);
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(c, "verdicts"))
+		printf("  %7.1f s ago %s: %.0f cut(s) for LS cgroup %.0f, breach density "
+		       "%.2f%% -> %.2f%%, p99 after %.2fx target\n",
+		       cJSON_GetObjectItem(v, "seconds_ago")->valuedouble,
+		       cJSON_GetObjectItem(v, "verdict")->valuestring,
+		       cJSON_GetObjectItem(v, "cuts")->valuedouble,
+		       cJSON_GetObjectItem(v, "ls_cgroup_id")->valuedouble,
+		       cJSON_GetObjectItem(v, "density_before_pct")->valuedouble,
+		       cJSON_GetObjectItem(v, "density_after_pct")->valuedouble,
+		       cJSON_GetObjectItem(v, "p99_after_x")->valuedouble);
+	cJSON_ArrayForEach(v, cJSON_GetObjectItem(c, "stronger_evidence"))
+		printf("  LS cgroup %.0f: BE's blame needs a breach density over %.2f%% "
+		       "(%.0f s left)\n", cJSON_GetObjectItem(v, "ls_cgroup_id")->valuedouble,
+		       cJSON_GetObjectItem(v, "need_density_pct")->valuedouble,
+		       cJSON_GetObjectItem(v, "seconds_left")->valuedouble);
 }
 
 /* ---- Batch and Mid ------------------------------------------------------ */
@@ -243,6 +410,9 @@ static cJSON *build(const struct explain *e, unsigned int last)
 		if (i == n - 1)
 			cJSON_AddStringToObject(root, "rule", policy_reason_name(m->act.reason));
 	}
+	cJSON_AddItemToObject(root, "cuts", cuts_json(e, last));
+	if (e->classes)
+		cJSON_AddItemReferenceToObject(root, "classes", e->classes);
 	if (!e->have_headroom)
 		return root;
 	hr = cJSON_AddObjectToObject(root, "headroom");
@@ -268,6 +438,19 @@ static void print_terms(const cJSON *res, const char *name, const char *unit)
 		printf("    %-16s %16.0f%s  <- %s\n", cJSON_GetObjectItem(t, "term")->valuestring,
 		       cJSON_GetObjectItem(t, "value")->valuedouble, unit,
 		       cJSON_GetObjectItem(t, "from")->valuestring);
+}
+
+static void print_classes(const cJSON *classes)
+{
+	const cJSON *c;
+
+	if (!classes)
+		return;
+	printf("LS and BE cgroups (class, where it came from):\n");
+	cJSON_ArrayForEach(c, classes)
+		printf("  %-2s  %-5s  %s\n", cJSON_GetObjectItem(c, "class")->valuestring,
+		       cJSON_GetObjectItem(c, "source")->valuestring,
+		       cJSON_GetObjectItem(c, "cgroup")->valuestring);
 }
 
 static void print_text(const cJSON *root)
@@ -296,6 +479,8 @@ static void print_text(const cJSON *root)
 		       cJSON_GetObjectItem(d, "new_milli")->valuedouble,
 		       cJSON_GetObjectItem(d, "why")->valuestring);
 	}
+	print_cuts(cJSON_GetObjectItem(root, "cuts"));
+	print_classes(cJSON_GetObjectItem(root, "classes"));
 	if (!hr) {
 		printf("Batch and Mid: no tick with headroom inputs recorded yet\n");
 		return;
@@ -307,11 +492,13 @@ static void print_text(const cJSON *root)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: colod explain [--state-dir DIR | --record PATH] [--last N] [--json]\n"
+		"usage: colod explain [--state-dir DIR [--pin-dir DIR] [--cgroup-root DIR] |\n"
+		"                      --record PATH] [--last N] [--json]\n"
 		"Why BE's CPU allowance is what it is (the last N decisions that moved it, with\n"
-		"their inputs and rule) and every term of Batch and Mid. Reads a running\n"
-		"agent's DIR/" RECORD_DECISIONS_FILE " (default --state-dir "
-		JOURNAL_STATE_DIR_DEFAULT ") or a recording.\n");
+		"their inputs and rule), every term of Batch and Mid, and where each LS and BE\n"
+		"cgroup's class came from. Reads a running agent's DIR/" RECORD_DECISIONS_FILE "\n"
+		"(default --state-dir " JOURNAL_STATE_DIR_DEFAULT ") and its pinned maps (default\n"
+		"--pin-dir " COLOD_PIN_DIR_DEFAULT "), or a recording.\n");
 }
 
 static int explain_files(struct explain *e, const char *base)
@@ -329,12 +516,15 @@ int cmd_explain(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "record", required_argument, NULL, 'r' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "last", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *dir = JOURNAL_STATE_DIR_DEFAULT, *rec = NULL;
+	const char *dir = JOURNAL_STATE_DIR_DEFAULT, *rec = NULL, *pin_dir = COLOD_PIN_DIR_DEFAULT;
+	const char *cg_root = NULL;
 	struct explain *e = calloc(1, sizeof(*e));
 	unsigned int last = EXPLAIN_LAST_DEFAULT;
 	char base[4096], *txt;
@@ -349,6 +539,8 @@ int cmd_explain(int argc, char **argv)
 		switch (opt) {
 		case 's': dir = optarg; break;
 		case 'r': rec = optarg; break;
+		case 'P': pin_dir = optarg; break;
+		case 'C': cg_root = optarg; break;
 		case 'j': json = true; break;
 		case 'n':
 			last = (unsigned int)strtoul(optarg, NULL, 10);
@@ -372,9 +564,12 @@ int cmd_explain(int argc, char **argv)
 		err = -ENOENT;
 	}
 	if (err) {
+		cJSON_Delete(e->classes);
 		free(e);
 		return 1;
 	}
+	if (!rec)
+		classes_from_pins(e, pin_dir, cg_root);
 	root = build(e, last);
 	if (json) {
 		txt = cJSON_Print(root);
@@ -384,6 +579,7 @@ int cmd_explain(int argc, char **argv)
 		print_text(root);
 	}
 	cJSON_Delete(root);
+	cJSON_Delete(e->classes);
 	free(e);
 	return 0;
 }

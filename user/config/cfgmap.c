@@ -33,6 +33,7 @@ void cfgmap_policy(const struct colod_config *c, struct policy_params *p)
 	p->mem_evict_lower_pct = config_memory_evict_lower(t);
 	/* latency feedback needs the suppress loop: same switch */
 	p->latency_feedback = t->enable;
+	p->judge_window_ms = (uint32_t)c->own.cut_verdict_window_ms;
 }
 
 static enum headroom_policy calc_policy(enum calc_policy c)

@@ -123,6 +123,7 @@ struct qos_cfg {
 struct colod_own_cfg {
 	uint64_t ls_latency_target_us;		/* run-queue wait above this breaches, default 2000 */
 	uint64_t breach_min_interval_ms;	/* per-cgroup breach event rate limit, default 10 */
+	uint64_t cut_verdict_window_ms;		/* cuts judged over this long, 0 = off, default 2000 */
 	uint64_t node_cpu_capacity_milli;	/* bare metal override, 0 = detect */
 	uint64_t node_memory_capacity_bytes;	/* bare metal override, 0 = detect */
 	/* kubelet's --cgroup-root in the hierarchy, default "/": kubepods below it */

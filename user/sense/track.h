@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "colod/colod.h"
 #include "maps.h"
+#include "policy.h"
 
 struct tracked {
 	uint64_t id;
@@ -38,8 +39,11 @@ struct tracked {
 	bool no_memory;			/* not in the memory hierarchy */
 	bool mem_read;			/* mem_bytes holds a reading */
 	double p99_us;			/* last tick, 0 without samples */
+	uint64_t tick_samples;		/* last tick: run-queue waits */
+	uint64_t tick_breaches;		/* last tick: LS waits over target, any cause */
+	uint64_t tick_breaches_be;	/* last tick: those BE is to blame for */
 	struct breach_snap {		/* LS: counters at recent breach events */
-		uint64_t t_ns, samples, breaches;
+		uint64_t t_ns, samples, breaches, breaches_all;
 	} snap[8];
 	unsigned int nsnap;
 	struct colod_cg_stats prev;	/* cumulative at the last tick */
@@ -70,7 +74,7 @@ struct tracked *track_find(struct track *t, uint64_t id);
  * Breaches beyond that budget (and at least a handful, so that one slow
  * wake-up among few samples is not read as interference) mean BE hurts it.
  */
-#define TRACK_BREACH_MIN	3
+#define TRACK_BREACH_MIN	POLICY_BREACH_MIN
 /* From this many tracked cgroups, cg_stats is read in batches (track_measure). */
 #define TRACK_BATCH_MIN		64
 bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct);

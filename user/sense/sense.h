@@ -53,8 +53,10 @@ void sense_class_flags(struct sensor *s);
 /*
  * A breach event of LS cgroup cgid: true when its BE-caused breaches over
  * the last 50 ms exceed twice its p99 budget (the event is then worth a cut).
+ * The window's waits and breaches go into b for decide (the evidence a
+ * distrusted cgroup needs, the density a cut is judged against).
  */
-bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns);
+bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct policy_breach *b);
 /* Stop the pod source (if any) and free its view. */
 void sense_stop(struct sensor *s);
 /* The memory of t (tops and BE pods), cached over a few ticks. */

@@ -134,6 +134,33 @@ static void remember_be_cpu(struct reconciler *r, const struct policy_params *p,
 	free(ptrs);
 }
 
+/* A verdict on cuts: one line, and one JSON line in the action log. */
+static void log_verdict(struct reconciler *r, struct track *t,
+			const struct policy_verdict *v)
+{
+	const struct tracked *ls = track_find(t, v->cgid);
+	char line[512], *json;
+	cJSON *name;
+
+	policy_verdict_format(v, ls ? ls->path : NULL, line, sizeof(line));
+	pr_info("%s", line);
+	if (!r->action_log)
+		return;
+	name = cJSON_CreateString(ls ? ls->path : "");
+	json = name ? cJSON_PrintUnformatted(name) : NULL;
+	if (json) {
+		fprintf(r->action_log,
+			"{\"mono_ns\":%" PRIu64 ",\"kind\":\"cut_verdict\",\"verdict\":\"%s\","
+			"\"cgroup\":%s,\"cuts\":%u,\"density_before_ppm\":%u,"
+			"\"density_after_ppm\":%u,\"p99_after_milli\":%u,\"need_ppm\":%u}\n",
+			mono_ns(), policy_verdict_name(v->verdict), json, v->nr_cuts,
+			v->before_ppm, v->after_ppm, v->after_p99_milli, v->need_ppm);
+		fflush(r->action_log);
+	}
+	free(json);
+	cJSON_Delete(name);
+}
+
 static void log_actions(struct reconciler *r, const struct track *t,
 			const struct decision *d, const char *trigger)
 {
@@ -261,6 +288,8 @@ void reconcile(struct reconciler *r, const struct policy_params *p,
 	int *phase = calloc((size_t)d->nr_knobs + 1, sizeof(*phase));
 	int i;
 
+	if (d->has_verdict)
+		log_verdict(r, t, &d->verdict);
 	log_actions(r, t, d, trigger);
 	if (!d->cpu_only) {
 		journal_begin_pass(r->j);

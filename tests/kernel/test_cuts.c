@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Cuts judged by their effect, with the real agent on real v1 cgroups.
+ *
+ * Not BE's doing: three LS tasks share CPU 0 and make each other late,
+ * while one BE task spins on CPU 1 (no cpu.idle, so the kernel blames it:
+ * it ran where the LS task could have). The agent cuts BE; the LS is no
+ * better; the cut is judged no_effect, BE's quota is given back within
+ * the window (2 s) of the last cut, sooner than the healthy hold (5 s)
+ * would even start regrowth, and the LS's breaches then need stronger
+ * evidence: fewer cuts afterwards than before.
+ *
+ * BE's doing: one LS task and two BE tasks share CPU 0; the cut makes the
+ * LS better and is judged helped.
+ *
+ * The node's capacity is set in colod-config (8 cores) and the suppress
+ * threshold to 100%, so that the load other people put on this shared
+ * machine does not hold BE at its floor by Koordinator's bound, where
+ * there is nothing left to cut. Root required.
+ */
+#include <criterion/criterion.h>
+#include <cjson/cJSON.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "agentrun.h"
+#include "cgtest.h"
+
+static struct cgtest_group ls, be;
+static struct agentrun run;
+
+static void setup(void)
+{
+	if (geteuid())
+		cr_skip_test("real-kernel tests need root");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs");
+	agentrun_init(&run, "cuts");
+	cr_assert_eq(cgtest_make_unique(&ls, "cuts-ls", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(cgtest_make_unique(&be, "cuts-be", CGT_CPU | CGT_CPUACCT), 0);
+}
+
+static void teardown(void)
+{
+	agentrun_cleanup(&run);
+	cgtest_remove(&ls);
+	cgtest_remove(&be);
+}
+
+TestSuite(cuts, .init = setup, .fini = teardown, .timeout = 120);
+
+/* window: colod-config cutVerdictWindowMs (0: judging off) */
+static void config(unsigned int target_us, unsigned int window)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\"lsLatencyTargetUs\": %u, \"nodeCPUCapacityMilli\": 8000,"
+		 " \"cutVerdictWindowMs\": %u, \"classificationRules\": ["
+		 "{\"match\": \"/%s\", \"class\": \"LS\"},"
+		 "{\"match\": \"/%s\", \"class\": \"BE\"}]}", target_us, window, ls.rel, be.rel);
+	agentrun_config(&run, "colod-config", text);
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": "
+			"\"cfsQuota\", \"cpuSuppressThresholdPercent\": 100,"
+			" \"cpuSuppressMinPercent\": 0}}");
+	/* BE at equal weight: no cpu.idle, so the kernel blames a BE task it sees run */
+	agentrun_config(&run, "resource-qos-config",
+			"{\"clusterStrategy\": {\"beClass\": {\"cpuQOS\": {\"enable\": false}}}}");
+}
+
+static void pin(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(pid, sizeof(set), &set), 0, "pin %d to CPU %d", pid, cpu);
+}
+
+/* One BE CPU action or verdict of the action log. */
+struct act {
+	uint64_t t_ms;
+	char kind[32], reason[32], verdict[16];
+	uint64_t old, new;
+	uint64_t before_ppm, after_ppm, p99_milli, cuts;	/* verdicts */
+};
+
+#define MAX_ACTS	512
+
+static bool is_cut(const struct act *a)
+{
+	return !strcmp(a->kind, "be_cpu_quota") &&
+	       (!strcmp(a->reason, "ls_breach") || !strcmp(a->reason, "ls_p99_over_target"));
+}
+
+/* A number of a JSON line, 0 when absent. */
+static uint64_t num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+}
+
+/* The BE quota actions on be and the verdicts, in order. */
+static int read_acts(struct act *out, int max)
+{
+	FILE *f = fopen(agentrun_path(&run, "actions.jsonl"), "r");
+	char *line = NULL, want[256];
+	size_t cap = 0;
+	int n = 0;
+
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), "/%s", be.rel);
+	while (n < max && getline(&line, &cap, f) > 0) {
+		cJSON *o = cJSON_Parse(line);
+		const cJSON *k = cJSON_GetObjectItem(o, "kind"), *v;
+		struct act *a = &out[n];
+
+		if (!cJSON_IsString(k) || (strcmp(k->valuestring, "cut_verdict") &&
+					   strcmp(k->valuestring, "be_cpu_quota"))) {
+			cJSON_Delete(o);
+			continue;
+		}
+		memset(a, 0, sizeof(*a));
+		snprintf(a->kind, sizeof(a->kind), "%s", k->valuestring);
+		a->t_ms = (uint64_t)cJSON_GetObjectItem(o, "mono_ns")->valuedouble / 1000000;
+		if ((v = cJSON_GetObjectItem(o, "reason")))
+			snprintf(a->reason, sizeof(a->reason), "%s", v->valuestring);
+		if ((v = cJSON_GetObjectItem(o, "verdict")))
+			snprintf(a->verdict, sizeof(a->verdict), "%s", v->valuestring);
+		a->old = num(o, "old");
+		a->new = num(o, "new");
+		a->before_ppm = num(o, "density_before_ppm");
+		a->after_ppm = num(o, "density_after_ppm");
+		a->cuts = num(o, "cuts");
+		a->p99_milli = num(o, "p99_after_milli");
+		v = cJSON_GetObjectItem(o, "cgroup");
+		/* verdicts name the LS cgroup; BE actions the BE one */
+		if (!strcmp(a->kind, "cut_verdict") || (cJSON_IsString(v) && !strcmp(v->valuestring, want)))
+			n++;
+		cJSON_Delete(o);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static void show_acts(const struct act *a, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		cr_log_info("%lu ms %s %s%s %lu -> %lu (density %lu -> %lu ppm, p99 %lu/1000)",
+			    (unsigned long)(a[i].t_ms - a[0].t_ms), a[i].kind, a[i].reason,
+			    a[i].verdict, (unsigned long)a[i].old, (unsigned long)a[i].new,
+			    (unsigned long)a[i].before_ppm, (unsigned long)a[i].after_ppm,
+			    (unsigned long)a[i].p99_milli);
+}
+
+/* The index of the first verdict, waiting up to timeout_ms for one; -1. */
+static int wait_verdict(struct act *a, int *n, int timeout_ms)
+{
+	int i;
+
+	for (; timeout_ms > 0; timeout_ms -= 200) {
+		*n = read_acts(a, MAX_ACTS);
+		for (i = 0; i < *n; i++)
+			if (!strcmp(a[i].kind, "cut_verdict"))
+				return i;
+		usleep(200000);
+	}
+	agentrun_show_log(&run);
+	return -1;
+}
+
+/*
+ * The recording up to the tick after its first verdict: the cuts, the
+ * verdict, the give-back and a second of refused events, not every event
+ * after (hundreds of KB a second while the LS stays late).
+ */
+static void save_fixture(const char *rec, const char *dir, const char *name)
+{
+	FILE *in = fopen(rec, "r"), *out;
+	char path[512], *line = NULL;
+	size_t cap = 0;
+	int ticks_after = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	out = fopen(path, "w");
+	cr_assert(in && out, "%s -> %s", rec, path);
+	while (ticks_after < 1 && getline(&line, &cap, in) > 0) {
+		fputs(line, out);
+		if (!strstr(line, "{\"type\":\"tick\""))
+			continue;
+		if (ticks_after >= 0)
+			ticks_after++;
+		else if (strstr(strstr(line, "\"after\":"), "\"nr_verdicts\":1,"))
+			ticks_after = 0;
+	}
+	free(line);
+	fclose(in);
+	fclose(out);
+	cr_assert_eq(ticks_after, 1, "the recording holds a verdict and a tick after it");
+}
+
+/*
+ * The judging is part of the pure decide step: `colod replay` of the
+ * agent's recording decides every verdict, give-back and evidence the
+ * same. COLOD_RECORD_FIXTURES=DIR keeps the recording there as a replay
+ * fixture (tests/unit/test_replay.c).
+ */
+static void replay_is_the_same(const char *fixture)
+{
+	const char *rec = agentrun_path(&run, "rec.jsonl"), *dir = getenv("COLOD_RECORD_FIXTURES");
+	char cmd[1024];
+	int st;
+
+	agentrun_stop(&run, SIGTERM);
+	cr_assert(file_has(rec, "\"nr_verdicts\":1"), "the recording holds the verdict");
+	snprintf(cmd, sizeof(cmd), "%s replay %s >&2", getenv("COLOD_BIN"), rec);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: every decision the same", cmd);
+	/* and colod explain names the verdict from it, text and JSON */
+	snprintf(cmd, sizeof(cmd), "%s explain --record %s | grep -q '^cuts judged by their "
+		 "effect (window 2000 ms): 0 helped, [1-9][0-9]* no effect'", getenv("COLOD_BIN"), rec);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "%s explain --json --record %s | grep -q "
+		 "'\"verdict\":.*\"no_effect\"'", getenv("COLOD_BIN"), rec);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	if (dir)
+		save_fixture(rec, dir, fixture);
+}
+
+static void ls_late_on_its_own(void)
+{
+	int i;
+
+	/* three LS tasks of 0.3 ms per 1 ms on one CPU: late behind each other */
+	for (i = 0; i < 3; i++)
+		pin(cgtest_spawn_periodic(&ls, 300, 1000), 0);
+	pin(cgtest_spawn_busy(&be), 1);
+}
+
+/* What the agent decided at the tick of its first verdict, from its recording. */
+struct verdict_tick {
+	uint64_t t_ms, pre, allowed_before, allowed_after, bound;
+};
+
+static uint64_t state_u64(const cJSON *rec, const char *state, const char *k)
+{
+	return (uint64_t)cJSON_GetObjectItem(cJSON_GetObjectItem(rec, state), k)->valuedouble;
+}
+
+static bool find_verdict_tick(const char *path, struct verdict_tick *vt)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	cr_assert_not_null(f, "%s", path);
+	while (!found && getline(&line, &cap, f) > 0) {
+		cJSON *r = cJSON_Parse(line);
+		const cJSON *t = cJSON_GetObjectItem(r, "type");
+
+		if (cJSON_IsString(t) && !strcmp(t->valuestring, "tick") &&
+		    state_u64(r, "after", "nr_verdicts") == 1) {
+			*vt = (struct verdict_tick) {
+				.t_ms = state_u64(r, "after", "last_tick_ms"),
+				.pre = (uint64_t)cJSON_GetArrayItem(cJSON_GetObjectItem(
+					cJSON_GetObjectItem(r, "before"), "judge"), 2)->valuedouble,
+				.allowed_before = state_u64(r, "before", "allowed_milli"),
+				.allowed_after = state_u64(r, "after", "allowed_milli"),
+				.bound = state_u64(r, "after", "bound_milli"),
+			};
+			found = true;
+		}
+		cJSON_Delete(r);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+Test(cuts, a_cut_that_did_not_help_is_given_back_and_its_signal_needs_more)
+{
+	static struct act a[MAX_ACTS];
+	int n, v, i, undo = -1, before = 0, after = 0;
+	uint64_t last_cut = 0, want, t_verdict;
+	struct verdict_tick vt;
+
+	config(200, 2000);
+	ls_late_on_its_own();
+	agentrun_start(&run, "--record", agentrun_path(&run, "rec.jsonl"), NULL);
+	cr_assert(agentrun_wait_log(&run, "running:", 20000), "the agent starts");
+	v = wait_verdict(a, &n, 40000);
+	show_acts(a, n);
+	cr_assert_geq(v, 0, "a cut is judged within 40 s");
+	cr_assert_str_eq(a[v].verdict, "no_effect", "BE is not what makes this LS late");
+	for (i = 0; i < v; i++)
+		if (is_cut(&a[i])) {
+			before++;
+			last_cut = a[i].t_ms;
+		}
+	cr_assert_gt(a[v].cuts, 0);
+	cr_assert_eq(agentrun_metric(&run, "colod_cuts_total{verdict=\"no_effect\"}"),
+		     (double)a[v].cuts, "every cut of the episode is counted");
+	t_verdict = a[v].t_ms;
+
+	/* the same LS goes on being late: its breaches now need more evidence */
+	sleep(12);
+	n = read_acts(a, MAX_ACTS);
+	show_acts(a, n);
+	for (i = v + 1; i < n; i++) {
+		if (undo < 0 && !strcmp(a[i].reason, "cut_no_effect"))
+			undo = i;
+		after += is_cut(&a[i]) && a[i].t_ms - t_verdict <= 12000;
+	}
+	cr_assert_lt(after, before, "fewer cuts in the 12 s after the verdict than before "
+		     "it (%d, %d)", after, before);
+
+	/*
+	 * Given back at the verdict's tick: what BE had before the cuts, as
+	 * far as Koordinator's bound allows (a node that other people fill
+	 * leaves BE no room above its floor, and nothing to give back).
+	 */
+	replay_is_the_same("kernel-record-cut-no-effect.jsonl");
+	cr_assert(find_verdict_tick(agentrun_path(&run, "rec.jsonl"), &vt));
+	want = vt.pre < vt.bound ? vt.pre : vt.bound;
+	cr_log_info("verdict tick: allowance %lu -> %lu, before the cuts %lu, bound %lu",
+		    (unsigned long)vt.allowed_before, (unsigned long)vt.allowed_after,
+		    (unsigned long)vt.pre, (unsigned long)vt.bound);
+	if (want <= vt.allowed_before) {
+		cr_log_warn("the suppress bound (%lu m) left no room to give back: node full",
+			    (unsigned long)vt.bound);
+		return;
+	}
+	cr_assert_eq(vt.allowed_after, want, "all of it, at once");
+	cr_assert_geq(undo, 0, "the give-back is in the action log");
+	cr_assert_eq(a[undo].new, want);
+	cr_assert_lt(a[undo].t_ms - last_cut, 4000,
+		     "within the 2 s window and a tick of the last cut, where the healthy "
+		     "hold waits 5 s before its first step");
+}
+
+Test(cuts, a_cut_that_made_the_ls_better_is_judged_helped)
+{
+	static struct act a[MAX_ACTS];
+	int n, v;
+
+	config(2000, 2000);
+	/*
+	 * One LS task and two BE tasks on one CPU, BE at 20 times LS's weight:
+	 * BE makes the LS wait far longer than other people's load on this
+	 * machine does, so that cutting BE to its floor shows.
+	 */
+	cr_assert_eq(cgtest_write(&be, CGT_CPU, "cpu.shares", "20480"), 0);
+	pin(cgtest_spawn_periodic(&ls, 200, 2000), 0);
+	pin(cgtest_spawn_busy(&be), 0);
+	pin(cgtest_spawn_busy(&be), 0);
+	agentrun_start(&run, NULL);
+	cr_assert(agentrun_wait_log(&run, "running:", 20000), "the agent starts");
+	v = wait_verdict(a, &n, 40000);
+	show_acts(a, n);
+	cr_assert_geq(v, 0, "a cut is judged within 40 s");
+	cr_assert_str_eq(a[v].verdict, "helped", "BE's cut made the LS better");
+	cr_assert_eq(agentrun_metric(&run, "colod_cuts_total{verdict=\"helped\"}"),
+		     (double)a[v].cuts);
+	cr_assert(agentrun_alive(&run));
+}
