@@ -14,17 +14,19 @@
  *   (metrics_serve_pending()) and resumes every waiting request, which is
  *   then answered with the new body. A request the agent does not answer
  *   within METRICS_RENDER_WAIT_MS (a stalled loop) is resumed by the HTTP
- *   thread and gets the last body. So an unscraped agent renders nothing,
- *   and N scrapes in one tick cost one render.
+ *   thread and gets the body there is, if any (else 503). So an unscraped
+ *   agent renders nothing, and N scrapes in one tick cost one render.
  * - The HTTP thread (ours, running MHD in external-poll mode) never sees the
  *   agent's state: /metrics takes a reference on the current body under
  *   body_mutex (held for a pointer read and an increment, or a list
  *   change, never across I/O or a render) and streams from it; /healthz
  *   and /readyz read two atomics, so they answer while a render runs.
- * - A body is unmapped when its last reference goes: the agent's swap or
- *   the end of the last response that streams it. N slow clients share the
- *   bodies they started on; at most METRICS_MAX_BODIES exist at once (the
- *   agent keeps the current one instead of rendering another).
+ * - A body is freed when its last reference goes: the agent's swap, the
+ *   next tick (metrics_invalidate() lets a body go that no response
+ *   streams: none is held between scrapes), or the end of the last
+ *   response that streams it. N slow clients share the bodies they started
+ *   on; at most METRICS_MAX_BODIES exist at once (the agent keeps the
+ *   current one instead of rendering another).
  * - Every connection has a deadline: each request must be answered and
  *   sent within METRICS_DEADLINE_S of the connection's start or of its
  *   previous response. The HTTP thread shuts down the socket of one that
@@ -392,19 +394,23 @@ int metrics_publish(struct metrics_server *s)
 
 /*
  * The state changed: the next scrape renders. The server lets its body go
- * now (responses still streaming it keep theirs): between scrapes no body
- * is held.
+ * now unless a response still streams it (then freeing it would gain
+ * nothing, and it is what scrapes get while slow clients hold
+ * METRICS_MAX_BODIES): between scrapes no body is held.
  */
 void metrics_invalidate(struct metrics_server *s)
 {
-	struct body *old;
+	struct body *old = NULL;
 
 	if (!s)
 		return;
 	atomic_fetch_add(&s->gen, 1);
 	pthread_mutex_lock(&s->body_mutex);
-	old = s->cur;
-	s->cur = NULL;
+	/* references are taken under the mutex only: 1 stays 1 here */
+	if (s->cur && atomic_load(&s->cur->refs) == 1) {
+		old = s->cur;
+		s->cur = NULL;
+	}
 	pthread_mutex_unlock(&s->body_mutex);
 	body_put(old);
 }

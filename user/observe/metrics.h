@@ -98,11 +98,12 @@ int metrics_publish(struct metrics_server *s);
 /*
  * On-demand rendering, for an owner whose state changes at each tick:
  * metrics_invalidate() says the state changed (nothing is rendered then,
- * and the server lets its body go); a scrape that finds no body of the
- * newest state makes metrics_wake_fd() (an eventfd, for the owner's poll
- * loop) readable and waits; the owner then calls metrics_serve_pending(),
- * which renders once if needed and answers every waiting scrape. A scrape
- * not answered within METRICS_RENDER_WAIT_MS gets 503. Returns as
+ * and the server lets its body go unless a response streams it); a scrape
+ * that finds no body of the newest state makes metrics_wake_fd() (an
+ * eventfd, for the owner's poll loop) readable and waits; the owner then
+ * calls metrics_serve_pending(), which renders once if needed and answers
+ * every waiting scrape. A scrape not answered within
+ * METRICS_RENDER_WAIT_MS gets the body there is, or 503. Returns as
  * metrics_publish(). s may be NULL (wake fd -1).
  */
 void metrics_invalidate(struct metrics_server *s);
