@@ -267,7 +267,7 @@ static void reload_now(struct agent *a)
 {
 	if (!config_reload(a, false))
 		reconcile_now(a);
-	metrics_publish(a->metrics);
+	metrics_invalidate(a->metrics);
 }
 
 /*
@@ -289,7 +289,7 @@ static void on_signal(struct agent *a)
 	a->stop = true;
 }
 
-/* ---- /metrics (rendered by this thread: metrics_start, metrics_publish) - */
+/* ---- /metrics (rendered by this thread when scraped: metrics_serve_pending) */
 
 /* Drift put back and knobs released, per knob file. */
 static void render_knobs(struct strbuf *b, const struct journal *j)
@@ -430,7 +430,7 @@ static int epoll_add(int epfd, int fd, uint32_t tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_RING, EV_TICK, EV_SIGNAL, EV_CONFIG, EV_WALK };
+enum { EV_RING, EV_TICK, EV_SIGNAL, EV_CONFIG, EV_WALK, EV_METRICS };
 
 static int loop_setup(struct agent *a)
 {
@@ -462,6 +462,10 @@ static int loop_setup(struct agent *a)
 	    (err = epoll_add(a->epfd, a->timerfd, EV_TICK)) ||
 	    (err = epoll_add(a->epfd, a->walkfd, EV_WALK)) ||
 	    (err = epoll_add(a->epfd, a->sigfd, EV_SIGNAL)))
+		return err;
+	/* a scrape asks for a body: rendered here, where the state is */
+	if (a->metrics &&
+	    (err = epoll_add(a->epfd, metrics_wake_fd(a->metrics), EV_METRICS)))
 		return err;
 	if (!config_watch_open(&a->watch, a->o.config_path))
 		return epoll_add(a->epfd, a->watch.fd, EV_CONFIG);
@@ -497,8 +501,11 @@ static void loop_run(struct agent *a)
 				if (read(a->timerfd, &expirations, sizeof(expirations)) <= 0)
 					break;
 				on_tick(a);
-				metrics_publish(a->metrics);
+				metrics_invalidate(a->metrics);
 				metrics_heartbeat(mono_ns());
+				break;
+			case EV_METRICS:
+				metrics_serve_pending(a->metrics);
 				break;
 			case EV_SIGNAL:
 				on_signal(a);

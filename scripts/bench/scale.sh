@@ -12,6 +12,8 @@
 #            rules /colod-scale-PID/ls/* LS and /colod-scale-PID/be/* BE
 #   SECONDS  the CPU window (default 30), after a 10 s settle
 #   SCALE_METRICS=HOST:PORT in the environment: /metrics served there
+#   SCALE_SCRAPE=S: with SCALE_METRICS, /metrics scraped every S seconds
+#            during the window (as Prometheus does; curl)
 #   SCALE_NO_RUN=1: no task runs in the cgroups (agent memory and CPU only)
 #   PARENT   default /sys/fs/cgroup on pure v2, /sys/fs/cgroup/cpu on v1
 #
@@ -51,9 +53,10 @@ n=${2:-2000}
 secs=${3:-30}
 parent=${4:-}
 settle=10
-# SCALE_METRICS=HOST:PORT serves /metrics as the DaemonSet does (rendered
-# every tick whether scraped or not); default off
+# SCALE_METRICS=HOST:PORT serves /metrics as the DaemonSet does; default off
 metrics=${SCALE_METRICS:-off}
+scrape=${SCALE_SCRAPE:-0}
+scraper=
 if [ -z "$parent" ]; then
 	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 		parent=/sys/fs/cgroup
@@ -69,6 +72,7 @@ pods=$((n / 4))
 pid=
 
 cleanup() {
+	[ -n "$scraper" ] && kill "$scraper" 2>/dev/null
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -175,15 +179,32 @@ done
 stage ran
 
 sleep $settle
+if [ "$metrics" != off ] && [ "$scrape" != 0 ] && command -v curl >/dev/null; then
+	# bounded: one scrape per interval over the window, each at most 10 s
+	(
+		k=0
+		while [ $k -le $((secs / scrape)) ]; do
+			curl -s -m 10 -o /dev/null "http://$metrics/metrics"
+			sleep "$scrape"
+			k=$((k + 1))
+		done
+	) &
+	scraper=$!
+	echo "scale: /metrics scraped every $scrape s during the window"
+fi
 c0=$(ticks)
 w0=$(date +%s)
 sleep "$secs"
 c1=$(ticks)
 w1=$(date +%s)
 st=$(status)
+[ -n "$scraper" ] && kill "$scraper" 2>/dev/null
+scraper=
 stage window
 if [ "$metrics" != off ] && command -v curl >/dev/null; then
-	echo "scale: /metrics body $(curl -s "http://$metrics/metrics" | wc -c) bytes"
+	# the first scrape after a tick: its time includes the render
+	echo "scale: /metrics body $(curl -s -o /dev/null -w '%{size_download} bytes in %{time_total} s' \
+		"http://$metrics/metrics")"
 fi
 kernel=$(echo "$last $first" | awk '{ print $1 + $2 - $3 - $4 }')
 for f in /proc/$pid/fdinfo/*; do

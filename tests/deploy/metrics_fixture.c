@@ -81,7 +81,7 @@ int main(void)
 	fill(&be, 4000, 800);
 	fill(&sys, 3, 20);
 	srv = metrics_start("127.0.0.1:0", render, NULL);
-	if (!srv)
+	if (!srv || metrics_publish(srv))
 		return 1;
 	metrics_set_ready(true);
 	printf("port %u\n", metrics_port(srv));

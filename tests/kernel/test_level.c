@@ -7,10 +7,12 @@
  * restores what the dead agent left, then refuses. Root required.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "agentrun.h"
 #include "cgtest.h"
@@ -140,4 +142,58 @@ Test(level, a_restart_with_a_bad_config_after_kill_9_restores_then_refuses)
 	cr_assert(agentrun_log_has(&run, "colod-config"), "the error names the file");
 	/* cpu.idle and the cpu.shares the kernel reset with it */
 	cr_assert(agentrun_log_has(&run, "restored 2 original values a previous run left"));
+}
+
+/*
+ * The knobs read back each tick are opened relative to a cached fd of
+ * their cgroup's directory (user/knobdir.c). A cgroup removed and made
+ * again under its name is a new directory: it is held again within a
+ * tick or two, a foreign write to it is put back, and colod restores the
+ * new cgroup's own original, not the old one's.
+ */
+Test(level, a_cgroup_made_again_under_its_name_is_held_again)
+{
+	char rel[256];
+
+	char made[600], to[600];
+
+	start_and_wait_idle();
+	snprintf(rel, sizeof(rel), "%s", be.rel);
+	cgtest_remove(&be);
+	/*
+	 * Made under another name, given its own cpu.shares (unlike the old
+	 * one's 2), then renamed to the old name: the agent never sees it
+	 * with the kernel's default.
+	 */
+	snprintf(made, sizeof(made), "%s/cpu/%s-new", cgtest_root(), rel);
+	snprintf(to, sizeof(to), "%s/cpu/%s", cgtest_root(), rel);
+	cr_assert_eq(mkdir(made, 0755), 0, "%s: %s", made, strerror(errno));
+	snprintf(shares_path, sizeof(shares_path), "%s/cpu.shares", made);
+	{
+		FILE *f = fopen(shares_path, "w");
+
+		cr_assert_not_null(f, "%s", shares_path);
+		fputs("3", f);
+		cr_assert_eq(fclose(f), 0);
+	}
+	cr_assert_eq(rename(made, to), 0, "rename %s: %s", made, strerror(errno));
+	snprintf(be.rel, sizeof(be.rel), "%s", rel);
+	be.ctrls = CGT_CPU;	/* for teardown */
+	cr_assert_eq(cgtest_path(shares_path, sizeof(shares_path), &be, CGT_CPU, "cpu.shares"), 0);
+	cr_assert(wait_text(shares_path, "3", 100));
+	cr_assert(wait_text(idle_path, "1", 5000), "the new cgroup is put in cpu.idle (see %s)",
+		  agentrun_path(&run, "agent.log"));
+	cr_assert(wait_text(idle_path, "1", 100));
+	cr_assert_eq(cgtest_write(&be, CGT_CPU, "cpu.idle", "0"), 0);
+	cr_assert(wait_text(idle_path, "1", 2500), "a foreign write to it put back within a tick");
+	agentrun_stop(&run, SIGTERM);
+	cr_assert(wait_text(idle_path, idle0, 100), "cpu.idle restored on stop");
+	{
+		char v[32] = "";
+
+		read_text(shares_path, v, sizeof(v));
+		cr_assert(wait_text(shares_path, "3", 100),
+			  "the new cgroup's own cpu.shares 3 restored, not %s (see %s)", v,
+			  agentrun_path(&run, "agent.log"));
+	}
 }

@@ -17,8 +17,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "agentrun.h"
 #include "cgtest.h"
 
@@ -153,9 +155,10 @@ static void attacker_ip(char *buf, size_t len, int i)
  * Returns the status (-1: no complete answer in time); *body_len the body
  * bytes read, checked against Content-Length.
  */
+static char buf[16 << 20];	/* the last answer get() read */
+
 static int get(const char *path, int timeout_ms, size_t *body_len, bool *complete)
 {
-	static char buf[16 << 20];
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 	char req[128], *hdr_end, *cl;
 	size_t len = 0;
@@ -305,13 +308,13 @@ Test(mload, clients_that_never_read_cost_a_bounded_memory_and_health_answers)
 		"/healthz worst %lu ms\n", body >> 10, base, peak, peak - base,
 		(unsigned long)worst);
 	/*
-	 * base already holds one body. At most 3 exist at once (the current
-	 * one and two that clients are still reading), and each connection
-	 * costs at most 16 KiB of pool and 16 KiB of response buffer:
-	 * 2 bodies + 64 x 32 KiB, plus 4 MiB of slack for the agent's own
-	 * tick-to-tick variation.
+	 * base holds no body (the agent lets it go at the tick after a
+	 * scrape). At most 3 exist at once (the newest one and two that
+	 * clients are still reading), and each connection costs at most 16
+	 * KiB of pool and 16 KiB of response buffer: 3 bodies + 64 x 32 KiB,
+	 * plus 4 MiB of slack for the agent's own tick-to-tick variation.
 	 */
-	cr_assert_leq(peak - base, (long)(2 * (body >> 10)) + 64 * 32 + 4096,
+	cr_assert_leq(peak - base, (long)(3 * (body >> 10)) + 64 * 32 + 4096,
 		      "RSS %ld KiB over the base of %ld with a %zu KiB body",
 		      peak - base, base, body >> 10);
 	for (i = 0; i < nfd; i++)
@@ -394,4 +397,87 @@ Test(mload, a_chunked_body_sent_slowly_is_cut_off)
 {
 	slow_clients("POST /metrics HTTP/1.1\r\nHost: x\r\n"
 		     "Transfer-Encoding: chunked\r\n\r\n", "1\r\na\r\n", 8, 20);
+}
+
+/*
+ * The real agent renders its 3 MiB body only for a scrape, at most once
+ * per tick: ticks go on without a scrape and nothing is rendered; the
+ * scrape after them gets the newest tick.
+ */
+Test(mload, the_body_is_rendered_only_when_scraped)
+{
+	double r1, r2, t1, t2;
+
+	wait_all_tracked();
+	r1 = agentrun_metric(&run, "colod_metrics_renders_total ");
+	t1 = agentrun_metric(&run, "colod_loop_ticks_total ");
+	cr_assert_gt(r1, 0, "colod_metrics_renders_total is served");
+	sleep(5);
+	t2 = agentrun_metric(&run, "colod_loop_ticks_total ");
+	r2 = agentrun_metric(&run, "colod_metrics_renders_total ");
+	cr_log_info("renders %.0f -> %.0f, ticks %.0f -> %.0f", r1, r2, t1, t2);
+	cr_assert_geq(t2, t1 + 3, "the scrape after 5 s sees the newest ticks "
+		      "(%.0f -> %.0f)", t1, t2);
+	/* the first of the two scrapes rendered; the second one at most once more */
+	cr_assert_leq(r2, r1 + 2, "%.0f renders over %.0f ticks without a scrape",
+		      r2 - r1, t2 - t1);
+}
+
+static void join(const char *ctrl, pid_t pid)
+{
+	char path[600];
+	FILE *f;
+
+	child_path(path, sizeof(path), ctrl, 0);
+	strcat(path, "/cgroup.procs");
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fprintf(f, "%d", pid);
+	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
+}
+
+/*
+ * With 400 tracked cgroups the agent reads cg_stats in batches
+ * (track_measure); what it reports for one of them must still be the
+ * kernel's account: a busy task's CPU time within 5% of cpuacct.usage.
+ */
+Test(mload, cpu_time_of_one_of_400_tracked_cgroups_matches_cpuacct)
+{
+	char path[600], series[700], usage[32] = "";
+	double colod = -1, kernel;
+	bool complete;
+	size_t len;
+	pid_t pid;
+	char *p;
+
+	wait_all_tracked();
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		alarm(30);	/* bounded even if the test dies */
+		for (;;)
+			;
+	}
+	join("cpu", pid);
+	join("cpuacct", pid);
+	sleep(3);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	sleep(3);	/* two ticks: the agent's counters caught up */
+	child_path(path, sizeof(path), "cpuacct", 0);
+	strcat(path, "/cpuacct.usage");
+	read_text(path, usage, sizeof(usage));
+	kernel = strtod(usage, NULL) / 1e9;
+	cr_assert_gt(kernel, 0.5, "the task ran (%s: %s)", path, usage);
+	cr_assert_eq(get("/metrics", 5000, &len, &complete), 200);
+	cr_assert(complete);
+	snprintf(series, sizeof(series),
+		 "\ncolod_cgroup_cpu_seconds_total{cgroup=\"/%s/cri-containerd-%064x.scope\"} ",
+		 top.rel, 0);
+	if ((p = strstr(buf, series)))
+		colod = strtod(p + strlen(series), NULL);
+	cr_log_info("colod %.3f s, cpuacct %.3f s", colod, kernel);
+	cr_assert_gt(colod, 0, "%s in the body", series + 1);
+	cr_assert(colod > kernel * 0.95 && colod < kernel * 1.05,
+		  "colod %.3f s vs cpuacct %.3f s", colod, kernel);
 }

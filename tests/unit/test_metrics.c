@@ -8,10 +8,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include "metrics.h"
 
@@ -332,6 +337,8 @@ Test(metrics, server_serves_metrics_health_and_ready, .fini = srv_fini)
 	cr_assert(srv != NULL, "metrics_start: %s", strerror(errno));
 	port = metrics_port(srv);
 	cr_assert_gt(port, 0);
+	cr_assert_eq(r.calls, 0, "nothing rendered before the owner publishes");
+	cr_assert_eq(metrics_publish(srv), 0);
 
 	fetch(port, "/metrics", NULL, &s);
 	cr_assert_eq(s.status, 200);
@@ -346,7 +353,7 @@ Test(metrics, server_serves_metrics_health_and_ready, .fini = srv_fini)
 	cr_assert_eq(metrics_publish(srv), 0);
 	fetch(port, "/metrics", NULL, &s);
 	cr_assert(strstr(s.body.buf, "\ncolod_test_value 78\n") != NULL);
-	cr_assert_eq(r.calls, 2, "one render at start, one per publish, none per scrape");
+	cr_assert_eq(r.calls, 2, "one render per publish, none per scrape");
 	strbuf_free(&s.body);
 
 	fetch(port, "/readyz", NULL, &s);
@@ -388,4 +395,126 @@ Test(metrics, start_fails_on_bad_or_busy_address, .fini = srv_fini)
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", metrics_port(srv));
 	other = metrics_start(addr, render, &r);
 	cr_assert_null(other, "second bind of %s succeeded", addr);
+}
+
+/* ---- on-demand rendering: a thread that plays the agent's loop ---- */
+
+static atomic_bool owner_stop;
+
+static void *owner_loop(void *arg)
+{
+	struct pollfd p = { .fd = metrics_wake_fd(arg), .events = POLLIN };
+
+	/* bounded: the test stops it, and 30 s is far past the test's length */
+	for (int i = 0; i < 600 && !atomic_load(&owner_stop); i++)
+		if (poll(&p, 1, 50) > 0)
+			metrics_serve_pending(arg);
+	return NULL;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+Test(metrics, renders_only_when_scraped_once_per_state, .fini = srv_fini)
+{
+	struct render_ctx r = { .value = 1 };
+	struct timespec t0;
+	struct scrape s;
+	pthread_t owner;
+	unsigned int port;
+
+	srv = metrics_start("127.0.0.1:0", render, &r);
+	cr_assert(srv != NULL, "metrics_start: %s", strerror(errno));
+	port = metrics_port(srv);
+	cr_assert_geq(metrics_wake_fd(srv), 0);
+	cr_assert_eq(metrics_publish(srv), 0);
+	atomic_store(&owner_stop, false);
+	cr_assert_eq(pthread_create(&owner, NULL, owner_loop, srv), 0);
+
+	/* three ticks, nobody scrapes: nothing is rendered */
+	for (int i = 0; i < 3; i++) {
+		r.value = 2;
+		metrics_invalidate(srv);
+		usleep(100000);
+	}
+	cr_assert_eq(r.calls, 1, "%d renders without a scrape", r.calls);
+	/* a scrape waits for one render of the newest state */
+	fetch(port, "/metrics", NULL, &s);
+	cr_assert_eq(s.status, 200);
+	cr_assert(strstr(s.body.buf, "\ncolod_test_value 2\n") != NULL, "%s", s.body.buf);
+	cr_assert(strstr(s.body.buf, "colod_metrics_renders_total 2\n") != NULL,
+		  "%s", s.body.buf);
+	strbuf_free(&s.body);
+	cr_assert_eq(r.calls, 2);
+	/* more scrapes of the same state: no render */
+	for (int i = 0; i < 3; i++) {
+		fetch(port, "/metrics", NULL, &s);
+		cr_assert_eq(s.status, 200);
+		strbuf_free(&s.body);
+	}
+	cr_assert_eq(r.calls, 2, "%d renders for one state", r.calls);
+
+	/* the owner stalls: a scrape is answered 503 after the wait, not left hanging */
+	atomic_store(&owner_stop, true);
+	pthread_join(owner, NULL);
+	r.value = 3;
+	metrics_invalidate(srv);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fetch(port, "/metrics", NULL, &s);
+	cr_assert_eq(s.status, 503);
+	cr_assert_geq(ms_since(&t0), METRICS_RENDER_WAIT_MS - 200.0);
+	cr_assert_lt(ms_since(&t0), METRICS_RENDER_WAIT_MS + 2000.0);
+	strbuf_free(&s.body);
+	cr_assert_eq(r.calls, 2);
+	/* /healthz does not wait for renders */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fetch(port, "/healthz", NULL, &s);
+	cr_assert_eq(s.status, 200);
+	cr_assert_lt(ms_since(&t0), 1000.0);
+	strbuf_free(&s.body);
+}
+
+/* A scrape still waiting when the server stops: answered or closed, no hang. */
+static void *scrape_bg(void *arg)
+{
+	static struct scrape s;
+	CURL *c = curl_easy_init();
+	char url[128];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", *(unsigned int *)arg);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	strbuf_init(&s.body);
+	curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	strbuf_free(&s.body);
+	return NULL;
+}
+
+Test(metrics, stop_with_a_waiting_scrape, .fini = srv_fini)
+{
+	struct render_ctx r = { .value = 1 };
+	struct timespec t0;
+	unsigned int port;
+	pthread_t bg;
+
+	srv = metrics_start("127.0.0.1:0", render, &r);
+	cr_assert(srv != NULL);
+	port = metrics_port(srv);
+	metrics_invalidate(srv);
+	cr_assert_eq(pthread_create(&bg, NULL, scrape_bg, &port), 0);
+	usleep(300000);	/* the scrape is waiting: nobody serves the wake fd */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	metrics_stop(srv);
+	srv = NULL;
+	pthread_join(bg, NULL);
+	cr_assert_lt(ms_since(&t0), 3000.0, "stop took %.0f ms", ms_since(&t0));
 }

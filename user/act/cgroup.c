@@ -308,13 +308,17 @@ static int read_knob(const char *hier, const char *rel, const char *file,
 	return file_read_all(path, CG_READ_MAX, out);
 }
 
-static int read_ll(const char *hier, const char *rel, const char *file,
-		   long long *v)
+/* j: read through the journal's directory fds (a knob read each tick). */
+static int read_ll_j(struct journal *j, const char *hier, const char *rel,
+		     const char *file, long long *v)
 {
-	char *buf, *end;
+	char path[PATH_MAX], *buf, *end;
 	int err;
 
-	err = read_knob(hier, rel, file, &buf);
+	err = cg_path(path, sizeof(path), hier, rel, file);
+	if (err)
+		return err;
+	err = journal_read(j, path, CG_READ_MAX, &buf);
 	if (err)
 		return err;
 	errno = 0;
@@ -327,6 +331,12 @@ static int read_ll(const char *hier, const char *rel, const char *file,
 	}
 	free(buf);
 	return err;
+}
+
+static int read_ll(const char *hier, const char *rel, const char *file,
+		   long long *v)
+{
+	return read_ll_j(NULL, hier, rel, file, v);
 }
 
 static int read_u64(const char *hier, const char *rel, const char *file,
@@ -379,7 +389,7 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	long long cur_q, cur_p;
 	int err;
 
-	err = read_ll(ctx->cpu, rel, "cpu.cfs_period_us", &cur_p);
+	err = read_ll_j(j, ctx->cpu, rel, "cpu.cfs_period_us", &cur_p);
 	if (err)
 		return err == -ENODEV ? -ENOENT : err;
 	if (!period)
@@ -499,13 +509,16 @@ int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 		    const char *rel, bool idle)
 {
 	char path[PATH_MAX], *cur = NULL;
-	bool change;
+	bool change = false;
 	int err;
 
-	change = read_knob(ctx->cpu, rel, "cpu.idle", &cur) || atoi(cur) != idle;
-	free(cur);
 	err = cg_path(path, sizeof(path), ctx->cpu, rel,
 		      is_v2(ctx) ? "cpu.weight" : "cpu.shares");
+	/* held already (every tick after the first): no read of cpu.idle here */
+	if (!err && !journal_holds(j, path)) {
+		change = read_knob(ctx->cpu, rel, "cpu.idle", &cur) || atoi(cur) != idle;
+		free(cur);
+	}
 	if (!err)
 		err = journal_hold(j, path, change);
 	if (err && err != -ENOENT)

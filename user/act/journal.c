@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include "fileio.h"
 #include "journal.h"
+#include "knobdir.h"
 #include "log.h"
 
 #define JOURNAL_VERSION		1
@@ -75,6 +76,8 @@ struct journal {
 	int *slot;
 	unsigned int nr_slots;	/* a power of two, at least twice nr */
 	bool slot_stale;
+	/* knobs read back each tick open relative to their cgroup's dir fd */
+	struct knobdirs *dirs;
 };
 
 /* ---- file helpers --------------------------------------------------- */
@@ -140,13 +143,13 @@ static int file_state(const char *path)
  * One write(2) of the whole value: cgroupfs parses each write on its own,
  * so a split write would apply a truncated value.
  */
-static int write_once(const char *path, const char *value)
+static int write_once(struct knobdirs *dirs, const char *path, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = knobdir_open(dirs, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, value, len);
@@ -259,32 +262,35 @@ static int journal_save(struct journal *j)
 	return err;
 }
 
-/* The inode of the directory holding path (a cgroup's), 0 if gone. */
-static uint64_t dir_ino(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	return stat(dir, &st) ? 0 : (uint64_t)st.st_ino;
-}
-
 /*
  * A cgroup removed and made again under its name is another cgroup: the
- * original journaled for the old one is not the new one's.
+ * original journaled for the old one is not the new one's. dirs NULL: by
+ * path; else through its directory's cached fd (knobdir_ino()).
  */
-static bool same_cgroup(const struct entry *e)
+static bool same_cgroup(struct knobdirs *dirs, const struct entry *e)
 {
 	uint64_t now;
 
 	if (e->op != OP_WRITE || !e->dir_ino)
 		return true;
-	now = dir_ino(e->path);
+	now = knobdir_ino(dirs, e->path);
 	return !now || now == e->dir_ino;
+}
+
+/* A knob's value, its file opened relative to its cgroup's directory. */
+static int knob_read(struct journal *j, const char *path, char **out)
+{
+	return journal_read(j, path, KNOB_MAX, out);
+}
+
+int journal_read(struct journal *j, const char *path, size_t max, char **out)
+{
+	int fd = knobdir_open(j ? j->dirs : NULL, path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
+	return file_read_fd(fd, max, out);
 }
 
 /* ---- index ---------------------------------------------------------- */
@@ -357,7 +363,7 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 	e->path = strdup(path);
 	e->orig = orig ? strdup(orig) : NULL;
 	e->last = NULL;
-	e->dir_ino = op == OP_WRITE ? dir_ino(path) : 0;
+	e->dir_ino = op == OP_WRITE ? knobdir_ino(j->dirs, path) : 0;
 	/* loaded from a previous run: its value may still be in place */
 	e->written = true;
 	e->wanted = 0;
@@ -788,6 +794,8 @@ struct journal *journal_open(const char *state_dir)
 		err = prune(j);
 	if (err)
 		goto fail;
+	/* none (out of memory): every knob is opened by its path */
+	j->dirs = knobdir_new(knobdir_budget());
 	if (j->nr)
 		pr_info("%s: %d entries kept from a previous run", j->file, j->nr);
 	return j;
@@ -810,6 +818,7 @@ void journal_close(struct journal *j)
 	}
 	free(j->ents);
 	free(j->slot);
+	knobdir_free(j->dirs);
 	unlock_dir(j);
 	free(j->file);
 	free(j->dir);
@@ -929,7 +938,7 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	char *cur;
 	int err, i;
 
-	err = file_read_all(path, KNOB_MAX, &cur);
+	err = knob_read(j, path, &cur);
 	if (vanished(-err))
 		return -ENOENT;
 	if (err) {
@@ -939,7 +948,7 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	err = key_of(j, OP_WRITE, path, key, &i);
 	if (err)
 		goto out;
-	if (i >= 0 && !same_cgroup(&j->ents[i])) {
+	if (i >= 0 && !same_cgroup(j->dirs, &j->ents[i])) {
 		pr_info("%s: its cgroup was made again; the old original is dropped", key);
 		drop_entry(j, i);
 		i = -1;
@@ -960,7 +969,7 @@ int journal_write(struct journal *j, const char *path, const char *value)
 		if (err)
 			goto out;
 	}
-	err = write_once(key, value);
+	err = write_once(j->dirs, key, value);
 	if (!err) {
 		e = &j->ents[added ? j->nr - 1 : i];
 		e->wanted = j->pass;
@@ -1011,10 +1020,16 @@ int journal_hold(struct journal *j, const char *path, bool record)
 	char key[PATH_MAX], *cur;
 	int err, i;
 
-	err = canonical(path, key);
+	/* a path spelled as held: no realpath() (a readlink per component) */
+	err = key_of(j, OP_WRITE, path, key, &i);
 	if (err)
 		return err;
-	i = find_entry(j, OP_WRITE, key);
+	if (i >= 0 && !same_cgroup(j->dirs, &j->ents[i])) {
+		/* the old cgroup's original; the new one's is taken below */
+		pr_info("%s: its cgroup was made again; the old original is dropped", key);
+		drop_entry(j, i);
+		i = -1;
+	}
 	if (i < 0 && !record)
 		return 0;
 	if (i < 0) {
@@ -1035,6 +1050,15 @@ int journal_hold(struct journal *j, const char *path, bool record)
 	j->ents[i].written = true;
 	j->ents[i].wanted = j->pass;
 	return 0;
+}
+
+bool journal_holds(const struct journal *j, const char *path)
+{
+	char key[PATH_MAX];
+	int i;
+
+	return !key_of(j, OP_WRITE, path, key, &i) && i >= 0 &&
+	       same_cgroup(j->dirs, &j->ents[i]);
 }
 
 int journal_note_mkdir(struct journal *j, const char *path)
@@ -1090,7 +1114,7 @@ static int restore_one(const struct entry *e, bool loud)
 		return err;
 	}
 	/* its cgroup is gone; another one has the name now */
-	if (!same_cgroup(e))
+	if (!same_cgroup(NULL, e))
 		return 0;
 	err = file_read_all(e->path, KNOB_MAX, &cur);
 	if (vanished(-err))
@@ -1103,7 +1127,7 @@ static int restore_one(const struct entry *e, bool loud)
 		if (same)
 			return 0;
 	}
-	err = write_once(e->path, e->orig);
+	err = write_once(NULL, e->path, e->orig);
 	if (vanished(-err))
 		return restore_missing(e, loud);
 	if (err && loud)
@@ -1178,7 +1202,7 @@ static int sweep_pass(struct journal *j, bool loud, int *changed)
 		e = &j->ents[i];
 		if (e->op != OP_WRITE || e->wanted == j->pass)
 			continue;
-		st = same_cgroup(e) ? file_state(e->path) : -ENOENT;
+		st = same_cgroup(NULL, e) ? file_state(e->path) : -ENOENT;
 		if (st == -ENOENT) {
 			drop_entry(j, i);
 			(*changed)++;
@@ -1227,6 +1251,8 @@ int journal_sweep(struct journal *j)
 		err = sweep_pass(j, true, &n);
 		changed += n;
 	}
+	/* the directories of cgroups gone or no longer managed are closed */
+	knobdir_sweep(j->dirs);
 	if (changed && journal_save(j))
 		return -EIO;
 	return err;

@@ -9,6 +9,7 @@
 #define COLOD_JOURNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define JOURNAL_STATE_DIR_DEFAULT	"/var/lib/colod"
@@ -56,6 +57,13 @@ int journal_remember(struct journal *j, char *const *paths, int n);
  * marked (the knob is already in place).
  */
 int journal_hold(struct journal *j, const char *path, bool record);
+/*
+ * Read a knob as journal_write() reads it back (file_read_all(), opened
+ * relative to its cgroup's cached directory fd). j may be NULL.
+ */
+int journal_read(struct journal *j, const char *path, size_t max, char **out);
+/* Whether path is held (no file read: the caller can skip computing record). */
+bool journal_holds(const struct journal *j, const char *path);
 
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);

@@ -347,6 +347,7 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 		.cg_events_fd = bpf_map__fd(b->skel->maps.cg_events),
 		.counters_fd = bpf_map__fd(b->skel->maps.counters),
 		.headroom_fd = bpf_map__fd(b->skel->maps.headroom),
+		.stats_nr = b->skel->bss ? &b->skel->bss->stats_nr : NULL,
 	};
 	if (o->pin_dir) {
 		snprintf(b->pin_dir, sizeof(b->pin_dir), "%s", o->pin_dir);

@@ -16,6 +16,8 @@ struct colod_maps {
 	int cg_events_fd;		/* ids of cgroups made and removed; -1 for pinned maps */
 	int counters_fd;
 	int headroom_fd;
+	/* entries in cg_stats, the BPF side's own count (mapped .bss); NULL: unknown */
+	const volatile __u64 *stats_nr;
 };
 
 /* Open the maps pinned under pin_dir; -errno (ENOENT: no agent there). */

@@ -22,8 +22,7 @@ static size_t grow(size_t cap, size_t max)
 	return cap <= (max + 2) / 2 ? cap * 2 : max + 2;
 }
 
-/* Read fd to its end (see file_read_all); closes fd. */
-static int read_fd_all(int fd, size_t max, char **out)
+int file_read_fd(int fd, size_t max, char **out)
 {
 	size_t len = 0, cap = READ_CHUNK;
 	char *buf = NULL, *nb;
@@ -80,7 +79,7 @@ int file_read_all(const char *path, size_t max, char **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return read_fd_all(fd, max, out);
+	return file_read_fd(fd, max, out);
 }
 
 int file_read_regular(const char *path, size_t max, char **out)
@@ -97,7 +96,7 @@ int file_read_regular(const char *path, size_t max, char **out)
 		close(fd);
 		return -EINVAL;
 	}
-	return read_fd_all(fd, max, out);
+	return file_read_fd(fd, max, out);
 }
 
 ssize_t file_read_buf(const char *path, char *buf, size_t size)

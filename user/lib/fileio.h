@@ -19,6 +19,9 @@
  */
 int file_read_all(const char *path, size_t max, char **out);
 
+/* The same from an open fd (a knob opened relative to its directory); closes fd. */
+int file_read_fd(int fd, size_t max, char **out);
+
 /*
  * The same for a file that must be a regular one (a ConfigMap key): -EINVAL
  * for a FIFO, a device or a socket, which is opened without blocking and

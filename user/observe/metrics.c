@@ -6,14 +6,27 @@
  * - The agent's thread (the one that owns its state) renders the body with
  *   metrics_publish() into an immutable, refcounted buffer and swaps it in
  *   as the current one. That is the only place the render callback runs.
+ * - Rendering is on demand, at most once per state: the agent bumps the
+ *   generation at each tick (metrics_invalidate()) and renders nothing
+ *   until a scrape asks. A /metrics request that finds the current body
+ *   older than the generation is suspended (MHD), queued on the waiting
+ *   list and the agent is woken through wake_fd; the agent renders once
+ *   (metrics_serve_pending()) and resumes every waiting request, which is
+ *   then answered with the new body. A request the agent does not answer
+ *   within METRICS_RENDER_WAIT_MS (a stalled loop) is resumed by the HTTP
+ *   thread and gets the body there is, if any (else 503). So an unscraped
+ *   agent renders nothing, and N scrapes in one tick cost one render.
  * - The HTTP thread (ours, running MHD in external-poll mode) never sees the
  *   agent's state: /metrics takes a reference on the current body under
- *   body_mutex (held for a pointer read and an increment, never across
- *   I/O) and streams from it; /healthz and /readyz read two atomics.
- * - A body is unmapped when its last reference goes: the agent's swap or
- *   the end of the last response that streams it. N slow clients share the
- *   bodies they started on; at most METRICS_MAX_BODIES exist at once (the
- *   agent keeps the current one instead of rendering another).
+ *   body_mutex (held for a pointer read and an increment, or a list
+ *   change, never across I/O or a render) and streams from it; /healthz
+ *   and /readyz read two atomics, so they answer while a render runs.
+ * - A body is freed when its last reference goes: the agent's swap, the
+ *   next tick (metrics_invalidate() lets a body go that no response
+ *   streams: none is held between scrapes), or the end of the last
+ *   response that streams it. N slow clients share the bodies they started
+ *   on; at most METRICS_MAX_BODIES exist at once (the agent keeps the
+ *   current one instead of rendering another).
  * - Every connection has a deadline: each request must be answered and
  *   sent within METRICS_DEADLINE_S of the connection's start or of its
  *   previous response. The HTTP thread shuts down the socket of one that
@@ -31,7 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,9 +57,21 @@
 struct body {
 	atomic_uint refs;
 	struct metrics_server *s;
+	uint64_t gen;		/* of the state it was rendered from */
 	size_t len;		/* of data */
-	size_t map_len;		/* of the whole mapping */
-	char data[];
+	char *data;		/* the render's own buffer, not a copy */
+};
+
+/* A /metrics request that waited: the body it is answered with. */
+struct req {
+	struct body *bd;	/* a reference, or NULL: nothing to serve */
+};
+
+/* A /metrics request suspended until the agent renders. */
+struct waiter {
+	struct MHD_Connection *conn;
+	struct req *rq;
+	uint64_t since_ns;
 };
 
 /* A connection as the HTTP thread tracks it, for its deadline. */
@@ -63,12 +88,17 @@ struct metrics_server {
 	void *ctx;
 	char addr[128];
 	/* agent thread only */
-	struct strbuf scratch;	/* reused render buffer */
+	size_t last_len;	/* of the last body: the next render's first size */
+	uint64_t nr_renders;
 	bool skip_logged;
 	/* shared */
-	pthread_mutex_t body_mutex;	/* guards cur only */
+	pthread_mutex_t body_mutex;	/* guards cur, waiting, nr_waiting */
 	struct body *cur;
-	atomic_uint nr_bodies;	/* mapped: current + those still streaming */
+	struct waiter waiting[METRICS_MAX_CONNECTIONS];
+	unsigned int nr_waiting;
+	_Atomic uint64_t gen;	/* bumped by the agent when its state changed */
+	int wake_fd;		/* eventfd: a request waits for a render */
+	atomic_uint nr_bodies;	/* allocated: current + those still streaming */
 	atomic_bool stop;
 	/* HTTP thread only */
 	pthread_t thread;
@@ -258,7 +288,8 @@ static void body_put(struct body *bd)
 	if (!bd || atomic_fetch_sub(&bd->refs, 1) != 1)
 		return;
 	s = bd->s;
-	munmap(bd, bd->map_len);
+	free(bd->data);
+	free(bd);
 	atomic_fetch_sub(&s->nr_bodies, 1);
 }
 
@@ -276,31 +307,50 @@ static struct body *body_get(struct metrics_server *s)
 }
 
 /*
- * A mapping of its own for each body: unmapping gives the pages back at
- * once, where malloc would keep a few MiB of free heap around.
+ * The body takes the render's buffer over: no second copy of it exists.
+ * Large buffers are mappings of their own (main() fixes glibc's mmap
+ * threshold), so freeing one gives its pages back at once.
  */
-static struct body *body_new(struct metrics_server *s, const char *text,
-			     size_t len)
+static struct body *body_new(struct metrics_server *s, struct strbuf *text,
+			     uint64_t gen)
 {
-	size_t map_len = offsetof(struct body, data) + len;
-	struct body *bd;
+	struct body *bd = calloc(1, sizeof(*bd));
 
-	bd = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (bd == MAP_FAILED)
+	if (!bd)
 		return NULL;
 	atomic_init(&bd->refs, 1);
 	bd->s = s;
-	bd->len = len;
-	bd->map_len = map_len;
-	memcpy(bd->data, text, len);
+	bd->gen = gen;
+	bd->len = text->len;
+	bd->data = text->buf;
+	strbuf_init(text);
 	atomic_fetch_add(&s->nr_bodies, 1);
 	return bd;
+}
+
+/* Is the current body rendered from the newest state? */
+static bool body_fresh(struct metrics_server *s)
+{
+	bool fresh;
+
+	pthread_mutex_lock(&s->body_mutex);
+	fresh = s->cur && s->cur->gen == atomic_load(&s->gen);
+	pthread_mutex_unlock(&s->body_mutex);
+	return fresh;
+}
+
+static void render_self(struct strbuf *b, uint64_t renders)
+{
+	metrics_family(b, "colod_metrics_renders_total", "counter",
+		       "Bodies of /metrics rendered (at most one per tick, only when scraped).");
+	strbuf_printf(b, "colod_metrics_renders_total %" PRIu64 "\n", renders);
 }
 
 int metrics_publish(struct metrics_server *s)
 {
 	struct body *bd, *old;
+	struct strbuf text;
+	uint64_t gen;
 
 	if (!s)
 		return 0;
@@ -314,21 +364,104 @@ int metrics_publish(struct metrics_server *s)
 		return -EBUSY;
 	}
 	s->skip_logged = false;
-	strbuf_reset(&s->scratch);
-	s->scratch.err = 0;
+	gen = atomic_load(&s->gen);
+	strbuf_init(&text);
+	/* room for the last body and some: no realloc in the common case */
+	if (s->last_len && strbuf_grow(&text, s->last_len + s->last_len / 8))
+		return text.err;
+	render_self(&text, ++s->nr_renders);	/* first: a short read finds it */
 	if (s->render)
-		s->render(&s->scratch, s->ctx);
-	if (s->scratch.err)
-		return s->scratch.err;
-	bd = body_new(s, s->scratch.buf ? s->scratch.buf : "", s->scratch.len);
-	if (!bd)
+		s->render(&text, s->ctx);
+	if (text.err) {
+		strbuf_free(&text);
 		return -ENOMEM;
+	}
+	if (!text.buf)
+		strbuf_append(&text, "", 0);
+	s->last_len = text.len;
+	bd = body_new(s, &text, gen);
+	if (!bd) {
+		strbuf_free(&text);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&s->body_mutex);
 	old = s->cur;
 	s->cur = bd;
 	pthread_mutex_unlock(&s->body_mutex);
 	body_put(old);
 	return 0;
+}
+
+/*
+ * The state changed: the next scrape renders. The server lets its body go
+ * now unless a response still streams it (then freeing it would gain
+ * nothing, and it is what scrapes get while slow clients hold
+ * METRICS_MAX_BODIES): between scrapes no body is held.
+ */
+void metrics_invalidate(struct metrics_server *s)
+{
+	struct body *old = NULL;
+
+	if (!s)
+		return;
+	atomic_fetch_add(&s->gen, 1);
+	pthread_mutex_lock(&s->body_mutex);
+	/* references are taken under the mutex only: 1 stays 1 here */
+	if (s->cur && atomic_load(&s->cur->refs) == 1) {
+		old = s->cur;
+		s->cur = NULL;
+	}
+	pthread_mutex_unlock(&s->body_mutex);
+	body_put(old);
+}
+
+int metrics_wake_fd(const struct metrics_server *s)
+{
+	return s ? s->wake_fd : -1;
+}
+
+/*
+ * Take the waiters off the list (all, or those waiting since before
+ * older_than_ns), give each a reference to the current body (a tick may
+ * drop it before they are answered) and let MHD run them again: their
+ * handler then answers with it. MHD_resume_connection() may be called
+ * from any thread; it wakes the HTTP thread through MHD's own channel.
+ */
+static void resume_waiters(struct metrics_server *s, uint64_t older_than_ns)
+{
+	struct MHD_Connection *conns[METRICS_MAX_CONNECTIONS];
+	unsigned int i, n = 0, keep = 0;
+
+	pthread_mutex_lock(&s->body_mutex);
+	for (i = 0; i < s->nr_waiting; i++) {
+		if (s->waiting[i].since_ns >= older_than_ns) {
+			s->waiting[keep++] = s->waiting[i];
+			continue;
+		}
+		if (s->cur)
+			atomic_fetch_add(&s->cur->refs, 1);
+		s->waiting[i].rq->bd = s->cur;
+		conns[n++] = s->waiting[i].conn;
+	}
+	s->nr_waiting = keep;
+	pthread_mutex_unlock(&s->body_mutex);
+	for (i = 0; i < n; i++)
+		MHD_resume_connection(conns[i]);
+}
+
+int metrics_serve_pending(struct metrics_server *s)
+{
+	uint64_t v;
+	int err = 0;
+
+	if (!s)
+		return 0;
+	if (read(s->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		err = -errno;
+	if (!body_fresh(s))
+		err = metrics_publish(s);
+	resume_waiters(s, UINT64_MAX);
+	return err;
 }
 
 /* ---- HTTP (all of it in the HTTP thread) ---- */
@@ -377,12 +510,54 @@ static void body_release(void *cls)
 	body_put(cls);
 }
 
-static enum MHD_Result serve_metrics(struct metrics_server *s,
-				     struct MHD_Connection *conn)
+/*
+ * Suspend the request until the agent renders; false if it cannot wait
+ * (the list is full): it is answered now with the body there is.
+ */
+static bool wait_for_render(struct metrics_server *s, struct MHD_Connection *conn,
+			    void **req_ctx)
 {
+	static const uint64_t one = 1;
+	struct req *rq = calloc(1, sizeof(*rq));
+	bool queued = false;
+
+	if (!rq)
+		return false;
+	pthread_mutex_lock(&s->body_mutex);
+	if (s->nr_waiting < METRICS_MAX_CONNECTIONS) {
+		/* suspended before it is listed: only a suspended one is resumed */
+		MHD_suspend_connection(conn);
+		s->waiting[s->nr_waiting++] = (struct waiter) {
+			.conn = conn, .rq = rq, .since_ns = mono_ns(),
+		};
+		*req_ctx = rq;	/* freed when the request completes */
+		queued = true;
+	}
+	pthread_mutex_unlock(&s->body_mutex);
+	if (!queued)
+		free(rq);
+	if (queued && write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_warn("metrics: cannot wake the agent: %s", strerror(errno));
+	return queued;
+}
+
+static enum MHD_Result serve_metrics(struct metrics_server *s,
+				     struct MHD_Connection *conn, void **req_ctx)
+{
+	struct req *rq = *req_ctx;
 	struct MHD_Response *resp;
-	struct body *bd = body_get(s);
+	struct body *bd;
 	enum MHD_Result ret;
+
+	/* once per request: the second call, after the wait, takes its body */
+	if (!rq && !body_fresh(s) && wait_for_render(s, conn, req_ctx))
+		return MHD_YES;
+	if (rq) {
+		bd = rq->bd;
+		rq->bd = NULL;
+	} else {
+		bd = body_get(s);
+	}
 
 	if (!bd)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -421,7 +596,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  "method not allowed\n");
 	if (!strcmp(url, "/metrics"))
-		return serve_metrics(s, conn);
+		return serve_metrics(s, conn, req_ctx);
 	if (!strcmp(url, "/healthz")) {
 		if (metrics_is_healthy(atomic_load(&metrics_last_beat_ns), mono_ns(),
 				       atomic_load(&metrics_health_timeout_s)))
@@ -485,8 +660,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **req_ctx, enum MHD_RequestTerminationCode toe)
 {
 	const union MHD_ConnectionInfo *info;
+	struct req *rq = *req_ctx;
 	struct conn *c;
 
+	if (rq) {
+		body_put(rq->bd);
+		free(rq);
+		*req_ctx = NULL;
+	}
 	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	c = info ? info->socket_context : NULL;
 	if (c)
@@ -538,6 +719,8 @@ static void *http_thread(void *arg)
 	while (!atomic_load(&s->stop)) {
 		MHD_run_wait(s->daemon, 100);
 		sweep(s);
+		/* the agent did not render in time: the last body it has */
+		resume_waiters(s, mono_ns() - (uint64_t)METRICS_RENDER_WAIT_MS * 1000000ULL);
 	}
 	return NULL;
 }
@@ -546,7 +729,8 @@ static struct MHD_Daemon *start_daemon(struct metrics_server *s,
 				       struct sockaddr_storage *ss,
 				       unsigned int extra_flags)
 {
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | extra_flags;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME | extra_flags;
 
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -572,10 +756,13 @@ static void server_free(struct metrics_server *s)
 		atomic_store(&s->stop, true);
 		pthread_join(s->thread, NULL);
 	}
+	/* MHD closes suspended connections only once they are resumed */
+	resume_waiters(s, UINT64_MAX);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);	/* releases every response */
 	body_put(s->cur);
-	strbuf_free(&s->scratch);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	pthread_mutex_destroy(&s->body_mutex);
 	free(s);
 }
@@ -601,16 +788,16 @@ struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 	s->render = render;
 	s->ctx = ctx;
 	pthread_mutex_init(&s->body_mutex, NULL);
-	strbuf_init(&s->scratch);
-	s->conns.next = s->conns.prev = &s->conns;
-	snprintf(s->addr, sizeof(s->addr), "%s", addr);
-	/* the first body, from the caller's thread, before anyone can ask */
-	err = metrics_publish(s);
-	if (err) {
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake_fd < 0) {
+		err = errno;
+		pr_err("metrics: eventfd: %s", strerror(err));
 		server_free(s);
-		errno = -err;
+		errno = err;
 		return NULL;
 	}
+	s->conns.next = s->conns.prev = &s->conns;
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
 	/* the loop counts as alive from the moment we start serving */
 	metrics_heartbeat(mono_ns());
 	s->daemon = start_daemon(s, &ss, any ? MHD_USE_DUAL_STACK : 0);

@@ -4,10 +4,12 @@
  * libmicrohttpd in its own thread, plus /healthz and /readyz.
  *
  * Threading: the render callback runs only in the thread that calls
- * metrics_start() and metrics_publish() (the agent's loop, which owns what
- * the callback reads), so it needs no lock. The result is an immutable,
- * refcounted body that the HTTP thread streams to every /metrics client;
- * the HTTP thread never calls into the agent. /healthz and /readyz read
+ * metrics_start(), metrics_publish() and metrics_serve_pending() (the
+ * agent's loop, which owns what the callback reads), so it needs no lock.
+ * The result is an immutable, refcounted body that the HTTP thread streams
+ * to every /metrics client; the HTTP thread never calls into the agent, it
+ * only wakes it (metrics_wake_fd()) when a scrape finds the body older
+ * than the agent's state (metrics_invalidate()). /healthz and /readyz read
  * atomics only. Everything else is private to metrics.c.
  */
 #ifndef COLOD_METRICS_H
@@ -40,6 +42,8 @@
 #define METRICS_BLOCK_SIZE		(16 * 1024)
 #define METRICS_SNDBUF			(64 * 1024)
 #define METRICS_MAX_BODIES		3
+/* A scrape waits this long for the owner's render, then gets a 503. */
+#define METRICS_RENDER_WAIT_MS		5000
 
 /* Growable, always NUL-terminated text buffer. err latches -ENOMEM. */
 struct strbuf {
@@ -74,8 +78,9 @@ int metrics_parse_addr(const char *addr, struct sockaddr_storage *ss,
 		       bool *any);
 
 /*
- * Render the first body, then serve on addr from a thread of its own;
- * NULL with errno set (and logged) on failure.
+ * Serve on addr from a thread of its own; NULL with errno set (and
+ * logged) on failure. Nothing is rendered yet: the owner publishes a
+ * first body (metrics_publish()) or renders on demand (below).
  */
 struct metrics_server *metrics_start(const char *addr, metrics_render_fn render,
 				     void *ctx);
@@ -89,6 +94,21 @@ void metrics_stop(struct metrics_server *s);
  * still held by slow clients (the previous body stays). s may be NULL.
  */
 int metrics_publish(struct metrics_server *s);
+
+/*
+ * On-demand rendering, for an owner whose state changes at each tick:
+ * metrics_invalidate() says the state changed (nothing is rendered then,
+ * and the server lets its body go unless a response streams it); a scrape
+ * that finds no body of the newest state makes metrics_wake_fd() (an
+ * eventfd, for the owner's poll loop) readable and waits; the owner then
+ * calls metrics_serve_pending(), which renders once if needed and answers
+ * every waiting scrape. A scrape not answered within
+ * METRICS_RENDER_WAIT_MS gets the body there is, or 503. Returns as
+ * metrics_publish(). s may be NULL (wake fd -1).
+ */
+void metrics_invalidate(struct metrics_server *s);
+int metrics_wake_fd(const struct metrics_server *s);
+int metrics_serve_pending(struct metrics_server *s);
 
 /* /readyz answers 200 once ready is set (maps loaded, first tick done). */
 void metrics_set_ready(bool ready);

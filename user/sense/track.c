@@ -171,22 +171,98 @@ static void measure_one(struct track *t, struct tracked *e,
 	}
 }
 
+/* One batch read of cg_stats: each entry's tracked cgroup found by id. */
+struct batch {
+	struct track *t;
+	int *slot;		/* open addressing: index into t->v, -1 free */
+	unsigned int mask;
+	bool *seen;
+	struct colod_cg_stats *d;
+	uint64_t tick_ns;
+};
+
+static unsigned int id_hash(uint64_t id)
+{
+	return (unsigned int)((id * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
+static int batch_one(uint64_t id, const struct colod_cg_stats *s, void *ctx)
+{
+	struct batch *b = ctx;
+	unsigned int h = id_hash(id) & b->mask;
+	int i;
+
+	for (; (i = b->slot[h]) >= 0; h = (h + 1) & b->mask) {
+		if (b->t->v[i].id != id)
+			continue;
+		if (!b->seen[i])
+			measure_one(b->t, &b->t->v[i], s, b->d, b->tick_ns);
+		b->seen[i] = true;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * With most of cg_stats' entries tracked, a few BPF_MAP_LOOKUP_BATCH calls
+ * read them all instead of one lookup syscall per cgroup (2,000 a tick on
+ * a node with 2,000 pods' cgroups). seen[i]: t->v[i] was measured.
+ */
+static bool measure_batch(struct track *t, const struct colod_maps *m,
+			  struct colod_cg_stats *d, uint64_t tick_ns, bool *seen)
+{
+	struct batch b = { .t = t, .seen = seen, .d = d, .tick_ns = tick_ns };
+	unsigned int n = 16, h;
+	int i;
+
+	/* an untracked entry costs a copy: only when they are few */
+	if (!m->stats_nr || t->nr < TRACK_BATCH_MIN || *m->stats_nr > 2 * (uint64_t)t->nr)
+		return false;
+	while (n < 2 * (unsigned int)t->nr)
+		n *= 2;
+	b.slot = malloc(n * sizeof(*b.slot));
+	if (!b.slot)
+		return false;
+	b.mask = n - 1;
+	memset(b.slot, 0xff, n * sizeof(*b.slot));
+	for (i = 0; i < t->nr; i++) {
+		for (h = id_hash(t->v[i].id) & b.mask; b.slot[h] >= 0; h = (h + 1) & b.mask)
+			;
+		b.slot[h] = i;
+	}
+	if (maps_for_each_stats(m, batch_one, &b)) {
+		free(b.slot);
+		return false;	/* the rest one by one */
+	}
+	free(b.slot);
+	return true;
+}
+
 void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns)
 {
 	/* scratch: the cumulative counters and their delta over the tick */
 	struct colod_cg_stats *now = malloc(2 * sizeof(*now));
+	bool *seen = calloc((size_t)t->nr + 1, sizeof(*seen));
+	bool batched;
 	int i;
 
 	memset(t->sum, 0, sizeof(t->sum));
-	if (!now)
+	if (!now || !seen) {
+		free(now);
+		free(seen);
 		return;
+	}
+	batched = measure_batch(t, m, now + 1, tick_ns, seen);
 	for (i = 0; i < t->nr; i++) {
-		/* no entry yet: nothing of it ran since it was created */
-		if (maps_read_stats(m, t->v[i].id, now))
+		t->v[i].tree_cpu_milli = 0;
+		if (seen[i])
+			continue;
+		/* no entry (yet): nothing of it ran since it was created */
+		if (batched || maps_read_stats(m, t->v[i].id, now))
 			memcpy(now, &t->v[i].prev, sizeof(*now));
 		measure_one(t, &t->v[i], now, now + 1, tick_ns);
-		t->v[i].tree_cpu_milli = 0;
 	}
+	free(seen);
 	/* BPF charges the leaf; a pod's usage is its whole subtree's */
 	for (i = 0; i < t->nr; i++)
 		t->v[t->v[i].top_of].tree_cpu_milli += t->v[i].cpu_milli;

@@ -75,6 +75,8 @@ struct tracked *track_find(struct track *t, uint64_t id);
  * wake-up among few samples is not read as interference) mean BE hurts it.
  */
 #define TRACK_BREACH_MIN	POLICY_BREACH_MIN
+/* From this many tracked cgroups, cg_stats is read in batches (track_measure). */
+#define TRACK_BATCH_MIN		64
 bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_pct);
 
 /* Recompute the top flags, pods and counts below after additions and removals. */
