@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,6 +80,7 @@ void agentrun_start(struct agentrun *r, ...)
 	const char *argv[MAX_ARGS];
 	char cfg[256], state[256], log[256], actions[256];
 	const char *bin = getenv("COLOD_BIN");
+	pid_t parent;
 	int n = 0, fd;
 	va_list ap;
 
@@ -108,9 +110,17 @@ void agentrun_start(struct agentrun *r, ...)
 	argv[n] = NULL;
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	cr_assert_geq(fd, 0);
+	parent = getpid();
 	r->pid = fork();
 	cr_assert_geq(r->pid, 0);
 	if (r->pid == 0) {
+		/*
+		 * A test that times out is killed before its .fini: the agent
+		 * stops too (and restores), rather than run on as an orphan
+		 * that later tests take for another agent on this machine.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(126);
 		dup2(fd, 2);
 		execv(bin, (char *const *)argv);
 		_exit(127);
