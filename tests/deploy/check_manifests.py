@@ -48,7 +48,7 @@ def source_paths():
     """Absolute host paths that appear as string literals in the agent."""
     paths = set()
     lit = re.compile(r'"(/(?:sys|var|etc|proc|run)/[^"%\s]*)"')
-    for fn in glob.glob(os.path.join(ROOT, "user", "*.[ch]")) + \
+    for fn in glob.glob(os.path.join(ROOT, "user", "**", "*.[ch]"), recursive=True) + \
             glob.glob(os.path.join(ROOT, "include", "colod", "*.h")):
         with open(fn) as f:
             for line in f:
