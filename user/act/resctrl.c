@@ -547,7 +547,8 @@ int resctrl_schemata_write(const char *root, const char *name,
 		return err;
 	}
 	if (resctrl_schemata_satisfied(info, cur, text)) {
-		err = 0;
+		/* in place: still wanted in this pass, or the sweep releases it */
+		err = journal_want(j, path);
 		goto out;
 	}
 	err = journal_write(j, path, text);
