@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include "fakeapi.h"
 #include "fakekubelet.h"
-#include "tfile.h"
 
 static const char fake_apiserver_py[] =
 "import json, os, re, ssl, sys, http.server\n"
@@ -104,28 +103,14 @@ static const char fake_apiserver_py[] =
 "    do_PATCH = do_GET = do_POST = do_PUT = any\n"
 FK_PY_SERVE_TLS;
 
-static bool have_tools(void)
-{
-	return system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1") == 0;
-}
-
 const char *fakeapi_path(struct fakeapi *s, const char *name)
 {
-	static char buf[2][320];
-	static int n;
-
-	n ^= 1;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", s->dir, name);
-	return buf[n];
+	return fk_path(s->dir, name);
 }
 
 void fakeapi_put(struct fakeapi *s, const char *name, const char *text)
 {
-	char tmp[340];
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", fakeapi_path(s, name));
-	tfile_write(tmp, text);
-	cr_assert_eq(rename(tmp, fakeapi_path(s, name)), 0, "rename %s", tmp);
+	fk_put(s->dir, name, text);
 }
 
 void fakeapi_start(struct fakeapi *s, const char *dir, const char *token,
@@ -136,8 +121,7 @@ void fakeapi_start(struct fakeapi *s, const char *dir, const char *token,
 
 	s->pid = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	if (!have_tools())
-		cr_skip_test("openssl and python3 are needed for the local API server stand-in");
+	fk_need_tools("API server");
 	tls_make_certs(dir);
 	snprintf(tok, sizeof(tok), "%s\n", token);
 	fakeapi_put(s, "sa/token", tok);

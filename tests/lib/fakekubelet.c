@@ -40,12 +40,29 @@ static const char fake_kubelet_py[] =
 "            self.reply(200, f.read())\n"
 FK_PY_SERVE_TLS;
 
-static bool have_tool(const char *name)
+void fk_need_tools(const char *what)
 {
-	char cmd[128];
+	if (system("command -v openssl >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1"))
+		cr_skip_test("openssl and python3 are needed for the local %s stand-in", what);
+}
 
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
-	return system(cmd) == 0;
+const char *fk_path(const char *dir, const char *name)
+{
+	static char buf[2][320];
+	static int n;
+
+	n ^= 1;
+	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, name);
+	return buf[n];
+}
+
+void fk_put(const char *dir, const char *name, const char *text)
+{
+	char tmp[340];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", fk_path(dir, name));
+	tfile_write(tmp, text);
+	cr_assert_eq(rename(tmp, fk_path(dir, name)), 0, "rename %s", tmp);
 }
 
 void tls_make_certs(const char *dir)
@@ -75,26 +92,17 @@ void tls_make_certs(const char *dir)
 
 const char *fakekubelet_path(struct fakekubelet *k, const char *name)
 {
-	static char buf[2][320];
-	static int n;
-
-	n ^= 1;
-	snprintf(buf[n], sizeof(buf[n]), "%s/%s", k->dir, name);
-	return buf[n];
+	return fk_path(k->dir, name);
 }
 
 void fakekubelet_set_items(struct fakekubelet *k, const char *items)
 {
-	char *doc, tmp[320];
 	size_t len = strlen(items) + 256;
+	char *doc = malloc(len);
 
-	doc = malloc(len);
 	cr_assert_not_null(doc);
 	cr_assert_geq(fk_podlist(doc, len, items), 0);
-	/* whole or not at all: the server reads it at any moment */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", fakekubelet_path(k, "pods.json"));
-	tfile_write(tmp, doc);
-	cr_assert_eq(rename(tmp, fakekubelet_path(k, "pods.json")), 0);
+	fk_put(k->dir, "pods.json", doc);
 	free(doc);
 }
 
@@ -158,8 +166,7 @@ void fakekubelet_start(struct fakekubelet *k, const char *dir)
 {
 	k->pid = -1;
 	snprintf(k->dir, sizeof(k->dir), "%s", dir);
-	if (!have_tool("openssl") || !have_tool("python3"))
-		cr_skip_test("openssl and python3 are needed for the local kubelet stand-in");
+	fk_need_tools("kubelet");
 	tls_make_certs(dir);
 	tfile_write(fakekubelet_path(k, "sa/token"), FK_TOKEN "\n");
 	fakekubelet_set_items(k, "");

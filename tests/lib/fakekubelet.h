@@ -41,6 +41,12 @@ pid_t fk_serve(const char *dir, const char *name, const char *script,
 void fk_kill(pid_t *pid);
 /* Lines of the file at path; 0 if it cannot be read. */
 int fk_lines(const char *path);
+/* <dir>/<name> (two calls' results stay valid). */
+const char *fk_path(const char *dir, const char *name);
+/* Write <dir>/<name> whole or not at all: a stand-in reads it at any moment. */
+void fk_put(const char *dir, const char *name, const char *text);
+/* Skips the test unless openssl and python3 are installed; what names the stand-in. */
+void fk_need_tools(const char *what);
 
 #define FK_TOKEN	"eyJhbGciOiJSUzI1NiJ9.kubelet-reader"
 
