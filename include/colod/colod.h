@@ -73,6 +73,7 @@ struct colod_cg_stats {
  */
 #define COLOD_CG_SRC_SHIFT	8
 #define COLOD_CG_SRC_MASK	(0xfu << COLOD_CG_SRC_SHIFT)
+#define COLOD_CG_SRC(flags)	(((flags) & COLOD_CG_SRC_MASK) >> COLOD_CG_SRC_SHIFT)
 
 /* Written by userspace: the class of a cgroup and its LS latency target. */
 struct colod_cg_class {

@@ -119,7 +119,7 @@ static void classes_from_pins(struct explain *e, const char *pin_dir, const char
 		ce = scan ? cgscan_find(scan, key) : NULL;
 		snprintf(id, sizeof(id), "id %" PRIu64, key);
 		add_class(e, ce ? ce->path : id, (int)c.cls,
-			  (int)((c.flags & COLOD_CG_SRC_MASK) >> COLOD_CG_SRC_SHIFT));
+			  (int)COLOD_CG_SRC(c.flags));
 	}
 	cgscan_free(scan);
 	maps_close(&m);

@@ -162,7 +162,7 @@ static int class_of(struct top *t, uint64_t id, int *src)
 	*src = -1;
 	if (bpf_map_lookup_elem(t->maps.class_fd, &id, &c))
 		return -1;
-	*src = (int)((c.flags & COLOD_CG_SRC_MASK) >> COLOD_CG_SRC_SHIFT);
+	*src = (int)COLOD_CG_SRC(c.flags);
 	return c.cls < COLOD_CLASS_NR ? (int)c.cls : -1;
 }
 
