@@ -1117,7 +1117,8 @@ def main():
 		res["details"] = {k: phase_details(phases[k]) for k, _ in PHASES if k in phases}
 		kinds = {}
 		for a in acts:
-			kk = f"{a.get('kind')}/{a.get('reason')}"
+			# a verdict line has a verdict where an action has its reason
+			kk = f"{a.get('kind')}/{a.get('reason') or a.get('verdict')}"
 			kinds[kk] = kinds.get(kk, 0) + 1
 		res["details"]["colod_actions"] = kinds
 		res["details"]["colod_cut_verdicts"] = cut_verdicts(acts)
