@@ -546,11 +546,19 @@ static void verdict(const struct policy_params *p, struct policy_state *s, uint6
 /*
  * Measure the episode's LS cgroup over ticks that began after its last
  * cut; once they cover judge_window_ms, judge: the cuts helped when its
- * breach density (every breach, whoever caused it) at least halved, or
+ * breach density (every breach, whoever caused it) fell to a quarter, or
  * its p99 came back within the target. A cgroup without a single wait
  * over the window gives no verdict. Returns the allowance to give back
  * (the one before the cuts) when they did not help, else 0.
  */
+/*
+ * An LS late on its own threads, BE cut or not, moved its density from one
+ * window to the next by up to 2.2x (750000 -> 388154, 571428 -> 258963
+ * ppm, tests/kernel/test_cuts.c); halving was noise judged as help. Cuts
+ * that did help took it from 100% to 4-8%.
+ */
+#define JUDGE_HELPED_FACTOR	4
+
 static uint64_t judge_tick(const struct policy_params *p, struct policy_state *s,
 			   const struct policy_tick_input *in)
 {
@@ -574,7 +582,8 @@ static uint64_t judge_tick(const struct policy_params *p, struct policy_state *s
 		memset(j, 0, sizeof(*j));
 		return 0;
 	}
-	helped = 2ULL * ppm_of(j->after_breaches, j->after_samples) <= j->before_ppm ||
+	helped = JUDGE_HELPED_FACTOR * ppm_of(j->after_breaches, j->after_samples) <=
+			 j->before_ppm ||
 		 j->after_p99_milli < RATIO_BREACH_MILLI;
 	verdict(p, s, in->now_ms, helped);
 	memset(j, 0, sizeof(*j));
