@@ -335,6 +335,7 @@ static void render(struct strbuf *b, void *ctx)
 		.config_errors = a->nr_reload_errors,
 		.breach_events = a->nr_events,
 		.ticks = a->nr_ticks,
+		.knob_reads = journal_reads(a->j),
 		.cgroups = (uint64_t)a->track.nr,
 	};
 	struct metrics_kind_count kinds[POLICY_ACTION_NR];

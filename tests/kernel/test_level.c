@@ -99,6 +99,33 @@ Test(level, drift_is_put_back_at_the_next_tick_and_counted)
 		  "the drift is counted per knob");
 }
 
+/*
+ * A knob nobody wrote since colod read it is not read back at each tick
+ * (inotify, user/act/knobwatch.c); a foreign write still is, at once.
+ */
+Test(level, a_knob_nobody_writes_is_not_read_at_every_tick)
+{
+	double t0, r0, dt, dr;
+	FILE *f;
+
+	start_and_wait_idle();
+	/* the write and its read-back are done */
+	cr_assert(wait_metric("colod_loop_ticks_total", 3, 5000));
+	t0 = agentrun_metric(&run, "colod_loop_ticks_total");
+	r0 = agentrun_metric(&run, "colod_knob_reads_total");
+	cr_assert(wait_metric("colod_loop_ticks_total", t0 + 5, 10000));
+	dt = agentrun_metric(&run, "colod_loop_ticks_total") - t0;
+	dr = agentrun_metric(&run, "colod_knob_reads_total") - r0;
+	/* one knob (cpu.idle) wanted at each tick; a resync every 10th */
+	cr_assert_leq(dr, dt / 4, "%.0f read-backs of one quiet knob in %.0f ticks", dr, dt);
+	f = fopen(idle_path, "w");
+	cr_assert_not_null(f);
+	fputs("0", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert(wait_text(idle_path, "1", 2500), "a foreign write is put back within a tick");
+	cr_assert(wait_metric("colod_knob_drift_total{knob=\"cpu.idle\"}", 1, 2500));
+}
+
 Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
 {
 	start_and_wait_idle();

@@ -31,6 +31,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "knobdir.h"
+#include "knobwatch.h"
 #include "log.h"
 
 #define JOURNAL_VERSION		1
@@ -38,6 +39,12 @@
 #define KNOB_MAX		(1 << 20)	/* one knob file */
 #define RESTORE_PASSES		8
 #define REPORT_MAX		10	/* failures named one by one */
+/*
+ * A watched knob is read anyway every RESYNC_PASSES passes (staggered by
+ * entry): the kernel changes some knobs itself, without a write(2) and so
+ * without an event (a v1 cpuset.cpus shrunk by CPU hot-unplug).
+ */
+#define RESYNC_PASSES		10
 
 enum entry_op { OP_WRITE, OP_MKDIR };
 
@@ -49,6 +56,8 @@ struct entry {
 	bool written;		/* colod's value may be in place (this run or a previous one) */
 	uint64_t dir_ino;	/* OP_WRITE: inode of the cgroup's directory; 0: unknown */
 	uint64_t wanted;	/* the pass that last asked for it */
+	int wd;			/* its inotify watch; -1: none */
+	bool quiet;		/* holds last, unwritten since a read under the watch */
 };
 
 /* Per knob file name (cpu.idle, cpu.cfs_quota_us, ...): drift and releases. */
@@ -78,6 +87,9 @@ struct journal {
 	bool slot_stale;
 	/* knobs read back each tick open relative to their cgroup's dir fd */
 	struct knobdirs *dirs;
+	/* ... and only when written since the last read (or at a resync) */
+	struct knobwatch *watch;
+	uint64_t nr_reads;	/* knob read-backs by journal_write() */
 };
 
 /* ---- file helpers --------------------------------------------------- */
@@ -367,6 +379,8 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 	/* loaded from a previous run: its value may still be in place */
 	e->written = true;
 	e->wanted = 0;
+	e->wd = -1;
+	e->quiet = false;
 	if (!e->path || (orig && !e->orig)) {
 		free(e->path);
 		free(e->orig);
@@ -380,6 +394,7 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 static void drop_entry(struct journal *j, int i)
 {
 	j->slot_stale = true;
+	knobwatch_rm(j->watch, j->ents[i].wd);
 	free(j->ents[i].path);
 	free(j->ents[i].orig);
 	free(j->ents[i].last);
@@ -796,6 +811,8 @@ struct journal *journal_open(const char *state_dir)
 		goto fail;
 	/* none (out of memory): every knob is opened by its path */
 	j->dirs = knobdir_new(knobdir_budget());
+	/* none: every knob is read back at every pass */
+	j->watch = knobwatch_new();
 	if (j->nr)
 		pr_info("%s: %d entries kept from a previous run", j->file, j->nr);
 	return j;
@@ -819,6 +836,7 @@ void journal_close(struct journal *j)
 	free(j->ents);
 	free(j->slot);
 	knobdir_free(j->dirs);
+	knobwatch_free(j->watch);
 	unlock_dir(j);
 	free(j->file);
 	free(j->dir);
@@ -922,32 +940,46 @@ int journal_want(struct journal *j, const char *path)
 }
 
 /*
+ * The knob's value is known without a read: colod's last value is in place
+ * and nothing wrote the file since it was read under the watch (its
+ * cgroup checked to be the same one, once a pass).
+ */
+static bool known_in_place(const struct entry *e, const char *value)
+{
+	return e->quiet && e->last && same_value(e->last, value);
+}
+
+/* Watch e's file from before the read that may find it in place. */
+static bool arm(struct journal *j, struct entry *e)
+{
+	if (e->wd < 0 && j->watch)
+		e->wd = knobwatch_add(j->watch, e->path);
+	if (e->wd < 0)
+		e->wd = -1;	/* no watch (-ENOSPC...): read at every pass */
+	return e->wd >= 0;
+}
+
+/*
  * Journal the original if this is the first write, then write. A write the
  * kernel rejects drops the entry it just added again, so a failed write
  * leaves neither the knob nor the journal changed. Every call also marks
  * the knob as wanted in the current pass (journal_begin_pass()). A knob
  * that holds something else than colod last wrote there has drifted:
- * someone else wrote it, and it is counted and put back.
+ * someone else wrote it, and it is counted and put back. A knob known to
+ * be in place is not read (knobwatch.h).
  */
 int journal_write(struct journal *j, const char *path, const char *value)
 {
 	char key[PATH_MAX];
 	struct knob_count *k;
 	struct entry *e = NULL;
-	bool added = false;
-	char *cur;
+	bool added = false, armed = false;
+	char *cur = NULL;
 	int err, i;
 
-	err = knob_read(j, path, &cur);
-	if (vanished(-err))
-		return -ENOENT;
-	if (err) {
-		pr_err("%s: cannot read: %s", path, strerror(-err));
-		return err;
-	}
 	err = key_of(j, OP_WRITE, path, key, &i);
 	if (err)
-		goto out;
+		return vanished(-err) ? -ENOENT : err;
 	if (i >= 0 && !same_cgroup(j->dirs, &j->ents[i])) {
 		pr_info("%s: its cgroup was made again; the old original is dropped", key);
 		drop_entry(j, i);
@@ -956,10 +988,24 @@ int journal_write(struct journal *j, const char *path, const char *value)
 	if (i >= 0) {
 		e = &j->ents[i];
 		e->wanted = j->pass;
+		if (known_in_place(e, value))
+			return 0;
+		armed = arm(j, e);
+	}
+	j->nr_reads++;
+	err = knob_read(j, key, &cur);
+	if (vanished(-err))
+		return -ENOENT;
+	if (err) {
+		pr_err("%s: cannot read: %s", path, strerror(-err));
+		return err;
 	}
 	if (same_value(cur, value)) {
-		if (e && !e->last)
+		/* in place, whoever wrote it: colod's value from now on */
+		if (e && (!e->last || !same_value(e->last, value)))
 			note_written(e, value);
+		if (e)
+			e->quiet = armed;
 		goto out;
 	}
 	if (e && e->last && same_value(e->last, value) && (k = knob_of(j, key)))
@@ -974,6 +1020,9 @@ int journal_write(struct journal *j, const char *path, const char *value)
 		e = &j->ents[added ? j->nr - 1 : i];
 		e->wanted = j->pass;
 		note_written(e, value);
+		/* read back once at the next pass, under the watch */
+		e->quiet = false;
+		arm(j, e);
 		goto out;
 	}
 	if (added) {
@@ -1185,9 +1234,30 @@ int journal_restore_all(struct journal *j)
 	return err;
 }
 
+/* Events since the last pass: what someone wrote is read back in this one. */
 void journal_begin_pass(struct journal *j)
 {
+	int i, n;
+	struct entry *e;
+	enum knobwatch_state st;
+
 	j->pass++;
+	n = knobwatch_drain(j->watch);
+	for (i = 0; i < j->nr; i++) {
+		e = &j->ents[i];
+		if (e->wd < 0)
+			continue;
+		st = n < 0 ? KW_WRITTEN : knobwatch_state(j->watch, e->wd);
+		if (st == KW_GONE)
+			e->wd = -1;
+		if (st != KW_QUIET || (j->pass + (uint64_t)i) % RESYNC_PASSES == 0)
+			e->quiet = false;
+	}
+}
+
+uint64_t journal_reads(const struct journal *j)
+{
+	return j->nr_reads;
 }
 
 /* One pass of the sweep, backwards; *changed counts entries restored or pruned. */

@@ -98,6 +98,8 @@ int journal_restore_all(struct journal *j);
 
 /* Number of files journaled. */
 int journal_count(const struct journal *j);
+/* Knobs journal_write() read back (the others were known in place). */
+uint64_t journal_reads(const struct journal *j);
 
 /* Additions (beside the contract above). */
 

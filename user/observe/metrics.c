@@ -1180,6 +1180,10 @@ void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters 
 		c->pod_source_fallback);
 	counter(b, "colod_loop_ticks_total", "Iterations of the agent loop.",
 		c->ticks);
+	counter(b, "colod_knob_reads_total",
+		"Knobs read back to see that colod's value is in place; a knob nobody "
+		"wrote since (inotify) is not read, but for a resync every 10 ticks.",
+		c->knob_reads);
 	gauge(b, "colod_cgroups", "Cgroups tracked by the agent.", c->cgroups);
 }
 

@@ -189,6 +189,7 @@ struct metrics_agent_counters {
 	uint64_t pod_source_errors;	/* failed polls of the pod source */
 	uint64_t pod_source_fallback;	/* pod cgroups classed by directory, pod not listed */
 	uint64_t ticks;			/* loop iterations */
+	uint64_t knob_reads;		/* knobs read back (the others known in place) */
 	uint64_t cgroups;		/* gauge: cgroups tracked */
 };
 
@@ -200,7 +201,7 @@ struct metrics_agent_counters {
  * colod_k8s_node_updates_total, colod_k8s_node_errors_total,
  * colod_pod_source_lists_total, colod_pod_source_errors_total,
  * colod_pod_source_fallback_total,
- * colod_loop_ticks_total, colod_cgroups.
+ * colod_loop_ticks_total, colod_knob_reads_total, colod_cgroups.
  */
 void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters *c);
 

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+#include "knobwatch.h"
+
+/*
+ * IN_MODIFY for write(2) and truncate; the others for plain files that a
+ * test replaces or removes (cgroupfs files go only with their directory,
+ * which the journal checks once a pass).
+ */
+#define KW_MASK	(IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+struct kw_event {
+	int wd;
+	bool gone;
+};
+
+struct knobwatch {
+	int fd;
+	struct kw_event *ev;	/* since the last drain, sorted by wd, one per wd */
+	unsigned int nr, cap;
+};
+
+struct knobwatch *knobwatch_new(void)
+{
+	struct knobwatch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void knobwatch_free(struct knobwatch *w)
+{
+	if (!w)
+		return;
+	close(w->fd);
+	free(w->ev);
+	free(w);
+}
+
+int knobwatch_add(struct knobwatch *w, const char *path)
+{
+	int wd;
+
+	if (!w)
+		return -ENOSYS;
+	wd = inotify_add_watch(w->fd, path, KW_MASK);
+	return wd < 0 ? -errno : wd;
+}
+
+void knobwatch_rm(struct knobwatch *w, int wd)
+{
+	if (w && wd >= 0)
+		inotify_rm_watch(w->fd, wd);
+}
+
+static int push(struct knobwatch *w, int wd, bool gone)
+{
+	struct kw_event *v;
+
+	if (w->nr == w->cap) {
+		unsigned int cap = w->cap ? w->cap * 2 : 64;
+
+		v = realloc(w->ev, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		w->ev = v;
+		w->cap = cap;
+	}
+	w->ev[w->nr++] = (struct kw_event) { .wd = wd, .gone = gone };
+	return 0;
+}
+
+static int by_wd(const void *a, const void *b)
+{
+	const struct kw_event *x = a, *y = b;
+
+	return (x->wd > y->wd) - (x->wd < y->wd);
+}
+
+/* Sort by wd and fold the events of one watch into one. */
+static void fold(struct knobwatch *w)
+{
+	unsigned int i, n = 0;
+
+	qsort(w->ev, w->nr, sizeof(*w->ev), by_wd);
+	for (i = 0; i < w->nr; i++) {
+		if (n && w->ev[n - 1].wd == w->ev[i].wd)
+			w->ev[n - 1].gone |= w->ev[i].gone;
+		else
+			w->ev[n++] = w->ev[i];
+	}
+	w->nr = n;
+}
+
+int knobwatch_drain(struct knobwatch *w)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *e;
+	bool lost = false;
+	ssize_t len;
+	char *p;
+
+	if (!w)
+		return -1;
+	w->nr = 0;
+	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (p = buf; p < buf + len; p += sizeof(*e) + e->len) {
+			e = (const struct inotify_event *)p;
+			if (e->mask & IN_Q_OVERFLOW || push(w, e->wd, e->mask & IN_IGNORED))
+				lost = true;
+		}
+	}
+	if (len < 0 && errno != EAGAIN && errno != EINTR)
+		lost = true;
+	fold(w);
+	return lost ? -1 : (int)w->nr;
+}
+
+enum knobwatch_state knobwatch_state(const struct knobwatch *w, int wd)
+{
+	struct kw_event key = { .wd = wd }, *e;
+
+	if (!w || !w->nr)
+		return KW_QUIET;
+	e = bsearch(&key, w->ev, w->nr, sizeof(*w->ev), by_wd);
+	if (!e)
+		return KW_QUIET;
+	return e->gone ? KW_GONE : KW_WRITTEN;
+}
