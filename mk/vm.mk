@@ -54,6 +54,14 @@ test-vm:
 		fi; \
 		case $$rc in 0) ;; 77) skipped="$$skipped $$suite" ;; *) fail="$$fail $$suite" ;; esac; \
 	done; \
+	for suite in $$fail; do \
+		log=$(VM_DIR)/console-$$suite.log; \
+		echo "test-vm: $$suite: last check started: $$(tr -d '\r' <$$log | \
+			sed -n 's/^colod-vm: running //p' | tail -n 1)"; \
+		tr -d '\r' <$$log | grep -a 'COLOD-VM-CHECK: FAIL' | sed "s/^/test-vm: $$suite: /"; \
+		grep -aq 'COLOD-VM-RESULT' $$log || \
+			echo "test-vm: $$suite: no result line: the guest hung or was killed (console: $$log)"; \
+	done; \
 	echo "test-vm: suites: $(VM_SUITES); failed:$${fail:- none}; skipped:$${skipped:- none}"; \
 	[ -z "$$fail" ] || exit 1; \
 	if [ -n "$$skipped" ]; then \
