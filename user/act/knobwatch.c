@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -22,7 +23,28 @@ struct knobwatch {
 	int fd;
 	struct kw_event *ev;	/* since the last drain, sorted by wd, one per wd */
 	unsigned int nr, cap;
+	unsigned int nr_watches, max_watches;
 };
+
+/*
+ * Watches count against fs.inotify.max_user_watches of root, which
+ * kubelet, cAdvisor and the container runtime share (8,192 by default
+ * before 5.11): colod takes at most an eighth of it, and reads the rest
+ * of its knobs back at every tick.
+ */
+static unsigned int watch_budget(void)
+{
+	unsigned long max = 8192;
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 8192;
+		fclose(f);
+	}
+	max /= 8;
+	return max > 1u << 20 ? 1u << 20 : (unsigned int)max;
+}
 
 struct knobwatch *knobwatch_new(void)
 {
@@ -35,6 +57,7 @@ struct knobwatch *knobwatch_new(void)
 		free(w);
 		return NULL;
 	}
+	w->max_watches = watch_budget();
 	return w;
 }
 
@@ -53,8 +76,13 @@ int knobwatch_add(struct knobwatch *w, const char *path)
 
 	if (!w)
 		return -ENOSYS;
+	if (w->nr_watches >= w->max_watches)
+		return -ENOSPC;
 	wd = inotify_add_watch(w->fd, path, KW_MASK);
-	return wd < 0 ? -errno : wd;
+	if (wd < 0)
+		return -errno;
+	w->nr_watches++;
+	return wd;
 }
 
 void knobwatch_rm(struct knobwatch *w, int wd)
@@ -116,6 +144,9 @@ int knobwatch_drain(struct knobwatch *w)
 	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
 		for (p = buf; p < buf + len; p += sizeof(*e) + e->len) {
 			e = (const struct inotify_event *)p;
+			/* every watch ends with one IN_IGNORED, removed by us or not */
+			if (e->mask & IN_IGNORED && w->nr_watches)
+				w->nr_watches--;
 			if (e->mask & IN_Q_OVERFLOW || push(w, e->wd, e->mask & IN_IGNORED))
 				lost = true;
 		}

@@ -20,7 +20,10 @@ enum knobwatch_state {
 /* NULL when inotify cannot be had: then every knob is read each tick. */
 struct knobwatch *knobwatch_new(void);
 void knobwatch_free(struct knobwatch *w);
-/* Watch path; its watch descriptor, or -errno (ENOSPC: max_user_watches). */
+/*
+ * Watch path; its watch descriptor, or -errno (ENOSPC: colod's share of
+ * fs.inotify.max_user_watches, an eighth, is taken).
+ */
 int knobwatch_add(struct knobwatch *w, const char *path);
 void knobwatch_rm(struct knobwatch *w, int wd);
 /*
