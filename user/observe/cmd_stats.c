@@ -294,6 +294,7 @@ int cmd_stats(int argc, char **argv)
 	else
 		for (i = 0; i < run.nr; i++)
 			maps_read_stats(maps, run.rows[i].id, run.rows[i].before);
+	pr_info("measuring for %g s", duration);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	usleep((useconds_t)(duration * 1e6));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -301,6 +302,7 @@ int cmd_stats(int argc, char **argv)
 	if (run.all)
 		name_rows(&run);
 	duration = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	pr_info("measured %.3f s", duration);
 	if (json)
 		err = print_json(&run, duration);
 	else
