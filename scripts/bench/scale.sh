@@ -17,7 +17,7 @@
 #   SCALE_NO_RUN=1: no task runs in the cgroups (agent memory and CPU only)
 #   PARENT   default /sys/fs/cgroup on pure v2, /sys/fs/cgroup/cpu on v1
 #
-# Stages (Percpu and Slab of /proc/meminfo, kB, and the change):
+# Stages (Percpu, Slab and SUnreclaim of /proc/meminfo, kB, and the change):
 #   cgroups  the N cgroups made, before colod
 #   running  colod run is up (its 'running:' line), all N tracked
 #   ran      one short task ran in each of the N (every one has its
@@ -28,6 +28,8 @@
 #   kernel_kb  Percpu + Slab at 'window' minus at 'cgroups'
 #   rss_kb / hwm_kb  colod run's VmRSS and VmHWM at the end of the window
 #   total_kb   kernel_kb + hwm_kb: what the node pays for colod
+#   kernel_unreclaimable_kb, total_unreclaimable_kb  the same without
+#              SReclaimable (dentries and inodes the kernel can give back)
 #   cpu_pct    colod run's utime+stime over the window, % of one core
 #   tracked    cgroups tracked ('running:' line)
 # Removes its cgroups, state and pin directories on every exit.
@@ -92,8 +94,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# Percpu, Slab and SUnreclaim, kB. Slab's reclaimable part is mostly the
+# dentry and inode cache of the cgroupfs files colod opens, which the
+# kernel gives back under pressure; the result shows both.
 mem() {
-	awk '/^Percpu:/ { p = $2 } /^Slab:/ { s = $2 } END { print p, s }' /proc/meminfo
+	awk '/^Percpu:/ { p = $2 } /^Slab:/ { s = $2 } /^SUnreclaim:/ { u = $2 }
+	     END { print p, s, u }' /proc/meminfo
 }
 
 last=
@@ -103,9 +109,11 @@ stage() {
 	sleep 2
 	cur=$(mem)
 	[ -n "$first" ] || first=$cur
-	echo "$1 $cur $last" | awk '{ if (NF == 5)
-		printf "%-8s Percpu %8d kB (%+8d)  Slab %8d kB (%+8d)\n", $1, $2, $2 - $4, $3, $3 - $5
-		else printf "%-8s Percpu %8d kB             Slab %8d kB\n", $1, $2, $3 }'
+	echo "$1 $cur $last" | awk '{ if (NF == 7)
+		printf "%-8s Percpu %8d kB (%+8d)  Slab %8d kB (%+8d)  SUnreclaim %8d kB (%+8d)\n",
+			$1, $2, $2 - $5, $3, $3 - $6, $4, $4 - $7
+		else printf "%-8s Percpu %8d kB             Slab %8d kB             SUnreclaim %8d kB\n",
+			$1, $2, $3, $4 }'
 	last=$cur
 }
 
@@ -206,7 +214,8 @@ if [ "$metrics" != off ] && command -v curl >/dev/null; then
 	echo "scale: /metrics body $(curl -s -o /dev/null -w '%{size_download} bytes in %{time_total} s' \
 		"http://$metrics/metrics")"
 fi
-kernel=$(echo "$last $first" | awk '{ print $1 + $2 - $3 - $4 }')
+kernel=$(echo "$last $first" | awk '{ print $1 + $2 - $4 - $5 }')
+kernel_unrecl=$(echo "$last $first" | awk '{ print $1 + $3 - $4 - $6 }')
 for f in /proc/$pid/fdinfo/*; do
 	awk '/^map_type:/ { t = $2 } /^value_size:/ { v = $2 } /^max_entries:/ { m = $2 }
 	     /^memlock:/ { l = $2 } /^map_id:/ { id = $2 }
@@ -223,10 +232,11 @@ wait $pid
 rc=$?
 pid=
 stage stopped
-echo "$n $tracked $kernel $st $c0 $c1 $w0 $w1" | awk '{
+echo "$n $tracked $kernel $st $c0 $c1 $w0 $w1 $kernel_unrecl" | awk '{
 	cpu = ($7 - $6) / 100 / ($9 - $8) * 100
-	printf "result cgroups %d tracked %d kernel_kb %d rss_kb %d hwm_kb %d total_kb %d cpu_pct %.2f\n",
-		$1, $2, $3, $4, $5, $3 + $5, cpu }'
+	printf "result cgroups %d tracked %d kernel_kb %d rss_kb %d hwm_kb %d total_kb %d cpu_pct %.2f" \
+		" kernel_unreclaimable_kb %d total_unreclaimable_kb %d\n",
+		$1, $2, $3, $4, $5, $3 + $5, cpu, $10, $10 + $5 }'
 [ "$rc" = 0 ] || { echo "scale: colod run exited $rc on SIGTERM" >&2; exit 1; }
 [ "$tracked" -ge "$n" ] || { echo "scale: $tracked tracked, fewer than $n" >&2; exit 1; }
 if grep -q colod.budget= /proc/cmdline; then

@@ -389,6 +389,19 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	long long cur_q, cur_p;
 	int err;
 
+	/*
+	 * colod's period in place and nobody wrote it since (knobwatch.h):
+	 * the quota alone, no read of the period (500 BE pods: 500 reads a
+	 * tick otherwise).
+	 */
+	snprintf(ps, sizeof(ps), "%" PRIu64, period);
+	if (period && !cg_check_cpu_quota(quota < 0 ? -1 : quota, period) &&
+	    !cg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_period_us") &&
+	    journal_in_place(j, path, ps)) {
+		snprintf(qs, sizeof(qs), "%lld", quota < 0 ? -1 : quota);
+		err = journal_write(j, path, ps);
+		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
+	}
 	err = read_ll_j(j, ctx->cpu, rel, "cpu.cfs_period_us", &cur_p);
 	if (err)
 		return err == -ENODEV ? -ENOENT : err;
@@ -407,11 +420,11 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	/*
 	 * Asked for even when in place: a period colod wrote stays wanted in
 	 * this pass, or the sweep would put the original back and the next
-	 * pass write it again.
+	 * pass write it again; and known in place from the next pass on.
 	 */
 	if ((uint64_t)cur_p == period) {
 		err = cg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_period_us");
-		err = err ?: journal_want(j, path);
+		err = err ?: journal_write(j, path, ps);
 		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
 	}
 	err = read_ll(ctx->cpu, rel, "cpu.cfs_quota_us", &cur_q);

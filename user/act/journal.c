@@ -40,11 +40,13 @@
 #define RESTORE_PASSES		8
 #define REPORT_MAX		10	/* failures named one by one */
 /*
- * A watched knob is read anyway every RESYNC_PASSES passes (staggered by
- * entry): the kernel changes some knobs itself, without a write(2) and so
- * without an event (a v1 cpuset.cpus shrunk by CPU hot-unplug).
+ * A watched knob is read anyway every so many passes (staggered by entry):
+ * the kernel changes a cpuset's CPUs itself, without a write(2) and so
+ * without an event (v1: hot-unplug shrinks cpuset.cpus); the other knobs
+ * change only by writes, and are read now and then all the same.
  */
-#define RESYNC_PASSES		10
+#define RESYNC_CPUSET		10
+#define RESYNC_OTHER		60
 
 enum entry_op { OP_WRITE, OP_MKDIR };
 
@@ -58,6 +60,7 @@ struct entry {
 	uint64_t wanted;	/* the pass that last asked for it */
 	int wd;			/* its inotify watch; -1: none */
 	bool quiet;		/* holds last, unwritten since a read under the watch */
+	uint8_t resync;		/* read anyway every so many passes */
 };
 
 /* Per knob file name (cpu.idle, cpu.cfs_quota_us, ...): drift and releases. */
@@ -381,6 +384,7 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 	e->wanted = 0;
 	e->wd = -1;
 	e->quiet = false;
+	e->resync = strstr(path, "/cpuset.") ? RESYNC_CPUSET : RESYNC_OTHER;
 	if (!e->path || (orig && !e->orig)) {
 		free(e->path);
 		free(e->orig);
@@ -949,6 +953,13 @@ static bool known_in_place(const struct entry *e, const char *value)
 	return e->quiet && e->last && same_value(e->last, value);
 }
 
+bool journal_in_place(const struct journal *j, const char *path, const char *value)
+{
+	int i = j ? find_entry(j, OP_WRITE, path) : -1;
+
+	return i >= 0 && known_in_place(&j->ents[i], value);
+}
+
 /* Watch e's file from before the read that may find it in place. */
 static bool arm(struct journal *j, struct entry *e)
 {
@@ -1250,7 +1261,7 @@ void journal_begin_pass(struct journal *j)
 		st = n < 0 ? KW_WRITTEN : knobwatch_state(j->watch, e->wd);
 		if (st == KW_GONE)
 			e->wd = -1;
-		if (st != KW_QUIET || (j->pass + (uint64_t)i) % RESYNC_PASSES == 0)
+		if (st != KW_QUIET || (j->pass + (uint64_t)i) % e->resync == 0)
 			e->quiet = false;
 	}
 }

@@ -62,6 +62,11 @@ int journal_hold(struct journal *j, const char *path, bool record);
  * relative to its cgroup's cached directory fd). j may be NULL.
  */
 int journal_read(struct journal *j, const char *path, size_t max, char **out);
+/*
+ * Whether journal_write(j, path, value) would find value in place without
+ * a read: colod wrote it and nobody wrote the file since (knobwatch.h).
+ */
+bool journal_in_place(const struct journal *j, const char *path, const char *value);
 /* Whether path is held (no file read: the caller can skip computing record). */
 bool journal_holds(const struct journal *j, const char *path);
 

@@ -9,14 +9,13 @@
 #include "log.h"
 #include "reconcile.h"
 
-static void log_action(struct reconciler *r, const struct policy_action *a,
-		       const char *cgroup, const char *trigger)
+/* The --action-log line of one action on one cgroup. */
+static void action_json(struct reconciler *r, const struct policy_action *a,
+			const char *cgroup)
 {
-	char line[512], *json;
+	char *json;
 	cJSON *name;
 
-	policy_action_format(a, cgroup, line, sizeof(line));
-	pr_info("%s%s%s", line, trigger ? " trigger=" : "", trigger ? trigger : "");
 	if (!r->action_log)
 		return;
 	/* the cgroup's name is anyone's: cJSON escapes its quotes and controls */
@@ -34,6 +33,24 @@ static void log_action(struct reconciler *r, const struct policy_action *a,
 	}
 	free(json);
 	cJSON_Delete(name);
+}
+
+/*
+ * One log line for an action however many cgroups it applies to (a node
+ * with 500 BE pods logged 500 lines alike at each change of BE's
+ * allowance); the action log has a line per cgroup.
+ */
+static void log_action(struct reconciler *r, const struct policy_action *a,
+		       const char *cgroup, const char *trigger, int more)
+{
+	char line[512];
+
+	policy_action_format(a, cgroup, line, sizeof(line));
+	if (more)
+		pr_info("%s%s%s (and %d more BE cgroups alike)", line,
+			trigger ? " trigger=" : "", trigger ? trigger : "", more);
+	else
+		pr_info("%s%s%s", line, trigger ? " trigger=" : "", trigger ? trigger : "");
 }
 
 /* -ENOENT: the cgroup went away meanwhile, which is not an error. */
@@ -167,12 +184,21 @@ static void log_actions(struct reconciler *r, const struct track *t,
 	int a, i;
 
 	for (a = 0; a < d->nr_acts; a++) {
+		const char *first = NULL;
+		int n = 0;
+
 		r->nr_actions[d->acts[a].kind]++;
 		if (d->acts[a].kind == POLICY_BE_EVICT)
 			continue;	/* logged per victim */
-		for (i = 0; i < t->nr; i++)
-			if (t->v[i].cls == COLOD_CLASS_BE && t->v[i].top)
-				log_action(r, &d->acts[a], t->v[i].path, trigger);
+		for (i = 0; i < t->nr; i++) {
+			if (t->v[i].cls != COLOD_CLASS_BE || !t->v[i].top)
+				continue;
+			first = first ?: t->v[i].path;
+			n++;
+			action_json(r, &d->acts[a], t->v[i].path);
+		}
+		if (first)
+			log_action(r, &d->acts[a], first, trigger, n - 1);
 	}
 }
 
@@ -196,7 +222,8 @@ static void evict(struct reconciler *r, const struct track *t, const struct deci
 		check(r, err, "evict", v->path);
 		if (!err) {
 			r->nr_evicted++;
-			log_action(r, why, v->path, NULL);
+			log_action(r, why, v->path, NULL, 0);
+			action_json(r, why, v->path);
 		}
 	}
 }

@@ -1182,7 +1182,7 @@ void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters 
 		c->ticks);
 	counter(b, "colod_knob_reads_total",
 		"Knobs read back to see that colod's value is in place; a knob nobody "
-		"wrote since (inotify) is not read, but for a resync every 10 ticks.",
+		"wrote since (inotify) is not read, but for a resync every 60 ticks.",
 		c->knob_reads);
 	gauge(b, "colod_cgroups", "Cgroups tracked by the agent.", c->cgroups);
 }
