@@ -389,16 +389,18 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 	long long cur_q, cur_p;
 	int err;
 
+	if (quota < 0)
+		quota = -1;
+	snprintf(qs, sizeof(qs), "%lld", quota);
 	/*
 	 * colod's period in place and nobody wrote it since (knobwatch.h):
 	 * the quota alone, no read of the period (500 BE pods: 500 reads a
 	 * tick otherwise).
 	 */
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
-	if (period && !cg_check_cpu_quota(quota < 0 ? -1 : quota, period) &&
+	if (period && !cg_check_cpu_quota(quota, period) &&
 	    !cg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_period_us") &&
 	    journal_in_place(j, path, ps)) {
-		snprintf(qs, sizeof(qs), "%lld", quota < 0 ? -1 : quota);
 		err = journal_write(j, path, ps);
 		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
 	}
@@ -407,15 +409,12 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 		return err == -ENODEV ? -ENOENT : err;
 	if (!period)
 		period = cur_p;
-	if (quota < 0)
-		quota = -1;
 	if (cg_check_cpu_quota(quota, period)) {
 		pr_err("%s: bad CPU quota %lld us / period %" PRIu64 " us",
 		       msg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_quota_us"),
 		       quota, period);
 		return -EINVAL;
 	}
-	snprintf(qs, sizeof(qs), "%lld", quota);
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
 	/*
 	 * Asked for even when in place: a period colod wrote stays wanted in
