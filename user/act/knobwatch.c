@@ -120,6 +120,8 @@ static void fold(struct knobwatch *w)
 {
 	unsigned int i, n = 0;
 
+	if (!w->nr)
+		return;
 	qsort(w->ev, w->nr, sizeof(*w->ev), by_wd);
 	for (i = 0; i < w->nr; i++) {
 		if (n && w->ev[n - 1].wd == w->ev[i].wd)
