@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/inotify.h>
 #include <unistd.h>
+#include "inotify_drain.h"
 #include "knobwatch.h"
 
 /*
@@ -132,31 +132,34 @@ static void fold(struct knobwatch *w)
 	w->nr = n;
 }
 
+struct drain {
+	struct knobwatch *w;
+	bool lost;
+};
+
+static void on_event(const struct inotify_event *e, void *ctx)
+{
+	struct drain *d = ctx;
+	struct knobwatch *w = d->w;
+
+	/* every watch ends with one IN_IGNORED, removed by us or not */
+	if (e->mask & IN_IGNORED && w->nr_watches)
+		w->nr_watches--;
+	if (e->mask & IN_Q_OVERFLOW || push(w, e->wd, e->mask & IN_IGNORED))
+		d->lost = true;
+}
+
 int knobwatch_drain(struct knobwatch *w)
 {
-	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *e;
-	bool lost = false;
-	ssize_t len;
-	char *p;
+	struct drain d = { .w = w };
 
 	if (!w)
 		return -1;
 	w->nr = 0;
-	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
-		for (p = buf; p < buf + len; p += sizeof(*e) + e->len) {
-			e = (const struct inotify_event *)p;
-			/* every watch ends with one IN_IGNORED, removed by us or not */
-			if (e->mask & IN_IGNORED && w->nr_watches)
-				w->nr_watches--;
-			if (e->mask & IN_Q_OVERFLOW || push(w, e->wd, e->mask & IN_IGNORED))
-				lost = true;
-		}
-	}
-	if (len < 0 && errno != EAGAIN && errno != EINTR)
-		lost = true;
+	if (inotify_drain(w->fd, on_event, &d))
+		d.lost = true;
 	fold(w);
-	return lost ? -1 : (int)w->nr;
+	return d.lost ? -1 : (int)w->nr;
 }
 
 enum knobwatch_state knobwatch_state(const struct knobwatch *w, int wd)

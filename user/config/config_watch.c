@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config_watch.h"
+#include "inotify_drain.h"
 #include "log.h"
 
 /*
@@ -72,35 +73,30 @@ bool config_watch_event_wants_reload(const struct config_watch *w, uint32_t mask
 	return mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
 }
 
+struct drain {
+	struct config_watch *w;
+	bool reload;
+};
+
+static void on_event(const struct inotify_event *ev, void *ctx)
+{
+	struct drain *d = ctx;
+	struct config_watch *w = d->w;
+
+	if (config_watch_event_wants_reload(w, ev->mask, ev->len ? ev->name : ""))
+		d->reload = true;
+	if (ev->mask & IN_IGNORED && ev->wd == w->wd) {
+		pr_warn("config: %s is gone; no longer watched", w->dir);
+		w->wd = -1;
+	}
+}
+
 int config_watch_drain(struct config_watch *w)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	bool reload = false;
-	ssize_t n;
-	char *p;
+	struct drain d = { .w = w };
+	int err = inotify_drain(w->fd, on_event, &d);
 
-	for (;;) {
-		n = read(w->fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)p;
-			if (config_watch_event_wants_reload(w, ev->mask, ev->len ? ev->name : ""))
-				reload = true;
-			if (ev->mask & IN_IGNORED && ev->wd == w->wd) {
-				pr_warn("config: %s is gone; no longer watched", w->dir);
-				w->wd = -1;
-			}
-		}
-	}
-	return reload;
+	return err ?: d.reload;
 }
 
 void config_watch_close(struct config_watch *w)
