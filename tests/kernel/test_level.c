@@ -17,7 +17,7 @@
 #include "agentrun.h"
 #include "cgtest.h"
 
-static struct cgtest_group be;
+static struct cgtest_group be, be2;
 static struct agentrun run;
 static char idle_path[256], idle0[16], shares_path[256], shares0[16];
 
@@ -63,6 +63,7 @@ static void teardown(void)
 {
 	agentrun_cleanup(&run);
 	cgtest_remove(&be);
+	cgtest_remove(&be2);
 }
 
 TestSuite(level, .init = setup, .fini = teardown, .timeout = 60);
@@ -124,6 +125,39 @@ Test(level, a_knob_nobody_writes_is_not_read_at_every_tick)
 	cr_assert_eq(fclose(f), 0);
 	cr_assert(wait_text(idle_path, "1", 2500), "a foreign write is put back within a tick");
 	cr_assert(wait_metric("colod_knob_drift_total{knob=\"cpu.idle\"}", 1, 2500));
+}
+
+/*
+ * An action on BE applies to every BE top: one log line names the first
+ * and counts the others; the action log has one line per cgroup.
+ */
+Test(level, an_action_on_two_be_tops_is_one_log_line)
+{
+	char text[1024], line[1024], needle[300];
+	int lines = 0;
+	FILE *f;
+
+	cr_assert_eq(cgtest_make_unique(&be2, "lvl-be2", CGT_CPU | CGT_CPUACCT), 0);
+	snprintf(text, sizeof(text), "{\"classificationRules\": ["
+		 "{\"match\": \"/%s\", \"class\": \"BE\"},"
+		 "{\"match\": \"/%s\", \"class\": \"BE\"}]}", be.rel, be2.rel);
+	agentrun_config(&run, "colod-config", text);
+	/* the first tick bounds BE: a be_cpu_quota action */
+	agentrun_config(&run, "resource-threshold-config",
+			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": "
+			"\"cfsQuota\", \"cpuSuppressThresholdPercent\": 90}}");
+	agentrun_start(&run, NULL);
+	for (int t = 0; t < 100 && !agentrun_log_has(&run, "more BE cgroups alike"); t++)
+		usleep(100000);
+	cr_assert(agentrun_log_has(&run, "(and 1 more BE cgroups alike)"),
+		  "one line for both BE tops (see %s)", agentrun_path(&run, "agent.log"));
+	f = fopen(agentrun_path(&run, "agent.log"), "r");
+	cr_assert_not_null(f);
+	snprintf(needle, sizeof(needle), "action=be_cpu_quota cgroup=/%s ", be2.rel);
+	while (fgets(line, sizeof(line), f))
+		lines += strstr(line, needle) != NULL;
+	fclose(f);
+	cr_assert_eq(lines, 0, "no line of its own for the second BE top");
 }
 
 Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
