@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "inotify_drain.h"
 #include "knobwatch.h"
 
@@ -34,15 +34,8 @@ struct knobwatch {
  */
 static unsigned int watch_budget(void)
 {
-	unsigned long max = 8192;
-	FILE *f = fopen("/proc/sys/fs/inotify/max_user_watches", "re");
+	uint64_t max = file_read_u64("/proc/sys/fs/inotify/max_user_watches", 8192) / 8;
 
-	if (f) {
-		if (fscanf(f, "%lu", &max) != 1)
-			max = 8192;
-		fclose(f);
-	}
-	max /= 8;
 	return max > 1u << 20 ? 1u << 20 : (unsigned int)max;
 }
 

@@ -151,14 +151,6 @@ static int probe_task_storage(void)
 	return ret;
 }
 
-static uint64_t proc_u64(const char *path, uint64_t dflt)
-{
-	char buf[32];
-	ssize_t n = file_read_buf(path, buf, sizeof(buf));
-
-	return n > 0 ? strtoull(buf, NULL, 10) : dflt;
-}
-
 /*
  * The hash that stands in for task storage needs an entry per live task:
  * the kernel allows no more than threads-max of them and pid_max pids.
@@ -166,8 +158,8 @@ static uint64_t proc_u64(const char *path, uint64_t dflt)
  */
 static uint32_t task_entries(void)
 {
-	uint64_t n = proc_u64("/proc/sys/kernel/threads-max", 32768);
-	uint64_t pids = proc_u64("/proc/sys/kernel/pid_max", 32768);
+	uint64_t n = file_read_u64("/proc/sys/kernel/threads-max", 32768);
+	uint64_t pids = file_read_u64("/proc/sys/kernel/pid_max", 32768);
 
 	if (pids < n)
 		n = pids;

@@ -99,6 +99,13 @@ int file_read_regular(const char *path, size_t max, char **out)
 	return file_read_fd(fd, max, out);
 }
 
+uint64_t file_read_u64(const char *path, uint64_t dflt)
+{
+	char buf[32];
+
+	return file_read_buf(path, buf, sizeof(buf)) > 0 ? strtoull(buf, NULL, 10) : dflt;
+}
+
 ssize_t file_read_buf(const char *path, char *buf, size_t size)
 {
 	size_t len = 0;

@@ -9,6 +9,7 @@
 #define COLOD_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -35,6 +36,8 @@ int file_read_regular(const char *path, size_t max, char **out);
  * the length read, or -errno. EINTR is retried.
  */
 ssize_t file_read_buf(const char *path, char *buf, size_t size);
+/* The number a small file holds (a /proc/sys setting), or dflt if unreadable. */
+uint64_t file_read_u64(const char *path, uint64_t dflt);
 
 /*
  * Replace path with len bytes of data, all or nothing: a temp file in the
