@@ -393,19 +393,14 @@ static int v1_set_cpu_quota(const struct cg_ctx *ctx, struct journal *j,
 		quota = -1;
 	snprintf(qs, sizeof(qs), "%lld", quota);
 	/*
-	 * colod's period in place and nobody wrote it since (knobwatch.h):
-	 * the quota alone, no read of the period (500 BE pods: 500 reads a
-	 * tick otherwise).
+	 * colod's period in place and nobody wrote it since (knobwatch.h): no
+	 * read of it (500 BE pods: 500 reads a tick otherwise).
 	 */
 	snprintf(ps, sizeof(ps), "%" PRIu64, period);
-	if (period && !cg_check_cpu_quota(quota, period) &&
-	    !cg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_period_us") &&
-	    journal_in_place(j, path, ps)) {
-		err = journal_write(j, path, ps);
-		return err ?: knob_write(ctx, j, ctx->cpu, rel, "cpu.cfs_quota_us", qs);
-	}
-	err = read_ll_j(j, ctx->cpu, rel, "cpu.cfs_period_us", &cur_p);
-	if (err)
+	if (period && !cg_path(path, sizeof(path), ctx->cpu, rel, "cpu.cfs_period_us") &&
+	    journal_in_place(j, path, ps))
+		cur_p = (long long)period;
+	else if ((err = read_ll_j(j, ctx->cpu, rel, "cpu.cfs_period_us", &cur_p)))
 		return err == -ENODEV ? -ENOENT : err;
 	if (!period)
 		period = cur_p;
