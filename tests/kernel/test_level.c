@@ -131,11 +131,14 @@ Test(level, a_knob_nobody_writes_is_not_read_at_every_tick)
  * An action on BE applies to every BE top: one log line names the first
  * and counts the others; the action log has one line per cgroup.
  */
+static bool has(const char *line, const void *needle)
+{
+	return strstr(line, needle) != NULL;
+}
+
 Test(level, an_action_on_two_be_tops_is_one_log_line)
 {
-	char text[1024], line[1024], needle[300];
-	int lines = 0;
-	FILE *f;
+	char text[1024], needle[300];
 
 	cr_assert_eq(cgtest_make_unique(&be2, "lvl-be2", CGT_CPU | CGT_CPUACCT), 0);
 	snprintf(text, sizeof(text), "{\"classificationRules\": ["
@@ -147,17 +150,11 @@ Test(level, an_action_on_two_be_tops_is_one_log_line)
 			"{\"clusterStrategy\": {\"enable\": true, \"cpuSuppressPolicy\": "
 			"\"cfsQuota\", \"cpuSuppressThresholdPercent\": 90}}");
 	agentrun_start(&run, NULL);
-	for (int t = 0; t < 100 && !agentrun_log_has(&run, "more BE cgroups alike"); t++)
-		usleep(100000);
-	cr_assert(agentrun_log_has(&run, "(and 1 more BE cgroups alike)"),
+	cr_assert(agentrun_wait_log(&run, "(and 1 more BE cgroups alike)", 10000),
 		  "one line for both BE tops (see %s)", agentrun_path(&run, "agent.log"));
-	f = fopen(agentrun_path(&run, "agent.log"), "r");
-	cr_assert_not_null(f);
 	snprintf(needle, sizeof(needle), "action=be_cpu_quota cgroup=/%s ", be2.rel);
-	while (fgets(line, sizeof(line), f))
-		lines += strstr(line, needle) != NULL;
-	fclose(f);
-	cr_assert_eq(lines, 0, "no line of its own for the second BE top");
+	cr_assert_eq(count_lines(agentrun_path(&run, "agent.log"), has, needle, NULL, 0), 0,
+		     "no line of its own for the second BE top");
 }
 
 Test(level, a_reload_that_turns_the_feature_off_restores_the_original)
