@@ -402,7 +402,7 @@ static __always_inline void charge_runtime(struct colod_cg_stats *s, struct task
 					   __u64 runtime)
 {
 	if (runtime > ts->charged_rt)
-		ADD(s->cpu_ns, runtime - ts->charged_rt);
+		ADD(s->cnt.cpu_ns, runtime - ts->charged_rt);
 	ts->charged_rt = runtime;
 }
 
@@ -431,9 +431,9 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	s = stats_of(cgid);
 	if (!s)
 		return c;
-	ADD(s->runq_count, 1);
-	ADD(s->runq_sum_ns, delta);
-	max_u64(&s->runq_max_ns, delta, atomics);
+	ADD(s->cnt.runq_count, 1);
+	ADD(s->cnt.runq_sum_ns, delta);
+	max_u64(&s->cnt.runq_max_ns, delta, atomics);
 	slot = colod_hist_slot(delta / 1000);
 	/* the compiler knows the bound; make it check it so the verifier sees it */
 	asm volatile("" : "+r"(slot));
@@ -442,13 +442,13 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 
 	if (!c || cls != COLOD_CLASS_LS || !c->threshold_ns || delta <= c->threshold_ns)
 		return c;
-	ADD(s->breaches, 1);
+	ADD(s->cnt.breaches, 1);
 	be_cgid = blame_be(ts, cb, cpu, prev_be, delta);
 	if (!be_cgid)
 		return c;
-	ADD(s->breaches_be, 1);
+	ADD(s->cnt.breaches_be, 1);
 	if (report_breach(c, cgid, be_cgid, next, delta, now, atomics))
-		ADD(s->breach_events, 1);
+		ADD(s->cnt.breach_events, 1);
 	return c;
 }
 
@@ -471,9 +471,9 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 		if (ts && ts->on_cpu)
 			charge_runtime(s, ts, prev->se.sum_exec_runtime);
 		if (runnable || preempt)
-			ADD(s->nivcsw, 1);
+			ADD(s->cnt.nivcsw, 1);
 		else
-			ADD(s->nvcsw, 1);
+			ADD(s->cnt.nvcsw, 1);
 	}
 	if (!ts)
 		return;
@@ -640,11 +640,11 @@ static __always_inline void reclaim_end(bool memcg)
 	if (!s)
 		return;
 	if (memcg) {
-		ADD(s->memcg_reclaim_ns, delta);
-		ADD(s->memcg_reclaim_count, 1);
+		ADD(s->cnt.memcg_reclaim_ns, delta);
+		ADD(s->cnt.memcg_reclaim_count, 1);
 	} else {
-		ADD(s->direct_reclaim_ns, delta);
-		ADD(s->direct_reclaim_count, 1);
+		ADD(s->cnt.direct_reclaim_ns, delta);
+		ADD(s->cnt.direct_reclaim_count, 1);
 	}
 }
 

@@ -374,7 +374,8 @@ static void render(struct strbuf *b, void *ctx)
 		cgs[i] = (struct metrics_cgroup) {
 			.path = a->track.v[i].path,
 			.cls = class_label(a->track.v[i].cls),
-			.stats = &a->track.v[i].prev,
+			.cnt = &a->track.v[i].prev,
+			.runq_hist = a->track.v[i].ls ? a->track.v[i].ls->runq_hist : NULL,
 		};
 	metrics_render_cgroups(b, cgs, a->track.nr);
 	free(cgs);

@@ -40,11 +40,8 @@ enum colod_class {
 #define COLOD_HIST_MAX_LOG2	26	/* 2^27 us = 134 s: everything above saturates */
 #define COLOD_HIST_SLOTS	((COLOD_HIST_MAX_LOG2 - COLOD_HIST_SUB_BITS + 2) * COLOD_HIST_SUB)
 
-/*
- * Per-cgroup counters, keyed by cgroup id (kernfs id = inode): one value
- * per cgroup that all CPUs add to atomically (not per CPU).
- */
-struct colod_cg_stats {
+/* A cgroup's counters without its histogram: what the agent keeps of each. */
+struct colod_cg_counters {
 	__u64 runq_count;		/* run-queue latency samples */
 	__u64 runq_sum_ns;
 	__u64 runq_max_ns;
@@ -58,7 +55,18 @@ struct colod_cg_stats {
 	__u64 breaches;			/* LS samples above threshold */
 	__u64 breaches_be;		/* of which a BE task had the CPU before */
 	__u64 breach_events;		/* of those, sent on the ring buffer */
-	__u64 runq_hist[COLOD_HIST_SLOTS];
+};
+
+/*
+ * Per-cgroup statistics, keyed by cgroup id (kernfs id = inode): one value
+ * per cgroup that all CPUs add to atomically (not per CPU). The histogram's
+ * slots are 32 bits, so the value (904 B) fits the kernel's 1 KiB slab
+ * objects, not 2 KiB ones (docs/MAPS.md): a slot wraps after 2^32 waits,
+ * which the per-tick deltas, taken modulo 2^32, do not notice.
+ */
+struct colod_cg_stats {
+	struct colod_cg_counters cnt;
+	__u32 runq_hist[COLOD_HIST_SLOTS];
 };
 
 /*

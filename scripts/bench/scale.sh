@@ -18,9 +18,10 @@
 #   PARENT   default /sys/fs/cgroup on pure v2, /sys/fs/cgroup/cpu on v1
 #
 # Stages (Percpu, Slab and SUnreclaim of /proc/meminfo, kB, and the change):
-#   cgroups  the N cgroups made, before colod
+#   cgroups  the N cgroups made, and a short task run in each, before
+#            colod (what a node's runtime leaves is the cgroups' cost)
 #   running  colod run is up (its 'running:' line), all N tracked
-#   ran      one short task ran in each of the N (every one has its
+#   ran      one short task ran in each of the N again (every one has its
 #            cg_stats entry: the most kernel memory they can take)
 #   window   after the settle and the CPU window
 #   stopped  colod gone (maps freed, knobs restored)
@@ -127,6 +128,19 @@ ticks() {
 	sed 's/.*) //' /proc/$pid/stat | awk '{ print $12 + $13 }'
 }
 
+# one short task in each cgroup (none with SCALE_NO_RUN=1)
+run_all() {
+	for cls in ls be; do
+		i=0
+		while [ $i -lt $pods_run ]; do
+			for d in "$base/$cls/pod-$i" "$base/$cls/pod-$i/ctr-0"; do
+				sh -c "echo \$\$ > $d/cgroup.procs && exec true"
+			done
+			i=$((i + 1))
+		done
+	done
+}
+
 echo "scale: $n cgroups under $base, possible CPUs $(cat /sys/devices/system/cpu/possible)," \
      "kernel $(uname -r), colod $colod"
 mkdir -p "$base/ls" "$base/be" "$work/config" "$work/state" || exit 1
@@ -145,6 +159,11 @@ for cls in ls be; do
 	done
 done
 echo "scale: made $((pods * 4)) cgroups in $(($(date +%s) - t0)) s"
+[ "${SCALE_NO_RUN:-0}" = 1 ] && pods_run=0 || pods_run=$pods
+# A task in each, before colod too: on a node the runtime has written each
+# cgroup.procs already, and the kernel objects that leaves (the file's
+# dentry and inode) are the cgroups' own, not colod's.
+run_all
 stage cgroups
 
 cd "$work/config" || exit 1
@@ -174,16 +193,8 @@ tracked=$(sed -n 's/.*running: \([0-9]*\) cgroups.*/\1/p' "$work/log" | tail -n 
 echo "scale: colod run up in $((t / 2)) s, $tracked tracked, VmRSS VmHWM $(status) kB"
 stage running
 
-[ "${SCALE_NO_RUN:-0}" = 1 ] && pods_run=0 || pods_run=$pods
-for cls in ls be; do
-	i=0
-	while [ $i -lt $pods_run ]; do
-		for d in "$base/$cls/pod-$i" "$base/$cls/pod-$i/ctr-0"; do
-			sh -c "echo \$\$ > $d/cgroup.procs && exec true"
-		done
-		i=$((i + 1))
-	done
-done
+# again under colod: each gets its cg_stats entry
+run_all
 stage ran
 
 sleep $settle

@@ -19,14 +19,15 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-static struct colod_cg_stats ls, be, sys;
+static struct colod_cg_counters ls, be, sys;
+static uint64_t ls_hist[COLOD_HIST_SLOTS];	/* the agent widens LS histograms only */
 
 static void render(struct strbuf *b, void *ctx)
 {
 	struct metrics_cgroup cgs[] = {
-		{ "/kubepods/pod0a1b/ctr", "ls", &ls },
-		{ "/kubepods/besteffort/pod\"quoted\"\\back", "be", &be },
-		{ "/", "system", &sys },
+		{ "/kubepods/pod0a1b/ctr", "ls", &ls, ls_hist },
+		{ "/kubepods/besteffort/pod\"quoted\"\\back", "be", &be, NULL },
+		{ "/", "system", &sys, NULL },
 	};
 	struct colod_headroom h = {
 		.capacity_cpu_milli = 2000, .capacity_memory_bytes = 25769803776ULL,
@@ -51,12 +52,14 @@ static void render(struct strbuf *b, void *ctx)
 	metrics_render_cgroups(b, cgs, 3);
 }
 
-static void fill(struct colod_cg_stats *s, unsigned int lat_us, unsigned int n)
+static void fill(struct colod_cg_counters *s, uint64_t *hist, unsigned int lat_us,
+		 unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		s->runq_hist[colod_hist_slot(lat_us + i * 37)]++;
+		if (hist)
+			hist[colod_hist_slot(lat_us + i * 37)]++;
 		s->runq_sum_ns += (lat_us + i * 37) * 1000ULL;
 	}
 	s->runq_count = n;
@@ -77,9 +80,9 @@ int main(void)
 
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	fill(&ls, 150, 500);
-	fill(&be, 4000, 800);
-	fill(&sys, 3, 20);
+	fill(&ls, ls_hist, 150, 500);
+	fill(&be, NULL, 4000, 800);
+	fill(&sys, NULL, 3, 20);
 	srv = metrics_start("127.0.0.1:0", render, NULL);
 	if (!srv || metrics_publish(srv))
 		return 1;

@@ -91,13 +91,13 @@ static void charge(int fd, struct feed *f, uint64_t dt_ns)
 	f->carry_samples += (double)dt_ns / 1e9 * 1000.0;	/* 1000 wakeups/s */
 	n = (uint64_t)f->carry_samples;
 	f->carry_samples -= (double)n;
-	v[0].cpu_ns += (uint64_t)((double)dt_ns * f->cpu_share);
-	v[0].runq_count += n;
-	v[0].runq_sum_ns += n * f->lat_us * 1000;
-	v[0].runq_max_ns = f->lat_us * 1000;
+	v[0].cnt.cpu_ns += (uint64_t)((double)dt_ns * f->cpu_share);
+	v[0].cnt.runq_count += n;
+	v[0].cnt.runq_sum_ns += n * f->lat_us * 1000;
+	v[0].cnt.runq_max_ns = f->lat_us * 1000;
 	v[0].runq_hist[colod_hist_slot(f->lat_us)] += n;
-	v[0].nvcsw += n;
-	v[0].direct_reclaim_ns += (uint64_t)((double)dt_ns * f->reclaim_share);
+	v[0].cnt.nvcsw += n;
+	v[0].cnt.direct_reclaim_ns += (uint64_t)((double)dt_ns * f->reclaim_share);
 	if (bpf_map_update_elem(fd, &f->id, v, BPF_ANY)) {
 		fprintf(stderr, "top_fixture: update: %s\n", strerror(errno));
 		exit(1);

@@ -188,7 +188,7 @@ Test(mapsize, tracked_cgroups_keep_their_entries_when_untracked_ones_fill_the_ma
 		if (maps_read_stats(&m, id_of(path), s))
 			continue;
 		admitted++;
-		with_samples += s->nvcsw >= 10;
+		with_samples += s->cnt.nvcsw >= 10;
 	}
 	maps_read_counters(&m, cnt);
 	maps_close(&m);

@@ -159,11 +159,11 @@ Test(sampling, cpu_time_matches_the_kernels_accounting)
 	kernel_ns = cgtest_cpu_usage_ns(&ga);
 	read_stats(&ga, &s);
 	cr_assert_gt(kernel_ns, 200000000ULL, "the busy child ran (%lu ns)", kernel_ns);
-	ratio = (double)s.cpu_ns / kernel_ns;
+	ratio = (double)s.cnt.cpu_ns / kernel_ns;
 	cr_expect(ratio > 0.95 && ratio < 1.05,
 		  "colod %llu ns vs cpuacct.usage %lu ns (ratio %.3f)",
-		  (unsigned long long)s.cpu_ns, kernel_ns, ratio);
-	cr_expect_gt(s.nvcsw + s.nivcsw, 0, "switches counted");
+		  (unsigned long long)s.cnt.cpu_ns, kernel_ns, ratio);
+	cr_expect_gt(s.cnt.nvcsw + s.cnt.nivcsw, 0, "switches counted");
 }
 
 /* A task's time on CPU and how many times it was switched in. */
@@ -222,7 +222,7 @@ Test(sampling, a_task_that_keeps_its_cpu_is_charged_at_the_tick)
 			continue;	/* switched meanwhile, or hardly ran */
 		windows++;
 		ran += r1 - r0;
-		charged += b->cpu_ns - a->cpu_ns;
+		charged += b->cnt.cpu_ns - a->cnt.cpu_ns;
 	}
 	free(a);
 	free(b);
@@ -371,7 +371,7 @@ static double window_p99(const struct cgtest_group *g, unsigned int ms, uint64_t
 	usleep(ms * 1000);
 	read_stats(g, b);
 	cg_stats_delta(b, a, &d);
-	*count = d.runq_count;
+	*count = d.cnt.runq_count;
 	p99 = hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99);
 	free(a);
 	free(b);
@@ -468,20 +468,20 @@ Test(sampling, fallback_measures_what_task_storage_measures)
 		free(b[i]);
 	}
 	cr_log_info("task storage: %lu samples p99 %.0f us cpu %llu ns; pid hash: %lu samples "
-		    "p99 %.0f us cpu %llu ns", (unsigned long)d[!fb].runq_count, p99[!fb],
-		    (unsigned long long)d[!fb].cpu_ns, (unsigned long)d[fb].runq_count, p99[fb],
-		    (unsigned long long)d[fb].cpu_ns);
-	cr_assert_gt(d[!fb].runq_count, 100, "the sleepers woke (%lu)",
-		     (unsigned long)d[!fb].runq_count);
-	cr_assert(d[fb].runq_count > d[!fb].runq_count * 0.95 &&
-		  d[fb].runq_count < d[!fb].runq_count * 1.05,
-		  "samples: pid hash %lu, task storage %lu", (unsigned long)d[fb].runq_count,
-		  (unsigned long)d[!fb].runq_count);
+		    "p99 %.0f us cpu %llu ns", (unsigned long)d[!fb].cnt.runq_count, p99[!fb],
+		    (unsigned long long)d[!fb].cnt.cpu_ns, (unsigned long)d[fb].cnt.runq_count, p99[fb],
+		    (unsigned long long)d[fb].cnt.cpu_ns);
+	cr_assert_gt(d[!fb].cnt.runq_count, 100, "the sleepers woke (%lu)",
+		     (unsigned long)d[!fb].cnt.runq_count);
+	cr_assert(d[fb].cnt.runq_count > d[!fb].cnt.runq_count * 0.95 &&
+		  d[fb].cnt.runq_count < d[!fb].cnt.runq_count * 1.05,
+		  "samples: pid hash %lu, task storage %lu", (unsigned long)d[fb].cnt.runq_count,
+		  (unsigned long)d[!fb].cnt.runq_count);
 	cr_assert(p99[fb] >= p99[!fb] / 2 && p99[fb] <= p99[!fb] * 2,
 		  "p99: pid hash %.0f us, task storage %.0f us", p99[fb], p99[!fb]);
-	cr_assert(d[fb].cpu_ns > d[!fb].cpu_ns * 0.95 && d[fb].cpu_ns < d[!fb].cpu_ns * 1.05,
+	cr_assert(d[fb].cnt.cpu_ns > d[!fb].cnt.cpu_ns * 0.95 && d[fb].cnt.cpu_ns < d[!fb].cnt.cpu_ns * 1.05,
 		  "cpu: pid hash %llu ns, task storage %llu ns",
-		  (unsigned long long)d[fb].cpu_ns, (unsigned long long)d[!fb].cpu_ns);
+		  (unsigned long long)d[fb].cnt.cpu_ns, (unsigned long long)d[!fb].cnt.cpu_ns);
 }
 
 /* Dirty page cache in a small memcg until the kernel reclaims it. */
@@ -530,10 +530,10 @@ Test(sampling, reclaim_stall_is_charged_to_the_limited_cgroup)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer finished");
 	read_stats(&ga, &s);
 	read_stats(&gb, &idle);
-	cr_assert_gt(s.memcg_reclaim_count + s.direct_reclaim_count, 0,
+	cr_assert_gt(s.cnt.memcg_reclaim_count + s.cnt.direct_reclaim_count, 0,
 		     "256 MiB through a 32 MiB memcg reclaims");
-	cr_assert_gt(s.memcg_reclaim_ns + s.direct_reclaim_ns, 0);
-	cr_expect_eq(idle.memcg_reclaim_ns + idle.direct_reclaim_ns, 0,
+	cr_assert_gt(s.cnt.memcg_reclaim_ns + s.cnt.direct_reclaim_ns, 0);
+	cr_expect_eq(idle.cnt.memcg_reclaim_ns + idle.cnt.direct_reclaim_ns, 0,
 		     "an idle cgroup stalls in no reclaim");
 }
 
@@ -590,9 +590,9 @@ Test(sampling, ls_breaches_behind_be_reach_userspace_rate_limited)
 	cr_assert_gt(ctx[2], 0, "breach events arrived");
 	cr_assert_eq(ctx[3], ctx[2], "every event names the BE group (%lu of %lu)",
 		     ctx[3], ctx[2]);
-	cr_assert_gt(s.breaches_be, ctx[2], "more BE breaches (%llu) than events (%lu)",
-		     (unsigned long long)s.breaches_be, ctx[2]);
-	cr_assert_geq(s.breaches, s.breaches_be);
+	cr_assert_gt(s.cnt.breaches_be, ctx[2], "more BE breaches (%llu) than events (%lu)",
+		     (unsigned long long)s.cnt.breaches_be, ctx[2]);
+	cr_assert_geq(s.cnt.breaches, s.cnt.breaches_be);
 	/* default limit: one event per cgroup per ms, over about 2 s */
 	cr_expect_leq(ctx[2], 2600, "rate-limited: %lu events", ctx[2]);
 }
@@ -608,9 +608,9 @@ Test(sampling, ls_breaches_behind_others_send_no_event)
 	struct colod_cg_stats s;
 
 	breach_storm(COLOD_CLASS_SYSTEM, ctx, &s);
-	cr_assert_gt(s.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.breaches);
-	cr_assert_eq(s.breaches_be, 0, "%llu breaches blamed on BE with no BE cgroup",
-		     (unsigned long long)s.breaches_be);
+	cr_assert_gt(s.cnt.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.cnt.breaches);
+	cr_assert_eq(s.cnt.breaches_be, 0, "%llu breaches blamed on BE with no BE cgroup",
+		     (unsigned long long)s.cnt.breaches_be);
 	cr_assert_eq(ctx[2], 0, "%lu events without BE", ctx[2]);
 }
 
@@ -651,8 +651,8 @@ static uint64_t ls_breaches_be_with_be_elsewhere(uint32_t be_flags)
 	cg_stats_delta(b, a, &s);
 	free(a);
 	free(b);
-	cr_assert_gt(s.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.breaches);
-	return s.breaches_be;
+	cr_assert_gt(s.cnt.breaches, 100, "the LS breached (%llu)", (unsigned long long)s.cnt.breaches);
+	return s.cnt.breaches_be;
 }
 
 Test(sampling, ls_wait_beside_be_on_another_cpu_is_bes)
@@ -756,6 +756,6 @@ Test(sampling, a_nearly_full_stats_map_keeps_room_for_tracked_cgroups)
 	cr_assert_leq(n, 12, "untracked cgroups stop at 3/4 of 16 entries: %d", n);
 	cr_assert_gt(cnt[COLOD_CNT_STATS_UNTRACKED], 0, "the dropped samples are counted");
 	cr_assert_eq(got, 0, "the tracked cgroup has an entry");
-	cr_assert_gt(s->runq_count + s->nvcsw, 0, "and its samples");
+	cr_assert_gt(s->cnt.runq_count + s->cnt.nvcsw, 0, "and its samples");
 	free(s);
 }

@@ -47,7 +47,7 @@ Test(hist, huge_values_saturate)
 
 Test(hist, empty_histogram_has_no_percentile)
 {
-	__u64 h[COLOD_HIST_SLOTS] = {};
+	__u32 h[COLOD_HIST_SLOTS] = {};
 
 	cr_assert_eq(hist_percentile_us(h, COLOD_HIST_SLOTS, 99), 0);
 }
@@ -87,7 +87,7 @@ Test(hist, percentiles_within_a_quarter_of_exact)
 
 	cr_assert_not_null(v);
 	for (shape = 0; shape < 4; shape++) {
-		__u64 h[COLOD_HIST_SLOTS] = {};
+		__u32 h[COLOD_HIST_SLOTS] = {};
 
 		for (i = 0; i < N; i++) {
 			v[i] = sample(shape, &seed);

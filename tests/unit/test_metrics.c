@@ -131,7 +131,7 @@ static uint64_t line_value(const char *text, const char *series)
 Test(metrics, histogram_buckets_match_brute_force)
 {
 	static uint64_t vals[20000];
-	__u64 hist[COLOD_HIST_SLOTS] = { 0 };
+	uint64_t hist[COLOD_HIST_SLOTS] = { 0 };
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, sum_ns = 0;
 	const uint64_t *bounds;
 	size_t nb = metrics_hist_bounds_us(&bounds), i, j;
@@ -192,18 +192,18 @@ static size_t count(const char *hay, const char *needle)
 
 Test(metrics, cgroup_families_appear_once_with_every_cgroup)
 {
-	struct colod_cg_stats a = { .cpu_ns = 1500000000, .direct_reclaim_ns = 7,
-				    .memcg_reclaim_ns = 2000000001,
-				    .nvcsw = 11, .nivcsw = 12, .breaches = 3, .breaches_be = 2 };
-	struct colod_cg_stats c = { .cpu_ns = 42 };
+	struct colod_cg_counters a = { .cpu_ns = 1500000000, .direct_reclaim_ns = 7,
+				       .memcg_reclaim_ns = 2000000001, .nvcsw = 11, .nivcsw = 12,
+				       .breaches = 3, .breaches_be = 2, .runq_sum_ns = 500000 };
+	struct colod_cg_counters c = { .cpu_ns = 42 };
+	uint64_t hist[COLOD_HIST_SLOTS] = { 0 };
 	struct metrics_cgroup cgs[] = {
-		{ "/kubepods/podA", "ls", &a },
-		{ "/batch/\"odd\"", "be", &c },
+		{ "/kubepods/podA", "ls", &a, hist },
+		{ "/batch/\"odd\"", "be", &c, NULL },
 	};
 	struct strbuf b;
 
-	a.runq_hist[colod_hist_slot(100)] = 5;
-	a.runq_sum_ns = 500000;
+	hist[colod_hist_slot(100)] = 5;
 	strbuf_init(&b);
 	metrics_render_cgroups(&b, cgs, 2);
 	cr_assert_eq(b.err, 0);
@@ -219,6 +219,9 @@ Test(metrics, cgroup_families_appear_once_with_every_cgroup)
 	cr_assert(strstr(b.buf, "colod_cgroup_latency_breaches_total{cgroup=\"/kubepods/podA\"} 3\n"));
 	cr_assert(strstr(b.buf, "colod_cgroup_latency_breaches_be_total{cgroup=\"/kubepods/podA\"} 2\n"));
 	cr_assert_eq(line_value(b.buf, "colod_cgroup_runq_latency_seconds_count{cgroup=\"/kubepods/podA\"}"), 5);
+	/* the agent widens LS histograms only: a BE cgroup has none */
+	cr_assert_null(strstr(b.buf, "colod_cgroup_runq_latency_seconds_bucket{cgroup=\"/batch"));
+	cr_assert_not_null(strstr(b.buf, "colod_cgroup_runq_latency_max_seconds{cgroup=\"/batch"));
 	/* a family's samples are contiguous: no other family between them */
 	{
 		const char *first = strstr(b.buf, "colod_cgroup_info{");

@@ -238,11 +238,9 @@ int maps_read_headroom(const struct colod_maps *m, struct colod_headroom *h)
 	return bpf_map_lookup_elem(m->headroom_fd, &zero, h) ? -errno : 0;
 }
 
-void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats *b,
-		    struct colod_cg_stats *out)
+void cg_counters_delta(const struct colod_cg_counters *a, const struct colod_cg_counters *b,
+		       struct colod_cg_counters *out)
 {
-	int i;
-
 	out->runq_count = a->runq_count - b->runq_count;
 	out->runq_sum_ns = a->runq_sum_ns - b->runq_sum_ns;
 	out->runq_max_ns = a->runq_max_ns;
@@ -256,6 +254,15 @@ void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats 
 	out->breaches = a->breaches - b->breaches;
 	out->breaches_be = a->breaches_be - b->breaches_be;
 	out->breach_events = a->breach_events - b->breach_events;
+}
+
+void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats *b,
+		    struct colod_cg_stats *out)
+{
+	int i;
+
+	cg_counters_delta(&a->cnt, &b->cnt, &out->cnt);
+	/* __u32 arithmetic: right across a slot's wrap */
 	for (i = 0; i < COLOD_HIST_SLOTS; i++)
 		out->runq_hist[i] = a->runq_hist[i] - b->runq_hist[i];
 }

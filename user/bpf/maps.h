@@ -44,6 +44,8 @@ int maps_write_headroom(const struct colod_maps *m, const struct colod_headroom 
 int maps_read_headroom(const struct colod_maps *m, struct colod_headroom *h);
 
 /* a - b for every counter (runq_max_ns is taken from a). */
+void cg_counters_delta(const struct colod_cg_counters *a, const struct colod_cg_counters *b,
+		       struct colod_cg_counters *out);
 void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats *b,
 		    struct colod_cg_stats *out);
 

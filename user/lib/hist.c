@@ -24,7 +24,7 @@ uint64_t hist_slot_upper_us(unsigned int slot)
 	return hist_slot_lower_us(slot) + (1ULL << (log2 - COLOD_HIST_SUB_BITS));
 }
 
-double hist_percentile_us(const __u64 *hist, unsigned int nslots, double pct)
+double hist_percentile_us(const __u32 *hist, unsigned int nslots, double pct)
 {
 	uint64_t total = 0, rank, cum = 0;
 	unsigned int i;

@@ -14,6 +14,6 @@ uint64_t hist_slot_upper_us(unsigned int slot);
  * The pct-th percentile (0 < pct <= 100) of the samples counted in hist,
  * as the middle of the slot that holds it; 0 when hist is empty.
  */
-double hist_percentile_us(const __u64 *hist, unsigned int nslots, double pct);
+double hist_percentile_us(const __u32 *hist, unsigned int nslots, double pct);
 
 #endif /* COLOD_HIST_H */

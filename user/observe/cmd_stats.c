@@ -126,13 +126,13 @@ static void print_table(const struct stats_run *r, double secs)
 		cg_stats_delta(row->after, row->before, &d);
 		printf("%-40s %10llu %6.2f %9.0f %9.0f %9.0f %9.0f %9llu %10.1f %8llu\n",
 		       row->path[0] ? row->path : "?", (unsigned long long)row->id,
-		       d.cpu_ns / 1e9 / secs,
+		       d.cnt.cpu_ns / 1e9 / secs,
 		       hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 50),
 		       hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 90),
 		       hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99),
-		       d.runq_max_ns / 1e3, (unsigned long long)d.runq_count,
-		       (d.direct_reclaim_ns + d.memcg_reclaim_ns) / 1e6,
-		       (unsigned long long)d.breaches);
+		       d.cnt.runq_max_ns / 1e3, (unsigned long long)d.cnt.runq_count,
+		       (d.cnt.direct_reclaim_ns + d.cnt.memcg_reclaim_ns) / 1e6,
+		       (unsigned long long)d.cnt.breaches);
 	}
 }
 
@@ -155,22 +155,22 @@ static int print_json(const struct stats_run *r, double secs)
 		cJSON_AddItemToArray(arr, cg);
 		cJSON_AddStringToObject(cg, "path", row->path);
 		cJSON_AddNumberToObject(cg, "cgroup_id", (double)row->id);
-		cJSON_AddNumberToObject(cg, "cpu_cores", d.cpu_ns / 1e9 / secs);
-		cJSON_AddNumberToObject(cg, "cpu_ns", (double)d.cpu_ns);
+		cJSON_AddNumberToObject(cg, "cpu_cores", d.cnt.cpu_ns / 1e9 / secs);
+		cJSON_AddNumberToObject(cg, "cpu_ns", (double)d.cnt.cpu_ns);
 		rq = cJSON_AddObjectToObject(cg, "runq_us");
 		cJSON_AddNumberToObject(rq, "p50", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 50));
 		cJSON_AddNumberToObject(rq, "p90", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 90));
 		cJSON_AddNumberToObject(rq, "p99", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99));
-		cJSON_AddNumberToObject(rq, "max", d.runq_max_ns / 1e3);
-		cJSON_AddNumberToObject(rq, "count", (double)d.runq_count);
+		cJSON_AddNumberToObject(rq, "max", d.cnt.runq_max_ns / 1e3);
+		cJSON_AddNumberToObject(rq, "count", (double)d.cnt.runq_count);
 		cJSON_AddNumberToObject(cg, "reclaim_ms",
-					(d.direct_reclaim_ns + d.memcg_reclaim_ns) / 1e6);
+					(d.cnt.direct_reclaim_ns + d.cnt.memcg_reclaim_ns) / 1e6);
 		cJSON_AddNumberToObject(cg, "reclaim_count",
-					(double)(d.direct_reclaim_count + d.memcg_reclaim_count));
-		cJSON_AddNumberToObject(cg, "nvcsw", (double)d.nvcsw);
-		cJSON_AddNumberToObject(cg, "nivcsw", (double)d.nivcsw);
-		cJSON_AddNumberToObject(cg, "breaches", (double)d.breaches);
-		cJSON_AddNumberToObject(cg, "breaches_be", (double)d.breaches_be);
+					(double)(d.cnt.direct_reclaim_count + d.cnt.memcg_reclaim_count));
+		cJSON_AddNumberToObject(cg, "nvcsw", (double)d.cnt.nvcsw);
+		cJSON_AddNumberToObject(cg, "nivcsw", (double)d.cnt.nivcsw);
+		cJSON_AddNumberToObject(cg, "breaches", (double)d.cnt.breaches);
+		cJSON_AddNumberToObject(cg, "breaches_be", (double)d.cnt.breaches_be);
 	}
 	text = cJSON_Print(root);
 	if (text)

@@ -50,6 +50,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include "clock.h"
+#include "hist.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -886,15 +887,8 @@ static void put_seconds(struct strbuf *b, uint64_t ns)
 
 uint64_t metrics_slot_end_us(unsigned int slot)
 {
-	unsigned int log2, sub;
-
-	if (slot >= COLOD_HIST_SLOTS - 1)
-		return UINT64_MAX;	/* saturating slot: unbounded */
-	if (slot < COLOD_HIST_SUB)
-		return slot + 1;	/* exact slots hold one value each */
-	log2 = slot / COLOD_HIST_SUB + COLOD_HIST_SUB_BITS - 1;
-	sub = slot % COLOD_HIST_SUB;
-	return (uint64_t)(COLOD_HIST_SUB + sub + 1) << (log2 - COLOD_HIST_SUB_BITS);
+	/* the saturating slot: unbounded */
+	return slot >= COLOD_HIST_SLOTS - 1 ? UINT64_MAX : hist_slot_upper_us(slot);
 }
 
 /*
@@ -937,7 +931,7 @@ static void put_labels(struct strbuf *b, const char *labels, const char *extra)
 }
 
 void metrics_render_histogram(struct strbuf *b, const char *name,
-			      const char *labels, const __u64 *hist,
+			      const char *labels, const uint64_t *hist,
 			      uint64_t sum_ns)
 {
 	const uint64_t *bounds;
@@ -1007,15 +1001,16 @@ static void cg_info(struct strbuf *b, const char *lbl,
 static void cg_hist(struct strbuf *b, const char *lbl,
 		    const struct metrics_cgroup *cg)
 {
-	metrics_render_histogram(b, "colod_cgroup_runq_latency_seconds", lbl,
-				 cg->stats->runq_hist, cg->stats->runq_sum_ns);
+	if (cg->runq_hist)
+		metrics_render_histogram(b, "colod_cgroup_runq_latency_seconds", lbl,
+					 cg->runq_hist, cg->cnt->runq_sum_ns);
 }
 
 static void cg_max(struct strbuf *b, const char *lbl,
 		   const struct metrics_cgroup *cg)
 {
 	strbuf_printf(b, "colod_cgroup_runq_latency_max_seconds{%s} ", lbl);
-	put_seconds(b, cg->stats->runq_max_ns);
+	put_seconds(b, cg->cnt->runq_max_ns);
 	strbuf_append(b, "\n", 1);
 }
 
@@ -1023,7 +1018,7 @@ static void cg_cpu(struct strbuf *b, const char *lbl,
 		   const struct metrics_cgroup *cg)
 {
 	strbuf_printf(b, "colod_cgroup_cpu_seconds_total{%s} ", lbl);
-	put_seconds(b, cg->stats->cpu_ns);
+	put_seconds(b, cg->cnt->cpu_ns);
 	strbuf_append(b, "\n", 1);
 }
 
@@ -1032,10 +1027,10 @@ static void cg_reclaim_time(struct strbuf *b, const char *lbl,
 {
 	strbuf_printf(b, "colod_cgroup_reclaim_stall_seconds_total{%s,kind=\"direct\"} ",
 		      lbl);
-	put_seconds(b, cg->stats->direct_reclaim_ns);
+	put_seconds(b, cg->cnt->direct_reclaim_ns);
 	strbuf_printf(b, "\ncolod_cgroup_reclaim_stall_seconds_total{%s,kind=\"memcg\"} ",
 		      lbl);
-	put_seconds(b, cg->stats->memcg_reclaim_ns);
+	put_seconds(b, cg->cnt->memcg_reclaim_ns);
 	strbuf_append(b, "\n", 1);
 }
 
@@ -1045,8 +1040,8 @@ static void cg_reclaim_count(struct strbuf *b, const char *lbl,
 	strbuf_printf(b,
 		"colod_cgroup_reclaim_stalls_total{%s,kind=\"direct\"} %" PRIu64 "\n"
 		"colod_cgroup_reclaim_stalls_total{%s,kind=\"memcg\"} %" PRIu64 "\n",
-		lbl, (uint64_t)cg->stats->direct_reclaim_count,
-		lbl, (uint64_t)cg->stats->memcg_reclaim_count);
+		lbl, (uint64_t)cg->cnt->direct_reclaim_count,
+		lbl, (uint64_t)cg->cnt->memcg_reclaim_count);
 }
 
 static void cg_switches(struct strbuf *b, const char *lbl,
@@ -1055,21 +1050,21 @@ static void cg_switches(struct strbuf *b, const char *lbl,
 	strbuf_printf(b,
 		"colod_cgroup_context_switches_total{%s,kind=\"voluntary\"} %" PRIu64 "\n"
 		"colod_cgroup_context_switches_total{%s,kind=\"involuntary\"} %" PRIu64 "\n",
-		lbl, (uint64_t)cg->stats->nvcsw, lbl, (uint64_t)cg->stats->nivcsw);
+		lbl, (uint64_t)cg->cnt->nvcsw, lbl, (uint64_t)cg->cnt->nivcsw);
 }
 
 static void cg_breaches(struct strbuf *b, const char *lbl,
 			const struct metrics_cgroup *cg)
 {
 	strbuf_printf(b, "colod_cgroup_latency_breaches_total{%s} %" PRIu64 "\n",
-		      lbl, (uint64_t)cg->stats->breaches);
+		      lbl, (uint64_t)cg->cnt->breaches);
 }
 
 static void cg_breaches_be(struct strbuf *b, const char *lbl,
 			   const struct metrics_cgroup *cg)
 {
 	strbuf_printf(b, "colod_cgroup_latency_breaches_be_total{%s} %" PRIu64 "\n",
-		      lbl, (uint64_t)cg->stats->breaches_be);
+		      lbl, (uint64_t)cg->cnt->breaches_be);
 }
 
 static const struct {

@@ -137,7 +137,7 @@ void metrics_label_escape(struct strbuf *b, const char *value);
  * the +Inf bucket even when per-CPU copies were read at different times.
  */
 void metrics_render_histogram(struct strbuf *b, const char *name,
-			      const char *labels, const __u64 *hist,
+			      const char *labels, const uint64_t *hist,
 			      uint64_t sum_ns);
 
 /* Bucket bounds used by metrics_render_histogram, in microseconds. */
@@ -145,17 +145,18 @@ size_t metrics_hist_bounds_us(const uint64_t **bounds);
 /* Exclusive upper bound in us of a colod histogram slot (last slot: UINT64_MAX). */
 uint64_t metrics_slot_end_us(unsigned int slot);
 
-/* One cgroup as the agent knows it; stats are already summed over CPUs. */
+/* One cgroup as the agent knows it, cumulative as of its last tick. */
 struct metrics_cgroup {
 	const char *path;	/* relative to the cgroup root, e.g. "/kubepods/..." */
 	const char *cls;	/* "ls", "be", "system" */
-	const struct colod_cg_stats *stats;
+	const struct colod_cg_counters *cnt;
+	const uint64_t *runq_hist;	/* COLOD_HIST_SLOTS; NULL: no histogram (not LS) */
 };
 
 /*
  * All per-cgroup families, each family once with every cgroup inside it:
  * colod_cgroup_info{cgroup,class} 1
- * colod_cgroup_runq_latency_seconds (histogram){cgroup}
+ * colod_cgroup_runq_latency_seconds (histogram){cgroup}, LS cgroups only
  * colod_cgroup_runq_latency_max_seconds{cgroup}
  * colod_cgroup_cpu_seconds_total{cgroup}
  * colod_cgroup_reclaim_stall_seconds_total{cgroup,kind="direct|memcg"}

@@ -266,11 +266,11 @@ static void make_rows(struct top *t)
 		r->id = cur->id;
 		r->path = path_of(t, cur->id);
 		r->cls = class_of(t, cur->id, &r->src);
-		r->cpu_pct = (double)d->cpu_ns / 1e9 / dt * 100.0;
+		r->cpu_pct = (double)d->cnt.cpu_ns / 1e9 / dt * 100.0;
 		r->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99.0);
-		r->runq_per_s = (double)d->runq_count / dt;
-		r->reclaim_ms_per_s = (double)(d->direct_reclaim_ns +
-					       d->memcg_reclaim_ns) / 1e6 / dt;
+		r->runq_per_s = (double)d->cnt.runq_count / dt;
+		r->reclaim_ms_per_s = (double)(d->cnt.direct_reclaim_ns +
+					       d->cnt.memcg_reclaim_ns) / 1e6 / dt;
 	}
 	free(d);
 }

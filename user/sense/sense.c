@@ -99,7 +99,7 @@ static void track_new(struct sensor *s, const struct cgscan_entry *e)
 	t->is_pod = e->cls.is_pod;
 	pod_limits(t, m);
 	t->kubelet = e->cls.is_pod || e->cls.is_container || e->cls.is_qos;
-	maps_read_stats(s->maps, t->id, &t->prev);
+	track_start(t, s->maps);
 	cg_read_mem_limit(s->cg, t->path, &t->mem_limit);
 	if (t->cls == COLOD_CLASS_LS)
 		ls_request(s, t);
@@ -350,26 +350,30 @@ bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct polic
 	const struct breach_snap *base = NULL;
 	struct colod_cg_stats *now;
 	struct breach_snap cur;
+	struct tracked_ls *ls;
 	unsigned int i, n;
 
-	if (!t || !(now = malloc(sizeof(*now))))
+	/* the kernel reports LS cgroups only */
+	if (!t || !(ls = t->ls) || !(now = malloc(sizeof(*now))))
 		return false;
 	if (maps_read_stats(s->maps, cgid, now)) {
 		free(now);
 		return false;
 	}
-	cur = (struct breach_snap) { now_ns, now->runq_count, now->breaches_be, now->breaches };
+	cur = (struct breach_snap) {
+		now_ns, now->cnt.runq_count, now->cnt.breaches_be, now->cnt.breaches,
+	};
 	free(now);
-	n = t->nsnap < ARRAY_LEN(t->snap) ? t->nsnap : ARRAY_LEN(t->snap);
+	n = ls->nsnap < ARRAY_LEN(ls->snap) ? ls->nsnap : ARRAY_LEN(ls->snap);
 	/* the newest snapshot at least a window old, else the oldest kept */
 	for (i = 0; i < n; i++) {
-		const struct breach_snap *sn = &t->snap[(t->nsnap - 1 - i) % ARRAY_LEN(t->snap)];
+		const struct breach_snap *sn = &ls->snap[(ls->nsnap - 1 - i) % ARRAY_LEN(ls->snap)];
 
 		base = sn;
 		if (now_ns - sn->t_ns >= BREACH_WINDOW_NS)
 			break;
 	}
-	t->snap[t->nsnap++ % ARRAY_LEN(t->snap)] = cur;
+	ls->snap[ls->nsnap++ % ARRAY_LEN(ls->snap)] = cur;
 	if (!base)
 		return false;
 	/* the window's evidence: decide holds a distrusted cgroup to more */

@@ -22,8 +22,13 @@ struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 	n = &t->v[t->nr];
 	memset(n, 0, sizeof(*n));
 	n->path = strdup(path);
-	if (!n->path)
+	if (cls == COLOD_CLASS_LS)
+		n->ls = calloc(1, sizeof(*n->ls));
+	if (!n->path || (cls == COLOD_CLASS_LS && !n->ls)) {
+		free(n->path);
+		free(n->ls);
 		return NULL;
+	}
 	n->id = id;
 	n->cls = cls;
 	n->rule = rule;
@@ -51,7 +56,23 @@ void track_remove(struct track *t, uint64_t id)
 	if (!e)
 		return;
 	free(e->path);
+	free(e->ls);
 	*e = t->v[--t->nr];
+}
+
+void track_start(struct tracked *e, const struct colod_maps *m)
+{
+	struct colod_cg_stats *now = calloc(1, sizeof(*now));
+	int i;
+
+	/* no entry yet: nothing ran in it, and zero is where it starts */
+	if (!now || maps_read_stats(m, e->id, now))
+		return free(now);
+	e->prev = now->cnt;
+	if (e->ls)
+		for (i = 0; i < COLOD_HIST_SLOTS; i++)
+			e->ls->runq_hist[i] = now->runq_hist[i];
+	free(now);
 }
 
 /* a is below b in the hierarchy: "/x/y" under "/x" */
@@ -140,6 +161,20 @@ bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_
 	return policy_over_ppm(breaches, samples, budget_pct * POLICY_PPM / 100);
 }
 
+/* An LS cgroup's p99 over the tick; its histogram moves on to now. */
+static double ls_tick_p99_us(struct tracked_ls *ls, const struct colod_cg_stats *now,
+			     struct colod_cg_stats *d)
+{
+	int i;
+
+	for (i = 0; i < COLOD_HIST_SLOTS; i++) {
+		/* __u32 arithmetic: right across a kernel slot's wrap */
+		d->runq_hist[i] = now->runq_hist[i] - (__u32)ls->runq_hist[i];
+		ls->runq_hist[i] += d->runq_hist[i];
+	}
+	return hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
+}
+
 static void measure_one(struct track *t, struct tracked *e,
 			const struct colod_cg_stats *now, struct colod_cg_stats *d,
 			uint64_t tick_ns)
@@ -147,24 +182,24 @@ static void measure_one(struct track *t, struct tracked *e,
 	struct class_sums *s = &t->sum[e->cls];
 	uint32_t ratio;
 
-	cg_stats_delta(now, &e->prev, d);
-	e->prev = *now;
-	e->cpu_milli = tick_ns ? d->cpu_ns * 1000 / tick_ns : 0;
-	e->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
-	e->tick_samples = d->runq_count;
-	e->tick_breaches = d->breaches;
-	e->tick_breaches_be = d->breaches_be;
+	cg_counters_delta(&now->cnt, &e->prev, &d->cnt);
+	e->prev = now->cnt;
+	e->cpu_milli = tick_ns ? d->cnt.cpu_ns * 1000 / tick_ns : 0;
+	e->p99_us = e->ls ? ls_tick_p99_us(e->ls, now, d) : 0;
+	e->tick_samples = d->cnt.runq_count;
+	e->tick_breaches = d->cnt.breaches;
+	e->tick_breaches_be = d->cnt.breaches_be;
 	s->cpu_milli += e->cpu_milli;
 	/*
 	 * BE answers only for the breaches it is to blame for (the kernel
 	 * attributes each one), and for the p99 of an LS cgroup that had some:
 	 * an LS late on its own does not cut BE nor hold its regrowth.
 	 */
-	if (track_over_budget(d->breaches_be, d->runq_count, 1))
-		s->breaches += d->breaches_be;
-	s->direct_reclaim_ns += d->direct_reclaim_ns;
-	s->runq_count += d->runq_count;
-	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && d->breaches_be) {
+	if (track_over_budget(d->cnt.breaches_be, d->cnt.runq_count, 1))
+		s->breaches += d->cnt.breaches_be;
+	s->direct_reclaim_ns += d->cnt.direct_reclaim_ns;
+	s->runq_count += d->cnt.runq_count;
+	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && d->cnt.breaches_be) {
 		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);
 		if (ratio > s->worst_p99_milli)
 			s->worst_p99_milli = ratio;
@@ -238,6 +273,16 @@ static bool measure_batch(struct track *t, const struct colod_maps *m,
 	return true;
 }
 
+/* A cgroup without an entry did not run: now is where the last tick left it. */
+static void prev_as_now(const struct tracked *e, struct colod_cg_stats *now)
+{
+	int i;
+
+	now->cnt = e->prev;
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		now->runq_hist[i] = e->ls ? (__u32)e->ls->runq_hist[i] : 0;
+}
+
 void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns)
 {
 	/* scratch: the cumulative counters and their delta over the tick */
@@ -259,7 +304,7 @@ void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns
 			continue;
 		/* no entry (yet): nothing of it ran since it was created */
 		if (batched || maps_read_stats(m, t->v[i].id, now))
-			memcpy(now, &t->v[i].prev, sizeof(*now));
+			prev_as_now(&t->v[i], now);
 		measure_one(t, &t->v[i], now, now + 1, tick_ns);
 	}
 	free(seen);
@@ -273,8 +318,10 @@ void track_free(struct track *t)
 {
 	int i;
 
-	for (i = 0; i < t->nr; i++)
+	for (i = 0; i < t->nr; i++) {
 		free(t->v[i].path);
+		free(t->v[i].ls);
+	}
 	free(t->v);
 	memset(t, 0, sizeof(*t));
 }

@@ -12,6 +12,20 @@
 #include "maps.h"
 #include "policy.h"
 
+/*
+ * What only an LS cgroup needs: its p99 is judged at every tick, and the
+ * kernel's 32-bit slots are widened here so that /metrics' histogram
+ * never wraps. 1.8 KB a cgroup, which BE cgroups (half of a node's) do
+ * without.
+ */
+struct tracked_ls {
+	uint64_t runq_hist[COLOD_HIST_SLOTS];	/* cumulative at the last tick */
+	struct breach_snap {			/* counters at recent breach events */
+		uint64_t t_ns, samples, breaches, breaches_all;
+	} snap[8];
+	unsigned int nsnap;
+};
+
 struct tracked {
 	uint64_t id;
 	char *path;			/* relative to the hierarchy root */
@@ -42,11 +56,8 @@ struct tracked {
 	uint64_t tick_samples;		/* last tick: run-queue waits */
 	uint64_t tick_breaches;		/* last tick: LS waits over target, any cause */
 	uint64_t tick_breaches_be;	/* last tick: those BE is to blame for */
-	struct breach_snap {		/* LS: counters at recent breach events */
-		uint64_t t_ns, samples, breaches, breaches_all;
-	} snap[8];
-	unsigned int nsnap;
-	struct colod_cg_stats prev;	/* cumulative at the last tick */
+	struct colod_cg_counters prev;	/* cumulative at the last tick */
+	struct tracked_ls *ls;		/* LS only, else NULL */
 };
 
 struct class_sums {
@@ -68,6 +79,8 @@ struct track {
 struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 			  enum colod_class cls, int rule);
 void track_remove(struct track *t, uint64_t id);
+/* Take a new cgroup's counters as they are now, so its first tick is a delta. */
+void track_start(struct tracked *e, const struct colod_maps *m);
 struct tracked *track_find(struct track *t, uint64_t id);
 /*
  * An LS cgroup's latency target is a p99: 1% of its waits may exceed it.
