@@ -24,7 +24,7 @@ bench:
 # 255 possible CPUs, 2,000 and 10,000 tracked cgroups (kernel and agent
 # memory; TCG: about 30 minutes). SCALE_VM=0 skips the VM.
 SCALE_VM	?= 1
-SCALE_VM_TIMEOUT ?= 2700
+SCALE_VM_TIMEOUT ?= 3600
 
 bench-scale:
 	$(MAKE) all
