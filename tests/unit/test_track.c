@@ -4,12 +4,15 @@
  * for every tracked cgroup its topmost same-class tracked ancestor, its
  * pod and how many tracked cgroups lie below it, on random hierarchies
  * with the names that trip a plain sort ("/a", "/a-b", "/a/c") and the
- * root. The reference is the quadratic pairwise check it replaced.
+ * root. The reference is the quadratic pairwise check it replaced. And
+ * the deltas taken of the kernel's 32-bit histogram slots, across a wrap:
+ * colod stats' and top's, and the tick's into an LS cgroup's 64-bit one.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hist.h"
 #include "track.h"
 
 static bool below(const char *a, const char *b)
@@ -104,4 +107,45 @@ Test(track, mark_tops_matches_the_pairwise_definition)
 		free(r);
 		track_free(&t);
 	}
+}
+
+/* The kernel's 32-bit histogram slots wrap; a delta across the wrap is exact. */
+Test(track, a_delta_across_a_slot_wrap_is_exact)
+{
+	struct colod_cg_stats *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct colod_cg_stats *d = calloc(1, sizeof(*d));
+
+	cr_assert(a && b && d);
+	b->runq_hist[9] = UINT32_MAX - 1;
+	a->runq_hist[9] = 3;			/* 5 waits later */
+	b->runq_hist[10] = 7;
+	a->runq_hist[10] = 7;
+	b->cnt.runq_count = UINT32_MAX - 1;
+	a->cnt.runq_count = (uint64_t)UINT32_MAX + 4;	/* the counters do not wrap */
+	cg_stats_delta(a, b, d);
+	cr_assert_eq(d->runq_hist[9], 5);
+	cr_assert_eq(d->runq_hist[10], 0);
+	cr_assert_eq(d->cnt.runq_count, 5);
+	/* all 5 in slot 9: 9 us, whose midpoint is reported */
+	cr_assert_float_eq(hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99), 9.5, 1e-9);
+	free(a);
+	free(b);
+	free(d);
+}
+
+Test(track, an_ls_histogram_widens_across_a_slot_wrap)
+{
+	struct tracked_ls *ls = calloc(1, sizeof(*ls));
+	__u32 now[COLOD_HIST_SLOTS] = { 0 }, d[COLOD_HIST_SLOTS];
+
+	cr_assert(ls);
+	ls->runq_hist[9] = 3 * (1ULL << 32) + UINT32_MAX - 1;	/* wrapped 3 times */
+	now[9] = 3;
+	track_ls_delta(ls, now, d);
+	cr_assert_eq(d[9], 5);
+	cr_assert_eq(ls->runq_hist[9], 4 * (1ULL << 32) + 3, "widened: %llu",
+		     (unsigned long long)ls->runq_hist[9]);
+	track_ls_delta(ls, now, d);
+	cr_assert_eq(d[9], 0, "nothing new");
+	free(ls);
 }

@@ -161,18 +161,15 @@ bool track_over_budget(uint64_t breaches, uint64_t samples, unsigned int budget_
 	return policy_over_ppm(breaches, samples, budget_pct * POLICY_PPM / 100);
 }
 
-/* An LS cgroup's p99 over the tick; its histogram moves on to now. */
-static double ls_tick_p99_us(struct tracked_ls *ls, const struct colod_cg_stats *now,
-			     struct colod_cg_stats *d)
+void track_ls_delta(struct tracked_ls *ls, const __u32 *now, __u32 *d)
 {
 	int i;
 
 	for (i = 0; i < COLOD_HIST_SLOTS; i++) {
 		/* __u32 arithmetic: right across a kernel slot's wrap */
-		d->runq_hist[i] = now->runq_hist[i] - (__u32)ls->runq_hist[i];
-		ls->runq_hist[i] += d->runq_hist[i];
+		d[i] = now[i] - (__u32)ls->runq_hist[i];
+		ls->runq_hist[i] += d[i];
 	}
-	return hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
 }
 
 static void measure_one(struct track *t, struct tracked *e,
@@ -185,7 +182,11 @@ static void measure_one(struct track *t, struct tracked *e,
 	cg_counters_delta(&now->cnt, &e->prev, &d->cnt);
 	e->prev = now->cnt;
 	e->cpu_milli = tick_ns ? d->cnt.cpu_ns * 1000 / tick_ns : 0;
-	e->p99_us = e->ls ? ls_tick_p99_us(e->ls, now, d) : 0;
+	e->p99_us = 0;
+	if (e->ls) {
+		track_ls_delta(e->ls, now->runq_hist, d->runq_hist);
+		e->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
+	}
 	e->tick_samples = d->cnt.runq_count;
 	e->tick_breaches = d->cnt.breaches;
 	e->tick_breaches_be = d->cnt.breaches_be;

@@ -81,6 +81,8 @@ struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 void track_remove(struct track *t, uint64_t id);
 /* Take a new cgroup's counters as they are now, so its first tick is a delta. */
 void track_start(struct tracked *e, const struct colod_maps *m);
+/* An LS cgroup's waits per slot since the last tick (d); its histogram moves on to now. */
+void track_ls_delta(struct tracked_ls *ls, const __u32 *now, __u32 *d);
 struct tracked *track_find(struct track *t, uint64_t id);
 /*
  * An LS cgroup's latency target is a p99: 1% of its waits may exceed it.
