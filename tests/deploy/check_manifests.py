@@ -112,7 +112,8 @@ def main():
     # resources, sized from docs/BENCHMARKS.md (footprint): a CPU request
     # and no CPU limit (CFS throttling would stall the control loop in the
     # very bursts when it must act); memory requested above the measured
-    # peak (VmHWM 20.7 MiB plus BPF maps) and limited
+    # peak (docs/BENCHMARKS.md "Scale": 2,000 cgroups, /metrics scraped,
+    # VmHWM 22.5 MiB plus 8.1 MiB of kernel memory) and limited
     res = ctr.get("resources", {})
     req, lim = res.get("requests", {}), res.get("limits", {})
     check("cpu" in req, "resources: a cpu request")
@@ -125,7 +126,7 @@ def main():
     rq, lm = to_mib(req.get("memory")), to_mib(lim.get("memory"))
     if check(rq is not None and lm is not None,
              "resources: memory as <n>Ki|Mi|Gi: %r, %r" % (req.get("memory"), lim.get("memory"))):
-        check(rq >= 42, "resources: memory request %s under twice the measured peak" % req["memory"])
+        check(rq >= 61, "resources: memory request %s under twice the measured peak" % req["memory"])
         check(rq <= lm, "resources: memory request above the limit")
 
     # capabilities: the minimal set, no blanket privilege
