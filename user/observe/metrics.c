@@ -1076,7 +1076,7 @@ static const struct {
 	{ "colod_cgroup_info", "gauge",
 	  "QoS class colod assigned to the cgroup (always 1).", cg_info },
 	{ "colod_cgroup_runq_latency_seconds", "histogram",
-	  "Run-queue latency (wakeup to switch-in) of the cgroup's tasks.", cg_hist },
+	  "Run-queue latency (wakeup to switch-in) of the cgroup's tasks (LS cgroups).", cg_hist },
 	{ "colod_cgroup_runq_latency_max_seconds", "gauge",
 	  "Largest run-queue latency seen since the agent started.", cg_max },
 	{ "colod_cgroup_cpu_seconds_total", "counter",
