@@ -22,7 +22,7 @@ bench:
 # Big nodes (issue 15), docs/BENCHMARKS.md "Scale": colod run with 2,000
 # tracked cgroups on this host (CPU per tick, memory), then under qemu with
 # 255 possible CPUs, 2,000 and 10,000 tracked cgroups (kernel and agent
-# memory; TCG: about 30 minutes). SCALE_VM=0 skips the VM.
+# memory; TCG: about 40 minutes). SCALE_VM=0 skips the VM.
 SCALE_VM	?= 1
 SCALE_VM_TIMEOUT ?= 3600
 
