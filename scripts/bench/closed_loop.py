@@ -251,8 +251,10 @@ def free_port():
 		return sk.getsockname()[1]
 
 
-def write_config(d, rules, be_cpu_qos, suppress_pct=SUPPRESS_PCT, suppress=True,
+def write_config(d, rules, be_cpu_qos, suppress_pct=None, suppress=True,
 		 judge_ms=None):
+	if suppress_pct is None:
+		suppress_pct = SUPPRESS_PCT	# --suppress-pct
 	os.makedirs(d, exist_ok=True)
 	files = {
 		"colocation-config": {"enable": True},
@@ -409,7 +411,8 @@ def protection(a, cg, workdir):
 	per_round = [x["be_colod"]["p99_us"] / x["ls_alone"]["p99_us"] for x in rounds]
 	res = {
 		"command": f"sudo python3 {SCRIPT} protection --colod {a.colod} --tools {a.tools} "
-			   f"--out {a.out} --rounds {a.rounds} --seconds {a.seconds}",
+			   f"--out {a.out} --rounds {a.rounds} --seconds {a.seconds}"
+			   f" --suppress-pct {SUPPRESS_PCT}",
 		"setup": {
 			"ls": f"lsprobe {a.seconds} {' '.join(LS_ARGS)} in /{ls} (2 threads, 1 ms "
 			      "period, 0.6 ms burn)",
@@ -1071,12 +1074,15 @@ def merge(out, name, res):
 
 
 def main():
+	global SUPPRESS_PCT
 	ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 	ap.add_argument("bench", choices=list(BENCHES) + ["all"])
 	ap.add_argument("--colod", default="build/colod")
 	ap.add_argument("--tools", default="build/tools")
 	ap.add_argument("--out", default="build/bench")
 	ap.add_argument("--rounds", type=int, default=5)
+	ap.add_argument("--suppress-pct", type=int, default=SUPPRESS_PCT,
+			help="cpuSuppressThresholdPercent of the colod windows (default %(default)s)")
 	ap.add_argument("--seconds", type=int, default=10)
 	ap.add_argument("--trials", type=int, default=25)
 	ap.add_argument("--controls", type=int, default=10)
@@ -1092,6 +1098,7 @@ def main():
 			help="reaction with --scrapers: idle LS cgroups to make the body large")
 	ap.add_argument("--scrape-interval", type=float, default=0.25)
 	a = ap.parse_args()
+	SUPPRESS_PCT = a.suppress_pct
 	if os.geteuid():
 		sys.exit("closed_loop.py: needs root (cgroups, BPF)")
 	os.makedirs(a.out, exist_ok=True)
