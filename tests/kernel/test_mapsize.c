@@ -10,6 +10,9 @@
  * into a v1 cgroup took 22 ms on this loaded machine, so 10,000 would
  * take minutes; scripts/bench/scale.sh runs the full size (make bench, and
  * under qemu with 255 possible CPUs). Root required.
+ *
+ * And the files a cgroup costs: a container below its pod has its limits
+ * and requests left unread (each file opened is a dentry and an inode).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +50,8 @@ static void remove_all(void)
 
 	if (!base[0])
 		return;
+	snprintf(path, sizeof(path), "%s/ls/g0/c0", base);
+	rmdir(path);
 	for (i = 0; i < NR_UNTRACKED; i++) {
 		dir_of(path, sizeof(path), "other", i);
 		rmdir(path);
@@ -213,4 +219,53 @@ Test(mapsize, tracked_cgroups_keep_their_entries_when_untracked_ones_fill_the_ma
 	top = top_dropped();
 	cr_assert_gt(top, 0, "colod top shows untracked-dropped %lld", top);
 	free(s);
+}
+
+/* IN_OPEN events so far on watches 1 and 2, into n[0] and n[1]. */
+static void opens(int fd, int n[2])
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t len;
+
+	n[0] = n[1] = 0;
+	while ((len = read(fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_OPEN) && ev->wd >= 1 && ev->wd <= 2)
+				n[ev->wd - 1]++;
+		}
+}
+
+/*
+ * Below a top of its class a cgroup's limits and requests are never used,
+ * so they are not read: on a 10,000-cgroup node each file opened is a
+ * dentry and an inode the kernel keeps. A pod's container is LS below its
+ * LS pod; its cpu.shares stays unopened while the pod's is read.
+ */
+Test(mapsize, a_container_below_its_pod_has_its_requests_left_unread)
+{
+	char pod[320], ctr[340], path[360];
+	int fd, n[2];
+
+	snprintf(pod, sizeof(pod), "%s/ls/g0", base);
+	snprintf(ctr, sizeof(ctr), "%s/c0", pod);
+	cr_assert_eq(mkdir(ctr, 0755), 0, "%s: %s", ctr, strerror(errno));
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	cr_assert_geq(fd, 0, "inotify_init1: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/cpu.shares", pod);
+	cr_assert_eq(inotify_add_watch(fd, path, IN_OPEN), 1, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/cpu.shares", ctr);
+	cr_assert_eq(inotify_add_watch(fd, path, IN_OPEN), 2, "%s: %s", path, strerror(errno));
+
+	agentrun_start(&run, NULL);
+	snprintf(path, sizeof(path), "tracking LS cgroup %s/ls/g0/c0", rel);
+	cr_assert(agentrun_wait_log(&run, "running:", 30000), "the agent did not start");
+	cr_assert(agentrun_wait_log(&run, path, 10000), "the container is tracked");
+	usleep(1000000);	/* ten ticks */
+	opens(fd, n);
+	close(fd);
+	cr_log_info("cpu.shares opened: pod %d, container %d", n[0], n[1]);
+	cr_assert_gt(n[0], 0, "the LS pod's request is read from its cpu.shares");
+	cr_assert_eq(n[1], 0, "the container's cpu.shares is not opened");
 }

@@ -26,21 +26,42 @@ static void write_class(struct sensor *s, struct tracked *t, uint32_t flags)
 		t->class_flags = flags;
 }
 
-static void ls_request(struct sensor *s, struct tracked *t)
+/*
+ * A top's memory limit and, for LS, its request: rule, else cpu.shares
+ * (kubelet's layout: a Guaranteed pod's limit is its request). Read once,
+ * when the cgroup first is a top: below a top of its class they are never
+ * used, and on a node of 10,000 cgroups each file read is a dentry and an
+ * inode the kernel keeps (docs/BENCHMARKS.md, "Scale").
+ */
+static void read_limits(struct sensor *s, struct tracked *t)
 {
 	const struct classify_rule *r;
 	uint64_t shares;
 
-	t->latency_target_us = cfgmap_latency_target_us(s->cfg, t->rule);
+	t->limits_read = true;
+	cg_read_mem_limit(s->cg, t->path, &t->mem_limit);
+	if (t->cls != COLOD_CLASS_LS)
+		return;
 	r = t->rule >= 0 ? &s->cfg->own.rules[t->rule] : NULL;
 	if (r && r->cpu_request_milli)
 		t->cpu_request_milli = r->cpu_request_milli;
 	else if (!cg_read_cpu_shares(s->cg, t->path, &shares))
 		t->cpu_request_milli = lsreq_cpu_from_shares(shares);
-	/* kubelet's layout: a Guaranteed pod's limit is its request */
 	t->mem_request_bytes = r ? r->memory_request_bytes :
 			       lsreq_memory_request(0, t->mem_limit < 0 ? HEADROOM_UNLIMITED :
 							  (uint64_t)t->mem_limit);
+}
+
+/* After cgroups came, went or changed class: which are tops now, and their limits. */
+static void mark_tops(struct sensor *s)
+{
+	struct track *t = s->track;
+	int i;
+
+	track_mark_tops(t);
+	for (i = 0; i < t->nr; i++)
+		if (t->v[i].top && !t->v[i].limits_read)
+			read_limits(s, &t->v[i]);
 }
 
 /*
@@ -100,9 +121,8 @@ static void track_new(struct sensor *s, const struct cgscan_entry *e)
 	pod_limits(t, m);
 	t->kubelet = e->cls.is_pod || e->cls.is_container || e->cls.is_qos;
 	track_start(t, s->maps);
-	cg_read_mem_limit(s->cg, t->path, &t->mem_limit);
 	if (t->cls == COLOD_CLASS_LS)
-		ls_request(s, t);
+		t->latency_target_us = cfgmap_latency_target_us(s->cfg, t->rule);
 	write_class(s, t, 0);
 	pr_info("tracking %s cgroup %s (id %llu, by %s)", class_name(t->cls), t->path,
 		(unsigned long long)t->id, class_source_name(t->cls_src));
@@ -142,7 +162,7 @@ static void rescan(struct sensor *s)
 	}
 	for (i = 0, n = cgscan_nr_added(s->scan); i < n; i++)
 		track_new(s, cgscan_added(s->scan, i));
-	track_mark_tops(s->track);
+	mark_tops(s);
 }
 
 /* A pod's cgroup under a new list: re-classed (dropped, added) or new limits. */
@@ -197,7 +217,7 @@ static void pods_refresh(struct sensor *s)
 			changed |= pod_reclass(s, e);
 	}
 	if (changed)
-		track_mark_tops(s->track);
+		mark_tops(s);
 }
 
 void sense_stop(struct sensor *s)

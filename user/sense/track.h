@@ -42,11 +42,12 @@ struct tracked {
 	int nr_below;			/* tracked cgroups below it */
 	uint32_t scan_gen;		/* the scan that found it */
 	bool cpu_idle;			/* cpu.idle 1 in force, written by colod */
-	long long mem_limit;		/* memory limit when classified, -1: none */
+	bool limits_read;		/* mem_limit and the requests are read (tops) */
+	long long mem_limit;		/* tops: memory limit, -1: none or not read */
 	uint32_t class_flags;		/* COLOD_CG_* as last written to cg_class */
 	uint64_t latency_target_us;	/* LS */
-	uint64_t cpu_request_milli;	/* LS: rule or cpu.shares */
-	uint64_t mem_request_bytes;	/* LS: rule */
+	uint64_t cpu_request_milli;	/* LS tops: rule or cpu.shares */
+	uint64_t mem_request_bytes;	/* LS tops: rule or the memory limit */
 	uint64_t cpu_milli;		/* last tick, this cgroup's own tasks */
 	uint64_t tree_cpu_milli;	/* tops: last tick, the whole subtree */
 	uint64_t mem_bytes;		/* tops: memory in use without page cache */
