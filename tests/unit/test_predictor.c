@@ -162,6 +162,20 @@ Test(predictor, trains_with_p90_of_each_minute)
 	cr_assert(cpu >= 700 && cpu <= 700 * 1.05 + 25, "cpu %lu", cpu);
 }
 
+/* Samples are kept in 32 bits: past that they saturate, never wrap to small. */
+Test(predictor, samples_past_32_bits_saturate)
+{
+	uint64_t cpu, mem;
+
+	for (int s = 0; s < 60; s++)
+		cr_assert_eq(predictor_observe(pr, LS_KEY, (1ULL << 32) + 100,
+					       (4ULL << 40) + 100 * MIB, DAY0 + s), 0);
+	predictor_tick(pr, DAY0 + 60);
+	cr_assert_eq(predictor_percentile(pr, LS_KEY, 1.0, &cpu, &mem), 0);
+	cr_assert_gt(cpu, 1000 * 1000, "cpu %lu: wrapped to about 100 m", cpu);
+	cr_assert_gt(mem, 1ULL << 40, "mem %lu: wrapped to about 100 MiB", mem);
+}
+
 /*
  * One minute at 1000 m, then one minute at 4000 m k half-lives later: the
  * newer minute weighs 2^k times the older, so the older holds a share of

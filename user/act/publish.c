@@ -4,6 +4,7 @@
 #include <time.h>
 #include "log.h"
 #include "publish.h"
+#include "minmax.h"
 
 #define PREDICTOR_SAVE_TICKS	600	/* checkpoint the Mid model every 10 min */
 
@@ -50,11 +51,6 @@ static void publish(struct publisher *a, const struct headroom_params *hp,
 		(unsigned long long)r->res[HEADROOM_CPU].mid,
 		(unsigned long long)r->res[HEADROOM_MEMORY].mid,
 		r->res[HEADROOM_CPU].formula);
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "headroom.h"
+#include "minmax.h"
 
 static const char *const res_name[HEADROOM_NR_RES] = { "cpu", "memory" };
 
@@ -56,16 +57,6 @@ const char *headroom_policy_name(enum headroom_policy policy)
 static uint64_t sub_sat(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : 0;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
 }
 
 /* value * percent / 100 without overflow; truncates like Koordinator's

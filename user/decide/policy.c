@@ -10,6 +10,7 @@
 #include <string.h>
 #include "classify.h"
 #include "policy.h"
+#include "minmax.h"
 
 /* Koordinator: memoryEvictLowerPercent defaults to threshold - 2. */
 #define MEM_RELEASE_BUFFER_PCT	2
@@ -186,16 +187,6 @@ int policy_params_check(const struct policy_params *p, char *err, size_t len)
 static uint64_t pct_of(uint64_t v, uint32_t pct)
 {
 	return (uint64_t)((unsigned __int128)v * pct / 100);
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
-}
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
 }
 
 /* Time since t; a clock that went backwards counts as no time at all. */

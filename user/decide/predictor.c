@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "predictor.h"
+#include "minmax.h"
 
 /* Koordinator: MinSampleWeight 0.1, epsilon = 0.001 * MinSampleWeight. */
 #define DHIST_EPSILON		0.0001
@@ -159,8 +160,13 @@ struct predictor_model {
 	int64_t interval;	/* index of the interval being collected */
 	uint32_t nsamples;
 	uint32_t next;		/* overwrite position once full */
-	uint64_t cpu_buf[PRED_INTERVAL_SAMPLES];
-	uint64_t mem_buf[PRED_INTERVAL_SAMPLES];
+	/*
+	 * 32 bits: a node of 2,500 LS pods keeps 2,500 models. CPU in milli
+	 * (4 million cores), memory in KiB rounded up (4 TiB), far finer than
+	 * the histograms' 25 milli and 5 MiB first buckets.
+	 */
+	uint32_t cpu_buf[PRED_INTERVAL_SAMPLES];
+	uint32_t mem_kib[PRED_INTERVAL_SAMPLES];
 	struct dhist cpu;
 	struct dhist mem;
 };
@@ -290,19 +296,19 @@ static int model_insert(struct predictor_model ***models, size_t *n, size_t *cap
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
 }
 
 /* Nearest-rank percentile of n values (sorts them). */
-static uint64_t nearest_rank(uint64_t *v, uint32_t n, uint32_t pct)
+static uint32_t nearest_rank(uint32_t *v, uint32_t n, uint32_t pct)
 {
 	uint64_t rank;
 
-	qsort(v, n, sizeof(*v), cmp_u64);
+	qsort(v, n, sizeof(*v), cmp_u32);
 	rank = ((uint64_t)pct * n + 99) / 100;
 	return v[rank ? rank - 1 : 0];
 }
@@ -316,7 +322,7 @@ static void model_train(const struct predictor_params *p, struct predictor_model
 	if (!m->nsamples)
 		return;
 	dhist_add(&m->cpu, (double)nearest_rank(m->cpu_buf, m->nsamples, pct), 1.0, t);
-	dhist_add(&m->mem, (double)nearest_rank(m->mem_buf, m->nsamples, pct), 1.0, t);
+	dhist_add(&m->mem, 1024.0 * nearest_rank(m->mem_kib, m->nsamples, pct), 1.0, t);
 	m->last_trained_s = t;
 	m->nsamples = 0;
 	m->next = 0;
@@ -355,8 +361,8 @@ int predictor_observe(struct predictor *pr, struct predictor_key key,
 		slot = m->next;
 		m->next = (m->next + 1) % PRED_INTERVAL_SAMPLES;
 	}
-	m->cpu_buf[slot] = cpu_milli;
-	m->mem_buf[slot] = memory_bytes;
+	m->cpu_buf[slot] = (uint32_t)min_u64(cpu_milli, UINT32_MAX);
+	m->mem_kib[slot] = (uint32_t)min_u64((memory_bytes + 1023) >> 10, UINT32_MAX);
 	m->last_seen_s = now_s;
 	return 0;
 }
@@ -443,11 +449,6 @@ int predictor_first_seen(const struct predictor *pr, struct predictor_key key,
 static uint64_t sub_sat(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : 0;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
 }
 
 /* Per-cgroup predictor: fills reclaimable and peak, counts. */
