@@ -375,7 +375,7 @@ static void render(struct strbuf *b, void *ctx)
 			.path = a->track.v[i].path,
 			.cls = class_label(a->track.v[i].cls),
 			.cnt = &a->track.v[i].prev,
-			.runq_hist = a->track.v[i].ls ? a->track.v[i].ls->runq_hist : NULL,
+			.runq_buckets = a->track.v[i].ls ? a->track.v[i].ls->runq_buckets : NULL,
 		};
 	metrics_render_cgroups(b, cgs, a->track.nr);
 	free(cgs);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "hist.h"
 #include "metrics.h"
 
 static volatile sig_atomic_t stop;
@@ -20,7 +21,7 @@ static void on_term(int sig)
 }
 
 static struct colod_cg_counters ls, be, sys;
-static uint64_t ls_hist[COLOD_HIST_SLOTS];	/* the agent widens LS histograms only */
+static uint64_t ls_hist[HIST_PROM_BUCKETS];	/* the agent keeps LS histograms only */
 
 static void render(struct strbuf *b, void *ctx)
 {
@@ -59,7 +60,7 @@ static void fill(struct colod_cg_counters *s, uint64_t *hist, unsigned int lat_u
 
 	for (i = 0; i < n; i++) {
 		if (hist)
-			hist[colod_hist_slot(lat_us + i * 37)]++;
+			hist[hist_prom_bucket(colod_hist_slot(lat_us + i * 37))]++;
 		s->runq_sum_ns += (lat_us + i * 37) * 1000ULL;
 	}
 	s->runq_count = n;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
+#include "hist.h"
 #include "metrics.h"
 
 static uint64_t xorshift(uint64_t *s)
@@ -87,35 +88,29 @@ Test(metrics, parse_addr_rejects_garbage)
 	cr_assert_eq(metrics_parse_addr(NULL, &ss, &any), -EINVAL);
 }
 
-Test(metrics, slot_end_is_the_exclusive_bound_of_colod_hist_slot)
+/* Every slot lies wholly below its bucket's bound and above the one before. */
+Test(metrics, each_slot_falls_in_one_bucket_whose_bound_is_a_slot_boundary)
 {
-	unsigned int s;
+	unsigned int s, b;
 
-	for (s = 0; s < COLOD_HIST_SLOTS - 1; s++) {
-		uint64_t end = metrics_slot_end_us(s);
+	for (b = 0; b < HIST_PROM_BOUNDS; b++) {
+		uint64_t bound = hist_prom_bound_us(b);
 
-		cr_assert_eq(colod_hist_slot(end - 1), s, "slot %u end %lu", s,
-			     (unsigned long)end);
-		cr_assert_eq(colod_hist_slot(end), s + 1, "slot %u end %lu", s,
-			     (unsigned long)end);
-	}
-	cr_assert_eq(metrics_slot_end_us(COLOD_HIST_SLOTS - 1), UINT64_MAX);
-}
-
-Test(metrics, hist_bounds_are_increasing_slot_boundaries)
-{
-	const uint64_t *bounds;
-	size_t n = metrics_hist_bounds_us(&bounds), i;
-
-	cr_assert_gt(n, 20);
-	for (i = 0; i < n; i++) {
-		if (i)
-			cr_assert_gt(bounds[i], bounds[i - 1]);
+		if (b)
+			cr_assert_gt(bound, hist_prom_bound_us(b - 1));
 		/* a boundary: the value just below falls in another slot */
-		cr_assert_neq(colod_hist_slot(bounds[i] - 1),
-			      colod_hist_slot(bounds[i]), "bound %lu",
-			      (unsigned long)bounds[i]);
+		cr_assert_neq(colod_hist_slot(bound - 1), colod_hist_slot(bound),
+			      "bound %lu", (unsigned long)bound);
 	}
+	for (s = 0; s < COLOD_HIST_SLOTS - 1; s++) {
+		b = hist_prom_bucket(s);
+		if (b < HIST_PROM_BOUNDS)
+			cr_assert_leq(hist_slot_upper_us(s), hist_prom_bound_us(b), "slot %u", s);
+		if (b)
+			cr_assert_geq(hist_slot_lower_us(s), hist_prom_bound_us(b - 1), "slot %u", s);
+	}
+	cr_assert_eq(hist_prom_bucket(COLOD_HIST_SLOTS - 1), HIST_PROM_BOUNDS,
+		     "the saturating slot is +Inf's");
 }
 
 static uint64_t line_value(const char *text, const char *series)
@@ -131,10 +126,10 @@ static uint64_t line_value(const char *text, const char *series)
 Test(metrics, histogram_buckets_match_brute_force)
 {
 	static uint64_t vals[20000];
-	uint64_t hist[COLOD_HIST_SLOTS] = { 0 };
+	__u32 hist[COLOD_HIST_SLOTS] = { 0 };
+	uint64_t buckets[HIST_PROM_BUCKETS] = { 0 };
 	uint64_t seed = 0x9e3779b97f4a7c15ULL, sum_ns = 0;
-	const uint64_t *bounds;
-	size_t nb = metrics_hist_bounds_us(&bounds), i, j;
+	size_t i, j;
 	struct strbuf b;
 	char series[160];
 
@@ -147,18 +142,19 @@ Test(metrics, histogram_buckets_match_brute_force)
 		hist[colod_hist_slot(vals[i])]++;
 		sum_ns += vals[i] * 1000;
 	}
+	hist_prom_add(buckets, hist);
 	strbuf_init(&b);
-	metrics_render_histogram(&b, "t_seconds", "cgroup=\"/a\"", hist, sum_ns);
+	metrics_render_histogram(&b, "t_seconds", "cgroup=\"/a\"", buckets, sum_ns);
 	cr_assert_eq(b.err, 0);
-	for (j = 0; j < nb; j++) {
-		uint64_t want = 0;
+	for (j = 0; j < HIST_PROM_BOUNDS; j++) {
+		uint64_t want = 0, bound = hist_prom_bound_us(j);
 
 		for (i = 0; i < 20000; i++)
-			want += vals[i] < bounds[j];
+			want += vals[i] < bound;
 		snprintf(series, sizeof(series),
 			 "t_seconds_bucket{cgroup=\"/a\",le=\"%lu.%06lu\"}",
-			 (unsigned long)(bounds[j] / 1000000),
-			 (unsigned long)(bounds[j] % 1000000));
+			 (unsigned long)(bound / 1000000),
+			 (unsigned long)(bound % 1000000));
 		cr_assert_eq(line_value(b.buf, series), want, "%s", series);
 	}
 	cr_assert_eq(line_value(b.buf, "t_seconds_bucket{cgroup=\"/a\",le=\"+Inf\"}"),
@@ -196,14 +192,14 @@ Test(metrics, cgroup_families_appear_once_with_every_cgroup)
 				       .memcg_reclaim_ns = 2000000001, .nvcsw = 11, .nivcsw = 12,
 				       .breaches = 3, .breaches_be = 2, .runq_sum_ns = 500000 };
 	struct colod_cg_counters c = { .cpu_ns = 42 };
-	uint64_t hist[COLOD_HIST_SLOTS] = { 0 };
+	uint64_t buckets[HIST_PROM_BUCKETS] = { 0 };
 	struct metrics_cgroup cgs[] = {
-		{ "/kubepods/podA", "ls", &a, hist },
+		{ "/kubepods/podA", "ls", &a, buckets },
 		{ "/batch/\"odd\"", "be", &c, NULL },
 	};
 	struct strbuf b;
 
-	hist[colod_hist_slot(100)] = 5;
+	buckets[hist_prom_bucket(colod_hist_slot(100))] = 5;
 	strbuf_init(&b);
 	metrics_render_cgroups(&b, cgs, 2);
 	cr_assert_eq(b.err, 0);

@@ -137,15 +137,18 @@ Test(track, an_ls_histogram_widens_across_a_slot_wrap)
 {
 	struct tracked_ls *ls = calloc(1, sizeof(*ls));
 	__u32 now[COLOD_HIST_SLOTS] = { 0 }, d[COLOD_HIST_SLOTS];
+	unsigned int b = hist_prom_bucket(9);
 
 	cr_assert(ls);
-	ls->runq_hist[9] = 3 * (1ULL << 32) + UINT32_MAX - 1;	/* wrapped 3 times */
+	ls->runq_prev[9] = UINT32_MAX - 1;
+	ls->runq_buckets[b] = 3 * (1ULL << 32) + UINT32_MAX - 1;	/* wrapped 3 times */
 	now[9] = 3;
 	track_ls_delta(ls, now, d);
 	cr_assert_eq(d[9], 5);
-	cr_assert_eq(ls->runq_hist[9], 4 * (1ULL << 32) + 3, "widened: %llu",
-		     (unsigned long long)ls->runq_hist[9]);
+	cr_assert_eq(ls->runq_buckets[b], 4 * (1ULL << 32) + 3, "widened: %llu",
+		     (unsigned long long)ls->runq_buckets[b]);
 	track_ls_delta(ls, now, d);
 	cr_assert_eq(d[9], 0, "nothing new");
+	cr_assert_eq(ls->runq_buckets[b], 4 * (1ULL << 32) + 3);
 	free(ls);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <math.h>
+#include <pthread.h>
 #include "colod/colod.h"
 #include "hist.h"
 
@@ -48,4 +49,46 @@ double hist_percentile_us(const __u32 *hist, unsigned int nslots, double pct)
 	if (i < COLOD_HIST_SUB)
 		return (double)i;
 	return (hist_slot_lower_us(i) + hist_slot_upper_us(i)) / 2.0;
+}
+
+#define PROM_K_MIN	2
+
+uint64_t hist_prom_bound_us(unsigned int b)
+{
+	unsigned int k = PROM_K_MIN + b / 2;
+
+	return b % 2 ? 3ULL << (k - 1) : 1ULL << k;
+}
+
+unsigned int hist_prom_bucket(unsigned int slot)
+{
+	uint64_t end = hist_slot_upper_us(slot);
+	unsigned int b;
+
+	if (slot >= COLOD_HIST_SLOTS - 1)	/* the saturating slot: unbounded */
+		return HIST_PROM_BOUNDS;
+	for (b = 0; b < HIST_PROM_BOUNDS; b++)
+		if (end <= hist_prom_bound_us(b))
+			return b;
+	return HIST_PROM_BOUNDS;
+}
+
+static unsigned char bucket_of[COLOD_HIST_SLOTS];
+static pthread_once_t bucket_of_once = PTHREAD_ONCE_INIT;
+
+static void bucket_of_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		bucket_of[i] = (unsigned char)hist_prom_bucket(i);
+}
+
+void hist_prom_add(uint64_t *buckets, const __u32 *d)
+{
+	unsigned int i;
+
+	pthread_once(&bucket_of_once, bucket_of_init);
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		buckets[bucket_of[i]] += d[i];
 }

@@ -885,41 +885,6 @@ static void put_seconds(struct strbuf *b, uint64_t ns)
 		      ns % UINT64_C(1000000000));
 }
 
-uint64_t metrics_slot_end_us(unsigned int slot)
-{
-	/* the saturating slot: unbounded */
-	return slot >= COLOD_HIST_SLOTS - 1 ? UINT64_MAX : hist_slot_upper_us(slot);
-}
-
-/*
- * Bounds 2^k and 1.5 * 2^k us (k = 2..26): about 50 buckets per series,
- * each one a slot boundary so every cumulative count is exact, and a ratio
- * of at most 1.5 between neighbours, fine enough for histogram_quantile().
- */
-#define HIST_K_MIN	2
-#define HIST_K_MAX	26
-#define HIST_NBOUNDS	(2 * (HIST_K_MAX - HIST_K_MIN + 1))
-
-static uint64_t hist_bounds[HIST_NBOUNDS];
-static pthread_once_t hist_bounds_once = PTHREAD_ONCE_INIT;
-
-static void hist_bounds_init(void)
-{
-	unsigned int k, i = 0;
-
-	for (k = HIST_K_MIN; k <= HIST_K_MAX; k++) {
-		hist_bounds[i++] = 1ULL << k;
-		hist_bounds[i++] = 3ULL << (k - 1);
-	}
-}
-
-size_t metrics_hist_bounds_us(const uint64_t **bounds)
-{
-	pthread_once(&hist_bounds_once, hist_bounds_init);
-	*bounds = hist_bounds;
-	return HIST_NBOUNDS;
-}
-
 static void put_labels(struct strbuf *b, const char *labels, const char *extra)
 {
 	bool have = labels && *labels;
@@ -931,36 +896,32 @@ static void put_labels(struct strbuf *b, const char *labels, const char *extra)
 }
 
 void metrics_render_histogram(struct strbuf *b, const char *name,
-			      const char *labels, const uint64_t *hist,
+			      const char *labels, const uint64_t *buckets,
 			      uint64_t sum_ns)
 {
-	const uint64_t *bounds;
-	size_t nb = metrics_hist_bounds_us(&bounds), i;
-	unsigned int slot = 0;
-	uint64_t cum = 0, total = 0;
+	uint64_t cum = 0, bound;
 	char le[48];
+	size_t i;
 
-	for (i = 0; i < COLOD_HIST_SLOTS; i++)
-		total += hist[i];
-	for (i = 0; i < nb; i++) {
-		while (slot < COLOD_HIST_SLOTS - 1 &&
-		       metrics_slot_end_us(slot) <= bounds[i])
-			cum += hist[slot++];
+	for (i = 0; i < HIST_PROM_BOUNDS; i++) {
+		cum += buckets[i];
+		bound = hist_prom_bound_us(i);
 		snprintf(le, sizeof(le), "le=\"%" PRIu64 ".%06" PRIu64 "\"",
-			 bounds[i] / 1000000, bounds[i] % 1000000);
+			 bound / 1000000, bound % 1000000);
 		strbuf_printf(b, "%s_bucket", name);
 		put_labels(b, labels, le);
 		strbuf_printf(b, " %" PRIu64 "\n", cum);
 	}
+	cum += buckets[HIST_PROM_BOUNDS];
 	strbuf_printf(b, "%s_bucket", name);
 	put_labels(b, labels, "le=\"+Inf\"");
-	strbuf_printf(b, " %" PRIu64 "\n%s_sum", total, name);
+	strbuf_printf(b, " %" PRIu64 "\n%s_sum", cum, name);
 	put_labels(b, labels, NULL);
 	strbuf_append(b, " ", 1);
 	put_seconds(b, sum_ns);
 	strbuf_printf(b, "\n%s_count", name);
 	put_labels(b, labels, NULL);
-	strbuf_printf(b, " %" PRIu64 "\n", total);
+	strbuf_printf(b, " %" PRIu64 "\n", cum);
 }
 
 /* 'cgroup="<escaped path>"' into a scratch buffer. */
@@ -1001,9 +962,9 @@ static void cg_info(struct strbuf *b, const char *lbl,
 static void cg_hist(struct strbuf *b, const char *lbl,
 		    const struct metrics_cgroup *cg)
 {
-	if (cg->runq_hist)
+	if (cg->runq_buckets)
 		metrics_render_histogram(b, "colod_cgroup_runq_latency_seconds", lbl,
-					 cg->runq_hist, cg->cnt->runq_sum_ns);
+					 cg->runq_buckets, cg->cnt->runq_sum_ns);
 }
 
 static void cg_max(struct strbuf *b, const char *lbl,

@@ -130,27 +130,22 @@ void metrics_family(struct strbuf *b, const char *name, const char *type,
 void metrics_label_escape(struct strbuf *b, const char *value);
 
 /*
- * Histogram lines of one series from a colod log-linear histogram:
- * cumulative name_bucket{labels,le="..."} at fixed slot boundaries (seconds),
- * +Inf, name_sum (seconds) and name_count. labels is "" or 'k="v",...'
- * already escaped. _count is the sum of the slots, so it always equals
- * the +Inf bucket even when per-CPU copies were read at different times.
+ * Histogram lines of one series from per-bucket counts (HIST_PROM_BUCKETS,
+ * lib/hist.h): cumulative name_bucket{labels,le="..."} at the bucket
+ * bounds (seconds), +Inf, name_sum (seconds) and name_count. labels is ""
+ * or 'k="v",...' already escaped. _count is the sum of the buckets, so it
+ * always equals the +Inf bucket.
  */
 void metrics_render_histogram(struct strbuf *b, const char *name,
-			      const char *labels, const uint64_t *hist,
+			      const char *labels, const uint64_t *buckets,
 			      uint64_t sum_ns);
-
-/* Bucket bounds used by metrics_render_histogram, in microseconds. */
-size_t metrics_hist_bounds_us(const uint64_t **bounds);
-/* Exclusive upper bound in us of a colod histogram slot (last slot: UINT64_MAX). */
-uint64_t metrics_slot_end_us(unsigned int slot);
 
 /* One cgroup as the agent knows it, cumulative as of its last tick. */
 struct metrics_cgroup {
 	const char *path;	/* relative to the cgroup root, e.g. "/kubepods/..." */
 	const char *cls;	/* "ls", "be", "system" */
 	const struct colod_cg_counters *cnt;
-	const uint64_t *runq_hist;	/* COLOD_HIST_SLOTS; NULL: no histogram (not LS) */
+	const uint64_t *runq_buckets;	/* HIST_PROM_BUCKETS; NULL: no histogram (not LS) */
 };
 
 /*

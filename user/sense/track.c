@@ -63,15 +63,15 @@ void track_remove(struct track *t, uint64_t id)
 void track_start(struct tracked *e, const struct colod_maps *m)
 {
 	struct colod_cg_stats *now = calloc(1, sizeof(*now));
-	int i;
 
 	/* no entry yet: nothing ran in it, and zero is where it starts */
 	if (!now || maps_read_stats(m, e->id, now))
 		return free(now);
 	e->prev = now->cnt;
-	if (e->ls)
-		for (i = 0; i < COLOD_HIST_SLOTS; i++)
-			e->ls->runq_hist[i] = now->runq_hist[i];
+	if (e->ls) {
+		memcpy(e->ls->runq_prev, now->runq_hist, sizeof(e->ls->runq_prev));
+		hist_prom_add(e->ls->runq_buckets, now->runq_hist);
+	}
 	free(now);
 }
 
@@ -165,11 +165,10 @@ void track_ls_delta(struct tracked_ls *ls, const __u32 *now, __u32 *d)
 {
 	int i;
 
-	for (i = 0; i < COLOD_HIST_SLOTS; i++) {
-		/* __u32 arithmetic: right across a kernel slot's wrap */
-		d[i] = now[i] - (__u32)ls->runq_hist[i];
-		ls->runq_hist[i] += d[i];
-	}
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		d[i] = now[i] - ls->runq_prev[i];
+	memcpy(ls->runq_prev, now, sizeof(ls->runq_prev));
+	hist_prom_add(ls->runq_buckets, d);
 }
 
 static void measure_one(struct track *t, struct tracked *e,
@@ -277,11 +276,11 @@ static bool measure_batch(struct track *t, const struct colod_maps *m,
 /* A cgroup without an entry did not run: now is where the last tick left it. */
 static void prev_as_now(const struct tracked *e, struct colod_cg_stats *now)
 {
-	int i;
-
 	now->cnt = e->prev;
-	for (i = 0; i < COLOD_HIST_SLOTS; i++)
-		now->runq_hist[i] = e->ls ? (__u32)e->ls->runq_hist[i] : 0;
+	if (e->ls)
+		memcpy(now->runq_hist, e->ls->runq_prev, sizeof(now->runq_hist));
+	else
+		memset(now->runq_hist, 0, sizeof(now->runq_hist));
 }
 
 void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns)

@@ -9,17 +9,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "colod/colod.h"
+#include "hist.h"
 #include "maps.h"
 #include "policy.h"
 
 /*
- * What only an LS cgroup needs: its p99 is judged at every tick, and the
- * kernel's 32-bit slots are widened here so that /metrics' histogram
- * never wraps. 1.8 KB a cgroup, which BE cgroups (half of a node's) do
+ * What only an LS cgroup needs: its p99 is judged at every tick from the
+ * slots' delta, and /metrics' histogram is counted here in 64-bit buckets
+ * that never wrap. 1.5 KB a cgroup, which BE cgroups (half of a node's) do
  * without.
  */
 struct tracked_ls {
-	uint64_t runq_hist[COLOD_HIST_SLOTS];	/* cumulative at the last tick */
+	__u32 runq_prev[COLOD_HIST_SLOTS];	/* the kernel's slots at the last tick */
+	uint64_t runq_buckets[HIST_PROM_BUCKETS];	/* /metrics: all waits so far */
 	struct breach_snap {			/* counters at recent breach events */
 		uint64_t t_ns, samples, breaches, breaches_all;
 	} snap[8];
@@ -82,7 +84,10 @@ struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 void track_remove(struct track *t, uint64_t id);
 /* Take a new cgroup's counters as they are now, so its first tick is a delta. */
 void track_start(struct tracked *e, const struct colod_maps *m);
-/* An LS cgroup's waits per slot since the last tick (d); its histogram moves on to now. */
+/*
+ * An LS cgroup's waits per slot since the last tick (d, modulo 2^32: right
+ * across a slot's wrap); its buckets count them and its slots move on to now.
+ */
 void track_ls_delta(struct tracked_ls *ls, const __u32 *now, __u32 *d);
 struct tracked *track_find(struct track *t, uint64_t id);
 /*
