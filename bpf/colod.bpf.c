@@ -66,15 +66,25 @@ struct {
  * One value per cgroup shared by all CPUs, updated with atomic adds: a
  * per-CPU value (1.7 KB for every possible CPU of every cgroup that ran)
  * cost 848 MiB for 2,000 cgroups with 255 possible CPUs. Not preallocated:
- * only cgroups that ran take memory. See docs/MAPS.md.
+ * only cgroups that ran take memory. The counters of every cgroup here,
+ * the histograms of LS cgroups only in cg_hist. See docs/MAPS.md.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, COLOD_MAX_CGROUPS_DEFAULT);
 	__type(key, __u64);
-	__type(value, struct colod_cg_stats);
+	__type(value, struct colod_cg_counters);
 } cg_stats SEC(".maps");
+
+/* Run-queue waits by slot, LS cgroups only; sized as cg_class. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, COLOD_MAX_CGROUPS_DEFAULT);
+	__type(key, __u64);
+	__type(value, struct colod_cg_hist);
+} cg_hist SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -132,7 +142,8 @@ struct {
 	__type(value, struct colod_headroom);
 } headroom SEC(".maps");
 
-static const struct colod_cg_stats zero_stats;
+static const struct colod_cg_counters zero_stats;
+static const struct colod_cg_hist zero_hist;
 static const struct task_ts zero_ts;
 
 /* Before 5.14 the field was task_struct.state. */
@@ -199,9 +210,9 @@ static __always_inline void max_u64(__u64 *p, __u64 v, bool atomics)
 	}
 }
 
-static __always_inline struct colod_cg_stats *stats_of(__u64 cgid)
+static __always_inline struct colod_cg_counters *stats_of(__u64 cgid)
 {
-	struct colod_cg_stats *s = bpf_map_lookup_elem(&cg_stats, &cgid);
+	struct colod_cg_counters *s = bpf_map_lookup_elem(&cg_stats, &cgid);
 
 	if (s)
 		return s;
@@ -217,6 +228,20 @@ static __always_inline struct colod_cg_stats *stats_of(__u64 cgid)
 	if (!s)
 		count(COLOD_CNT_STATS_FULL);
 	return s;
+}
+
+/* An LS cgroup's histogram; its class entry bounds how many there are. */
+static __always_inline struct colod_cg_hist *hist_of(__u64 cgid)
+{
+	struct colod_cg_hist *h = bpf_map_lookup_elem(&cg_hist, &cgid);
+
+	if (h)
+		return h;
+	bpf_map_update_elem(&cg_hist, &cgid, &zero_hist, BPF_NOEXIST);
+	h = bpf_map_lookup_elem(&cg_hist, &cgid);
+	if (!h)
+		count(COLOD_CNT_STATS_FULL);
+	return h;
 }
 
 /*
@@ -398,11 +423,11 @@ static __always_inline __u64 blame_be(const struct task_ts *ts, const struct cpu
  * stole from the vCPU and hard interrupts, 7-9% over cpuacct on a busy
  * host.
  */
-static __always_inline void charge_runtime(struct colod_cg_stats *s, struct task_ts *ts,
+static __always_inline void charge_runtime(struct colod_cg_counters *s, struct task_ts *ts,
 					   __u64 runtime)
 {
 	if (runtime > ts->charged_rt)
-		ADD(s->cnt.cpu_ns, runtime - ts->charged_rt);
+		ADD(s->cpu_ns, runtime - ts->charged_rt);
 	ts->charged_rt = runtime;
 }
 
@@ -413,7 +438,8 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 {
 	struct colod_cg_class *c = bpf_map_lookup_elem(&cg_class, &cgid);
 	__u32 cls = c ? c->cls : COLOD_CLASS_SYSTEM;
-	struct colod_cg_stats *s;
+	struct colod_cg_counters *s;
+	struct colod_cg_hist *h;
 	struct task_ts *ts;
 	__u64 delta, be_cgid;
 	__u32 slot;
@@ -431,24 +457,27 @@ account_switch_in(struct task_struct *next, __u64 cgid, struct cpu_be *cb,
 	s = stats_of(cgid);
 	if (!s)
 		return c;
-	ADD(s->cnt.runq_count, 1);
-	ADD(s->cnt.runq_sum_ns, delta);
-	max_u64(&s->cnt.runq_max_ns, delta, atomics);
+	ADD(s->runq_count, 1);
+	ADD(s->runq_sum_ns, delta);
+	max_u64(&s->runq_max_ns, delta, atomics);
+	if (!c || (cls != COLOD_CLASS_LS && !(c->flags & COLOD_CG_HIST)))
+		return c;
 	slot = colod_hist_slot(delta / 1000);
 	/* the compiler knows the bound; make it check it so the verifier sees it */
 	asm volatile("" : "+r"(slot));
-	if (slot < COLOD_HIST_SLOTS)
-		ADD(s->runq_hist[slot], 1);
+	h = hist_of(cgid);
+	if (h && slot < COLOD_HIST_SLOTS)
+		ADD(h->runq_hist[slot], 1);
 
-	if (!c || cls != COLOD_CLASS_LS || !c->threshold_ns || delta <= c->threshold_ns)
+	if (cls != COLOD_CLASS_LS || !c->threshold_ns || delta <= c->threshold_ns)
 		return c;
-	ADD(s->cnt.breaches, 1);
+	ADD(s->breaches, 1);
 	be_cgid = blame_be(ts, cb, cpu, prev_be, delta);
 	if (!be_cgid)
 		return c;
-	ADD(s->cnt.breaches_be, 1);
+	ADD(s->breaches_be, 1);
 	if (report_breach(c, cgid, be_cgid, next, delta, now, atomics))
-		ADD(s->cnt.breach_events, 1);
+		ADD(s->breach_events, 1);
 	return c;
 }
 
@@ -457,7 +486,7 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 					       bool preempt, const struct cpu_be *cb,
 					       __u32 cpu, __u64 now)
 {
-	struct colod_cg_stats *s;
+	struct colod_cg_counters *s;
 	struct task_ts *ts;
 	bool runnable;
 
@@ -471,9 +500,9 @@ static __always_inline void account_switch_out(struct task_struct *prev,
 		if (ts && ts->on_cpu)
 			charge_runtime(s, ts, prev->se.sum_exec_runtime);
 		if (runnable || preempt)
-			ADD(s->cnt.nivcsw, 1);
+			ADD(s->nivcsw, 1);
 		else
-			ADD(s->cnt.nvcsw, 1);
+			ADD(s->nvcsw, 1);
 	}
 	if (!ts)
 		return;
@@ -582,7 +611,7 @@ int BPF_PROG(colod_tick, struct hrtimer *timer)
 {
 	const void *fn = timer->function;
 	struct task_struct *t;
-	struct colod_cg_stats *s;
+	struct colod_cg_counters *s;
 	struct task_ts *ts;
 	__u64 runtime;
 	__u32 pid;
@@ -629,7 +658,7 @@ static __always_inline void reclaim_end(bool memcg)
 {
 	struct task_struct *t = current_task();
 	struct task_ts *ts = ts_of(t, (__u32)bpf_get_current_pid_tgid(), false);
-	struct colod_cg_stats *s;
+	struct colod_cg_counters *s;
 	__u64 delta;
 
 	if (!ts || !ts->reclaim_ns)
@@ -640,11 +669,11 @@ static __always_inline void reclaim_end(bool memcg)
 	if (!s)
 		return;
 	if (memcg) {
-		ADD(s->cnt.memcg_reclaim_ns, delta);
-		ADD(s->cnt.memcg_reclaim_count, 1);
+		ADD(s->memcg_reclaim_ns, delta);
+		ADD(s->memcg_reclaim_count, 1);
 	} else {
-		ADD(s->cnt.direct_reclaim_ns, delta);
-		ADD(s->cnt.direct_reclaim_count, 1);
+		ADD(s->direct_reclaim_ns, delta);
+		ADD(s->direct_reclaim_count, 1);
 	}
 }
 
@@ -684,6 +713,7 @@ int BPF_PROG(colod_cgroup_rmdir, struct cgroup *cgrp)
 
 	if (!bpf_map_delete_elem(&cg_stats, &cgid))
 		ADD(stats_nr, -1);
+	bpf_map_delete_elem(&cg_hist, &cgid);
 	bpf_map_delete_elem(&cg_class, &cgid);
 	bpf_ringbuf_output(&cg_events, &cgid, sizeof(cgid), 0);
 	return 0;

@@ -14,6 +14,7 @@
 /* Map names as pinned under the pin directory (default /sys/fs/bpf/colod). */
 #define COLOD_PIN_DIR_DEFAULT	"/sys/fs/bpf/colod"
 #define COLOD_MAP_CG_STATS	"cg_stats"
+#define COLOD_MAP_CG_HIST	"cg_hist"
 #define COLOD_MAP_CG_CLASS	"cg_class"
 #define COLOD_MAP_EVENTS	"events"
 #define COLOD_MAP_COUNTERS	"counters"
@@ -40,7 +41,12 @@ enum colod_class {
 #define COLOD_HIST_MAX_LOG2	26	/* 2^27 us = 134 s: everything above saturates */
 #define COLOD_HIST_SLOTS	((COLOD_HIST_MAX_LOG2 - COLOD_HIST_SUB_BITS + 2) * COLOD_HIST_SUB)
 
-/* A cgroup's counters without its histogram: what the agent keeps of each. */
+/*
+ * The cg_stats value, keyed by cgroup id (kernfs id = inode): one value per
+ * cgroup that all CPUs add to atomically (not per CPU), for every cgroup
+ * in which a task ran. 104 B: with the hash's own 56 B, a 192 B slab
+ * object (docs/MAPS.md).
+ */
 struct colod_cg_counters {
 	__u64 runq_count;		/* run-queue latency samples */
 	__u64 runq_sum_ns;
@@ -58,15 +64,20 @@ struct colod_cg_counters {
 };
 
 /*
- * Per-cgroup statistics, keyed by cgroup id (kernfs id = inode): one value
- * per cgroup that all CPUs add to atomically (not per CPU). The histogram's
- * slots are 32 bits, so the value (904 B) fits the kernel's 1 KiB slab
- * objects, not 2 KiB ones (docs/MAPS.md): a slot wraps after 2^32 waits,
- * which the per-tick deltas, taken modulo 2^32, do not notice.
+ * The cg_hist value: the run-queue waits of an LS cgroup (cg_class says
+ * LS, or COLOD_CG_HIST) by slot, which only LS cgroups have: their p99 is
+ * what the agent judges. 32-bit slots, so the value (800 B) fits the kernel's 1 KiB slab
+ * objects: a slot wraps after 2^32 waits, which the per-tick deltas, taken
+ * modulo 2^32, do not notice.
  */
+struct colod_cg_hist {
+	__u32 runq_hist[COLOD_HIST_SLOTS];
+};
+
+/* One cgroup's statistics as userspace reads them: both maps' values. */
 struct colod_cg_stats {
 	struct colod_cg_counters cnt;
-	__u32 runq_hist[COLOD_HIST_SLOTS];
+	__u32 runq_hist[COLOD_HIST_SLOTS];	/* zero without a cg_hist entry */
 };
 
 /*
@@ -75,6 +86,11 @@ struct colod_cg_stats {
  * it places one; BE running elsewhere is then no reason an LS task waited.
  */
 #define COLOD_CG_IDLE		(1u << 0)
+/*
+ * HIST: keep a cg_hist histogram for this cgroup though it is not LS
+ * (`colod stats` on programs of its own, for the cgroups it shows).
+ */
+#define COLOD_CG_HIST		(1u << 1)
 /*
  * Userspace only (colod top): where the class came from, enum class_source
  * of user/sense/classify.h (QoS directory, rule, pod label, priority class).
@@ -107,7 +123,7 @@ struct colod_breach_event {
 
 /* Global counters (per-CPU array), indexed by enum colod_counter. */
 enum colod_counter {
-	COLOD_CNT_STATS_FULL = 0,	/* cg_stats insert failed: map full */
+	COLOD_CNT_STATS_FULL = 0,	/* cg_stats or cg_hist insert failed: map full */
 	COLOD_CNT_RINGBUF_DROP,		/* ring buffer reserve failed */
 	COLOD_CNT_RATE_LIMITED,		/* breach not sent: rate limit */
 	COLOD_CNT_STATS_UNTRACKED,	/* cg_stats near full: a sample of a

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Stand-in for a running agent's pinned maps, for the `colod top` screen
- * test when no agent is at hand: creates cg_stats, cg_class, counters and
+ * test when no agent is at hand: creates cg_stats, cg_hist, cg_class, counters and
  * headroom with the ABI of include/colod/colod.h, pins them under PIN_DIR
  * and feeds two real cgroups with known rates until SIGTERM:
  *
@@ -79,15 +79,17 @@ struct feed {
 	double carry_samples;
 };
 
-/* Charge dt_ns of activity to the cgroup's stats (one value per cgroup). */
-static void charge(int fd, struct feed *f, uint64_t dt_ns)
+/* Charge dt_ns of activity to the cgroup's counters and histogram. */
+static void charge(int fd, int hist_fd, struct feed *f, uint64_t dt_ns)
 {
 	struct colod_cg_stats *v = calloc(1, sizeof(*v));
 	uint64_t n;
 
 	if (!v)
 		exit(1);
-	bpf_map_lookup_elem(fd, &f->id, v);	/* absent the first time */
+	/* absent the first time */
+	bpf_map_lookup_elem(fd, &f->id, &v->cnt);
+	bpf_map_lookup_elem(hist_fd, &f->id, v->runq_hist);
 	f->carry_samples += (double)dt_ns / 1e9 * 1000.0;	/* 1000 wakeups/s */
 	n = (uint64_t)f->carry_samples;
 	f->carry_samples -= (double)n;
@@ -98,7 +100,8 @@ static void charge(int fd, struct feed *f, uint64_t dt_ns)
 	v[0].runq_hist[colod_hist_slot(f->lat_us)] += n;
 	v[0].cnt.nvcsw += n;
 	v[0].cnt.direct_reclaim_ns += (uint64_t)((double)dt_ns * f->reclaim_share);
-	if (bpf_map_update_elem(fd, &f->id, v, BPF_ANY)) {
+	if (bpf_map_update_elem(fd, &f->id, &v->cnt, BPF_ANY) ||
+	    bpf_map_update_elem(hist_fd, &f->id, v->runq_hist, BPF_ANY)) {
 		fprintf(stderr, "top_fixture: update: %s\n", strerror(errno));
 		exit(1);
 	}
@@ -113,13 +116,13 @@ int main(int argc, char **argv)
 				    .mid_memory_bytes = 1ULL << 30,
 				    .be_quota_milli = 200 };
 	struct colod_cg_class ls = { .cls = COLOD_CLASS_LS, .threshold_ns = 1000000 };
-	struct colod_cg_class be = { .cls = COLOD_CLASS_BE };
+	struct colod_cg_class be = { .cls = COLOD_CLASS_BE, .flags = COLOD_CG_HIST };
 	struct feed feeds[2] = {
 		{ .cpu_share = 0.5, .lat_us = 5000 },
 		{ .cpu_share = 1.0, .lat_us = 200, .reclaim_share = 0.01 },
 	};
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
-	int stats, cls, counters, headroom, i;
+	int stats, hist, cls, counters, headroom, i;
 	uint32_t zero = 0;
 	uint64_t last;
 
@@ -132,7 +135,9 @@ int main(int argc, char **argv)
 	feeds[0].id = cg_id(argv[2]);
 	feeds[1].id = cg_id(argv[3]);
 	stats = make_pinned(argv[1], COLOD_MAP_CG_STATS, BPF_MAP_TYPE_HASH,
-			    8, sizeof(struct colod_cg_stats), 1024);
+			    8, sizeof(struct colod_cg_counters), 1024);
+	hist = make_pinned(argv[1], COLOD_MAP_CG_HIST, BPF_MAP_TYPE_HASH,
+			   8, sizeof(struct colod_cg_hist), 1024);
 	cls = make_pinned(argv[1], COLOD_MAP_CG_CLASS, BPF_MAP_TYPE_HASH, 8,
 			  sizeof(struct colod_cg_class), 1024);
 	counters = make_pinned(argv[1], COLOD_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -152,7 +157,7 @@ int main(int argc, char **argv)
 		nanosleep(&tick, NULL);
 		now = mono_ns();
 		for (i = 0; i < 2; i++)
-			charge(stats, &feeds[i], now - last);
+			charge(stats, hist, &feeds[i], now - last);
 		last = now;
 	}
 	return 0;

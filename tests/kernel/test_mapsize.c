@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "agentrun.h"
 #include "maps.h"
 
@@ -140,6 +141,20 @@ static uint64_t id_of(const char *dir)
 	return st.st_ino;
 }
 
+static int count_keys(int fd)
+{
+	uint64_t key, next;
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
 /* "untracked-dropped N" of one `colod top -b` frame, -1 if not there. */
 static long long top_dropped(void)
 {
@@ -168,7 +183,7 @@ Test(mapsize, tracked_cgroups_keep_their_entries_when_untracked_ones_fill_the_ma
 	struct colod_maps m;
 	char path[320];
 	pid_t pids[NR_TRACKED];
-	int i, admitted = 0, with_samples = 0;
+	int i, admitted = 0, with_samples = 0, with_hist = 0, hists;
 	double metric = -1;
 	long long top;
 
@@ -195,7 +210,9 @@ Test(mapsize, tracked_cgroups_keep_their_entries_when_untracked_ones_fill_the_ma
 			continue;
 		admitted++;
 		with_samples += s->cnt.nvcsw >= 10;
+		with_hist += !maps_read_hist(&m, id_of(path), s->runq_hist);
 	}
+	hists = count_keys(m.hist_fd);
 	maps_read_counters(&m, cnt);
 	maps_close(&m);
 	cr_log_info("%d/%d tracked admitted (%d with their samples); %llu untracked "
@@ -204,6 +221,9 @@ Test(mapsize, tracked_cgroups_keep_their_entries_when_untracked_ones_fill_the_ma
 		    (unsigned long long)cnt[COLOD_CNT_STATS_FULL]);
 	cr_assert_eq(admitted, NR_TRACKED, "every tracked cgroup has its entry");
 	cr_assert_eq(with_samples, NR_TRACKED, "and its samples (20 sleeps each)");
+	/* histograms (1 KiB each in the kernel) for the LS cgroups alone */
+	cr_assert_eq(with_hist, NR_TRACKED, "every LS cgroup has its histogram");
+	cr_assert_eq(hists, NR_TRACKED, "and no other cgroup has one: %d in cg_hist", hists);
 	cr_assert_gt(cnt[COLOD_CNT_STATS_UNTRACKED], 0,
 		     "%d untracked cgroups ran into a map that admits 3/4 of %d: "
 		     "their samples are counted as dropped", NR_UNTRACKED, MAX_CGROUPS);

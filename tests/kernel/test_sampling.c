@@ -361,6 +361,32 @@ Test(sampling, colod_stats_counts_a_task_running_since_before_attach, .timeout =
 		  colod / kernel);
 }
 
+/*
+ * The kernel keeps histograms for LS cgroups only; colod stats on programs
+ * of its own asks for one for each cgroup it shows, so its percentiles are
+ * there for any cgroup.
+ */
+Test(sampling, colod_stats_gives_percentiles_of_the_cgroups_it_shows, .timeout = 30)
+{
+	struct usage_log *l = calloc(1, sizeof(*l));
+	cJSON *j, *rq;
+	uint64_t end;
+
+	cr_assert_not_null(l);
+	cr_assert_eq(cgtest_make_unique(&ga, "pcts", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 100, 1000), 0);
+	j = run_colod_stats(&ga, "1", l, &end);
+	free(l);
+	cr_assert_not_null(j, "colod stats printed JSON");
+	rq = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "cgroups"), 0),
+				 "runq_us");
+	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItem(rq, "count")), 100,
+		     "its waits are counted");
+	cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(rq, "p99")), "and it has a p99");
+	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItem(rq, "p99")), 0);
+	cJSON_Delete(j);
+}
+
 /* p99 of the group's run-queue latency over a window, and its sample count */
 static double window_p99(const struct cgtest_group *g, unsigned int ms, uint64_t *count)
 {
@@ -386,6 +412,10 @@ Test(sampling, latency_rises_under_contention_in_the_waiting_cgroup)
 
 	cr_assert_eq(cgtest_make_unique(&ga, "sleeper", CGT_CPU | CGT_CPUACCT), 0);
 	cr_assert_eq(cgtest_make_unique(&gb, "burner", CGT_CPU | CGT_CPUACCT), 0);
+	/* histograms are kept for LS cgroups (or flagged ones) only */
+	cr_assert_eq(maps_set_class(loader_maps(bpf), group_id(&ga), COLOD_CLASS_LS, 0, 0), 0);
+	cr_assert_eq(maps_set_class(loader_maps(bpf), group_id(&gb), COLOD_CLASS_SYSTEM, 0,
+				    COLOD_CG_HIST), 0);
 	/*
 	 * Two tasks waking every 1 ms and running 600 us: real CPU demand (1.2
 	 * cores). A lighter sleeper is shielded by wake-up preemption and
@@ -445,6 +475,8 @@ Test(sampling, fallback_measures_what_task_storage_measures)
 
 	cr_assert_eq(cgtest_make_unique(&ga, "fbcmp", CGT_CPU | CGT_CPUACCT), 0);
 	cr_assert_eq(cgtest_make_unique(&gb, "fbburn", CGT_CPU | CGT_CPUACCT), 0);
+	cr_assert_eq(maps_set_class(loader_maps(bpf), group_id(&ga), COLOD_CLASS_LS, 0, 0), 0);
+	cr_assert_eq(maps_set_class(loader_maps(other), group_id(&ga), COLOD_CLASS_LS, 0, 0), 0);
 	cr_assert_gt(cgtest_spawn_periodic(&ga, 600, 1000), 0);
 	cr_assert_gt(cgtest_spawn_periodic(&ga, 600, 1000), 0);
 	for (i = 0; i < 2; i++)
@@ -696,6 +728,15 @@ Test(sampling, pinned_maps_print_named_fields_under_bpftool)
 	pclose(p);
 	cr_assert(strstr(out, "\"runq_count\"") && strstr(out, "\"cpu_ns\""),
 		  "stats print named fields:\n%.500s", out);
+	/* an LS cgroup's waits: its histogram, in cg_hist */
+	cr_assert_gt(cgtest_spawn_periodic(&ga, 100, 1000), 0);
+	usleep(200000);
+	snprintf(cmd, sizeof(cmd), "bpftool map dump pinned %s/cg_hist | head -c 4000", pin_dir);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	pclose(p);
+	cr_assert(strstr(out, "\"runq_hist\""), "cg_hist prints named fields:\n%.500s", out);
 }
 
 static int count_entries(int fd)

@@ -238,9 +238,9 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 static int pin_maps(struct colod_bpf *b)
 {
-	struct bpf_map *maps[] = { b->skel->maps.cg_stats, b->skel->maps.cg_class,
-				   b->skel->maps.events, b->skel->maps.counters,
-				   b->skel->maps.headroom };
+	struct bpf_map *maps[] = { b->skel->maps.cg_stats, b->skel->maps.cg_hist,
+				   b->skel->maps.cg_class, b->skel->maps.events,
+				   b->skel->maps.counters, b->skel->maps.headroom };
 	char path[PATH_MAX];
 	size_t i;
 	int err;
@@ -308,6 +308,7 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	/* the last quarter of cg_stats is for the cgroups colod tracks */
 	b->skel->rodata->stats_untracked_max = max - max / 4;
 	bpf_map__set_max_entries(b->skel->maps.cg_class, max);
+	bpf_map__set_max_entries(b->skel->maps.cg_hist, max);
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu < 0) {
 		err = ncpu;
@@ -334,6 +335,7 @@ int loader_open(const struct loader_opts *o, struct colod_bpf **out)
 	}
 	b->maps = (struct colod_maps) {
 		.stats_fd = bpf_map__fd(b->skel->maps.cg_stats),
+		.hist_fd = bpf_map__fd(b->skel->maps.cg_hist),
 		.class_fd = bpf_map__fd(b->skel->maps.cg_class),
 		.events_fd = bpf_map__fd(b->skel->maps.events),
 		.cg_events_fd = bpf_map__fd(b->skel->maps.cg_events),

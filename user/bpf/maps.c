@@ -21,22 +21,20 @@ static int open_one(const char *dir, const char *name, int *fd)
 }
 
 /*
- * The stats map of an agent from before one value per cgroup (per-CPU
- * values) would overflow a one-value read: refuse it.
+ * A map pinned by another colod version (per-CPU values, or the histogram
+ * inside cg_stats) would not match a read: refuse it.
  */
-static int check_stats_layout(int fd, const char *pin_dir)
+static int check_layout(int fd, const char *pin_dir, const char *name, size_t value_size)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	if (info.type != BPF_MAP_TYPE_HASH ||
-	    info.value_size != sizeof(struct colod_cg_stats)) {
+	if (info.type != BPF_MAP_TYPE_HASH || info.value_size != value_size) {
 		pr_err("%s/%s: map type %u, value %u B: pinned by a different colod "
 		       "version (this one reads a hash of %zu B values)", pin_dir,
-		       COLOD_MAP_CG_STATS, info.type, info.value_size,
-		       sizeof(struct colod_cg_stats));
+		       name, info.type, info.value_size, value_size);
 		return -EPROTO;
 	}
 	return 0;
@@ -48,10 +46,14 @@ int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 
 	memset(m, 0xff, sizeof(*m));	/* every fd -1 */
 	if ((err = open_one(pin_dir, COLOD_MAP_CG_STATS, &m->stats_fd)) ||
+	    (err = check_layout(m->stats_fd, pin_dir, COLOD_MAP_CG_STATS,
+				sizeof(struct colod_cg_counters))) ||
+	    (err = open_one(pin_dir, COLOD_MAP_CG_HIST, &m->hist_fd)) ||
+	    (err = check_layout(m->hist_fd, pin_dir, COLOD_MAP_CG_HIST,
+				sizeof(struct colod_cg_hist))) ||
 	    (err = open_one(pin_dir, COLOD_MAP_CG_CLASS, &m->class_fd)) ||
 	    (err = open_one(pin_dir, COLOD_MAP_COUNTERS, &m->counters_fd)) ||
-	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd)) ||
-	    (err = check_stats_layout(m->stats_fd, pin_dir))) {
+	    (err = open_one(pin_dir, COLOD_MAP_HEADROOM, &m->headroom_fd))) {
 		maps_close(m);
 		return err;
 	}
@@ -60,7 +62,7 @@ int maps_open_pinned(const char *pin_dir, struct colod_maps *m)
 
 void maps_close(struct colod_maps *m)
 {
-	int *fds[] = { &m->stats_fd, &m->class_fd, &m->events_fd,
+	int *fds[] = { &m->stats_fd, &m->hist_fd, &m->class_fd, &m->events_fd,
 		       &m->counters_fd, &m->headroom_fd, &m->cg_events_fd };
 	size_t i;
 
@@ -95,54 +97,67 @@ out:
 	return err;
 }
 
-/* One value per cgroup, shared by the CPUs: a copy of 1.7 KB. */
-int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
-		    struct colod_cg_stats *sum)
+int maps_read_cnt(const struct colod_maps *m, uint64_t cgid, struct colod_cg_counters *cnt)
 {
-	return bpf_map_lookup_elem(m->stats_fd, &cgid, sum) ? -errno : 0;
+	return bpf_map_lookup_elem(m->stats_fd, &cgid, cnt) ? -errno : 0;
 }
 
-/* One get_next_key and one lookup per cgroup: kernels without batch ops. */
-static int for_each_stats_by_key(const struct colod_maps *m,
-				 int (*fn)(uint64_t cgid, const struct colod_cg_stats *s,
-					   void *ctx),
-				 void *ctx)
+int maps_read_hist(const struct colod_maps *m, uint64_t cgid, __u32 *hist)
 {
-	struct colod_cg_stats *s;
+	if (!bpf_map_lookup_elem(m->hist_fd, &cgid, hist))
+		return 0;
+	memset(hist, 0, sizeof(struct colod_cg_hist));
+	return -errno;
+}
+
+int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
+		    struct colod_cg_stats *s)
+{
+	int err = maps_read_cnt(m, cgid, &s->cnt);
+
+	if (!err && (err = maps_read_hist(m, cgid, s->runq_hist)) == -ENOENT)
+		err = 0;	/* not LS, or no wait yet: zero slots */
+	return err;
+}
+
+typedef int (*each_fn)(uint64_t key, const void *value, void *ctx);
+
+/* One get_next_key and one lookup per entry: kernels without batch ops. */
+static int each_by_key(int fd, size_t vsize, each_fn fn, void *ctx)
+{
 	uint64_t key, next;
-	void *prev = NULL;
+	void *prev = NULL, *v;
 	int err = 0;
 
-	s = malloc(sizeof(*s));
-	if (!s)
+	v = malloc(vsize);
+	if (!v)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(m->stats_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		/* removed between next_key and lookup: a cgroup just died */
-		if (maps_read_stats(m, key, s))
+		if (bpf_map_lookup_elem(fd, &key, v))
 			continue;
-		err = fn(key, s, ctx);
+		err = fn(key, v, ctx);
 		if (err)
 			break;
 	}
-	free(s);
+	free(v);
 	return err;
 }
 
 /*
- * BPF_MAP_LOOKUP_BATCH (5.6): one syscall for up to `cap` cgroups. A hash
- * bucket holding more entries than the buffer fails with ENOSPC: grow it.
+ * BPF_MAP_LOOKUP_BATCH (5.6): one syscall for up to `cap` entries of a
+ * hash keyed by cgroup id. A hash bucket holding more entries than the
+ * buffer fails with ENOSPC: grow it.
  */
-int maps_for_each_stats(const struct colod_maps *m,
-			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
-			void *ctx)
+static int each_batch(int fd, size_t vsize, each_fn fn, void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct colod_cg_stats *vals = NULL, *nv;
 	uint64_t *keys = NULL, *nk, in = 0, out = 0;
 	uint32_t cap = 64, n, i;
 	bool first = true, end = false;
+	char *vals = NULL, *nv;
 	int err = 0;
 
 	while (!end && !err) {
@@ -150,7 +165,7 @@ int maps_for_each_stats(const struct colod_maps *m,
 			nk = realloc(keys, cap * sizeof(*keys));
 			if (nk)
 				keys = nk;
-			nv = nk ? malloc(cap * sizeof(*vals)) : NULL;
+			nv = nk ? malloc(cap * vsize) : NULL;
 			if (!nv) {
 				err = -ENOMEM;
 				break;
@@ -158,8 +173,7 @@ int maps_for_each_stats(const struct colod_maps *m,
 			vals = nv;
 		}
 		n = cap;
-		if (bpf_map_lookup_batch(m->stats_fd, first ? NULL : &in, &out, keys, vals,
-					 &n, &opts)) {
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &opts)) {
 			if (errno == ENOSPC && cap < 65536) {
 				cap *= 4;
 				free(vals);
@@ -171,7 +185,7 @@ int maps_for_each_stats(const struct colod_maps *m,
 				/* no batch ops here: the slow way, from the start */
 				if (first && (err == -EINVAL || err == -524 /* ENOTSUPP */ ||
 					      err == -EOPNOTSUPP))
-					err = for_each_stats_by_key(m, fn, ctx);
+					err = each_by_key(fd, vsize, fn, ctx);
 				break;
 			}
 			end = true;	/* ENOENT: the last n entries, or none */
@@ -179,10 +193,77 @@ int maps_for_each_stats(const struct colod_maps *m,
 		first = false;
 		in = out;
 		for (i = 0; i < n && !err; i++)
-			err = fn(keys[i], &vals[i], ctx);
+			err = fn(keys[i], vals + (size_t)i * vsize, ctx);
 	}
 	free(keys);
 	free(vals);
+	return err;
+}
+
+/* The callers' typed callbacks, called from each_batch's untyped one. */
+struct each {
+	const struct colod_maps *m;
+	void *ctx;
+	int (*cnt_fn)(uint64_t cgid, const struct colod_cg_counters *c, void *ctx);
+	int (*hist_fn)(uint64_t cgid, const struct colod_cg_hist *h, void *ctx);
+	int (*stats_fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx);
+	struct colod_cg_stats *s;
+};
+
+static int cnt_one(uint64_t cgid, const void *v, void *ctx)
+{
+	struct each *e = ctx;
+
+	return e->cnt_fn(cgid, v, e->ctx);
+}
+
+static int hist_one(uint64_t cgid, const void *v, void *ctx)
+{
+	struct each *e = ctx;
+
+	return e->hist_fn(cgid, v, e->ctx);
+}
+
+/* One cg_hist lookup per cgroup on top of the batch: for tools, not the tick. */
+static int stats_one(uint64_t cgid, const void *v, void *ctx)
+{
+	struct each *e = ctx;
+
+	e->s->cnt = *(const struct colod_cg_counters *)v;
+	maps_read_hist(e->m, cgid, e->s->runq_hist);	/* none: zero slots */
+	return e->stats_fn(cgid, e->s, e->ctx);
+}
+
+int maps_for_each_cnt(const struct colod_maps *m,
+		      int (*fn)(uint64_t cgid, const struct colod_cg_counters *c, void *ctx),
+		      void *ctx)
+{
+	struct each e = { .m = m, .ctx = ctx, .cnt_fn = fn };
+
+	return each_batch(m->stats_fd, sizeof(struct colod_cg_counters), cnt_one, &e);
+}
+
+int maps_for_each_hist(const struct colod_maps *m,
+		       int (*fn)(uint64_t cgid, const struct colod_cg_hist *h, void *ctx),
+		       void *ctx)
+{
+	struct each e = { .m = m, .ctx = ctx, .hist_fn = fn };
+
+	return each_batch(m->hist_fd, sizeof(struct colod_cg_hist), hist_one, &e);
+}
+
+int maps_for_each_stats(const struct colod_maps *m,
+			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
+			void *ctx)
+{
+	struct each e = { .m = m, .ctx = ctx, .stats_fn = fn };
+	int err;
+
+	e.s = malloc(sizeof(*e.s));
+	if (!e.s)
+		return -ENOMEM;
+	err = each_batch(m->stats_fd, sizeof(struct colod_cg_counters), stats_one, &e);
+	free(e.s);
 	return err;
 }
 
@@ -199,8 +280,11 @@ int maps_set_class(const struct colod_maps *m, uint64_t cgid,
 	return bpf_map_update_elem(m->class_fd, &cgid, &c, BPF_ANY) ? -errno : 0;
 }
 
+/* Not LS any more: its histogram goes with its class (the kernel adds no more). */
 int maps_del_class(const struct colod_maps *m, uint64_t cgid)
 {
+	if (bpf_map_delete_elem(m->hist_fd, &cgid) && errno != ENOENT)
+		return -errno;
 	if (bpf_map_delete_elem(m->class_fd, &cgid) && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -10,7 +10,8 @@
 #include "colod/colod.h"
 
 struct colod_maps {
-	int stats_fd;
+	int stats_fd;			/* cg_stats: counters, every cgroup that ran */
+	int hist_fd;			/* cg_hist: histograms, LS cgroups */
 	int class_fd;
 	int events_fd;
 	int cg_events_fd;		/* ids of cgroups made and removed; -1 for pinned maps */
@@ -24,14 +25,25 @@ struct colod_maps {
 int maps_open_pinned(const char *pin_dir, struct colod_maps *m);
 void maps_close(struct colod_maps *m);
 
-/* The stats of one cgroup; -ENOENT when it has none. */
+/* The counters of one cgroup; -ENOENT when it has none. */
+int maps_read_cnt(const struct colod_maps *m, uint64_t cgid, struct colod_cg_counters *cnt);
+/* Its histogram (COLOD_HIST_SLOTS); -ENOENT and zero slots without one (not LS, no wait yet). */
+int maps_read_hist(const struct colod_maps *m, uint64_t cgid, __u32 *hist);
+/* Its counters and histogram (zero slots without one); -ENOENT without counters. */
 int maps_read_stats(const struct colod_maps *m, uint64_t cgid,
-		    struct colod_cg_stats *sum);
+		    struct colod_cg_stats *s);
 
 /*
- * Call fn for every cgroup in the stats map with its summed stats; stops
- * and returns fn's value when it is non-zero.
+ * Call fn for every entry of cg_stats (counters) or of cg_hist, batched;
+ * stops and returns fn's value when it is non-zero.
  */
+int maps_for_each_cnt(const struct colod_maps *m,
+		      int (*fn)(uint64_t cgid, const struct colod_cg_counters *c, void *ctx),
+		      void *ctx);
+int maps_for_each_hist(const struct colod_maps *m,
+		       int (*fn)(uint64_t cgid, const struct colod_cg_hist *h, void *ctx),
+		       void *ctx);
+/* Both, for every cgroup in cg_stats: one more lookup each (tools). */
 int maps_for_each_stats(const struct colod_maps *m,
 			int (*fn)(uint64_t cgid, const struct colod_cg_stats *s, void *ctx),
 			void *ctx);

@@ -112,6 +112,47 @@ int cgroup_path_id(const char *hier_root, const char *path, uint64_t *id,
 	return 0;
 }
 
+/*
+ * Programs of its own keep no histogram but LS ones: ask for one for each
+ * cgroup shown (every cgroup without --cgroup, as many as the map holds).
+ */
+static void want_hists(const struct colod_maps *m, const struct stats_run *r)
+{
+	struct cgscan *scan;
+	int i, n;
+
+	for (i = 0; i < r->nr; i++)
+		maps_set_class(m, r->rows[i].id, COLOD_CLASS_SYSTEM, 0, COLOD_CG_HIST);
+	if (!r->all)
+		return;
+	scan = cgscan_new(r->hier_root, NULL, 0);
+	if (scan && cgscan_run(scan) >= 0)
+		for (i = 0, n = cgscan_count(scan); i < n; i++)
+			if (maps_set_class(m, cgscan_entry(scan, i)->id, COLOD_CLASS_SYSTEM,
+					   0, COLOD_CG_HIST))
+				break;	/* full */
+	cgscan_free(scan);
+}
+
+/* A running agent's maps: cgroups other than LS have counters only. */
+static bool has_hist(const struct colod_cg_stats *d)
+{
+	int i;
+
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		if (d->runq_hist[i])
+			return true;
+	return !d->cnt.runq_count;
+}
+
+static void put_pct(const struct colod_cg_stats *d, double pct)
+{
+	if (has_hist(d))
+		printf(" %9.0f", hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, pct));
+	else
+		printf(" %9s", "-");
+}
+
 static void print_table(const struct stats_run *r, double secs)
 {
 	int i;
@@ -124,12 +165,12 @@ static void print_table(const struct stats_run *r, double secs)
 		struct colod_cg_stats d;
 
 		cg_stats_delta(row->after, row->before, &d);
-		printf("%-40s %10llu %6.2f %9.0f %9.0f %9.0f %9.0f %9llu %10.1f %8llu\n",
-		       row->path[0] ? row->path : "?", (unsigned long long)row->id,
-		       d.cnt.cpu_ns / 1e9 / secs,
-		       hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 50),
-		       hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 90),
-		       hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99),
+		printf("%-40s %10llu %6.2f", row->path[0] ? row->path : "?",
+		       (unsigned long long)row->id, d.cnt.cpu_ns / 1e9 / secs);
+		put_pct(&d, 50);
+		put_pct(&d, 90);
+		put_pct(&d, 99);
+		printf(" %9.0f %9llu %10.1f %8llu\n",
 		       d.cnt.runq_max_ns / 1e3, (unsigned long long)d.cnt.runq_count,
 		       (d.cnt.direct_reclaim_ns + d.cnt.memcg_reclaim_ns) / 1e6,
 		       (unsigned long long)d.cnt.breaches);
@@ -158,9 +199,11 @@ static int print_json(const struct stats_run *r, double secs)
 		cJSON_AddNumberToObject(cg, "cpu_cores", d.cnt.cpu_ns / 1e9 / secs);
 		cJSON_AddNumberToObject(cg, "cpu_ns", (double)d.cnt.cpu_ns);
 		rq = cJSON_AddObjectToObject(cg, "runq_us");
-		cJSON_AddNumberToObject(rq, "p50", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 50));
-		cJSON_AddNumberToObject(rq, "p90", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 90));
-		cJSON_AddNumberToObject(rq, "p99", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99));
+		if (has_hist(&d)) {
+			cJSON_AddNumberToObject(rq, "p50", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 50));
+			cJSON_AddNumberToObject(rq, "p90", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 90));
+			cJSON_AddNumberToObject(rq, "p99", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99));
+		}
 		cJSON_AddNumberToObject(rq, "max", d.cnt.runq_max_ns / 1e3);
 		cJSON_AddNumberToObject(rq, "count", (double)d.cnt.runq_count);
 		cJSON_AddNumberToObject(cg, "reclaim_ms",
@@ -287,6 +330,7 @@ int cmd_stats(int argc, char **argv)
 			goto out;
 		maps = loader_maps(bpf);
 		own = true;
+		want_hists(maps, &run);
 	}
 	/* what was counted before the window (since attach, or by the agent) */
 	if (run.all)

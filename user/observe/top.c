@@ -350,7 +350,7 @@ static void draw(struct top *t)
 {
 	uint64_t cnt[COLOD_CNT_NR] = { 0 };
 	struct colod_headroom h = { 0 };
-	char bm[16], mm[16], line[512], idbuf[32];
+	char bm[16], mm[16], line[512], idbuf[32], p99[24];
 	char safe[4 * PATH_MAX];	/* a path with every byte escaped */
 	int rows, cols, max_rows;
 	size_t i;
@@ -393,8 +393,13 @@ static void draw(struct top *t)
 			log_escape(p, safe, sizeof(safe));
 			p = safe;
 		}
-		snprintf(line, sizeof(line), "%-6s %-5s %7.1f %9.0f %9.0f %8.1fms %-14s ",
-			 class_label(r->cls), class_source_name(r->src), r->cpu_pct, r->p99_us, r->runq_per_s,
+		/* waits without a histogram: the kernel keeps one for LS only */
+		if (r->p99_us > 0 || !r->runq_per_s)
+			snprintf(p99, sizeof(p99), "%.0f", r->p99_us);
+		else
+			snprintf(p99, sizeof(p99), "-");
+		snprintf(line, sizeof(line), "%-6s %-5s %7.1f %9s %9.0f %8.1fms %-14s ",
+			 class_label(r->cls), class_source_name(r->src), r->cpu_pct, p99, r->runq_per_s,
 			 r->reclaim_ms_per_s, r->throttle);
 		/* keep the tail of long paths: the pod and container are there */
 		room = cols - (int)strlen(line) - 1;

@@ -368,22 +368,15 @@ bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct polic
 {
 	struct tracked *t = track_find(s->track, cgid);
 	const struct breach_snap *base = NULL;
-	struct colod_cg_stats *now;
+	struct colod_cg_counters now;
 	struct breach_snap cur;
 	struct tracked_ls *ls;
 	unsigned int i, n;
 
 	/* the kernel reports LS cgroups only */
-	if (!t || !(ls = t->ls) || !(now = malloc(sizeof(*now))))
+	if (!t || !(ls = t->ls) || maps_read_cnt(s->maps, cgid, &now))
 		return false;
-	if (maps_read_stats(s->maps, cgid, now)) {
-		free(now);
-		return false;
-	}
-	cur = (struct breach_snap) {
-		now_ns, now->cnt.runq_count, now->cnt.breaches_be, now->cnt.breaches,
-	};
-	free(now);
+	cur = (struct breach_snap) { now_ns, now.runq_count, now.breaches_be, now.breaches };
 	n = ls->nsnap < ARRAY_LEN(ls->snap) ? ls->nsnap : ARRAY_LEN(ls->snap);
 	/* the newest snapshot at least a window old, else the oldest kept */
 	for (i = 0; i < n; i++) {

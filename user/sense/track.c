@@ -171,48 +171,58 @@ void track_ls_delta(struct tracked_ls *ls, const __u32 *now, __u32 *d)
 	hist_prom_add(ls->runq_buckets, d);
 }
 
-static void measure_one(struct track *t, struct tracked *e,
-			const struct colod_cg_stats *now, struct colod_cg_stats *d,
+/* The counters' delta over the tick (now: cumulative); prev moves on to now. */
+static void measure_cnt(struct tracked *e, const struct colod_cg_counters *now,
 			uint64_t tick_ns)
+{
+	struct colod_cg_counters d;
+
+	cg_counters_delta(now, &e->prev, &d);
+	e->prev = *now;
+	e->cpu_milli = tick_ns ? d.cpu_ns * 1000 / tick_ns : 0;
+	e->tick_samples = d.runq_count;
+	e->tick_breaches = d.breaches;
+	e->tick_breaches_be = d.breaches_be;
+	e->tick_reclaim_ns = d.direct_reclaim_ns;
+}
+
+/* An LS cgroup's p99 over the tick from its slots now (cumulative). */
+static void measure_hist(struct tracked *e, const __u32 *now)
+{
+	__u32 d[COLOD_HIST_SLOTS];
+
+	track_ls_delta(e->ls, now, d);
+	e->p99_us = hist_percentile_us(d, COLOD_HIST_SLOTS, 99);
+}
+
+static void add_sums(struct track *t, const struct tracked *e)
 {
 	struct class_sums *s = &t->sum[e->cls];
 	uint32_t ratio;
 
-	cg_counters_delta(&now->cnt, &e->prev, &d->cnt);
-	e->prev = now->cnt;
-	e->cpu_milli = tick_ns ? d->cnt.cpu_ns * 1000 / tick_ns : 0;
-	e->p99_us = 0;
-	if (e->ls) {
-		track_ls_delta(e->ls, now->runq_hist, d->runq_hist);
-		e->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99);
-	}
-	e->tick_samples = d->cnt.runq_count;
-	e->tick_breaches = d->cnt.breaches;
-	e->tick_breaches_be = d->cnt.breaches_be;
 	s->cpu_milli += e->cpu_milli;
 	/*
 	 * BE answers only for the breaches it is to blame for (the kernel
 	 * attributes each one), and for the p99 of an LS cgroup that had some:
 	 * an LS late on its own does not cut BE nor hold its regrowth.
 	 */
-	if (track_over_budget(d->cnt.breaches_be, d->cnt.runq_count, 1))
-		s->breaches += d->cnt.breaches_be;
-	s->direct_reclaim_ns += d->cnt.direct_reclaim_ns;
-	s->runq_count += d->cnt.runq_count;
-	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && d->cnt.breaches_be) {
+	if (track_over_budget(e->tick_breaches_be, e->tick_samples, 1))
+		s->breaches += e->tick_breaches_be;
+	s->direct_reclaim_ns += e->tick_reclaim_ns;
+	s->runq_count += e->tick_samples;
+	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && e->tick_breaches_be) {
 		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);
 		if (ratio > s->worst_p99_milli)
 			s->worst_p99_milli = ratio;
 	}
 }
 
-/* One batch read of cg_stats: each entry's tracked cgroup found by id. */
+/* Batch reads of cg_stats and cg_hist: each entry's tracked cgroup found by id. */
 struct batch {
 	struct track *t;
 	int *slot;		/* open addressing: index into t->v, -1 free */
 	unsigned int mask;
-	bool *seen;
-	struct colod_cg_stats *d;
+	bool *seen;		/* seen[i]: t->v[i] had an entry */
 	uint64_t tick_ns;
 };
 
@@ -221,97 +231,137 @@ static unsigned int id_hash(uint64_t id)
 	return (unsigned int)((id * 0x9e3779b97f4a7c15ULL) >> 32);
 }
 
-static int batch_one(uint64_t id, const struct colod_cg_stats *s, void *ctx)
+/* The tracked cgroup of id whose entry was not seen yet, or NULL. */
+static struct tracked *batch_find(struct batch *b, uint64_t id)
 {
-	struct batch *b = ctx;
 	unsigned int h = id_hash(id) & b->mask;
 	int i;
 
 	for (; (i = b->slot[h]) >= 0; h = (h + 1) & b->mask) {
 		if (b->t->v[i].id != id)
 			continue;
-		if (!b->seen[i])
-			measure_one(b->t, &b->t->v[i], s, b->d, b->tick_ns);
+		if (b->seen[i])
+			return NULL;
 		b->seen[i] = true;
-		break;
+		return &b->t->v[i];
 	}
+	return NULL;
+}
+
+static int batch_cnt(uint64_t id, const struct colod_cg_counters *c, void *ctx)
+{
+	struct batch *b = ctx;
+	struct tracked *e = batch_find(b, id);
+
+	if (e)
+		measure_cnt(e, c, b->tick_ns);
 	return 0;
+}
+
+static int batch_hist(uint64_t id, const struct colod_cg_hist *h, void *ctx)
+{
+	struct tracked *e = batch_find(ctx, id);
+
+	if (e && e->ls)
+		measure_hist(e, h->runq_hist);
+	return 0;
+}
+
+static bool batch_init(struct batch *b)
+{
+	struct track *t = b->t;
+	unsigned int n = 16, h;
+	int i;
+
+	while (n < 2 * (unsigned int)t->nr)
+		n *= 2;
+	b->slot = malloc(n * sizeof(*b->slot));
+	if (!b->slot)
+		return false;
+	b->mask = n - 1;
+	memset(b->slot, 0xff, n * sizeof(*b->slot));
+	for (i = 0; i < t->nr; i++) {
+		for (h = id_hash(t->v[i].id) & b->mask; b->slot[h] >= 0; h = (h + 1) & b->mask)
+			;
+		b->slot[h] = i;
+	}
+	return true;
 }
 
 /*
  * With most of cg_stats' entries tracked, a few BPF_MAP_LOOKUP_BATCH calls
  * read them all instead of one lookup syscall per cgroup (2,000 a tick on
- * a node with 2,000 pods' cgroups). seen[i]: t->v[i] was measured.
+ * a node with 2,000 pods' cgroups); cg_hist holds LS cgroups only, all of
+ * them tracked.
  */
-static bool measure_batch(struct track *t, const struct colod_maps *m,
-			  struct colod_cg_stats *d, uint64_t tick_ns, bool *seen)
+static bool batch_worth(const struct track *t, const struct colod_maps *m)
 {
-	struct batch b = { .t = t, .seen = seen, .d = d, .tick_ns = tick_ns };
-	unsigned int n = 16, h;
-	int i;
-
 	/* an untracked entry costs a copy: only when they are few */
-	if (!m->stats_nr || t->nr < TRACK_BATCH_MIN || *m->stats_nr > 2 * (uint64_t)t->nr)
-		return false;
-	while (n < 2 * (unsigned int)t->nr)
-		n *= 2;
-	b.slot = malloc(n * sizeof(*b.slot));
-	if (!b.slot)
-		return false;
-	b.mask = n - 1;
-	memset(b.slot, 0xff, n * sizeof(*b.slot));
-	for (i = 0; i < t->nr; i++) {
-		for (h = id_hash(t->v[i].id) & b.mask; b.slot[h] >= 0; h = (h + 1) & b.mask)
-			;
-		b.slot[h] = i;
-	}
-	if (maps_for_each_stats(m, batch_one, &b)) {
-		free(b.slot);
-		return false;	/* the rest one by one */
-	}
-	free(b.slot);
-	return true;
+	return m->stats_nr && t->nr >= TRACK_BATCH_MIN &&
+	       *m->stats_nr <= 2 * (uint64_t)t->nr;
 }
 
-/* A cgroup without an entry did not run: now is where the last tick left it. */
-static void prev_as_now(const struct tracked *e, struct colod_cg_stats *now)
+/*
+ * Counters, then LS histograms: batched where it pays, else (or for what
+ * a failed batch left) one lookup each. A cgroup without an entry did not
+ * run, or had no wait: now is where the last tick left it.
+ */
+static void measure_cnt_all(struct batch *b, const struct colod_maps *m, bool batched)
 {
-	now->cnt = e->prev;
-	if (e->ls)
-		memcpy(now->runq_hist, e->ls->runq_prev, sizeof(now->runq_hist));
-	else
-		memset(now->runq_hist, 0, sizeof(now->runq_hist));
+	struct track *t = b->t;
+	struct colod_cg_counters now;
+	int i;
+
+	memset(b->seen, 0, (size_t)t->nr * sizeof(*b->seen));
+	batched = batched && !maps_for_each_cnt(m, batch_cnt, b);
+	for (i = 0; i < t->nr; i++) {
+		if (b->seen[i])
+			continue;
+		if (batched || maps_read_cnt(m, t->v[i].id, &now))
+			now = t->v[i].prev;
+		measure_cnt(&t->v[i], &now, b->tick_ns);
+	}
+}
+
+static void measure_hist_all(struct batch *b, const struct colod_maps *m, bool batched)
+{
+	struct track *t = b->t;
+	struct colod_cg_hist now;
+	int i;
+
+	memset(b->seen, 0, (size_t)t->nr * sizeof(*b->seen));
+	batched = batched && !maps_for_each_hist(m, batch_hist, b);
+	for (i = 0; i < t->nr; i++)
+		if (!b->seen[i] && t->v[i].ls && !batched &&
+		    !maps_read_hist(m, t->v[i].id, now.runq_hist))
+			measure_hist(&t->v[i], now.runq_hist);
 }
 
 void track_measure(struct track *t, const struct colod_maps *m, uint64_t tick_ns)
 {
-	/* scratch: the cumulative counters and their delta over the tick */
-	struct colod_cg_stats *now = malloc(2 * sizeof(*now));
-	bool *seen = calloc((size_t)t->nr + 1, sizeof(*seen));
+	struct batch b = { .t = t, .tick_ns = tick_ns };
 	bool batched;
 	int i;
 
 	memset(t->sum, 0, sizeof(t->sum));
-	if (!now || !seen) {
-		free(now);
-		free(seen);
+	b.seen = calloc((size_t)t->nr + 1, sizeof(*b.seen));
+	if (!b.seen)
 		return;
-	}
-	batched = measure_batch(t, m, now + 1, tick_ns, seen);
 	for (i = 0; i < t->nr; i++) {
 		t->v[i].tree_cpu_milli = 0;
-		if (seen[i])
-			continue;
-		/* no entry (yet): nothing of it ran since it was created */
-		if (batched || maps_read_stats(m, t->v[i].id, now))
-			prev_as_now(&t->v[i], now);
-		measure_one(t, &t->v[i], now, now + 1, tick_ns);
+		t->v[i].p99_us = 0;
 	}
-	free(seen);
+	batched = batch_worth(t, m) && batch_init(&b);
+	measure_cnt_all(&b, m, batched);
+	measure_hist_all(&b, m, batched);
+	if (batched)
+		free(b.slot);
+	free(b.seen);
+	for (i = 0; i < t->nr; i++)
+		add_sums(t, &t->v[i]);
 	/* BPF charges the leaf; a pod's usage is its whole subtree's */
 	for (i = 0; i < t->nr; i++)
 		t->v[t->v[i].top_of].tree_cpu_milli += t->v[i].cpu_milli;
-	free(now);
 }
 
 void track_free(struct track *t)

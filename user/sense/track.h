@@ -59,6 +59,7 @@ struct tracked {
 	uint64_t tick_samples;		/* last tick: run-queue waits */
 	uint64_t tick_breaches;		/* last tick: LS waits over target, any cause */
 	uint64_t tick_breaches_be;	/* last tick: those BE is to blame for */
+	uint64_t tick_reclaim_ns;	/* last tick: in direct (global) reclaim */
 	struct colod_cg_counters prev;	/* cumulative at the last tick */
 	struct tracked_ls *ls;		/* LS only, else NULL */
 };
