@@ -24,9 +24,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include "agentrun.h"
 #include "maps.h"
+#include "tmaps.h"
 
 #define MAX_CGROUPS	512
 #define NR_UNTRACKED	560	/* more than the map holds */
@@ -141,20 +141,6 @@ static uint64_t id_of(const char *dir)
 	return st.st_ino;
 }
 
-static int count_keys(int fd)
-{
-	uint64_t key, next;
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 /* "untracked-dropped N" of one `colod top -b` frame, -1 if not there. */
 static long long top_dropped(void)
 {
@@ -212,7 +198,7 @@ Test(mapsize, tracked_cgroups_keep_their_entries_when_untracked_ones_fill_the_ma
 		with_samples += s->cnt.nvcsw >= 10;
 		with_hist += !maps_read_hist(&m, id_of(path), s->runq_hist);
 	}
-	hists = count_keys(m.hist_fd);
+	hists = tmaps_count_keys(m.hist_fd);
 	maps_read_counters(&m, cnt);
 	maps_close(&m);
 	cr_log_info("%d/%d tracked admitted (%d with their samples); %llu untracked "

@@ -26,6 +26,7 @@
 #include "hist.h"
 #include "kfeatures.h"
 #include "loader.h"
+#include "tmaps.h"
 
 static struct colod_bpf *bpf;
 static struct cgtest_group ga, gb;
@@ -739,20 +740,6 @@ Test(sampling, pinned_maps_print_named_fields_under_bpftool)
 	cr_assert(strstr(out, "\"runq_hist\""), "cg_hist prints named fields:\n%.500s", out);
 }
 
-static int count_entries(int fd)
-{
-	uint64_t key, next;
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
-}
-
 /*
  * Past three quarters of cg_stats, a cgroup colod does not track gets no
  * entry (its samples are counted as dropped), and one it tracks still does.
@@ -778,7 +765,7 @@ Test(sampling, a_nearly_full_stats_map_keeps_room_for_tracked_cgroups)
 		cgtest_spawn_periodic(&many[i], 100, 1000);
 	}
 	usleep(200000);
-	n = count_entries(loader_maps(small)->stats_fd);
+	n = tmaps_count_keys(loader_maps(small)->stats_fd);
 	for (i = 0; i < made; i++)
 		cgtest_remove(&many[i]);
 	cr_assert_eq(cgtest_make_unique(&ga, "tracked", CGT_CPU), 0);
