@@ -44,6 +44,51 @@ void dhist_init(struct dhist *h, const struct dhist_opts *o, uint32_t half_life_
 	h->max_b = -1;
 }
 
+void dhist_free(struct dhist *h)
+{
+	free(h->w);
+	h->w = NULL;
+	h->lo = h->n = 0;
+}
+
+static float weight_of(const struct dhist *h, int b)
+{
+	return b >= h->lo && b < h->lo + h->n ? h->w[b - h->lo] : 0;
+}
+
+/* The weights kept cover [lo, hi): grow or shrink to that, zeros for new buckets. */
+static int dhist_span(struct dhist *h, int lo, int hi)
+{
+	float *w;
+	int i;
+
+	if (hi <= lo) {
+		dhist_free(h);
+		return 0;
+	}
+	if (lo == h->lo && hi - lo == h->n)
+		return 0;
+	w = calloc((size_t)(hi - lo), sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (i = lo; i < hi; i++)
+		w[i - lo] = weight_of(h, i);
+	free(h->w);
+	h->w = w;
+	h->lo = lo;
+	h->n = hi - lo;
+	return 0;
+}
+
+/* Bucket b's weight, the span grown to hold it; NULL without memory. */
+static float *dhist_slot(struct dhist *h, int b)
+{
+	int lo = h->n && h->lo < b ? h->lo : b;
+	int hi = h->n && h->lo + h->n > b + 1 ? h->lo + h->n : b + 1;
+
+	return dhist_span(h, lo, hi) ? NULL : &h->w[b - h->lo];
+}
+
 int dhist_bucket(const struct dhist_opts *o, double value)
 {
 	double b;
@@ -73,9 +118,9 @@ static void dhist_trim(struct dhist *h)
 
 	h->min_b = (int)h->o->nbuckets;
 	h->max_b = -1;
-	for (b = 0; b < (int)h->o->nbuckets; b++) {
-		if (h->w[b] < h->o->epsilon) {
-			h->w[b] = 0;
+	for (b = h->lo; b < h->lo + h->n; b++) {
+		if (h->w[b - h->lo] < h->o->epsilon) {
+			h->w[b - h->lo] = 0;
 			continue;
 		}
 		if (b < h->min_b)
@@ -84,6 +129,8 @@ static void dhist_trim(struct dhist *h)
 	}
 	if (dhist_empty(h))
 		h->total = 0;
+	/* a smaller copy, or the same one if there is no memory for it */
+	dhist_span(h, h->min_b, h->max_b + 1);
 }
 
 /* Move ref to the half-life boundary at or below t, scaling the weights so
@@ -99,11 +146,12 @@ static void dhist_shift(struct dhist *h, int64_t t_s)
 	if (dhist_empty(h))
 		return;
 	if (k > 2 * DHIST_MAX_EXPONENT) {
+		dhist_free(h);
 		dhist_init(h, h->o, h->half_life_s);
 		h->ref_s = new_ref;
 		return;
 	}
-	for (b = h->min_b; b <= h->max_b; b++)
+	for (b = 0; b < h->n; b++)
 		h->w[b] = (float)ldexp(h->w[b], (int)-k);
 	h->total = ldexp(h->total, (int)-k);
 	dhist_trim(h);
@@ -112,6 +160,7 @@ static void dhist_shift(struct dhist *h, int64_t t_s)
 void dhist_add(struct dhist *h, double value, double weight, int64_t t_s)
 {
 	double factor;
+	float *w;
 	int b;
 
 	if (!(weight > 0))
@@ -120,9 +169,12 @@ void dhist_add(struct dhist *h, double value, double weight, int64_t t_s)
 		dhist_shift(h, t_s);
 	factor = exp2((double)(t_s - h->ref_s) / h->half_life_s);
 	b = dhist_bucket(h->o, value);
-	h->w[b] += (float)(weight * factor);
+	w = dhist_slot(h, b);
+	if (!w)
+		return;	/* no memory: this sample is not learned */
+	*w += (float)(weight * factor);
 	h->total += weight * factor;
-	if (h->w[b] >= h->o->epsilon) {
+	if (*w >= h->o->epsilon) {
 		if (b < h->min_b)
 			h->min_b = b;
 		if (b > h->max_b)
@@ -138,7 +190,7 @@ double dhist_percentile(const struct dhist *h, double q)
 	if (dhist_empty(h))
 		return 0;
 	for (b = h->min_b; b < h->max_b; b++) {
-		sum += h->w[b];
+		sum += weight_of(h, b);
 		if (sum >= threshold)
 			break;
 	}
@@ -203,12 +255,21 @@ struct predictor *predictor_new(const struct predictor_params *p)
 	return pr;
 }
 
+static void model_free(struct predictor_model *m)
+{
+	if (!m)
+		return;
+	dhist_free(&m->cpu);
+	dhist_free(&m->mem);
+	free(m);
+}
+
 static void free_models(struct predictor_model **models, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(models[i]);
+		model_free(models[i]);
 	free(models);
 }
 
@@ -347,7 +408,7 @@ int predictor_observe(struct predictor *pr, struct predictor_key key,
 			return -ENOMEM;
 		err = model_insert(&pr->models, &pr->n, &pr->cap, (size_t)(-i - 1), m);
 		if (err) {
-			free(m);
+			model_free(m);
 			return err;
 		}
 	}
@@ -380,7 +441,7 @@ void predictor_tick(struct predictor *pr, int64_t now_s)
 		if (pr->p.expiration_s && now_s - m->last_seen_s > (int64_t)pr->p.expiration_s) {
 			pr_debug("predictor: model %u:%" PRIu64 " expired",
 				 m->key.kind, m->key.id);
-			free(m);
+			model_free(m);
 			continue;
 		}
 		pr->models[kept++] = m;
@@ -545,14 +606,14 @@ static cJSON *dhist_to_json(const struct dhist *h)
 	for (b = h->min_b; b <= h->max_b; b++) {
 		cJSON *pair;
 
-		if (h->w[b] <= 0)
+		if (weight_of(h, b) <= 0)
 			continue;
 		pair = cJSON_CreateArray();
 		if (!pair)
 			goto err;
 		cJSON_AddItemToArray(buckets, pair);
 		cJSON_AddItemToArray(pair, cJSON_CreateNumber(b));
-		cJSON_AddItemToArray(pair, cJSON_CreateNumber(h->w[b]));
+		cJSON_AddItemToArray(pair, cJSON_CreateNumber(weight_of(h, b)));
 		if (cJSON_GetArraySize(pair) != 2)
 			goto err;
 	}
@@ -696,6 +757,7 @@ static int dhist_from_json(const cJSON *o, struct dhist *h, const char *base,
 {
 	const cJSON *buckets, *total, *pair;
 	char jpath[128];
+	float *wp;
 	int64_t hl, ref;
 	double sum = 0;
 	int idx = 0;
@@ -733,7 +795,10 @@ static int dhist_from_json(const cJSON *o, struct dhist *h, const char *base,
 			return bad(e, jpath, "bucket %g out of range", b);
 		if (!(w >= 0) || w > 3e38)
 			return bad(e, jpath, "weight %g out of range", w);
-		h->w[(int)b] += (float)w;
+		wp = dhist_slot(h, (int)b);
+		if (!wp)
+			return -ENOMEM;
+		*wp += (float)w;
 		sum += w;
 	}
 	h->total = total->valuedouble;
@@ -787,7 +852,7 @@ static int model_from_json(const struct predictor_params *p, const cJSON *o, int
 	*out = m;
 	return 0;
 err:
-	free(m);
+	model_free(m);
 	return -EINVAL;
 }
 
@@ -817,13 +882,13 @@ static int models_from_json(const struct predictor_params *p, const cJSON *root,
 			return err;
 		at = model_find(*models, *n, m->key);
 		if (at >= 0) {
-			free(m);
+			model_free(m);
 			return bad(e, "$.models", "models[%d] duplicates an earlier model", i);
 		}
 		m->last_seen_s = now_s;
 		err = model_insert(models, n, cap, (size_t)(-at - 1), m);
 		if (err) {
-			free(m);
+			model_free(m);
 			return err;
 		}
 		i++;

@@ -27,8 +27,6 @@
  * same as decaying the old ones; ref moves forward (rescaling all weights)
  * before the exponent passes 100.
  */
-#define DHIST_MAX_BUCKETS	208
-
 struct dhist_opts {
 	double first;		/* size of the first bucket */
 	double ratio;		/* growth of each next bucket */
@@ -40,16 +38,23 @@ struct dhist_opts {
 extern const struct dhist_opts dhist_cpu_opts;
 extern const struct dhist_opts dhist_memory_opts;
 
+/*
+ * The weights are kept for the buckets from the lowest to the highest one
+ * that holds any, not for all 158 (CPU) or 205 (memory): a pod's p90 over
+ * a day spans a few dozen, and a node has thousands of pods.
+ */
 struct dhist {
 	const struct dhist_opts *o;
 	uint32_t half_life_s;
 	int64_t ref_s;
 	double total;
 	int min_b, max_b;	/* non-empty range; min_b > max_b when empty */
-	float w[DHIST_MAX_BUCKETS];
+	int lo, n;		/* w[i] is the weight of bucket lo + i */
+	float *w;
 };
 
 void dhist_init(struct dhist *h, const struct dhist_opts *o, uint32_t half_life_s);
+void dhist_free(struct dhist *h);
 int dhist_bucket(const struct dhist_opts *o, double value);
 double dhist_bucket_start(const struct dhist_opts *o, int bucket);
 void dhist_add(struct dhist *h, double value, double weight, int64_t t_s);
