@@ -62,17 +62,15 @@ void track_remove(struct track *t, uint64_t id)
 
 void track_start(struct tracked *e, const struct colod_maps *m)
 {
-	struct colod_cg_stats *now = calloc(1, sizeof(*now));
+	struct colod_cg_hist now;
 
-	/* no entry yet: nothing ran in it, and zero is where it starts */
-	if (!now || maps_read_stats(m, e->id, now))
-		return free(now);
-	e->prev = now->cnt;
-	if (e->ls) {
-		memcpy(e->ls->runq_prev, now->runq_hist, sizeof(e->ls->runq_prev));
-		hist_prom_add(e->ls->runq_buckets, now->runq_hist);
-	}
-	free(now);
+	/* no entry yet: nothing ran (or waited) in it, and zero is where it starts */
+	if (maps_read_cnt(m, e->id, &e->prev))
+		memset(&e->prev, 0, sizeof(e->prev));
+	if (!e->ls || maps_read_hist(m, e->id, now.runq_hist))
+		return;
+	memcpy(e->ls->runq_prev, now.runq_hist, sizeof(e->ls->runq_prev));
+	hist_prom_add(e->ls->runq_buckets, now.runq_hist);
 }
 
 /* a is below b in the hierarchy: "/x/y" under "/x" */
@@ -330,10 +328,10 @@ static void measure_hist_all(struct batch *b, const struct colod_maps *m, bool b
 	int i;
 
 	memset(b->seen, 0, (size_t)t->nr * sizeof(*b->seen));
-	batched = batched && !maps_for_each_hist(m, batch_hist, b);
+	if (batched && !maps_for_each_hist(m, batch_hist, b))
+		return;
 	for (i = 0; i < t->nr; i++)
-		if (!b->seen[i] && t->v[i].ls && !batched &&
-		    !maps_read_hist(m, t->v[i].id, now.runq_hist))
+		if (!b->seen[i] && t->v[i].ls && !maps_read_hist(m, t->v[i].id, now.runq_hist))
 			measure_hist(&t->v[i], now.runq_hist);
 }
 
