@@ -350,3 +350,13 @@ void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats 
 	for (i = 0; i < COLOD_HIST_SLOTS; i++)
 		out->runq_hist[i] = a->runq_hist[i] - b->runq_hist[i];
 }
+
+bool cg_stats_has_hist(const struct colod_cg_stats *d)
+{
+	int i;
+
+	for (i = 0; i < COLOD_HIST_SLOTS; i++)
+		if (d->runq_hist[i])
+			return true;
+	return !d->cnt.runq_count;
+}

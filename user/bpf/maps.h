@@ -6,6 +6,7 @@
 #ifndef COLOD_MAPS_H
 #define COLOD_MAPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "colod/colod.h"
 
@@ -60,5 +61,12 @@ void cg_counters_delta(const struct colod_cg_counters *a, const struct colod_cg_
 		       struct colod_cg_counters *out);
 void cg_stats_delta(const struct colod_cg_stats *a, const struct colod_cg_stats *b,
 		    struct colod_cg_stats *out);
+
+/*
+ * Whether the waits of a delta (or reading) are in its histogram: false
+ * when it has waits but no slots, a cgroup without a cg_hist entry (on a
+ * running agent's maps, any but LS).
+ */
+bool cg_stats_has_hist(const struct colod_cg_stats *d);
 
 #endif /* COLOD_MAPS_H */

@@ -134,20 +134,9 @@ static void want_hists(const struct colod_maps *m, const struct stats_run *r)
 	cgscan_free(scan);
 }
 
-/* A running agent's maps: cgroups other than LS have counters only. */
-static bool has_hist(const struct colod_cg_stats *d)
-{
-	int i;
-
-	for (i = 0; i < COLOD_HIST_SLOTS; i++)
-		if (d->runq_hist[i])
-			return true;
-	return !d->cnt.runq_count;
-}
-
 static void put_pct(const struct colod_cg_stats *d, double pct)
 {
-	if (has_hist(d))
+	if (cg_stats_has_hist(d))
 		printf(" %9.0f", hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, pct));
 	else
 		printf(" %9s", "-");
@@ -199,7 +188,7 @@ static int print_json(const struct stats_run *r, double secs)
 		cJSON_AddNumberToObject(cg, "cpu_cores", d.cnt.cpu_ns / 1e9 / secs);
 		cJSON_AddNumberToObject(cg, "cpu_ns", (double)d.cnt.cpu_ns);
 		rq = cJSON_AddObjectToObject(cg, "runq_us");
-		if (has_hist(&d)) {
+		if (cg_stats_has_hist(&d)) {
 			cJSON_AddNumberToObject(rq, "p50", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 50));
 			cJSON_AddNumberToObject(rq, "p90", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 90));
 			cJSON_AddNumberToObject(rq, "p99", hist_percentile_us(d.runq_hist, COLOD_HIST_SLOTS, 99));

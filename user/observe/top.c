@@ -50,6 +50,7 @@ struct top_row {
 	int src;			/* enum class_source, -1: not classified */
 	double cpu_pct;			/* of one core */
 	double p99_us;
+	bool has_hist;			/* its waits are in a histogram (LS, on an agent's maps) */
 	double runq_per_s;		/* latency samples (wakeups) per second */
 	double reclaim_ms_per_s;
 	char throttle[32];
@@ -268,6 +269,7 @@ static void make_rows(struct top *t)
 		r->cls = class_of(t, cur->id, &r->src);
 		r->cpu_pct = (double)d->cnt.cpu_ns / 1e9 / dt * 100.0;
 		r->p99_us = hist_percentile_us(d->runq_hist, COLOD_HIST_SLOTS, 99.0);
+		r->has_hist = cg_stats_has_hist(d);
 		r->runq_per_s = (double)d->cnt.runq_count / dt;
 		r->reclaim_ms_per_s = (double)(d->cnt.direct_reclaim_ns +
 					       d->cnt.memcg_reclaim_ns) / 1e6 / dt;
@@ -394,7 +396,7 @@ static void draw(struct top *t)
 			p = safe;
 		}
 		/* waits without a histogram: the kernel keeps one for LS only */
-		if (r->p99_us > 0 || !r->runq_per_s)
+		if (r->has_hist)
 			snprintf(p99, sizeof(p99), "%.0f", r->p99_us);
 		else
 			snprintf(p99, sizeof(p99), "-");
