@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """make demo: LS nginx and BE ffmpeg on this node, without and with colod.
 
-Three phases of PHASE_S seconds each:
-  ls_alone     nginx under wrk load, nothing else
-  ls_be        the same plus ffmpeg transcoding (libx264) in a BE cgroup
-  ls_be_colod  the same with `colod run` protecting LS
+Four phases of PHASE_S seconds each:
+  ls_alone      nginx under wrk load, nothing else
+  ls_be         the same plus ffmpeg transcoding (libx264) in a BE cgroup
+  ls_be_static  the same with `colod run` holding the static QoS only
+                (BE in cpu.idle; no suppress bound, no latency feedback):
+                the lever colod's loop sits on, as its yardstick
+  ls_be_colod   the same with `colod run` and its loop protecting LS
 
 nginx and ffmpeg are the ACK colocation guide's pods: their cgroups are
 laid out and written as kubelet (cgroupfs driver) would, below a kubelet
@@ -15,7 +18,8 @@ their koordinator.sh/qosClass labels and batch resources; colod reads it
 (--pod-source). Every process the demo starts runs in a cgroup of its own
 making; nothing else on the node is moved or written. Output in
 build/demo/: results.json, latency.png, windows.dat, actions.jsonl
-(colod's), colod.log, top.txt. See docs/DEMO.md.
+(colod's), colod.log, top.txt; static/ holds the static agent's. See
+docs/DEMO.md.
 
 Run through scripts/demo.sh (make demo), as root.
 """
@@ -99,8 +103,15 @@ KUBELET = (
 PHASES = (
 	("ls_alone", "LS alone"),
 	("ls_be", "LS + BE, no colod"),
+	("ls_be_static", "LS + BE, colod static"),
 	("ls_be_colod", "LS + BE, colod"),
 )
+
+# The issue's demo targets for colod's loop (issue 14), also judged for the
+# static lever: p99 against LS alone, node busy, ffmpeg against no colod.
+TARGET_P99_OVER_ALONE = 1.1
+TARGET_NODE_BUSY = 0.90
+TARGET_FPS_OVER_NO_COLOD = 0.70
 
 # Knobs colod may write; each must read the same after it exits as before.
 V1_KNOBS = ("cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.cfs_burst_us", "cpu.shares",
@@ -507,18 +518,22 @@ CONFIG_KEYS = ("colocation-config", "resource-threshold-config", "resource-qos-c
 	       "colod-config")
 
 
-def make_config(args):
-	"""build/demo/config: deploy/config with scripts/demo/config merged in."""
-	dst = os.path.join(args.out, "config")
+def make_config(args, d, static=False):
+	"""d/config: deploy/config with the overlay (scripts/demo/config) merged
+	in; static: with the threshold loop off (the static QoS alone)."""
+	dst = os.path.join(d, "config")
 	os.makedirs(dst)
 	for key in CONFIG_KEYS:
 		base = {}
 		src = os.path.join(REPO, "deploy", "config", key)
 		if os.path.exists(src):
 			base = json.loads(read(src))
-		ov = os.path.join(HERE, "config", key)
+		ov = os.path.join(args.overlay, key)
 		if os.path.exists(ov):
 			base = deep_merge(base, json.loads(read(ov)))
+		if static and key == "resource-threshold-config":
+			# one switch turns off the suppress bound and the latency feedback
+			base = deep_merge(base, {"clusterStrategy": {"enable": False}})
 		write(os.path.join(dst, key), json.dumps(base, indent=2) + "\n")
 	r = subprocess.run(colod_argv(args, "check-config", dst), capture_output=True, text=True)
 	if r.returncode != 0:
@@ -594,25 +609,25 @@ def batch_problems(lim):
 	return problems
 
 
-def wait_pod_limits(cg, agent, args, lead_s):
+def wait_pod_limits(cg, agent, d, lead_s):
 	"""After at least lead_s, until colod applied the BE pod's limits (15 s)."""
 	t0 = time.monotonic()
 	time.sleep(lead_s)
 	while True:
 		if agent.poll() is not None:
 			raise DemoError(f"colod exited at start (status {agent.returncode}):\n"
-					+ log_tail(os.path.join(args.out, "colod.log")))
+					+ log_tail(os.path.join(d, "colod.log")))
 		lim = pod_limits(cg)
 		if not batch_problems(lim) or time.monotonic() - t0 > 15:
 			return lim, round(time.monotonic() - t0, 2)
 		time.sleep(0.1)
 
 
-def agent_classes(args):
+def agent_classes(d):
 	"""{cgroup: "CLASS by SOURCE"} from colod's log, the last word for each."""
 	out = {}
 	try:
-		text = read(os.path.join(args.out, "colod.log"))
+		text = read(os.path.join(d, "colod.log"))
 	except OSError:
 		return out
 	for line in text.splitlines():
@@ -656,7 +671,27 @@ def end_top(args, p):
 
 def clean_leftovers(args, cg):
 	"""Undo what an earlier, killed demo may have left."""
-	pidf = os.path.join(args.out, "colod.pid")
+	for key in AGENT_PHASES:
+		clean_agent(args, agent_dir(args, key))
+	if cg.exists():
+		log("removing the cgroups of a previous demo")
+		cg.kill_all()
+		cg.remove()
+	remove_pins()
+	if os.path.isdir(args.out):
+		shutil.rmtree(args.out)
+
+
+AGENT_PHASES = ("ls_be_static", "ls_be_colod")
+
+
+def agent_dir(args, key):
+	"""Where the agent of phase key keeps its log, state and action log."""
+	return os.path.join(args.out, "static") if key == "ls_be_static" else args.out
+
+
+def clean_agent(args, d):
+	pidf = os.path.join(d, "colod.pid")
 	if os.path.exists(pidf):
 		try:
 			pid = int(read(pidf))
@@ -668,17 +703,10 @@ def clean_leftovers(args, cg):
 					time.sleep(0.1)
 		except (ValueError, OSError):
 			pass
-	state = os.path.join(args.out, "state")
+	state = os.path.join(d, "state")
 	if os.path.isdir(state) and os.listdir(state) and os.access(args.colod, os.X_OK):
 		log("colod restore over a previous demo's state dir")
 		subprocess.run(colod_argv(args, "restore", "--state-dir", state))
-	if cg.exists():
-		log("removing the cgroups of a previous demo")
-		cg.kill_all()
-		cg.remove()
-	remove_pins()
-	if os.path.isdir(args.out):
-		shutil.rmtree(args.out)
 
 
 def remove_pins():
@@ -781,14 +809,14 @@ def cut_verdicts(acts):
 
 
 def fmt_table(res):
-	head = f"{'phase':<20} {'LS p50 ms':>10} {'LS p99 ms':>10} {'LS req/s':>9} {'BE fps':>7} {'node CPU':>9}"
+	head = f"{'phase':<22} {'LS p50 ms':>10} {'LS p99 ms':>10} {'LS req/s':>9} {'BE fps':>7} {'node CPU':>9}"
 	rows = [head, "-" * len(head)]
 	for key, label in PHASES:
 		if key not in res:
 			continue
 		r = res[key]
 		fps = f"{r['be_fps']:.1f}" if key != "ls_alone" else "-"
-		rows.append(f"{label:<20} {r['ls_p50_ms']:>10.2f} {r['ls_p99_ms']:>10.2f} "
+		rows.append(f"{label:<22} {r['ls_p50_ms']:>10.2f} {r['ls_p99_ms']:>10.2f} "
 			    f"{r['ls_rps']:>9.0f} {fps:>7} {r['cpu_util'] * 100:>8.0f}%")
 	return "\n".join(rows)
 
@@ -796,15 +824,50 @@ def fmt_table(res):
 def ratios(res):
 	out = {}
 	a = res.get("ls_alone")
-	for key in ("ls_be", "ls_be_colod"):
+	for key in ("ls_be",) + AGENT_PHASES:
 		r = res.get(key)
 		if a and r and a["ls_p99_ms"]:
 			out[f"ls_p99_{key}_over_alone"] = round(r["ls_p99_ms"] / a["ls_p99_ms"], 3)
 			out[f"ls_p50_{key}_over_alone"] = round(r["ls_p50_ms"] / a["ls_p50_ms"], 3)
-	if "ls_be" in res and "ls_be_colod" in res and res["ls_be"]["be_fps"]:
-		out["be_fps_colod_over_no_colod"] = round(
-			res["ls_be_colod"]["be_fps"] / res["ls_be"]["be_fps"], 3)
+	for key, name in (("ls_be_static", "static"), ("ls_be_colod", "colod")):
+		if "ls_be" in res and key in res and res["ls_be"]["be_fps"]:
+			out[f"be_fps_{name}_over_no_colod"] = round(
+				res[key]["be_fps"] / res["ls_be"]["be_fps"], 3)
 	return out
+
+
+def targets(res):
+	"""The demo's three targets, for the loop and for the static lever it
+	sits on, each figure with whether it met its target."""
+	out = {}
+	alone, no_colod = res.get("ls_alone"), res.get("ls_be")
+	for key in AGENT_PHASES:
+		r = res.get(key)
+		if not (alone and no_colod and r and alone["ls_p99_ms"] and no_colod["be_fps"]):
+			continue
+		p99 = r["ls_p99_ms"] / alone["ls_p99_ms"]
+		fps = r["be_fps"] / no_colod["be_fps"]
+		met = {"ls_p99_over_alone": p99 <= TARGET_P99_OVER_ALONE,
+		       "node_busy": r["cpu_util"] >= TARGET_NODE_BUSY,
+		       "be_fps_over_no_colod": fps >= TARGET_FPS_OVER_NO_COLOD}
+		met["all"] = all(met.values())
+		out[key] = {"ls_p99_over_alone": round(p99, 3), "node_busy": r["cpu_util"],
+			    "be_fps_over_no_colod": round(fps, 3), "met": met}
+	return out
+
+
+def fmt_targets(t):
+	rows = [f"  targets: LS p99 <= {TARGET_P99_OVER_ALONE}x alone, node >= "
+		f"{TARGET_NODE_BUSY:.0%} busy, BE fps >= {TARGET_FPS_OVER_NO_COLOD:.0%} of no colod"]
+	for key, label in PHASES:
+		if key in t:
+			x, m = t[key], t[key]["met"]
+			yn = lambda ok: "met" if ok else "missed"
+			rows.append(f"  {label:<22} p99 {x['ls_p99_over_alone']:.2f}x "
+				    f"({yn(m['ls_p99_over_alone'])}), node {x['node_busy']:.0%} "
+				    f"({yn(m['node_busy'])}), fps {x['be_fps_over_no_colod']:.0%} "
+				    f"({yn(m['be_fps_over_no_colod'])})")
+	return "\n".join(rows)
 
 
 UNLIMITED = 2**64 - 1	# colod's "max" in the action log
@@ -869,7 +932,7 @@ def plot(args, phases, acts, t0_ns, agent_ns):
 
 
 def sample_pod(cg, pods):
-	"""After each window of phase 3: the BE pod still under its own limits?"""
+	"""After each window of the loop's phase: the BE pod still under its own limits?"""
 	# colod writes pod and tier one after the other: a read between the two
 	# writes is read again
 	for _ in range(3):
@@ -893,9 +956,9 @@ def pod_details(pods):
 		"be_pod_limits_applied_after_s": pods.get("applied_after_s"),
 		"batch_cpu_quota_us": batch_quota_us(),
 		"batch_memory_bytes": BE_BATCH_MEM,
-		"phase3_samples": pods["samples"],
-		"phase3_samples_at_batch_quota": pods["at_batch"],
-		"phase3_samples_wrong": len(pods["bad_samples"]),
+		"colod_phase_samples": pods["samples"],
+		"colod_phase_samples_at_batch_quota": pods["at_batch"],
+		"colod_phase_samples_wrong": len(pods["bad_samples"]),
 		"top": pods.get("top", []),
 	}
 
@@ -909,8 +972,8 @@ def print_pods(d):
 	      f"{a.get('pod_quota_us')}/{a.get('pod_period_us')} us (batch-cpu "
 	      f"{BE_BATCH_CPU_MILLI}m -> {d['batch_cpu_quota_us']}), memory limit "
 	      f"{a.get('pod_memory_limit')} (batch-memory {d['batch_memory_bytes']})")
-	print(f"  phase 3: {d['phase3_samples']} samples, {d['phase3_samples_at_batch_quota']} "
-	      f"at the batch quota, the rest at the BE tier's share, {d['phase3_samples_wrong']} "
+	print(f"  colod phase: {d['colod_phase_samples']} samples, {d['colod_phase_samples_at_batch_quota']} "
+	      f"at the batch quota, the rest at the BE tier's share, {d['colod_phase_samples_wrong']} "
 	      "wrong")
 	for l in d["top"]:
 		print("  top: " + l)
@@ -927,7 +990,7 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns, pods=None):
 	nwin = max(1, args.phase_seconds // args.window)
 	for i in range(nwin):
 		u0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
-		# colod top's frame in the middle of phase 3, while wrk loads nginx
+		# colod top's frame in the middle of the loop's phase, while wrk loads nginx
 		top = start_top(args) if pods is not None and i == nwin // 2 else None
 		w = run_window(procs, cg, args, args.window)
 		if top:
@@ -959,12 +1022,12 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns, pods=None):
 	return ph
 
 
-def start_agent(procs, args, cfg, kdir, url):
-	state = os.path.join(args.out, "state")
+def start_agent(procs, args, d, cfg, kdir, url):
+	state = os.path.join(d, "state")
 	os.makedirs(state, exist_ok=True)
-	logf = open(os.path.join(args.out, "colod.log"), "w")
+	logf = open(os.path.join(d, "colod.log"), "w")
 	argv = colod_argv(args, "run", "--config", cfg, "--state-dir", state,
-			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(args.out, "actions.jsonl"),
+			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(d, "actions.jsonl"),
 			  "--pod-source", url,
 			  "--pod-source-token", os.path.join(kdir, "sa", "token"),
 			  "--pod-source-ca", os.path.join(kdir, "sa", "ca.crt"))
@@ -974,7 +1037,8 @@ def start_agent(procs, args, cfg, kdir, url):
 		argv += ["--metrics-addr", addr]
 	log("starting: " + " ".join(argv))
 	p = procs.start("colod", argv, None, stdout=logf, stderr=subprocess.STDOUT)
-	write(os.path.join(args.out, "colod.pid"), str(p.pid))
+	p.colod_dir = d
+	write(os.path.join(d, "colod.pid"), str(p.pid))
 	return p
 
 
@@ -985,7 +1049,7 @@ def log_tail(path, n=20):
 		return "(no log)"
 
 
-def stop_agent(procs, args, p):
+def stop_agent(procs, args, d, p):
 	"""SIGTERM; SIGKILL and `colod restore` if it hangs. Problems as strings."""
 	problems = []
 	if p.poll() is not None:
@@ -998,12 +1062,12 @@ def stop_agent(procs, args, p):
 		procs.procs.remove(("colod", p))
 	if problems:
 		r = subprocess.run(colod_argv(args, "restore", "--state-dir",
-					      os.path.join(args.out, "state")),
+					      os.path.join(d, "state")),
 				   capture_output=True, text=True)
 		problems.append(f"colod restore: status {r.returncode} {r.stdout.strip()} "
 				f"{r.stderr.strip()}")
 	try:
-		os.unlink(os.path.join(args.out, "colod.pid"))
+		os.unlink(os.path.join(d, "colod.pid"))
 	except FileNotFoundError:
 		pass
 	return problems
@@ -1030,6 +1094,31 @@ def verify_restored(cg, before):
 	return problems
 
 
+def colod_phase(key, procs, cg, tmp, args, cfg, kdir, url, t0_ns, pods):
+	"""Phase key with its own agent: started at least the lead before BE,
+	stopped after; every knob it wrote must read as before. pods: the loop's
+	phase samples the BE pod's limits after each window and takes a frame of
+	colod top. Returns the phase, the agent's start and stop, problems."""
+	d = agent_dir(args, key)
+	before = cg.knobs()
+	ns = [mono_ns(), 0]
+	agent = start_agent(procs, args, d, cfg, kdir, url)
+	at_start, after_s = wait_pod_limits(cg, agent, d, args.agent_lead)
+	classes = agent_classes(d)
+	if pods is not None:
+		pods["at_start"], pods["applied_after_s"], pods["classes"] = at_start, after_s, classes
+	ph = run_phase(key, procs, cg, tmp, args, True, t0_ns, pods)
+	ph["knobs"] = {"knobs_before_colod": before, "knobs_at_end_of_phase": cg.knobs()}
+	problems = stop_agent(procs, args, d, agent)
+	ns[1] = mono_ns()
+	problems += verify_restored(cg, before)
+	problems += batch_problems(at_start)
+	if pods is not None:
+		problems += [f"during {key}: {p}" for p in pods["bad_samples"][:3]]
+	problems += class_problems(classes)
+	return ph, ns, [f"{key}: {p}" for p in problems]
+
+
 def on_signal(signum, frame):
 	raise Interrupted(signal.Signals(signum).name)
 
@@ -1044,11 +1133,13 @@ def parse_args():
 			help="mean think time per connection between requests")
 	ap.add_argument("--be-threads", type=int, default=2, help="ffmpeg -threads")
 	ap.add_argument("--agent-lead", type=float, default=3.0,
-			help="seconds colod runs before phase 3's BE starts")
+			help="seconds each agent runs before its phase's BE starts")
 	ap.add_argument("--colod", default=os.path.join(REPO, "build", "colod"))
 	ap.add_argument("--tools", default=os.path.join(REPO, "build", "tools"),
 			help="where fakekubelet (the kubelet stand-in) is")
 	ap.add_argument("--out", default=os.path.join(REPO, "build", "demo"))
+	ap.add_argument("--overlay", default=os.path.join(HERE, "config"),
+			help="a directory of ConfigMap keys merged into deploy/config")
 	ap.add_argument("--skip-colod", action="store_true",
 			help="development: run phases 1 and 2 only")
 	return ap.parse_args()
@@ -1076,7 +1167,8 @@ def main():
 		os.makedirs(args.out)
 		if not args.skip_colod:
 			agent_check(args)
-			cfg = make_config(args)
+			cfgs = {k: make_config(args, agent_dir(args, k), k == "ls_be_static")
+				for k in AGENT_PHASES}
 		tmp = tempfile.mkdtemp(prefix="colod-demo-")
 		cg.create()
 		log(f"cgroups ({cg.mode()}): " + ", ".join(cg.dirs("ls") + cg.dirs("be")
@@ -1091,29 +1183,22 @@ def main():
 		time.sleep(1)
 		phases["ls_be"] = run_phase("ls_be", procs, cg, tmp, args, True, t0_ns)
 		time.sleep(1)
-		agent_ns = [0, 0]	# colod started, stopped
+		agent_ns = [0, 0]	# the loop's colod started, stopped
 		pods = {"samples": 0, "bad_samples": [], "at_batch": 0}
 		if not args.skip_colod:
-			before = cg.knobs()
-			agent_ns[0] = mono_ns()
-			agent = start_agent(procs, args, cfg, kdir, url)
-			# at least the lead, and until the BE pod's own limits are on
-			pods["at_start"], pods["applied_after_s"] = wait_pod_limits(cg, agent, args,
-										    args.agent_lead)
-			pods["classes"] = agent_classes(args)
-			phases["ls_be_colod"] = run_phase("ls_be_colod", procs, cg, tmp, args,
-							  True, t0_ns, pods)
-			during = cg.knobs()
-			problems += stop_agent(procs, args, agent)
-			agent_ns[1] = mono_ns()
-			problems += verify_restored(cg, before)
-			problems += batch_problems(pods["at_start"])
-			problems += [f"during phase 3: {p}" for p in pods["bad_samples"][:3]]
-			problems += class_problems(pods["classes"])
+			for key in AGENT_PHASES:
+				ph, ns, pr = colod_phase(key, procs, cg, tmp, args, cfgs[key], kdir, url,
+							 t0_ns, pods if key == "ls_be_colod" else None)
+				phases[key] = ph
+				problems += pr
+				if key == "ls_be_colod":
+					agent_ns = ns
+				time.sleep(1)
 
 		acts, bad = read_actions(os.path.join(args.out, "actions.jsonl"))
 		res = {k: phase_result(phases[k]) for k, _ in PHASES if k in phases}
 		res["ratios"] = ratios(res)
+		res["targets"] = targets(res)
 		res["details"] = {k: phase_details(phases[k]) for k, _ in PHASES if k in phases}
 		kinds = {}
 		for a in acts:
@@ -1123,8 +1208,8 @@ def main():
 		res["details"]["colod_actions"] = kinds
 		res["details"]["colod_cut_verdicts"] = cut_verdicts(acts)
 		if not args.skip_colod:
-			res["details"]["knobs_before_colod"] = before
-			res["details"]["knobs_at_end_of_colod_phase"] = during
+			for key in AGENT_PHASES:
+				res["details"][key].update(phases[key]["knobs"])
 			res["details"]["pods"] = pod_details(pods)
 		res["details"]["colod_action_lines_unparsed"] = bad
 		res["details"]["setup"] = {
@@ -1140,6 +1225,8 @@ def main():
 		print()
 		for k, v in res["ratios"].items():
 			print(f"  {k}: {v}")
+		if res["targets"]:
+			print(fmt_targets(res["targets"]))
 		if kinds:
 			print("  colod actions: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
 		elif not args.skip_colod:
@@ -1167,7 +1254,7 @@ def main():
 def cleanup(args, cg, procs, tmp, problems):
 	for name, p in list(procs.procs):
 		if name == "colod":
-			problems += stop_agent(procs, args, p)
+			problems += stop_agent(procs, args, p.colod_dir, p)
 	procs.stop_all()
 	try:
 		cg.kill_all()
