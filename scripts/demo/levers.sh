@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The demo's nginx and ffmpeg with no cgroup and no colod, under each CPU
+# lever the kernel offers, to see what each costs nginx's tail on this node
+# (docs/DEMO.md, "What the levers can do here"). Each arrangement pins with
+# taskset and runs ffmpeg SCHED_IDLE (what cpu.idle gives a cgroup):
+#
+#   alone        nginx + wrk on every CPU, no ffmpeg
+#   idle-all     ffmpeg on every CPU        (the static cpu.idle lever)
+#   idle-last    ffmpeg on the last CPU     (cpuset: BE on a CPU subset)
+#   ls-first     nginx + wrk on CPU 0 only, no ffmpeg
+#   split        nginx + wrk on CPU 0, ffmpeg on the last CPU (no sharing)
+#
+# Usage: scripts/demo/levers.sh [SECONDS [ROUNDS]]   (20 s, 2 rounds)
+# Prints one line per run: p50, p99, req/s, node busy, ffmpeg fps.
+set -eu
+
+SECS=${1:-20}
+ROUNDS=${2:-2}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PORT=18080
+for t in nginx wrk ffmpeg taskset chrt python3; do
+	command -v $t >/dev/null || { echo "levers.sh: $t not found" >&2; exit 1; }
+done
+NCPU=$(nproc)
+LAST=$((NCPU - 1))
+ALL=0-$LAST
+T=$(mktemp -d /tmp/colod-levers.XXXXXX)
+NGINX= FF=
+cleanup() {
+	[ -n "$FF" ] && kill "$FF" 2>/dev/null
+	[ -n "$NGINX" ] && kill "$NGINX" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$T/www" "$T/tmp"
+chmod 755 "$T"
+python3 -c "import sys; sys.path.insert(0, '$HERE'); import demo; demo.make_page('$T/www/index.html')"
+sed -e "s#@DIR@#$T#g" -e "s#@PORT@#$PORT#g" "$HERE/nginx.conf.in" > "$T/nginx.conf"
+
+busy() {	# busy and total jiffies of all CPUs
+	awk '/^cpu /{ t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
+frames() {
+	grep -a '^frame=' "$T/progress" 2>/dev/null | tail -1 | cut -d= -f2 || true
+}
+
+run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -
+	local name=$1 ls=$2 be=$3 b0 b1 f0=0 f1=0 out
+	taskset -c "$ls" nginx -c "$T/nginx.conf" -p "$T" -e "$T/error.log" &
+	NGINX=$!
+	sleep 0.5
+	if [ "$be" != - ]; then
+		rm -f "$T/progress"
+		taskset -c "$be" chrt -i 0 ffmpeg -nostdin -hide_banner -loglevel error \
+			-f lavfi -i testsrc2=size=1280x720:rate=30 -c:v libx264 -preset veryfast \
+			-threads 2 -progress "$T/progress" -stats_period 0.5 -f null - &
+		FF=$!
+		sleep 2
+		f0=$(frames)
+	fi
+	b0=$(busy)
+	out=$(COLOD_DEMO_THINK_MS=3 taskset -c "$ls" wrk -t1 -c8 -d"${SECS}s" --timeout 2s \
+		-s "$HERE/wrk.lua" --latency "http://127.0.0.1:$PORT/index.html")
+	b1=$(busy)
+	[ "$be" != - ] && f1=$(frames)
+	[ -n "$FF" ] && { kill "$FF"; wait "$FF" 2>/dev/null || true; FF=; }
+	kill "$NGINX"; wait "$NGINX" 2>/dev/null || true; NGINX=
+	echo "$out" | awk -v n="$name" -v b0="$b0" -v b1="$b1" -v f="$(( (${f1:-0} - ${f0:-0}) / SECS ))" \
+		-v be="$be" '
+		$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /^Requests\/sec/ { rps = $2 }
+		END {
+			split(b0, x, " "); split(b1, y, " ")
+			printf "%-10s p50 %8s  p99 %8s  req/s %8s  node %3.0f%%  fps %s\n", n, p50, p99,
+				rps, 100 * (y[1] - x[1]) / (y[2] - x[2]), be == "-" ? "-" : f
+		}'
+	sleep 0.5
+}
+
+echo "# $NCPU CPUs, $SECS s per run, $ROUNDS rounds, $(date -u +%FT%TZ)"
+for r in $(seq "$ROUNDS"); do
+	run alone "$ALL" -
+	run idle-all "$ALL" "$ALL"
+	run idle-last "$ALL" "$LAST"
+	run ls-first 0 -
+	run split 0 "$LAST"
+done
