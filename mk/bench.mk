@@ -1,4 +1,4 @@
-# `make bench`: colod's benchmarks on this machine (root; about 8 minutes,
+# `make bench`: colod's benchmarks on this machine (root; about 15 minutes,
 # plus about 30 for the scale VM: SCALE_VM=0 leaves it out).
 # Each figure lands in $(BUILD)/bench/results.json with the command that
 # reproduces it; docs/BENCHMARKS.md explains them. Not part of extra-tests:
