@@ -757,6 +757,7 @@ def phase_result(ph):
 		"ls_rps": round(reqs / dur_s, 1) if dur_s else 0.0,
 		"be_fps": round(ph.get("be_fps", 0.0), 2),
 		"cpu_util": round(busy / total, 4) if total else 0.0,
+		"ls_runq_p99_us": ph.get("ls_runq_us", {}).get("p99"),
 	}
 
 
@@ -772,6 +773,8 @@ def phase_details(ph):
 		if ws else None,
 		"ls_max_ms": round(max((w["max_us"] for w in ws), default=0) / 1000, 3),
 		"be_frames": ph.get("be_frames", 0),
+		# nginx's run-queue waits (colod stats), what lsLatencyTargetUs is against
+		"ls_runq_us": ph.get("ls_runq_us", {}),
 		"cpu_cores_used": {c: round(v / 1e9 / ((ph["t1_ns"] - ph["t0_ns"]) / 1e9), 3)
 				   for c, v in ph["cg_cpu_ns"].items()},
 	}
@@ -809,15 +812,18 @@ def cut_verdicts(acts):
 
 
 def fmt_table(res):
-	head = f"{'phase':<22} {'LS p50 ms':>10} {'LS p99 ms':>10} {'LS req/s':>9} {'BE fps':>7} {'node CPU':>9}"
+	head = (f"{'phase':<22} {'LS p50 ms':>10} {'LS p99 ms':>10} {'LS req/s':>9} {'BE fps':>7} "
+		f"{'node CPU':>9} {'LS runq p99 us':>15}")
 	rows = [head, "-" * len(head)]
 	for key, label in PHASES:
 		if key not in res:
 			continue
 		r = res[key]
 		fps = f"{r['be_fps']:.1f}" if key != "ls_alone" else "-"
+		runq = r.get("ls_runq_p99_us")
+		runq = f"{runq:.0f}" if runq is not None else "-"
 		rows.append(f"{label:<22} {r['ls_p50_ms']:>10.2f} {r['ls_p99_ms']:>10.2f} "
-			    f"{r['ls_rps']:>9.0f} {fps:>7} {r['cpu_util'] * 100:>8.0f}%")
+			    f"{r['ls_rps']:>9.0f} {fps:>7} {r['cpu_util'] * 100:>8.0f}% {runq:>15}")
 	return "\n".join(rows)
 
 
@@ -979,6 +985,34 @@ def print_pods(d):
 		print("  top: " + l)
 
 
+def start_runq(args, seconds):
+	"""`colod stats` of nginx's container over the phase: its run-queue
+	waits, the signal colod's lsLatencyTargetUs is set against."""
+	if args.skip_colod:
+		return None
+	return subprocess.Popen(colod_argv(args, "stats", "--json", "--duration", str(seconds),
+					   "--pin-dir", os.path.join(args.out, "no-pins"),
+					   "--cgroup", f"{CG_TOP}/{CG_REL['ls']}"),
+				stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def end_runq(p):
+	"""nginx's run-queue wait percentiles (us) and breaches; {} if none."""
+	if p is None:
+		return {}
+	try:
+		out, _ = p.communicate(timeout=30)
+		cgs = json.loads(out)["cgroups"]
+	except (subprocess.TimeoutExpired, ValueError, KeyError):
+		p.kill()
+		p.communicate()
+		return {}
+	if not cgs:
+		return {}
+	c = cgs[0]
+	return dict(c.get("runq_us", {}), breaches=c.get("breaches"))
+
+
 def run_phase(key, procs, cg, tmp, args, with_be, t0_ns, pods=None):
 	ph = {"windows": []}
 	cg0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
@@ -988,6 +1022,7 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns, pods=None):
 	if with_be:
 		ff = start_ffmpeg(procs, cg, tmp, args, key)
 	nwin = max(1, args.phase_seconds // args.window)
+	runq = start_runq(args, nwin * args.window)
 	for i in range(nwin):
 		u0 = {c: cg.cpu_usage_ns(c) for c in CG_CHILDREN}
 		# colod top's frame in the middle of the loop's phase, while wrk loads nginx
@@ -1005,6 +1040,7 @@ def run_phase(key, procs, cg, tmp, args, with_be, t0_ns, pods=None):
 					f"see {args.out}/ffmpeg-{key}.log")
 	ph["t1_ns"] = mono_ns()
 	ph["stat1"] = proc_stat()
+	ph["ls_runq_us"] = end_runq(runq)
 	if ff:
 		p, prog, start_ns = ff
 		frames = progress_frames(prog)
