@@ -978,9 +978,9 @@ def print_pods(d):
 	      f"{a.get('pod_quota_us')}/{a.get('pod_period_us')} us (batch-cpu "
 	      f"{BE_BATCH_CPU_MILLI}m -> {d['batch_cpu_quota_us']}), memory limit "
 	      f"{a.get('pod_memory_limit')} (batch-memory {d['batch_memory_bytes']})")
-	print(f"  colod phase: {d['colod_phase_samples']} samples, {d['colod_phase_samples_at_batch_quota']} "
-	      f"at the batch quota, the rest at the BE tier's share, {d['colod_phase_samples_wrong']} "
-	      "wrong")
+	print(f"  colod phase: {d['colod_phase_samples']} samples, "
+	      f"{d['colod_phase_samples_at_batch_quota']} at the batch quota, the rest at the BE "
+	      f"tier's share, {d['colod_phase_samples_wrong']} wrong")
 	for l in d["top"]:
 		print("  top: " + l)
 
@@ -990,6 +990,8 @@ def start_runq(args, seconds):
 	waits, the signal colod's lsLatencyTargetUs is set against."""
 	if args.skip_colod:
 		return None
+	# a pin dir with no pins: stats loads programs of its own, so the probe
+	# is the same in every phase, with an agent running or not
 	return subprocess.Popen(colod_argv(args, "stats", "--json", "--duration", str(seconds),
 					   "--pin-dir", os.path.join(args.out, "no-pins"),
 					   "--cgroup", f"{CG_TOP}/{CG_REL['ls']}"),
