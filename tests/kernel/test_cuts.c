@@ -219,13 +219,10 @@ static void replay_is_the_same(const char *fixture)
 {
 	const char *rec = agentrun_path(&run, "rec.jsonl"), *dir = getenv("COLOD_RECORD_FIXTURES");
 	char cmd[1024];
-	int st;
 
 	agentrun_stop(&run, SIGTERM);
 	cr_assert(file_has(rec, "\"nr_verdicts\":1"), "the recording holds the verdict");
-	snprintf(cmd, sizeof(cmd), "%s replay %s >&2", getenv("COLOD_BIN"), rec);
-	st = system(cmd);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: every decision the same", cmd);
+	cr_assert_eq(agentrun_replay(rec), 0, "colod replay %s: every decision the same", rec);
 	/* and colod explain names the verdict from it, text and JSON */
 	snprintf(cmd, sizeof(cmd), "%s explain --record %s | grep -q '^cuts judged by their "
 		 "effect (window 2000 ms): 0 helped, [1-9][0-9]* no effect'", getenv("COLOD_BIN"), rec);

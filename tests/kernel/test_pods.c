@@ -198,7 +198,8 @@ Test(pods, classes_follow_the_labels_and_be_pods_get_their_own_limits)
 	agentrun_start(&run, "--pod-source", kl.url,
 		       "--pod-source-token", fakekubelet_path(&kl, "sa/token"),
 		       "--pod-source-ca", fakekubelet_path(&kl, "sa/ca.crt"),
-		       "--pod-source-interval-ms", "200", NULL);
+		       "--pod-source-interval-ms", "200",
+		       "--record", agentrun_path(&run, "rec.jsonl"), NULL);
 	cr_assert(agentrun_wait_log(&run, "running:", 30000), "agent up");
 
 	/* the seed's BE pod: 70k millicores -> 70 CPUs of quota at 100 ms; 22Gi */
@@ -256,6 +257,16 @@ Test(pods, classes_follow_the_labels_and_be_pods_get_their_own_limits)
 	cr_assert_eq(agentrun_stop(&run, SIGTERM), 0);
 	cr_assert_str_eq(knob(BE_POD, CGT_CPU, "cpu.cfs_quota_us"), "-1");
 	cr_assert_str_eq(knob(BE_POD, CGT_MEMORY, "memory.limit_in_bytes"), unlimited);
+
+	/*
+	 * The pods' batch limits are decide's input too: replay of the
+	 * recording (labels changing, the source gone) decides the same
+	 */
+	cr_assert(file_has(agentrun_path(&run, "rec.jsonl"), ",70000,23622320128]"),
+		  "the recording holds be-ffmpeg's batch-cpu and batch-memory");
+	cr_assert_eq(agentrun_replay(agentrun_path(&run, "rec.jsonl")), 0,
+		     "colod replay: every decision the same");
+	agentrun_keep_fixture(agentrun_path(&run, "rec.jsonl"), "kernel-pods-batch-limits.jsonl");
 }
 
 static long long knob_ll(int d, unsigned int ctrl, const char *file)

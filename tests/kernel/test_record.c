@@ -109,22 +109,6 @@ static void record_a_while(const char *rec)
 	sleep(4);
 }
 
-/*
- * COLOD_RECORD_FIXTURES=DIR keeps the recording there: the replay of
- * tests/fixtures/recordings is a regression test without a kernel
- * (tests/unit/test_replay.c).
- */
-static void save_fixture(const char *rec, const char *name)
-{
-	const char *dir = getenv("COLOD_RECORD_FIXTURES");
-	char path[512];
-
-	if (!dir)
-		return;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	tfile_write(path, slurp(rec));
-}
-
 /* A copy of rec whose first tick with a BE quota knob asks for 1 ms more. */
 static void tamper(const char *rec, const char *out)
 {
@@ -171,7 +155,7 @@ Test(record, replay_of_a_real_recording_is_the_same_and_a_tampered_one_is_not)
 	record_a_while(rec);
 	agentrun_stop(&run, SIGTERM);
 	cr_assert(file_has(rec, "\"type\":\"tick\""), "ticks recorded in %s", rec);
-	save_fixture(rec, "kernel-record-ls-be.jsonl");
+	agentrun_keep_fixture(rec, "kernel-record-ls-be.jsonl");
 
 	cr_assert_eq(colod(out, sizeof(out), "replay", rec, NULL), 0,
 		     "the replay of the real recording decides the same: %s", out);

@@ -264,6 +264,27 @@ int agentrun_restore(struct agentrun *r)
 	return agentrun_restore_to(r, "");
 }
 
+int agentrun_replay(const char *rec)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s replay '%s' >&2", getenv("COLOD_BIN"), rec);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void agentrun_keep_fixture(const char *rec, const char *name)
+{
+	const char *dir = getenv("COLOD_RECORD_FIXTURES");
+	char path[512];
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	tfile_write(path, slurp(rec));
+}
+
 int agentrun_journal_entries(struct agentrun *r)
 {
 	char *text = NULL, *p;

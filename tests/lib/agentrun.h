@@ -69,6 +69,13 @@ const char *agentrun_path(struct agentrun *r, const char *name);
  */
 int agentrun_restore(struct agentrun *r);
 int agentrun_restore_to(struct agentrun *r, const char *redirect);
+/*
+ * `colod replay rec`, output on stderr: 0 when every decision is the same.
+ * With COLOD_RECORD_FIXTURES=DIR, rec is kept there as name: a replay
+ * fixture without a kernel (tests/unit/test_replay.c).
+ */
+int agentrun_replay(const char *rec);
+void agentrun_keep_fixture(const char *rec, const char *name);
 /* Entries in the agent's journal.json, -1 if it cannot be read. */
 int agentrun_journal_entries(struct agentrun *r);
 void agentrun_cleanup(struct agentrun *r);

@@ -273,10 +273,12 @@ static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 
 	/*
 	 * v1 recordings from before cls_src have 19 fields, later ones 20;
-	 * v2 adds each cgroup's waits and breaches over the tick
+	 * v2 adds each cgroup's waits and breaches over the tick (23), then
+	 * a BE pod's batch-cpu and batch-memory (25), which decide turns
+	 * into the pod's own limits
 	 */
-	if ((n != 19 && n != 20 && n != 23) || !cJSON_IsString(path)) {
-		bad(c, "track.cg[]: not the 23 fields of track_fields");
+	if ((n != 19 && n != 20 && n != 23 && n != 25) || !cJSON_IsString(path)) {
+		bad(c, "track.cg[]: not the 25 fields of track_fields");
 		return;
 	}
 	t->id = at_u64(c, e, 0, "track.cg[].id");
@@ -302,6 +304,8 @@ static void parse_cg(struct rctx *c, const cJSON *e, struct tracked *t)
 	t->tick_samples = n > i ? at_u64(c, e, i++, "tick_samples") : 0;
 	t->tick_breaches = n > i ? at_u64(c, e, i++, "tick_breaches") : 0;
 	t->tick_breaches_be = n > i ? at_u64(c, e, i++, "tick_breaches_be") : 0;
+	t->batch_cpu_milli = n > i ? at_s64(c, e, i++, "batch_cpu_milli") : 0;
+	t->batch_mem_bytes = n > i ? at_s64(c, e, i++, "batch_mem_bytes") : 0;
 	if (!t->path)
 		bad(c, "track: out of memory");
 }

@@ -290,7 +290,7 @@ static const char track_fields[] =
 	"id,path,cls,rule,top,top_of,kubelet,is_pod,pod_of,nr_below,scan_gen,"
 	"mem_limit,latency_target_us,cpu_request_milli,mem_request_bytes,"
 	"cpu_milli,tree_cpu_milli,mem_bytes,p99_ns,cls_src,tick_samples,tick_breaches,"
-	"tick_breaches_be";
+	"tick_breaches_be,batch_cpu_milli,batch_mem_bytes";
 
 static void put_track(struct strbuf *b, const struct track *t)
 {
@@ -339,6 +339,10 @@ static void put_track(struct strbuf *b, const struct track *t)
 		item(b, e->tick_samples);
 		item(b, e->tick_breaches);
 		item(b, e->tick_breaches_be);
+		strbuf_append(b, ",", 1);
+		put_s64(b, e->batch_cpu_milli);
+		strbuf_append(b, ",", 1);
+		put_s64(b, e->batch_mem_bytes);
 		put(b, "]");
 	}
 	put(b, "]}");
