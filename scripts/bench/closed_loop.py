@@ -370,7 +370,13 @@ def protection(a, cg, workdir):
 			r["be_knobs_colod_off"] = {k: Cgroups.read(be, k) for k in
 						   ("cpu.idle", "cpu.cfs_quota_us", "cpu.shares")}
 			r["be_no_colod"] = measure_window(a.tools, ls, be, a.seconds)
-			agent = Agent(a.colod, workdir, cfg, f"prot-{i}")
+			# the loop's window is recorded: a fixture for colod replay
+			# (tests/fixtures/recordings, docs/RECORD.md)
+			r["recording"] = os.path.join(a.out, f"protection-record-{i}.jsonl")
+			if os.path.exists(r["recording"]):
+				os.unlink(r["recording"])	# colod appends
+			agent = Agent(a.colod, workdir, cfg, f"prot-{i}",
+				      extra=["--record", r["recording"]])
 			try:
 				agent.start()
 				# static QoS is applied at classification, before "running:"

@@ -1068,7 +1068,9 @@ def start_agent(procs, args, d, cfg, kdir, url):
 			  "--pin-dir", PIN_DIR, "--action-log", os.path.join(d, "actions.jsonl"),
 			  "--pod-source", url,
 			  "--pod-source-token", os.path.join(kdir, "sa", "token"),
-			  "--pod-source-ca", os.path.join(kdir, "sa", "ca.crt"))
+			  "--pod-source-ca", os.path.join(kdir, "sa", "ca.crt"),
+			  # what decide saw and decided: colod replay / explain --record
+			  "--record", os.path.join(d, "record.jsonl"))
 	if "--metrics-addr" in args.run_usage:
 		# /metrics on a port of the demo's own, or none if that is taken
 		addr = f"127.0.0.1:{METRICS_PORT}" if port_free(METRICS_PORT) else "off"
