@@ -1127,6 +1127,51 @@ Test(policy, a_tail_back_within_target_is_help_even_if_density_did_not_halve)
 	cr_assert_eq(m->s.verdict.verdict, POLICY_V_HELPED);
 }
 
+/*
+ * A burst of 3 late waits in 100 sets off a cut while the second before,
+ * BE running through it, had 0.5% of its waits late: the cut is judged
+ * against both together, and 0.5% after it is no help. Against the burst
+ * alone (3%) a quarter of it and a p99 within target read as help.
+ */
+Test(policy, a_burst_in_a_healthy_second_is_not_cured_by_the_cut)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls same = ls_tick(2000, 10, 6, 800);
+	struct policy_breach b = {
+		.ls_cgroup_id = JUDGED_LS, .latency_ns = 3000000, .samples = 100,
+		.breaches = 3, .breaches_be = 3, .base_samples = 2000, .base_breaches = 10,
+	};
+	int i;
+
+	sim_init(m);
+	run_quiet(m, 60, 200);
+	m->now += 500;
+	b.now_ms = m->now;
+	cr_assert_eq(sim_on_breach(m, &b), 1, "the burst cuts");
+	cr_assert_eq(m->s.judge.before_ppm, 6190, "13 of 2100 waits");
+	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
+		m->now += 1000;
+		judged_tick(m, &same);
+	}
+	cr_assert_eq(m->s.nr_verdicts, 1);
+	cr_assert_eq(m->s.verdict.verdict, POLICY_V_NO_EFFECT);
+	cr_assert_eq(m->s.allowed_milli, 1000, "given back");
+
+	/* the same cut against the burst alone */
+	b.base_samples = b.base_breaches = 0;
+	sim_init(m);
+	run_quiet(m, 60, 200);
+	m->now += 500;
+	b.now_ms = m->now;
+	cr_assert_eq(sim_on_breach(m, &b), 1);
+	cr_assert_eq(m->s.judge.before_ppm, 30000);
+	for (i = 0; i < 4 && !m->s.nr_verdicts; i++) {
+		m->now += 1000;
+		judged_tick(m, &same);
+	}
+	cr_assert_eq(m->s.verdict.verdict, POLICY_V_HELPED);
+}
+
 Test(policy, judging_off_keeps_the_plain_loop)
 {
 	struct sim *m = &sim_buf;

@@ -410,8 +410,10 @@ static uint64_t md_target(const struct policy_params *p, const struct policy_sta
 
 /* ---- cuts judged by their effect ---------------------------------------- */
 
+/* An LS p99 target lets 1% of the waits breach it. */
+#define BUDGET_PPM		10000U
 /* Normal evidence of a breach event (sense_breach): twice the 1% budget. */
-#define EVENT_BUDGET_PPM	20000U
+#define EVENT_BUDGET_PPM	(2 * BUDGET_PPM)
 /* A verdict is due once the window is covered, with 10% jitter of the ticks. */
 #define JUDGE_SLACK_DIV		10
 
@@ -538,9 +540,11 @@ static void verdict(const struct policy_params *p, struct policy_state *s, uint6
  * Measure the episode's LS cgroup over ticks that began after its last
  * cut; once they cover judge_window_ms, judge: the cuts helped when its
  * breach density (every breach, whoever caused it) fell to a quarter, or
- * its p99 came back within the target. A cgroup without a single wait
- * over the window gives no verdict. Returns the allowance to give back
- * (the one before the cuts) when they did not help, else 0.
+ * its p99 came back within the target: it was over it before (density
+ * over the 1% budget), not merely a burst within a healthy second. A
+ * cgroup without a single wait over the window gives no verdict. Returns
+ * the allowance to give back (the one before the cuts) when they did not
+ * help, else 0.
  */
 /*
  * An LS late on its own threads, BE cut or not, moved its density from one
@@ -575,7 +579,7 @@ static uint64_t judge_tick(const struct policy_params *p, struct policy_state *s
 	}
 	helped = JUDGE_HELPED_FACTOR * ppm_of(j->after_breaches, j->after_samples) <=
 			 j->before_ppm ||
-		 j->after_p99_milli < RATIO_BREACH_MILLI;
+		 (j->before_ppm > BUDGET_PPM && j->after_p99_milli < RATIO_BREACH_MILLI);
 	verdict(p, s, in->now_ms, helped);
 	memset(j, 0, sizeof(*j));
 	return helped ? 0 : pre;
@@ -612,7 +616,7 @@ static void tick_signal(const struct policy_state *s, const struct policy_tick_i
 		need = policy_distrust_ppm(s, l->cgid, in->now_ms);
 		if (need && !policy_over_ppm(l->breaches_be, l->samples, need))
 			continue;
-		if (policy_over_ppm(l->breaches_be, l->samples, POLICY_PPM / 100))
+		if (policy_over_ppm(l->breaches_be, l->samples, BUDGET_PPM))
 			sig->breaches += (uint32_t)l->breaches_be;
 		if (!sig->cgid || l->p99_milli > sig->p99_milli) {
 			sig->p99_milli = l->p99_milli;
@@ -652,7 +656,7 @@ int policy_on_breach(const struct policy_params *p, struct policy_state *s,
 		return 0;
 	note_cut(s, b->now_ms, true);
 	judge_cut(p, s, b->ls_cgroup_id, b->now_ms, s->allowed_milli,
-		  ppm_of(b->breaches, b->samples));
+		  ppm_of(b->breaches + b->base_breaches, b->samples + b->base_samples));
 	s->breach_answered = true;
 	return cpu_set(p, s, target, POLICY_R_LS_BREACH, b->latency_ns / 1000,
 		       POLICY_U_US, b->ls_cgroup_id, out);

@@ -201,7 +201,7 @@ struct policy_judge {
 	uint64_t last_cut_ms;		/* the window starts at the episode's last cut */
 	uint64_t pre_milli;		/* the allowance before the episode's first cut */
 	uint32_t nr_cuts;
-	uint32_t before_ppm;		/* its breach density (all breaches) at the first cut */
+	uint32_t before_ppm;		/* its breach density (all breaches) before the first cut */
 	uint64_t after_ms;		/* ticks measured wholly after the last cut */
 	uint64_t after_breaches, after_samples;
 	uint32_t after_p99_milli;	/* worst p99 / target x 1000 over them */
@@ -272,6 +272,11 @@ struct policy_breach {
 	uint64_t now_ms;
 	/* that cgroup's evidence window (sense_breach): waits, breaches, BE's */
 	uint64_t samples, breaches, breaches_be;
+	/*
+	 * Its waits and breaches over the last tick when BE ran through it
+	 * (decide_breach), else 0: with the window, what a cut is judged against
+	 */
+	uint64_t base_samples, base_breaches;
 };
 
 /*
