@@ -148,7 +148,7 @@ Test(decide, eviction_takes_be_pods_largest_first_never_ls)
 
 /*
  * A breach cut is judged against the event's window plus the LS cgroup's
- * last tick when BE ran through it (a quarter of its allowance or more);
+ * last tick when BE ran through it (at its floor or more: 100m here);
  * a BE that had not run leaves the event alone as the evidence.
  */
 Test(decide, a_breach_cut_is_judged_against_the_last_tick_when_be_ran_through_it)
@@ -165,7 +165,7 @@ Test(decide, a_breach_cut_is_judged_against_the_last_tick_when_be_ran_through_it
 	be = add("/be", COLOD_CLASS_BE, false, false);
 	t.v[ls].tick_samples = 1900;
 	t.v[ls].tick_breaches = 10;
-	t.v[be].tree_cpu_milli = 500;	/* a quarter of its 2000m */
+	t.v[be].tree_cpu_milli = 100;
 	track_mark_tops(&t);
 	b.ls_cgroup_id = t.v[ls].id;
 	ps.last_tick_ms = 10000;
@@ -173,7 +173,7 @@ Test(decide, a_breach_cut_is_judged_against_the_last_tick_when_be_ran_through_it
 	cr_assert_eq(ps.judge.before_ppm, 6500, "13 of 2000 waits");
 
 	policy_init(&ps, &pp, 2000);
-	t.v[be].tree_cpu_milli = 499;
+	t.v[be].tree_cpu_milli = 99;
 	ps.last_tick_ms = 10000;
 	cr_assert_eq(decide_breach(&dp, &ps, &b, &t, &d), 1);
 	cr_assert_eq(ps.judge.before_ppm, 30000, "BE had not run: the event's 3 of 100");

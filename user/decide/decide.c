@@ -350,16 +350,16 @@ int decide_tick(const struct decide_params *dp, struct policy_state *s,
 
 /*
  * What a breach cut is judged against (policy.c, judge_tick): the event's
- * 50 ms and, when BE ran through the last tick (at least a quarter of its
- * allowance), that tick's waits of the LS cgroup. Judged against the 50 ms
+ * 50 ms and, when BE ran through the last tick (at least its floor), that
+ * tick's waits of the LS cgroup. Judged against the 50 ms
  * alone, a burst of three late wake-ups, which an LS has now and then
  * whatever BE does, looked cured by any cut once the next 2 s were
  * ordinary: in the demo, bursts of 3 in about 120 waits over ticks at
  * 0.3-1.2%, the same with BE at 0.86 or 0.13 core, every cut "helped".
  * BE that had not run (it just started) leaves the event as the evidence.
  */
-static void breach_baseline(const struct track *t, const struct policy_state *s,
-			    struct policy_breach *b)
+static void breach_baseline(const struct decide_params *dp, const struct track *t,
+			    const struct policy_state *s, struct policy_breach *b)
 {
 	uint64_t be_milli = 0;
 	const struct tracked *ls = NULL;
@@ -371,7 +371,7 @@ static void breach_baseline(const struct track *t, const struct policy_state *s,
 		if (t->v[i].id == b->ls_cgroup_id)
 			ls = &t->v[i];
 	}
-	if (!ls || 4 * be_milli < min_u64(s->allowed_milli, s->capacity_milli))
+	if (!ls || !be_milli || be_milli < policy_floor_milli(dp->p, s->capacity_milli))
 		return;
 	b->base_samples = ls->tick_samples;
 	b->base_breaches = ls->tick_breaches;
@@ -387,7 +387,7 @@ int decide_breach(const struct decide_params *dp, struct policy_state *s,
 	decision_reset(d);
 	if (!dp->p->latency_feedback || !track_count_top(t, COLOD_CLASS_BE))
 		return 0;
-	breach_baseline(t, s, &ev);
+	breach_baseline(dp, t, s, &ev);
 	n = policy_on_breach(dp->p, s, &ev, &d->acts[0]);
 	if (n <= 0)
 		return n;

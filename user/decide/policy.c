@@ -540,8 +540,9 @@ static void verdict(const struct policy_params *p, struct policy_state *s, uint6
  * Measure the episode's LS cgroup over ticks that began after its last
  * cut; once they cover judge_window_ms, judge: the cuts helped when its
  * breach density (every breach, whoever caused it) fell to a quarter, or
- * its p99 came back within the target: it was over it before (density
- * over the 1% budget), not merely a burst within a healthy second. A
+ * its p99 came back within the target: it was clearly over it before
+ * (density twice the 1% budget, what an event needs), not a healthy
+ * second with a burst in it, or a second at the budget's edge. A
  * cgroup without a single wait over the window gives no verdict. Returns
  * the allowance to give back (the one before the cuts) when they did not
  * help, else 0.
@@ -579,7 +580,7 @@ static uint64_t judge_tick(const struct policy_params *p, struct policy_state *s
 	}
 	helped = JUDGE_HELPED_FACTOR * ppm_of(j->after_breaches, j->after_samples) <=
 			 j->before_ppm ||
-		 (j->before_ppm > BUDGET_PPM && j->after_p99_milli < RATIO_BREACH_MILLI);
+		 (j->before_ppm >= EVENT_BUDGET_PPM && j->after_p99_milli < RATIO_BREACH_MILLI);
 	verdict(p, s, in->now_ms, helped);
 	memset(j, 0, sizeof(*j));
 	return helped ? 0 : pre;
