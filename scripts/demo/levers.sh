@@ -12,6 +12,10 @@
 #   ls-first     nginx + wrk on CPU 0 only, no ffmpeg
 #   split        nginx + wrk on CPU 0, ffmpeg on the last CPU (no sharing)
 #
+# wrk runs SCHED_FIFO, as in the demo: it stands for clients that are not
+# on this node. LOADGEN_PRIO=normal runs it as any task, which puts its own
+# waits behind ffmpeg into the latency it measures.
+#
 # Usage: scripts/demo/levers.sh [SECONDS [ROUNDS]]   (20 s, 2 rounds)
 # Prints one line per run: p50, p99, req/s, node busy, ffmpeg fps.
 set -eu
@@ -25,6 +29,8 @@ for t in nginx wrk ffmpeg taskset chrt python3; do
 done
 NCPU=$(nproc)
 LAST=$((NCPU - 1))
+WRK_PRIO="chrt -f 1"
+[ "${LOADGEN_PRIO:-fifo}" = normal ] && WRK_PRIO=
 ALL=0-$LAST
 T=$(mktemp -d /tmp/colod-levers.XXXXXX)
 NGINX= FF=
@@ -64,7 +70,7 @@ run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -
 		f0=$(frames)
 	fi
 	b0=$(busy)
-	out=$(COLOD_DEMO_THINK_MS=3 taskset -c "$ls" wrk -t1 -c8 -d"${SECS}s" --timeout 2s \
+	out=$(COLOD_DEMO_THINK_MS=3 taskset -c "$ls" $WRK_PRIO wrk -t1 -c8 -d"${SECS}s" --timeout 2s \
 		-s "$HERE/wrk.lua" --latency "http://127.0.0.1:$PORT/index.html")
 	b1=$(busy)
 	[ "$be" != - ] && f1=$(frames)
@@ -81,7 +87,7 @@ run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -
 	sleep 0.5
 }
 
-echo "# $NCPU CPUs, $SECS s per run, $ROUNDS rounds, $(date -u +%FT%TZ)"
+echo "# $NCPU CPUs, $SECS s per run, $ROUNDS rounds, wrk ${WRK_PRIO:-normal}, $(date -u +%FT%TZ)"
 for r in $(seq "$ROUNDS"); do
 	run alone "$ALL" -
 	run idle-all "$ALL" "$ALL"
