@@ -1156,6 +1156,11 @@ Test(policy, a_burst_in_a_healthy_second_is_not_cured_by_the_cut)
 	cr_assert_eq(m->s.nr_verdicts, 1);
 	cr_assert_eq(m->s.verdict.verdict, POLICY_V_NO_EFFECT);
 	cr_assert_eq(m->s.allowed_milli, 1000, "given back");
+	/* 0.5% with BE cut: the next burst needs twice the normal 2%, not 2% */
+	cr_assert_eq(policy_distrust_ppm(&m->s, JUDGED_LS, m->now), 40000);
+	m->now += 300;
+	b.now_ms = m->now;
+	cr_assert_eq(sim_on_breach(m, &b), 0, "the same burst cuts no more");
 
 	/* the same cut against the burst alone */
 	b.base_samples = b.base_breaches = 0;

@@ -457,15 +457,17 @@ static void distrust_expire(struct policy_state *s, uint64_t now)
 
 /*
  * No effect: BE's blame for this cgroup's breaches must now pass twice the
- * density it had with BE cut (what the LS does to itself), at least the
- * normal evidence, and twice what was asked before if it was distrusted
- * already; for distrust_ms from now. The slot ending soonest makes room.
+ * density it had with BE cut (what the LS does to itself), at least twice
+ * the normal evidence (an LS within its budget with BE cut would otherwise
+ * be asked for no more than before: the next burst cut again), and twice
+ * what was asked before if it was distrusted already; for distrust_ms from
+ * now. The slot ending soonest makes room.
  */
 static uint32_t distrust_raise(const struct policy_params *p, struct policy_state *s,
 			       uint64_t cgid, uint32_t self_ppm, uint64_t now)
 {
 	struct policy_distrust *d = distrust_of(s, cgid);
-	uint64_t need = max_u64(2ULL * self_ppm, EVENT_BUDGET_PPM);
+	uint64_t need = max_u64(2ULL * self_ppm, 2ULL * EVENT_BUDGET_PPM);
 	int i;
 
 	if (d)
