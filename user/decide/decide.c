@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decide.h"
-#include "minmax.h"
 
 /* Pod-level CFS period for a BE pod's own quota: the kernel's default, as kubelet uses. */
 #define POD_CFS_PERIOD_US	100000ULL
@@ -351,12 +350,12 @@ int decide_tick(const struct decide_params *dp, struct policy_state *s,
 /*
  * What a breach cut is judged against (policy.c, judge_tick): the event's
  * 50 ms and, when BE ran through the last tick (at least its floor), that
- * tick's waits of the LS cgroup. Judged against the 50 ms
- * alone, a burst of three late wake-ups, which an LS has now and then
- * whatever BE does, looked cured by any cut once the next 2 s were
- * ordinary: in the demo, bursts of 3 in about 120 waits over ticks at
- * 0.3-1.2%, the same with BE at 0.86 or 0.13 core, every cut "helped".
- * BE that had not run (it just started) leaves the event as the evidence.
+ * tick's waits of the LS cgroup. Against the 50 ms alone, a burst of three
+ * late wake-ups, which an LS has now and then whatever BE does, looked
+ * cured by any cut once the next 2 s were ordinary: in the demo, bursts of
+ * 3 in about 120 waits over ticks at 0.3-1.2%, the same with BE at 0.86 or
+ * 0.13 core, and every cut "helped". BE that had not run (it just started)
+ * leaves the event as the only evidence.
  */
 static void breach_baseline(const struct decide_params *dp, const struct track *t,
 			    const struct policy_state *s, struct policy_breach *b)
