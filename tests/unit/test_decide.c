@@ -156,16 +156,16 @@ Test(decide, a_breach_cut_is_judged_against_the_last_tick_when_be_ran_through_it
 	struct decide_params dp = { .p = &pp, .caps = &caps };
 	struct policy_breach b = { .now_ms = 10500, .samples = 100, .breaches = 3,
 				   .breaches_be = 3, .latency_ns = 3000000 };
-	int be, ls;
+	int ls;
 
 	policy_params_default(&pp);
 	pp.suppress_enable = false;
 	policy_init(&ps, &pp, 2000);
 	ls = add("/ls", COLOD_CLASS_LS, false, false);
-	be = add("/be", COLOD_CLASS_BE, false, false);
+	add("/be", COLOD_CLASS_BE, false, false);
 	t.v[ls].tick_samples = 1900;
 	t.v[ls].tick_breaches = 10;
-	t.v[be].tree_cpu_milli = 100;
+	t.sum[COLOD_CLASS_BE].cpu_milli = 100;	/* the last tick's, as sense sums it */
 	track_mark_tops(&t);
 	b.ls_cgroup_id = t.v[ls].id;
 	ps.last_tick_ms = 10000;
@@ -173,7 +173,7 @@ Test(decide, a_breach_cut_is_judged_against_the_last_tick_when_be_ran_through_it
 	cr_assert_eq(ps.judge.before_ppm, 6500, "13 of 2000 waits");
 
 	policy_init(&ps, &pp, 2000);
-	t.v[be].tree_cpu_milli = 99;
+	t.sum[COLOD_CLASS_BE].cpu_milli = 99;
 	ps.last_tick_ms = 10000;
 	cr_assert_eq(decide_breach(&dp, &ps, &b, &t, &d), 1);
 	cr_assert_eq(ps.judge.before_ppm, 30000, "BE had not run: the event's 3 of 100");

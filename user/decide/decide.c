@@ -360,20 +360,17 @@ int decide_tick(const struct decide_params *dp, struct policy_state *s,
 static void breach_baseline(const struct decide_params *dp, const struct track *t,
 			    const struct policy_state *s, struct policy_breach *b)
 {
-	uint64_t be_milli = 0;
-	const struct tracked *ls = NULL;
+	uint64_t be_milli = t->sum[COLOD_CLASS_BE].cpu_milli;
 	int i;
 
-	for (i = 0; i < t->nr; i++) {
-		if (t->v[i].cls == COLOD_CLASS_BE && t->v[i].top)
-			be_milli += t->v[i].tree_cpu_milli;
-		if (t->v[i].id == b->ls_cgroup_id)
-			ls = &t->v[i];
-	}
-	if (!ls || !be_milli || be_milli < policy_floor_milli(dp->p, s->capacity_milli))
+	if (!be_milli || be_milli < policy_floor_milli(dp->p, s->capacity_milli))
 		return;
-	b->base_samples = ls->tick_samples;
-	b->base_breaches = ls->tick_breaches;
+	for (i = 0; i < t->nr; i++)
+		if (t->v[i].id == b->ls_cgroup_id) {
+			b->base_samples = t->v[i].tick_samples;
+			b->base_breaches = t->v[i].tick_breaches;
+			return;
+		}
 }
 
 int decide_breach(const struct decide_params *dp, struct policy_state *s,

@@ -408,8 +408,11 @@ static void parse_body(struct rctx *c, const cJSON *root, struct record *r)
 	parse_snapshot(c, get_obj(c, root, "snap"), &r->snap);
 	v = cJSON_GetObjectItemCaseSensitive(root, "track");
 	r->has_track = cJSON_IsObject(v);
-	if (r->has_track)
+	if (r->has_track) {
 		parse_track(c, v, &r->track);
+		/* sense copied the track's class sums into the snapshot */
+		memcpy(r->track.sum, r->snap.sum, sizeof(r->track.sum));
+	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "headroom");
 	r->has_headroom = cJSON_IsObject(v);
 	if (r->has_headroom)
