@@ -253,9 +253,8 @@ class Cgroups:
 		for rel, w in KUBELET:
 			self.kubelet_writes(rel, w)
 		if not self.v2:
-			for d in (CG_TOP, f"{CG_TOP}/loadgen"):	# parent first
-				rt = os.path.join(os.path.realpath(os.path.join(CG_ROOT, "cpu")), d,
-						  "cpu.rt_runtime_us")
+			for rel in ("", "loadgen"):	# the demo's top first, then loadgen
+				rt = os.path.join(self.ctrl_dir("cpu", rel), "cpu.rt_runtime_us")
 				if os.path.exists(rt):
 					write(rt, str(LOADGEN_RT_US))
 
