@@ -334,6 +334,7 @@ static void render(struct strbuf *b, void *ctx)
 		.config_reloads = a->nr_reloads,
 		.config_errors = a->nr_reload_errors,
 		.breach_events = a->nr_events,
+		.breach_chance = a->sense.nr_breach_chance,
 		.ticks = a->nr_ticks,
 		.knob_reads = journal_reads(a->j),
 		.cgroups = (uint64_t)a->track.nr,

@@ -1177,6 +1177,48 @@ Test(policy, a_burst_in_a_healthy_second_is_not_cured_by_the_cut)
 	cr_assert_eq(m->s.verdict.verdict, POLICY_V_HELPED);
 }
 
+/*
+ * The demo's nginx near its budget: 3 breaches of 124 waits in a 50 ms
+ * window is 2.4%, over twice the budget, and a chance of 13% for an LS at
+ * its 1% budget. Right after BE starts: 3 of 3.
+ */
+Test(policy, a_breach_event_is_evidence_only_beyond_chance)
+{
+	cr_assert_not(policy_breach_evidence(3, 124), "a burst near the budget");
+	cr_assert_not(policy_breach_evidence(7, 124));
+	cr_assert(policy_breach_evidence(8, 124));
+	cr_assert(policy_breach_evidence(3, 3), "BE starts: every wait late");
+	cr_assert(policy_breach_evidence(4, 10));
+	cr_assert_not(policy_breach_evidence(2, 2), "fewer than three is never a signal");
+	cr_assert_not(policy_breach_evidence(20, 1000), "2% of a big window is not over twice");
+	cr_assert(policy_breach_evidence(40, 1000));
+	cr_assert(policy_breach_evidence(5000, 100000), "no underflow to a wrong answer");
+	cr_assert_not(policy_breach_evidence(0, 0));
+}
+
+/*
+ * A tick's LS p99 over its target cuts only when BE is blamed for more
+ * than the budget of its waits: one BE breach among 140 waits (the first
+ * tick of a starting LS, its tail its own) does not cut; five do.
+ */
+Test(policy, a_tail_over_target_cuts_only_when_be_is_blamed_beyond_the_budget)
+{
+	struct sim *m = &sim_buf;
+	struct policy_ls own = ls_tick(140, 8, 1, 1344), be = ls_tick(140, 8, 5, 1344);
+
+	sim_init(m);
+	run_quiet(m, 60, 200);
+	cr_assert_eq(m->s.allowed_milli, 1000);
+	m->nlog = 0;
+	m->now += 1000;
+	judged_tick(m, &own);
+	cr_assert_eq(count_cuts(m), 0, "the LS's own tail");
+	m->now += 1000;
+	judged_tick(m, &be);
+	cr_assert_eq(count_reason(m, POLICY_R_LS_P99), 1, "BE's");
+	cr_assert_eq(m->s.allowed_milli, 500);
+}
+
 Test(policy, judging_off_keeps_the_plain_loop)
 {
 	struct sim *m = &sim_buf;

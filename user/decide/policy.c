@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "classify.h"
@@ -414,6 +415,13 @@ static uint64_t md_target(const struct policy_params *p, const struct policy_sta
 #define BUDGET_PPM		10000U
 /* Normal evidence of a breach event (sense_breach): twice the 1% budget. */
 #define EVENT_BUDGET_PPM	(2 * BUDGET_PPM)
+/*
+ * A breach event is evidence when an LS at its budget would show as many
+ * breaches in the window less than once in 1/EVIDENCE_CHANCE windows:
+ * bursts of three late wake-ups in about 120 (2.5%) are chance for an LS
+ * near its budget, which sees some 20 such windows a second (POLICY.md).
+ */
+#define EVIDENCE_CHANCE		1e-4
 /* A verdict is due once the window is covered, with 10% jitter of the ticks. */
 #define JUDGE_SLACK_DIV		10
 
@@ -423,6 +431,27 @@ static uint32_t ppm_of(uint64_t breaches, uint64_t samples)
 		return 0;
 	return (uint32_t)min_u64((unsigned __int128)breaches * POLICY_PPM / samples,
 				 POLICY_PPM);
+}
+
+/*
+ * The chance of k or more breaches among n waits for an LS at its 1%
+ * budget: the Poisson tail at lambda = n / 100. Past 2 lambda each term is
+ * under half the one before, so twice the first term bounds the tail.
+ */
+static double budget_tail(uint64_t k, uint64_t n)
+{
+	double lambda = (double)n * BUDGET_PPM / POLICY_PPM, t = exp(-lambda);
+	uint64_t i;
+
+	for (i = 1; i <= k && t > 0; i++)
+		t *= lambda / (double)i;
+	return 2 * t;
+}
+
+bool policy_breach_evidence(uint64_t breaches_be, uint64_t samples)
+{
+	return policy_over_ppm(breaches_be, samples, EVENT_BUDGET_PPM) &&
+	       budget_tail(breaches_be, samples) < EVIDENCE_CHANCE;
 }
 
 static struct policy_distrust *distrust_of(struct policy_state *s, uint64_t cgid)
@@ -590,7 +619,7 @@ static uint64_t judge_tick(const struct policy_params *p, struct policy_state *s
 
 /*
  * The tick's latency signal: BE's breaches of LS cgroups over their 1%
- * budget and the worst p99 of those with any, a distrusted cgroup's only
+ * budget and the worst p99 of those cgroups, a distrusted cgroup's only
  * when they pass its stronger evidence. Without the per-cgroup list, the
  * sums the caller gave.
  */
@@ -614,13 +643,13 @@ static void tick_signal(const struct policy_state *s, const struct policy_tick_i
 	for (i = 0; i < in->nr_ls; i++) {
 		const struct policy_ls *l = &in->ls[i];
 
-		if (!l->breaches_be)
+		/* a tail BE is blamed for within the budget is the LS's own */
+		if (!policy_over_ppm(l->breaches_be, l->samples, BUDGET_PPM))
 			continue;
 		need = policy_distrust_ppm(s, l->cgid, in->now_ms);
 		if (need && !policy_over_ppm(l->breaches_be, l->samples, need))
 			continue;
-		if (policy_over_ppm(l->breaches_be, l->samples, BUDGET_PPM))
-			sig->breaches += (uint32_t)l->breaches_be;
+		sig->breaches += (uint32_t)l->breaches_be;
 		if (!sig->cgid || l->p99_milli > sig->p99_milli) {
 			sig->p99_milli = l->p99_milli;
 			sig->cgid = l->cgid;

@@ -1122,6 +1122,9 @@ void metrics_render_agent(struct strbuf *b, const struct metrics_agent_counters 
 		c->breaches_rate_limited);
 	counter(b, "colod_breach_events_total",
 		"Breach events received from the ring buffer.", c->breach_events);
+	counter(b, "colod_breach_events_chance_total",
+		"Breach events over twice the LS budget that an LS at its budget shows by "
+		"chance: no cut.", c->breach_chance);
 	counter(b, "colod_k8s_node_updates_total",
 		"Node status patches accepted by the API server.", c->k8s_updates);
 	counter(b, "colod_k8s_node_errors_total",

@@ -179,6 +179,7 @@ struct metrics_agent_counters {
 	uint64_t ringbuf_drops;		/* COLOD_CNT_RINGBUF_DROP */
 	uint64_t breaches_rate_limited;	/* COLOD_CNT_RATE_LIMITED */
 	uint64_t breach_events;		/* ring-buffer events handled */
+	uint64_t breach_chance;		/* events over twice the budget, yet chance */
 	uint64_t k8s_updates;		/* node status patches accepted */
 	uint64_t k8s_errors;		/* node status patches failed */
 	uint64_t pod_source_lists;	/* pod lists read from the pod source */
@@ -194,6 +195,7 @@ struct metrics_agent_counters {
  * colod_bpf_map_full_total, colod_bpf_untracked_dropped_total,
  * colod_ringbuf_drops_total,
  * colod_breaches_rate_limited_total, colod_breach_events_total,
+ * colod_breach_events_chance_total,
  * colod_k8s_node_updates_total, colod_k8s_node_errors_total,
  * colod_pod_source_lists_total, colod_pod_source_errors_total,
  * colod_pod_source_fallback_total,

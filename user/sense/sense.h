@@ -32,6 +32,7 @@ struct sensor {
 	struct pod_view view;		/* the last good list of the pod source */
 	bool have_view;
 	uint64_t nr_pod_fallback;	/* pod cgroups classed by directory, their pod unknown */
+	uint64_t nr_breach_chance;	/* events over twice the budget, yet chance */
 };
 
 /* Start: the node's first reading and the first walk. */
