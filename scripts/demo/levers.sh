@@ -12,16 +12,25 @@
 #   ls-first     nginx + wrk on CPU 0 only, no ffmpeg
 #   split        nginx + wrk on CPU 0, ffmpeg on the last CPU (no sharing)
 #
+# and two in kubelet's layout (v1 cpu hierarchy, as on this machine),
+# ffmpeg at normal policy, nginx and ffmpeg on every CPU, wrk outside:
+#
+#   idle-pod     kubepods/besteffort/pod cpu.idle 1: where colod puts it
+#   idle-tier    kubepods/besteffort cpu.idle 1: where the kernel would
+#                need it (kubelet's cpu.shares writes there then fail)
+#
 # wrk runs SCHED_FIFO, as in the demo: it stands for clients that are not
 # on this node. LOADGEN_PRIO=normal runs it as any task, which puts its own
 # waits behind ffmpeg into the latency it measures.
 #
-# Usage: scripts/demo/levers.sh [SECONDS [ROUNDS]]   (20 s, 2 rounds)
+# Usage: scripts/demo/levers.sh [SECONDS [ROUNDS [ARRANGEMENTS]]]
+#        (20 s, 2 rounds, all of them)
 # Prints one line per run: p50, p99, req/s, node busy, ffmpeg fps.
 set -eu
 
 SECS=${1:-20}
 ROUNDS=${2:-2}
+WHICH=${3:-alone idle-all idle-last ls-first split idle-pod idle-tier}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=18080
 for t in nginx wrk ffmpeg taskset chrt python3; do
@@ -33,12 +42,33 @@ WRK_PRIO="chrt -f 1"
 [ "${LOADGEN_PRIO:-fifo}" = normal ] && WRK_PRIO=
 ALL=0-$LAST
 T=$(mktemp -d /tmp/colod-levers.XXXXXX)
+CG=/sys/fs/cgroup/cpu/colod-levers
 NGINX= FF=
 cleanup() {
 	[ -n "$FF" ] && kill "$FF" 2>/dev/null
 	[ -n "$NGINX" ] && kill "$NGINX" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
+	cg_remove
+}
+
+# kubelet's layout and weights, as the demo makes it (a 2048-share node)
+cg_make() {	# the level that gets cpu.idle 1: pod or tier
+	cg_remove
+	mkdir -p "$CG/kubepods/pod-ls" "$CG/kubepods/besteffort/pod-be"
+	echo $((1024 * NCPU)) > "$CG/kubepods/cpu.shares"
+	echo $((1024 * NCPU)) > "$CG/kubepods/pod-ls/cpu.shares"
+	echo 2 > "$CG/kubepods/besteffort/cpu.shares"
+	echo 2 > "$CG/kubepods/besteffort/pod-be/cpu.shares"
+	case $1 in
+	pod)	echo 1 > "$CG/kubepods/besteffort/pod-be/cpu.idle" ;;
+	tier)	echo 1 > "$CG/kubepods/besteffort/cpu.idle" ;;
+	esac
+}
+
+cg_remove() {
+	[ -d "$CG" ] || return 0
+	find "$CG" -depth -type d -exec rmdir {} + 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
 
@@ -55,16 +85,26 @@ frames() {
 	grep -a '^frame=' "$T/progress" 2>/dev/null | tail -1 | cut -d= -f2 || true
 }
 
-run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -
-	local name=$1 ls=$2 be=$3 b0 b1 f0=0 f1=0 out
-	taskset -c "$ls" nginx -c "$T/nginx.conf" -p "$T" -e "$T/error.log" &
+join() {	# run the rest in cgroup dir $1 (none: where we are)
+	local d=$1
+	shift
+	[ "$d" = none ] || echo $BASHPID > "$d/cgroup.procs"
+	exec "$@"
+}
+
+run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -, [nginx cgroup, ffmpeg cgroup]
+	local name=$1 ls=$2 be=$3 lscg=${4:-none} becg=${5:-none} b0 b1 f0=0 f1=0 out
+	local idle="chrt -i 0"
+	[ "$becg" = none ] || idle=	# the cgroup's cpu.idle is the lever
+	case " $WHICH " in *" $name "*) ;; *) return 0 ;; esac
+	(join "$lscg" taskset -c "$ls" nginx -c "$T/nginx.conf" -p "$T" -e "$T/error.log") &
 	NGINX=$!
 	sleep 0.5
 	if [ "$be" != - ]; then
 		rm -f "$T/progress"
-		taskset -c "$be" chrt -i 0 ffmpeg -nostdin -hide_banner -loglevel error \
+		(join "$becg" taskset -c "$be" $idle ffmpeg -nostdin -hide_banner -loglevel error \
 			-f lavfi -i testsrc2=size=1280x720:rate=30 -c:v libx264 -preset veryfast \
-			-threads 2 -progress "$T/progress" -stats_period 0.5 -f null - &
+			-threads 2 -progress "$T/progress" -stats_period 0.5 -f null -) &
 		FF=$!
 		sleep 2
 		f0=$(frames)
@@ -94,4 +134,11 @@ for r in $(seq "$ROUNDS"); do
 	run idle-last "$ALL" "$LAST"
 	run ls-first 0 -
 	run split 0 "$LAST"
+	if [ -d /sys/fs/cgroup/cpu ]; then
+		cg_make pod
+		run idle-pod "$ALL" "$ALL" "$CG/kubepods/pod-ls" "$CG/kubepods/besteffort/pod-be"
+		cg_make tier
+		run idle-tier "$ALL" "$ALL" "$CG/kubepods/pod-ls" "$CG/kubepods/besteffort/pod-be"
+		cg_remove
+	fi
 done
