@@ -387,7 +387,7 @@ static void show_breaches(const char *rec)
  * about 4 breaches of the 120 waits since the burst before, while BE spins
  * on CPU 1 and is blamed. Over twice the 1% budget, so the density rule
  * alone cut at every second burst; an LS at its budget shows 4 of 120 in
- * 3% of such windows, so none is evidence (8 would be), and the LS is
+ * 3% of such windows, so none is evidence (7 would be), and the LS is
  * within its budget over a tick (about 8 late waits of 2,000). The six end
  * their waits within a millisecond of each other: no rate limit on
  * events, so that the last of them sees the whole burst.

@@ -1185,10 +1185,11 @@ Test(policy, a_burst_in_a_healthy_second_is_not_cured_by_the_cut)
 Test(policy, a_breach_event_is_evidence_only_beyond_chance)
 {
 	cr_assert_not(policy_breach_evidence(3, 124), "a burst near the budget");
-	cr_assert_not(policy_breach_evidence(7, 124));
-	cr_assert(policy_breach_evidence(8, 124));
+	cr_assert_not(policy_breach_evidence(6, 124));
+	cr_assert(policy_breach_evidence(7, 124));
 	cr_assert(policy_breach_evidence(3, 3), "BE starts: every wait late");
-	cr_assert(policy_breach_evidence(4, 10));
+	cr_assert_not(policy_breach_evidence(4, 40));
+	cr_assert(policy_breach_evidence(5, 40));
 	cr_assert_not(policy_breach_evidence(2, 2), "fewer than three is never a signal");
 	cr_assert_not(policy_breach_evidence(20, 1000), "2% of a big window is not over twice");
 	cr_assert(policy_breach_evidence(40, 1000));

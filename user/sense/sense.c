@@ -362,7 +362,7 @@ void sense_config_changed(struct sensor *s)
  * twice that budget, and more than an LS at its budget shows by chance
  * (policy_breach_evidence). Right after BE starts they come within a few
  * milliseconds: 3 of 3 waits. An LS near its budget with 2,000 waits a
- * second needs 8 of about 120, where 3 used to pass. The counters at
+ * second needs 7 of about 120, where 3 used to pass. The counters at
  * recent events are kept per cgroup to find the window's start.
  */
 bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct policy_breach *b)
