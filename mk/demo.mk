@@ -1,7 +1,7 @@
 # `make demo`, the README's main command: installs what it needs, builds the
 # agent and the kubelet stand-in, then runs LS nginx + BE ffmpeg as the ACK
 # guide's pods without and with colod (scripts/demo.sh; docs/DEMO.md).
-# Root; about three minutes.
+# Root; about seven minutes (three rounds of four 30 s phases).
 demo:
 	./scripts/install-deps.sh
 	./scripts/mount-fs.sh

@@ -3,7 +3,7 @@
 # colod; prints a table, writes build/demo/results.json and latency.png.
 # The work is in scripts/demo/demo.py (timing on CLOCK_MONOTONIC, JSON,
 # cleanup on every exit path); this wrapper only checks the basics.
-# Usage: scripts/demo.sh [--phase-seconds N] [--skip-colod] [--help]
+# Usage: scripts/demo.sh [--rounds N] [--phase-seconds N] [--skip-colod] [--help]
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -701,8 +702,9 @@ def end_top(args, p):
 
 def clean_leftovers(args, cg):
 	"""Undo what an earlier, killed demo may have left."""
-	for key in AGENT_PHASES:
-		clean_agent(args, agent_dir(args, key))
+	for r in range(MAX_ROUNDS):
+		for key in AGENT_PHASES:
+			clean_agent(args, agent_dir(args, key, r))
 	if cg.exists():
 		log("removing the cgroups of a previous demo")
 		cg.kill_all()
@@ -713,11 +715,15 @@ def clean_leftovers(args, cg):
 
 
 AGENT_PHASES = ("ls_be_static", "ls_be_colod")
+MAX_ROUNDS = 9
 
 
-def agent_dir(args, key):
-	"""Where the agent of phase key keeps its log, state and action log."""
-	return os.path.join(args.out, "static") if key == "ls_be_static" else args.out
+def agent_dir(args, key, rnd=0):
+	"""Where the agent of phase key in round rnd (from 0) keeps its log,
+	state, action log and recording: the first round's in the output
+	directory, the others' in round-N/."""
+	d = args.out if rnd == 0 else os.path.join(args.out, f"round-{rnd + 1}")
+	return os.path.join(d, "static") if key == "ls_be_static" else d
 
 
 def clean_agent(args, d):
@@ -881,18 +887,21 @@ def targets(res):
 		r = res.get(key)
 		if not (alone and no_colod and r and alone["ls_p99_ms"] and no_colod["be_fps"]):
 			continue
-		p99 = r["ls_p99_ms"] / alone["ls_p99_ms"]
-		fps = r["be_fps"] / no_colod["be_fps"]
-		met = {"ls_p99_over_alone": p99 <= TARGET_P99_OVER_ALONE,
-		       "node_busy": r["cpu_util"] >= TARGET_NODE_BUSY,
-		       "be_fps_over_no_colod": fps >= TARGET_FPS_OVER_NO_COLOD}
-		met["all"] = all(met.values())
-		out[key] = {"ls_p99_over_alone": round(p99, 3), "node_busy": r["cpu_util"],
-			    "be_fps_over_no_colod": round(fps, 3), "met": met}
+		out[key] = judge_targets(r["ls_p99_ms"] / alone["ls_p99_ms"], r["cpu_util"],
+					 r["be_fps"] / no_colod["be_fps"])
 	return out
 
 
-def fmt_targets(t):
+def judge_targets(p99, busy, fps):
+	met = {"ls_p99_over_alone": p99 <= TARGET_P99_OVER_ALONE,
+	       "node_busy": busy >= TARGET_NODE_BUSY,
+	       "be_fps_over_no_colod": fps >= TARGET_FPS_OVER_NO_COLOD}
+	met["all"] = all(met.values())
+	return {"ls_p99_over_alone": round(p99, 3), "node_busy": round(busy, 4),
+		"be_fps_over_no_colod": round(fps, 3), "met": met}
+
+
+def fmt_targets(t, nr=1):
 	rows = [f"  targets: LS p99 <= {TARGET_P99_OVER_ALONE}x alone, node >= "
 		f"{TARGET_NODE_BUSY:.0%} busy, BE fps >= {TARGET_FPS_OVER_NO_COLOD:.0%} of no colod"]
 	for key, label in PHASES:
@@ -902,7 +911,9 @@ def fmt_targets(t):
 			rows.append(f"  {label:<22} p99 {x['ls_p99_over_alone']:.2f}x "
 				    f"({yn(m['ls_p99_over_alone'])}), node {x['node_busy']:.0%} "
 				    f"({yn(m['node_busy'])}), fps {x['be_fps_over_no_colod']:.0%} "
-				    f"({yn(m['be_fps_over_no_colod'])})")
+				    f"({yn(m['be_fps_over_no_colod'])})"
+				    + (f"; all three in {x['rounds_met_all']} of {nr} rounds"
+				       if "rounds_met_all" in x else ""))
 	return "\n".join(rows)
 
 
@@ -1164,12 +1175,12 @@ def verify_restored(cg, before):
 	return problems
 
 
-def colod_phase(key, procs, cg, tmp, args, cfg, kdir, url, t0_ns, pods):
-	"""Phase key with its own agent: started at least the lead before BE,
-	stopped after; every knob it wrote must read as before. pods: the loop's
-	phase samples the BE pod's limits after each window and takes a frame of
-	colod top. Returns the phase, the agent's start and stop, problems."""
-	d = agent_dir(args, key)
+def colod_phase(key, procs, cg, tmp, args, d, cfg, kdir, url, t0_ns, pods):
+	"""Phase key with its own agent in d: started at least the lead before
+	BE, stopped after; every knob it wrote must read as before. pods: the
+	loop's phase samples the BE pod's limits after each window and takes a
+	frame of colod top. Returns the phase, the agent's start and stop,
+	problems."""
 	before = cg.knobs()
 	ns = [mono_ns(), 0]
 	agent = start_agent(procs, args, d, cfg, kdir, url)
@@ -1189,6 +1200,69 @@ def colod_phase(key, procs, cg, tmp, args, cfg, kdir, url, t0_ns, pods):
 	return ph, ns, [f"{key}: {p}" for p in problems]
 
 
+def run_round(rnd, procs, cg, tmp, args, cfgs, kdir, url, t0_ns):
+	"""The four phases, one after the other; the agents' files in round
+	rnd's directories. Returns the phases, the loop agent's start and stop,
+	its pod samples, the actions of both agents and the problems."""
+	rd = {"phases": {}, "agent_ns": [0, 0], "acts": [], "bad_actions": 0, "problems": [],
+	      "pods": {"samples": 0, "bad_samples": [], "at_batch": 0}}
+	phases = rd["phases"]
+	phases["ls_alone"] = run_phase("ls_alone", procs, cg, tmp, args, False, t0_ns)
+	time.sleep(1)
+	phases["ls_be"] = run_phase("ls_be", procs, cg, tmp, args, True, t0_ns)
+	time.sleep(1)
+	if args.skip_colod:
+		return rd
+	for key in AGENT_PHASES:
+		d = agent_dir(args, key, rnd)
+		loop = key == "ls_be_colod"
+		ph, ns, pr = colod_phase(key, procs, cg, tmp, args, d, cfgs[key], kdir, url,
+					 t0_ns, rd["pods"] if loop else None)
+		phases[key] = ph
+		rd["problems"] += [f"round {rnd + 1}: {p}" if args.rounds > 1 else p for p in pr]
+		acts, bad = read_actions(os.path.join(d, "actions.jsonl"))
+		rd["bad_actions"] += bad
+		if loop:
+			rd["agent_ns"] = ns
+			rd["acts"] = acts
+		time.sleep(1)
+	return rd
+
+
+def round_result(rd):
+	"""One round's figures: each phase's, the ratios and the targets."""
+	ph = rd["phases"]
+	res = {k: phase_result(ph[k]) for k, _ in PHASES if k in ph}
+	res["ratios"] = ratios(res)
+	res["targets"] = targets(res)
+	return res
+
+
+def median_result(per_round):
+	"""The rounds' medians, figure by figure: each phase's, each ratio and
+	each target's figure (judged again on its median). Ratios are taken
+	within a round, side by side, before the median."""
+	med = lambda vs: round(statistics.median(vs), 4) if vs else None
+	res = {}
+	for key, _ in PHASES:
+		rs = [r[key] for r in per_round if key in r]
+		if rs:
+			res[key] = {f: med([r[f] for r in rs if r.get(f) is not None])
+				    for f in rs[0]}
+	names = {k for r in per_round for k in r["ratios"]}
+	res["ratios"] = {k: med([r["ratios"][k] for r in per_round if k in r["ratios"]])
+			 for k in sorted(names)}
+	res["targets"] = {}
+	for key in AGENT_PHASES:
+		ts = [r["targets"][key] for r in per_round if key in r["targets"]]
+		if ts:
+			res["targets"][key] = judge_targets(
+				med([t["ls_p99_over_alone"] for t in ts]), med([t["node_busy"] for t in ts]),
+				med([t["be_fps_over_no_colod"] for t in ts]))
+			res["targets"][key]["rounds_met_all"] = sum(t["met"]["all"] for t in ts)
+	return res
+
+
 def on_signal(signum, frame):
 	raise Interrupted(signal.Signals(signum).name)
 
@@ -1197,6 +1271,8 @@ def parse_args():
 	ap = argparse.ArgumentParser(description="LS nginx + BE ffmpeg, without and with colod")
 	ap.add_argument("--phase-seconds", type=int,
 			default=int(os.environ.get("COLOD_DEMO_PHASE_S", "30")))
+	ap.add_argument("--rounds", type=int, default=int(os.environ.get("COLOD_DEMO_ROUNDS", "3")),
+			help=f"rounds of the four phases (1-{MAX_ROUNDS}); figures are their medians")
 	ap.add_argument("--window", type=int, default=2, help="wrk window, whole seconds")
 	ap.add_argument("--conns", type=int, default=8, help="wrk connections")
 	ap.add_argument("--think-ms", type=float, default=3.0,
@@ -1212,7 +1288,10 @@ def parse_args():
 			help="a directory of ConfigMap keys merged into deploy/config")
 	ap.add_argument("--skip-colod", action="store_true",
 			help="development: run phases 1 and 2 only")
-	return ap.parse_args()
+	args = ap.parse_args()
+	if not 1 <= args.rounds <= MAX_ROUNDS:
+		ap.error(f"--rounds {args.rounds}: want 1 to {MAX_ROUNDS}")
+	return args
 
 
 def main():
@@ -1232,6 +1311,7 @@ def main():
 	procs = Procs()
 	tmp = None
 	problems = []
+	cfgs = kdir = url = None
 	try:
 		clean_leftovers(args, cg)
 		os.makedirs(args.out)
@@ -1249,42 +1329,34 @@ def main():
 		start_nginx(procs, cg, tmp)
 		run_window(procs, cg, args, 1)	# warm-up, not counted
 		t0_ns = mono_ns()
-		phases = {}
-		phases["ls_alone"] = run_phase("ls_alone", procs, cg, tmp, args, False, t0_ns)
-		time.sleep(1)
-		phases["ls_be"] = run_phase("ls_be", procs, cg, tmp, args, True, t0_ns)
-		time.sleep(1)
-		agent_ns = [0, 0]	# the loop's colod started, stopped
-		pods = {"samples": 0, "bad_samples": [], "at_batch": 0}
-		if not args.skip_colod:
-			for key in AGENT_PHASES:
-				ph, ns, pr = colod_phase(key, procs, cg, tmp, args, cfgs[key], kdir, url,
-							 t0_ns, pods if key == "ls_be_colod" else None)
-				phases[key] = ph
-				problems += pr
-				if key == "ls_be_colod":
-					agent_ns = ns
-				time.sleep(1)
-
-		acts, bad = read_actions(os.path.join(args.out, "actions.jsonl"))
-		res = {k: phase_result(phases[k]) for k, _ in PHASES if k in phases}
-		res["ratios"] = ratios(res)
-		res["targets"] = targets(res)
+		rounds = []
+		for rnd in range(args.rounds):
+			if args.rounds > 1:
+				log(f"round {rnd + 1} of {args.rounds}")
+			rounds.append(run_round(rnd, procs, cg, tmp, args, cfgs, kdir, url, t0_ns))
+			problems += rounds[-1]["problems"]
+		# the plot and the details are round 1's; the figures, every round's
+		phases, acts, agent_ns = rounds[0]["phases"], rounds[0]["acts"], rounds[0]["agent_ns"]
+		per_round = [round_result(rd) for rd in rounds]
+		res = per_round[0] if args.rounds == 1 else median_result(per_round)
+		if args.rounds > 1:
+			res["rounds"] = per_round
 		res["details"] = {k: phase_details(phases[k]) for k, _ in PHASES if k in phases}
 		kinds = {}
-		for a in acts:
+		all_acts = [a for rd in rounds for a in rd["acts"]]
+		for a in all_acts:
 			# a verdict line has a verdict where an action has its reason
 			kk = f"{a.get('kind')}/{a.get('reason') or a.get('verdict')}"
 			kinds[kk] = kinds.get(kk, 0) + 1
 		res["details"]["colod_actions"] = kinds
-		res["details"]["colod_cut_verdicts"] = cut_verdicts(acts)
+		res["details"]["colod_cut_verdicts"] = cut_verdicts(all_acts)
 		if not args.skip_colod:
 			for key in AGENT_PHASES:
 				res["details"][key].update(phases[key]["knobs"])
-			res["details"]["pods"] = pod_details(pods)
-		res["details"]["colod_action_lines_unparsed"] = bad
+			res["details"]["pods"] = pod_details(rounds[0]["pods"])
+		res["details"]["colod_action_lines_unparsed"] = sum(rd["bad_actions"] for rd in rounds)
 		res["details"]["setup"] = {
-			"cgroups": cg.mode(), "phase_seconds": args.phase_seconds,
+			"cgroups": cg.mode(), "phase_seconds": args.phase_seconds, "rounds": args.rounds,
 			"window_seconds": args.window, "wrk_connections": args.conns,
 			"think_ms": args.think_ms, "ffmpeg_threads": args.be_threads,
 			"loadgen_policy": "SCHED_FIFO 1" if args.loadgen_fifo else "normal",
@@ -1298,12 +1370,18 @@ def main():
 		for k, v in res["ratios"].items():
 			print(f"  {k}: {v}")
 		if res["targets"]:
-			print(fmt_targets(res["targets"]))
+			print(fmt_targets(res["targets"], args.rounds))
+		for rnd, r in enumerate(res.get("rounds", [])):
+			print(f"  round {rnd + 1}: alone p99 {r['ls_alone']['ls_p99_ms']:.2f} ms; "
+			      + "; ".join(f"{key.replace('ls_be_', '')} {t['ls_p99_over_alone']:.2f}x "
+					  f"{t['node_busy']:.0%} {t['be_fps_over_no_colod']:.0%}"
+					  for key, t in r["targets"].items()))
 		if kinds:
 			print("  colod actions: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
-		elif not args.skip_colod:
-			problems.append("colod logged no action in " + os.path.join(args.out,
-										    "actions.jsonl"))
+		for rnd, rd in enumerate(rounds):
+			if not rd["acts"] and not args.skip_colod:
+				problems.append("colod logged no action in " + os.path.join(
+					agent_dir(args, "ls_be_colod", rnd), "actions.jsonl"))
 		if not args.skip_colod:
 			print_pods(res["details"]["pods"])
 		print(f"\n  {args.out}/results.json\n  {png}\n")
