@@ -14,7 +14,9 @@
  * LS better and is judged helped.
  *
  * Chance: an LS whose bursts of late waits are what an LS at its budget
- * shows now and then is not cut at all.
+ * shows now and then is not cut at all; one whose bursts are beyond chance
+ * but whose seconds are healthy is cut, and the cut is judged against the
+ * second around the burst: no effect.
  *
  * The node's capacity is set in colod-config (8 cores) and the suppress
  * threshold to 100%, so that the load other people put on this shared
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -431,6 +434,94 @@ Test(cuts, bursts_an_ls_at_its_budget_shows_by_chance_do_not_cut)
 	show_breaches(agentrun_path(&run, "rec.jsonl"));
 	cr_assert_geq(chance, 5, "the bursts came (10 pairs in 10 s) and read as chance");
 	cr_assert_eq(cuts - cuts0, 0, "no cut for bursts an LS at its budget shows by chance");
+	cr_assert(agentrun_alive(&run));
+}
+
+/* Spawned from a process pinned to cpu: pinned from their first instruction. */
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (cpu < 0 ? i < sysconf(_SC_NPROCESSORS_ONLN) : i == cpu)
+			CPU_SET(i, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "pin self to %d", cpu);
+}
+
+/*
+ * A burst inside a healthy second is judged against that second. Eight LS
+ * tasks wake every 4 ms on CPU 0 (2,000 waits a second); once a second two
+ * bursts, 60 ms apart, of an LS task at nice -20 run 5 ms there, so most
+ * of the eight are late at each: the second burst is about 7 of 120 waits
+ * since the first, beyond chance, and BE spinning on CPU 1 is blamed: a
+ * cut. Over a tick the LS is about at its budget (some 14 late waits of
+ * 2,000), cut or not. Judged against the burst alone (6%) the next 2 s
+ * (under 1%) read as help; against the burst with the LS's last tick,
+ * through which BE ran (under 1%), as no effect, and BE gets its CPU
+ * back. The tasks are pinned from birth.
+ */
+Test(cuts, a_burst_in_a_healthy_second_is_judged_against_that_second)
+{
+	static struct act a[MAX_ACTS];
+	int n = 0, c = -1, v = -1, i, undo = -1, wait_ms;
+	struct timespec ts;
+	uint64_t t_burst;
+	pid_t burst;
+
+	config_events(500, 2000, 0);
+	agentrun_start(&run, NULL);
+	cr_assert(agentrun_wait_log(&run, "running:", 20000), "the agent starts");
+	sleep(2);
+	pin_self(1);
+	cgtest_spawn_busy(&be);
+	pin_self(0);
+	for (i = 0; i < 8; i++) {
+		cgtest_spawn_periodic(&ls, 100, 4000);
+		usleep(500);	/* spread over the period: not late behind each other */
+	}
+	/* BE runs through the ticks before the first burst; a cut of the
+	 * tasks' start, with BE not yet run through a tick, is judged by then */
+	sleep(5);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t_burst = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (i = 0; i < 2; i++) {
+		burst = cgtest_spawn_periodic(&ls, 5000, 1000000);
+		cr_assert_eq(setpriority(PRIO_PROCESS, burst, -20), 0, "nice -20");
+		usleep(60000);
+	}
+	pin_self(-1);
+	/*
+	 * The first episode that a burst's event began after the bursts did
+	 * (not one that the LS's own noise began at a tick), and its verdict.
+	 */
+	for (wait_ms = 0; wait_ms < 40000 && v < 0; wait_ms += 200) {
+		bool open = false;
+
+		usleep(200000);
+		n = read_acts(a, MAX_ACTS);
+		for (i = 0, c = -1; i < n && v < 0; i++) {
+			if (!strcmp(a[i].kind, "cut_verdict")) {
+				v = c >= 0 ? i : -1;
+				open = false;
+			} else if (is_cut(&a[i])) {
+				if (!open && c < 0 && a[i].t_ms >= t_burst &&
+				    !strcmp(a[i].reason, "ls_breach"))
+					c = i;
+				open = true;
+			}
+		}
+	}
+	show_acts(a, n);
+	cr_assert_geq(v, 0, "a burst's cut is judged within 40 s");
+	cr_assert_lt(a[v].before_ppm, 20000, "the density before counts the second around "
+		     "the burst (%lu ppm)", (unsigned long)a[v].before_ppm);
+	cr_assert_str_eq(a[v].verdict, "no_effect", "the LS's own bursts, cut or not");
+	for (i = v + 1; i < n && undo < 0; i++)
+		if (!strcmp(a[i].reason, "cut_no_effect"))
+			undo = i;
+	cr_assert_geq(undo, 0, "BE's CPU given back");
 	cr_assert(agentrun_alive(&run));
 }
 

@@ -420,7 +420,8 @@ static uint64_t md_target(const struct policy_params *p, const struct policy_sta
  * breaches in the window less than once in 1/EVIDENCE_CHANCE windows:
  * bursts of three late wake-ups in about 120 (2.5%) are chance for an LS
  * near its budget, which sees some 20 such windows a second. 1e-4 slowed
- * the reaction to BE's start: p99 133-389 ms against 25 (POLICY.md).
+ * the reaction to BE's start: the worst of 25 trials 141-389 ms, against
+ * 26 (POLICY.md).
  */
 #define EVIDENCE_CHANCE		1e-3
 /* A verdict is due once the window is covered, with 10% jitter of the ticks. */
