@@ -1184,17 +1184,20 @@ Test(policy, a_burst_in_a_healthy_second_is_not_cured_by_the_cut)
  */
 Test(policy, a_breach_event_is_evidence_only_beyond_chance)
 {
-	cr_assert_not(policy_breach_evidence(3, 124), "a burst near the budget");
-	cr_assert_not(policy_breach_evidence(6, 124));
-	cr_assert(policy_breach_evidence(7, 124));
-	cr_assert(policy_breach_evidence(3, 3), "BE starts: every wait late");
-	cr_assert_not(policy_breach_evidence(4, 40));
-	cr_assert(policy_breach_evidence(5, 40));
-	cr_assert_not(policy_breach_evidence(2, 2), "fewer than three is never a signal");
-	cr_assert_not(policy_breach_evidence(20, 1000), "2% of a big window is not over twice");
-	cr_assert(policy_breach_evidence(40, 1000));
-	cr_assert(policy_breach_evidence(5000, 100000), "no underflow to a wrong answer");
-	cr_assert_not(policy_breach_evidence(0, 0));
+	cr_assert_eq(policy_breach_evidence(3, 124), POLICY_EV_CHANCE, "a burst near the budget");
+	cr_assert_eq(policy_breach_evidence(6, 124), POLICY_EV_CHANCE);
+	cr_assert_eq(policy_breach_evidence(7, 124), POLICY_EV_BEYOND);
+	cr_assert_eq(policy_breach_evidence(3, 3), POLICY_EV_BEYOND, "BE starts: every wait late");
+	cr_assert_eq(policy_breach_evidence(4, 40), POLICY_EV_CHANCE);
+	cr_assert_eq(policy_breach_evidence(5, 40), POLICY_EV_BEYOND);
+	cr_assert_eq(policy_breach_evidence(2, 2), POLICY_EV_NONE,
+		     "fewer than three is never a signal");
+	cr_assert_eq(policy_breach_evidence(20, 1000), POLICY_EV_NONE,
+		     "2% of a big window is not over twice");
+	cr_assert_eq(policy_breach_evidence(40, 1000), POLICY_EV_BEYOND);
+	cr_assert_eq(policy_breach_evidence(5000, 100000), POLICY_EV_BEYOND,
+		     "no underflow to a wrong answer");
+	cr_assert_eq(policy_breach_evidence(0, 0), POLICY_EV_NONE);
 }
 
 /*

@@ -450,10 +450,12 @@ static double budget_tail(uint64_t k, uint64_t n)
 	return 2 * t;
 }
 
-bool policy_breach_evidence(uint64_t breaches_be, uint64_t samples)
+enum policy_evidence policy_breach_evidence(uint64_t breaches_be, uint64_t samples)
 {
-	return policy_over_ppm(breaches_be, samples, EVENT_BUDGET_PPM) &&
-	       budget_tail(breaches_be, samples) < EVIDENCE_CHANCE;
+	if (!policy_over_ppm(breaches_be, samples, EVENT_BUDGET_PPM))
+		return POLICY_EV_NONE;
+	return budget_tail(breaches_be, samples) < EVIDENCE_CHANCE ? POLICY_EV_BEYOND
+								    : POLICY_EV_CHANCE;
 }
 
 static struct policy_distrust *distrust_of(struct policy_state *s, uint64_t cgid)

@@ -364,8 +364,13 @@ int policy_pick_victims(const struct policy_victim *v, int n, uint64_t need_byte
 
 /* breaches >= 3 and more than ppm per million of samples. */
 bool policy_over_ppm(uint64_t breaches, uint64_t samples, uint64_t ppm);
-/* A breach event's window is evidence against BE: over twice the budget, not chance. */
-bool policy_breach_evidence(uint64_t breaches_be, uint64_t samples);
+/* What a breach event's window of BE-blamed breaches says against BE. */
+enum policy_evidence {
+	POLICY_EV_NONE,		/* within twice the budget */
+	POLICY_EV_CHANCE,	/* over twice the budget, as an LS at its budget shows by chance */
+	POLICY_EV_BEYOND,	/* over twice the budget and beyond chance: a cut */
+};
+enum policy_evidence policy_breach_evidence(uint64_t breaches_be, uint64_t samples);
 /* The evidence BE's breaches of cgid need now: 0 normal, else per million waits. */
 uint32_t policy_distrust_ppm(const struct policy_state *s, uint64_t cgid, uint64_t now_ms);
 

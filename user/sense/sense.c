@@ -369,6 +369,7 @@ bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct polic
 {
 	struct tracked *t = track_find(s->track, cgid);
 	const struct breach_snap *base = NULL;
+	enum policy_evidence ev;
 	struct colod_cg_counters now;
 	struct breach_snap cur;
 	struct tracked_ls *ls;
@@ -394,8 +395,7 @@ bool sense_breach(struct sensor *s, uint64_t cgid, uint64_t now_ns, struct polic
 	b->samples = cur.samples - base->samples;
 	b->breaches_be = cur.breaches - base->breaches;
 	b->breaches = cur.breaches_all - base->breaches_all;
-	if (policy_breach_evidence(b->breaches_be, b->samples))
-		return true;
-	s->nr_breach_chance += track_over_budget(b->breaches_be, b->samples, 2);
-	return false;
+	ev = policy_breach_evidence(b->breaches_be, b->samples);
+	s->nr_breach_chance += ev == POLICY_EV_CHANCE;
+	return ev == POLICY_EV_BEYOND;
 }
