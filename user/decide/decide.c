@@ -361,16 +361,15 @@ static void breach_baseline(const struct decide_params *dp, const struct track *
 			    const struct policy_state *s, struct policy_breach *b)
 {
 	uint64_t be_milli = t->sum[COLOD_CLASS_BE].cpu_milli;
-	int i;
+	const struct tracked *ls;
 
 	if (!be_milli || be_milli < policy_floor_milli(dp->p, s->capacity_milli))
 		return;
-	for (i = 0; i < t->nr; i++)
-		if (t->v[i].id == b->ls_cgroup_id) {
-			b->base_samples = t->v[i].tick_samples;
-			b->base_breaches = t->v[i].tick_breaches;
-			return;
-		}
+	ls = track_find(t, b->ls_cgroup_id);
+	if (ls) {
+		b->base_samples = ls->tick_samples;
+		b->base_breaches = ls->tick_breaches;
+	}
 }
 
 int decide_breach(const struct decide_params *dp, struct policy_state *s,

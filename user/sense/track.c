@@ -39,13 +39,13 @@ struct tracked *track_add(struct track *t, uint64_t id, const char *path,
 	return n;
 }
 
-struct tracked *track_find(struct track *t, uint64_t id)
+struct tracked *track_find(const struct track *t, uint64_t id)
 {
 	int i;
 
 	for (i = 0; i < t->nr; i++)
 		if (t->v[i].id == id)
-			return &t->v[i];
+			return (struct tracked *)&t->v[i];
 	return NULL;
 }
 

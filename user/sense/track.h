@@ -90,7 +90,8 @@ void track_start(struct tracked *e, const struct colod_maps *m);
  * across a slot's wrap); its buckets count them and its slots move on to now.
  */
 void track_ls_delta(struct tracked_ls *ls, const __u32 *now, __u32 *d);
-struct tracked *track_find(struct track *t, uint64_t id);
+/* The entry of cgroup id, or NULL; const-agnostic, as strchr: decide reads through it. */
+struct tracked *track_find(const struct track *t, uint64_t id);
 /*
  * An LS cgroup's latency target is a p99: 1% of its waits may exceed it.
  * Breaches beyond that budget (and at least a handful, so that one slow
