@@ -383,31 +383,31 @@ static void show_breaches(const char *rec)
 		fclose(f);
 }
 
-/* Spawned from a process pinned to cpu: pinned from their first instruction. */
-static void pin_self(int cpu)
+/* Back to every CPU, after pin(0, cpu) pinned this process to spawn tasks pinned from birth. */
+static void unpin_self(void)
 {
 	cpu_set_t set;
 	int i;
 
 	CPU_ZERO(&set);
-	for (i = 0; i < CPU_SETSIZE; i++)
-		if (cpu < 0 ? i < sysconf(_SC_NPROCESSORS_ONLN) : i == cpu)
-			CPU_SET(i, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "pin self to %d", cpu);
+	for (i = 0; i < sysconf(_SC_NPROCESSORS_ONLN); i++)
+		CPU_SET(i, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "unpin self");
 }
 
 /*
  * BE spinning on CPU 1, nr LS tasks waking every period_us on CPU 0 for
  * 0.1 ms, their wake-ups spread over the period so that they are not late
- * behind each other. The caller stays pinned to CPU 0 until spawn_bursts.
+ * behind each other; all pinned from birth (this process pins itself
+ * first). The caller stays pinned to CPU 0 until spawn_bursts.
  */
 static void spawn_ls_be(int nr, unsigned int period_us)
 {
 	int i;
 
-	pin_self(1);
+	pin(0, 1);
 	cgtest_spawn_busy(&be);
-	pin_self(0);
+	pin(0, 0);
 	for (i = 0; i < nr; i++) {
 		cgtest_spawn_periodic(&ls, 100, period_us);
 		usleep(period_us / (unsigned int)nr);
@@ -425,7 +425,7 @@ static void spawn_bursts(unsigned int run_us)
 		cr_assert_eq(setpriority(PRIO_PROCESS, burst, -20), 0, "nice -20");
 		usleep(60000);
 	}
-	pin_self(-1);
+	unpin_self();
 }
 
 /*
