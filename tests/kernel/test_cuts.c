@@ -536,7 +536,13 @@ Test(cuts, a_burst_in_a_healthy_second_is_judged_against_that_second)
 	}
 	show_acts(a, n);
 	cr_assert_geq(v, 0, "a burst's cut is judged within 40 s");
-	cr_assert_lt(a[v].before_ppm, 20000, "the density before counts the second around "
+	/*
+	 * The burst alone reads 50,000-65,000 ppm (breach_baseline() switched
+	 * off). With the LS's last tick it read 1,500-26,000: that tick is
+	 * itself at 1.4-2.6% when the host is noisy, so the bound sits
+	 * between the two.
+	 */
+	cr_assert_lt(a[v].before_ppm, 40000, "the density before counts the second around "
 		     "the burst (%lu ppm)", (unsigned long)a[v].before_ppm);
 	cr_assert_str_eq(a[v].verdict, "no_effect", "the LS's own bursts, cut or not");
 	for (i = v + 1; i < n && undo < 0; i++)
