@@ -424,6 +424,7 @@ static void probe_caps(struct agent *a)
 	a->rec.caps.cgroup_v2 = plan.cpu_v2_knobs;
 	a->rec.caps.has_cpu_idle = plan.cpu_idle;
 	a->rec.caps.has_memory_qos = plan.memory_high;
+	a->rec.caps.has_sched_slice = plan.sched_slice;
 }
 
 static int epoll_add(int epfd, int fd, uint32_t tag)

@@ -144,6 +144,31 @@ Test(config, defaults_own)
 	cr_expect_eq(c.own.nr_rules, 0);
 }
 
+/* beSchedSliceUs: off, or longer than any other task's default slice */
+Test(config, be_sched_slice)
+{
+	static const unsigned int good[] = { 0, 10000, 100000 }, bad[] = { 1, 500, 9999 };
+	struct colod_config c;
+	struct config_errors e;
+	char json[128], want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(json, sizeof(json), "{\"beSchedSliceUs\": %u}", good[i]);
+		cr_expect_eq(parse1(CONFIG_KEY_COLOD, json, NULL, &c, &e), 0, "%u", good[i]);
+		cr_expect_eq(c.own.be_sched_slice_us, good[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"beSchedSliceUs\": %u}", bad[i]);
+		snprintf(want, sizeof(want), "$.beSchedSliceUs: found %u,", bad[i]);
+		cr_expect_eq(parse1(CONFIG_KEY_COLOD, json, NULL, &c, &e), -EINVAL, "%u", bad[i]);
+		cr_expect(has_error(&e, want, "colod-config", "lets BE preempt them"),
+			  "%u", bad[i]);
+	}
+	cr_expect_eq(parse1(CONFIG_KEY_COLOD, "{\"beSchedSliceUs\": 100001}", NULL, &c, &e),
+		     -EINVAL);
+}
+
 /* kubeletCgroupRoot: an absolute cgroup path, nothing that climbs out */
 Test(config, kubelet_cgroup_root)
 {

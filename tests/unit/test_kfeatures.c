@@ -251,9 +251,10 @@ Test(kfeatures, no_cpu_controller_disables_cpu_levers)
 	cr_assert(features_fatal(&f));
 }
 
-Test(kfeatures, memory_resctrl_cpuset_each_switch_only_their_lever)
+Test(kfeatures, memory_resctrl_cpuset_slice_each_switch_only_their_lever)
 {
-	static const enum feat_id ids[] = { FEAT_CG_MEMORY, FEAT_RESCTRL, FEAT_CG_CPUSET };
+	static const enum feat_id ids[] = { FEAT_CG_MEMORY, FEAT_RESCTRL, FEAT_CG_CPUSET,
+					    FEAT_SCHED_SLICE };
 	struct colod_features f;
 	struct colod_plan full, p;
 	size_t i;
@@ -267,6 +268,7 @@ Test(kfeatures, memory_resctrl_cpuset_each_switch_only_their_lever)
 		cr_assert_eq(p.memory_high, ids[i] != FEAT_CG_MEMORY);
 		cr_assert_eq(p.resctrl, ids[i] != FEAT_RESCTRL);
 		cr_assert_eq(p.cpuset, ids[i] != FEAT_CG_CPUSET);
+		cr_assert_eq(p.sched_slice, ids[i] != FEAT_SCHED_SLICE);
 		cr_assert_eq(p.bpf, full.bpf);
 		cr_assert_eq(p.cpu_idle, full.cpu_idle);
 	}

@@ -238,6 +238,29 @@ Test(policy, static_be_uses_cpu_idle_where_the_kernel_has_it)
 	cr_assert_eq(q.cfs_period_us, p.be_cfs_period_us);
 }
 
+/* BE's threads get beSchedSliceUs where the kernel keeps a slice; LS's never */
+Test(policy, static_be_slice_where_the_kernel_keeps_one)
+{
+	struct policy_params p;
+	struct policy_caps caps = { .has_cpu_idle = true, .has_sched_slice = true };
+	struct policy_caps old = { .has_cpu_idle = true };
+	struct policy_static_qos q;
+
+	policy_params_default(&p);
+	policy_static_qos(&p, COLOD_CLASS_BE, &caps, 0, 0, &q);
+	cr_assert_eq(q.slice_ns, 0, "off by default");
+	p.be_slice_us = 100000;
+	policy_static_qos(&p, COLOD_CLASS_BE, &caps, 0, 0, &q);
+	cr_assert_eq(q.slice_ns, 100000000);
+	policy_static_qos(&p, COLOD_CLASS_LS, &caps, 0, 0, &q);
+	cr_assert_eq(q.slice_ns, 0);
+	policy_static_qos(&p, COLOD_CLASS_BE, &old, 0, 0, &q);
+	cr_assert_eq(q.slice_ns, 0, "a kernel before 6.12 keeps none");
+	p.qos[COLOD_CLASS_BE].cpu_enable = false;
+	policy_static_qos(&p, COLOD_CLASS_BE, &caps, 0, 0, &q);
+	cr_assert_eq(q.slice_ns, 0, "BE's CPU QoS off");
+}
+
 Test(policy, static_be_falls_back_to_minimal_weight)
 {
 	struct policy_params p;

@@ -533,6 +533,18 @@ int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 	return knob_write(ctx, j, ctx->cpu, rel, "cpu.idle", idle ? "1" : "0");
 }
 
+int cg_set_sched_slice(const struct cg_ctx *ctx, struct journal *j,
+		       const char *rel, uint64_t ns)
+{
+	char dir[PATH_MAX];
+	int err;
+
+	err = cg_path(dir, sizeof(dir), ctx->cpu, rel, NULL);
+	if (!err)
+		err = journal_slice(j, dir, ns);
+	return err < 0 ? err : 0;
+}
+
 int cg_set_cpuset_cpus(const struct cg_ctx *ctx, struct journal *j,
 		       const char *rel, const char *cpus)
 {

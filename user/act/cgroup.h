@@ -118,6 +118,12 @@ int cg_set_cpu_weight(const struct cg_ctx *ctx, struct journal *j,
 /* v1 only: cpu.shares 2..262144 as is. v2: cpu.weight converted. */
 int cg_set_cpu_shares(const struct cg_ctx *ctx, struct journal *j,
 		      const char *rel, uint64_t shares);
+/*
+ * The EEVDF slice ns of every thread of the cgroup and below (journal_slice()
+ * in the cpu hierarchy: threads are the same in every one).
+ */
+int cg_set_sched_slice(const struct cg_ctx *ctx, struct journal *j,
+		       const char *rel, uint64_t ns);
 /* cpu.idle (both). -EOPNOTSUPP if the kernel has no cpu.idle. */
 int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 		    const char *rel, bool idle);

@@ -33,6 +33,7 @@
 #include "knobdir.h"
 #include "knobwatch.h"
 #include "log.h"
+#include "slice.h"
 
 #define JOURNAL_VERSION		1
 #define JOURNAL_LOCK		"journal.lock"
@@ -48,7 +49,13 @@
 #define RESYNC_CPUSET		10
 #define RESYNC_OTHER		60
 
-enum entry_op { OP_WRITE, OP_MKDIR };
+/*
+ * OP_SLICE: an EEVDF slice colod gives the threads of a cgroup's tree
+ * (slice.h); restored, the threads that still have it get the kernel's
+ * default back.
+ */
+enum entry_op { OP_WRITE, OP_MKDIR, OP_SLICE };
+static const char *const op_names[] = { "write", "mkdir", "slice" };
 
 struct entry {
 	enum entry_op op;
@@ -61,6 +68,7 @@ struct entry {
 	int wd;			/* its inotify watch; -1: none */
 	bool quiet;		/* holds last, unwritten since a read under the watch */
 	uint8_t resync;		/* read anyway every so many passes */
+	uint64_t slice_ns;	/* OP_SLICE: the slice colod gives */
 };
 
 /* Per knob file name (cpu.idle, cpu.cfs_quota_us, ...): drift and releases. */
@@ -199,9 +207,10 @@ static char *entry_line(const struct entry *e)
 
 	if (!o)
 		return NULL;
-	if (cJSON_AddStringToObject(o, "op", e->op == OP_WRITE ? "write" : "mkdir") &&
+	if (cJSON_AddStringToObject(o, "op", op_names[e->op]) &&
 	    cJSON_AddStringToObject(o, "path", e->path) &&
 	    (e->op != OP_WRITE || cJSON_AddStringToObject(o, "original", e->orig)) &&
+	    (e->op != OP_SLICE || cJSON_AddNumberToObject(o, "slice_ns", (double)e->slice_ns)) &&
 	    (!e->dir_ino || cJSON_AddNumberToObject(o, "dir_ino", (double)e->dir_ino)))
 		line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -385,6 +394,7 @@ static int add_entry(struct journal *j, enum entry_op op, const char *path,
 	e->wd = -1;
 	e->quiet = false;
 	e->resync = strstr(path, "/cpuset.") ? RESYNC_CPUSET : RESYNC_OTHER;
+	e->slice_ns = 0;
 	if (!e->path || (orig && !e->orig)) {
 		free(e->path);
 		free(e->orig);
@@ -432,11 +442,13 @@ static int load_entry(struct journal *j, const cJSON *e, int i)
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(e, "path");
 	const cJSON *orig = cJSON_GetObjectItemCaseSensitive(e, "original");
 	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(e, "dir_ino");
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(e, "slice_ns");
 	int err;
 
 	if (!cJSON_IsString(op) || (strcmp(op->valuestring, "write") &&
-				    strcmp(op->valuestring, "mkdir"))) {
-		pr_err("%s: entries[%d].op: expected \"write\" or \"mkdir\", got %s",
+				    strcmp(op->valuestring, "mkdir") &&
+				    strcmp(op->valuestring, "slice"))) {
+		pr_err("%s: entries[%d].op: expected \"write\", \"mkdir\" or \"slice\", got %s",
 		       j->file, i, cJSON_IsString(op) ? op->valuestring : "(none)");
 		return -EINVAL;
 	}
@@ -447,6 +459,16 @@ static int load_entry(struct journal *j, const cJSON *e, int i)
 	}
 	if (!strcmp(op->valuestring, "mkdir"))
 		return add_entry(j, OP_MKDIR, path->valuestring, NULL);
+	if (!strcmp(op->valuestring, "slice")) {
+		if (!cJSON_IsNumber(ns) || ns->valuedouble < 1) {
+			pr_err("%s: entries[%d].slice_ns: expected a positive number", j->file, i);
+			return -EINVAL;
+		}
+		err = add_entry(j, OP_SLICE, path->valuestring, NULL);
+		if (!err)
+			j->ents[j->nr - 1].slice_ns = (uint64_t)ns->valuedouble;
+		return err;
+	}
 	if (!cJSON_IsString(orig)) {
 		pr_err("%s: entries[%d].original: expected a string", j->file, i);
 		return -EINVAL;
@@ -673,7 +695,7 @@ static int prune(struct journal *j)
 	int i, n = 0;
 
 	for (i = j->nr - 1; i >= 0; i--) {
-		if (j->ents[i].op != OP_WRITE ||
+		if (j->ents[i].op == OP_MKDIR ||
 		    file_state(j->ents[i].path) != -ENOENT)
 			continue;
 		drop_entry(j, i);
@@ -1141,6 +1163,37 @@ int journal_note_mkdir(struct journal *j, const char *path)
 	return err;
 }
 
+int journal_slice(struct journal *j, const char *dir, uint64_t ns)
+{
+	int i = find_entry(j, OP_SLICE, dir), err;
+
+	if (i >= 0 && j->ents[i].slice_ns != ns) {
+		/* another length: the threads of the old one get the default first */
+		err = slice_set_tree(dir, 0, j->ents[i].slice_ns);
+		if (err < 0)
+			return vanished(-err) ? -ENOENT : err;
+		j->ents[i].slice_ns = ns;
+		err = journal_save(j);
+		if (err)
+			return err;
+	}
+	if (i < 0) {
+		err = add_entry(j, OP_SLICE, dir, NULL);
+		if (err)
+			return err;
+		i = j->nr - 1;
+		j->ents[i].slice_ns = ns;
+		err = journal_save(j);
+		if (err) {
+			drop_entry(j, i);
+			return err;
+		}
+	}
+	j->ents[i].wanted = j->pass;
+	err = slice_set_tree(dir, ns, 0);
+	return err < 0 && vanished(-err) ? -ENOENT : err;
+}
+
 /* A file that is not there: done if gone with its cgroup, else kept. */
 static int restore_missing(const struct entry *e, bool loud)
 {
@@ -1157,12 +1210,29 @@ static int restore_missing(const struct entry *e, bool loud)
 	return err;
 }
 
+/* The threads that still have colod's slice get the default back. */
+static int restore_slice(const struct entry *e, bool loud)
+{
+	int err = slice_set_tree(e->path, 0, e->slice_ns);
+
+	if (err >= 0)
+		return 0;
+	if (vanished(-err))
+		return restore_missing(e, loud);
+	if (loud)
+		pr_err("%s: cannot give its threads the default slice back: %s", e->path,
+		       strerror(-err));
+	return err;
+}
+
 /* 0 when done (or nothing left to do), -errno otherwise. */
 static int restore_one(const struct entry *e, bool loud)
 {
 	char *cur;
 	int err;
 
+	if (e->op == OP_SLICE)
+		return restore_slice(e, loud);
 	if (e->op == OP_MKDIR) {
 		/* a resctrl group goes with its mount: gone is done */
 		if (!rmdir(e->path) || vanished(errno))
@@ -1281,7 +1351,7 @@ static int sweep_pass(struct journal *j, bool loud, int *changed)
 	*changed = 0;
 	for (i = j->nr - 1; i >= 0; i--) {
 		e = &j->ents[i];
-		if (e->op != OP_WRITE || e->wanted == j->pass)
+		if (e->op == OP_MKDIR || e->wanted == j->pass)
 			continue;
 		st = same_cgroup(NULL, e) ? file_state(e->path) : -ENOENT;
 		if (st == -ENOENT) {
@@ -1297,10 +1367,14 @@ static int sweep_pass(struct journal *j, bool loud, int *changed)
 			first_err = first_err ?: err;
 			continue;
 		}
-		if ((k = knob_of(j, e->path)))
+		if (e->op == OP_SLICE)
+			pr_info("%s: released, its threads' slice back to the default",
+				e->path);
+		else if ((k = knob_of(j, e->path)))
 			k->released++;
-		pr_info("%s: released, original '%.*s' restored", e->path,
-			(int)strcspn(e->orig, "\n"), e->orig);
+		if (e->op == OP_WRITE)
+			pr_info("%s: released, original '%.*s' restored", e->path,
+				(int)strcspn(e->orig, "\n"), e->orig);
 		drop_entry(j, i);
 		(*changed)++;
 	}

@@ -101,6 +101,8 @@ static int apply_knob(struct reconciler *r, const char *rel, const struct knob *
 		return cg_set_mem_low(r->cg, r->j, rel, k->value);
 	case KNOB_MEM_MIN:
 		return cg_set_mem_min(r->cg, r->j, rel, k->value);
+	case KNOB_SCHED_SLICE:
+		return cg_set_sched_slice(r->cg, r->j, rel, (uint64_t)k->value);
 	default:
 		return -EINVAL;
 	}

@@ -24,6 +24,7 @@
 #include "kfeatures.h"
 #include "loader.h"
 #include "log.h"
+#include "slice.h"
 
 #define BTF_VMLINUX		"/sys/kernel/btf/vmlinux"
 #define RESCTRL_DEFAULT		"/sys/fs/resctrl"
@@ -42,6 +43,7 @@ static const char *const feat_names[FEAT_NR] = {
 	[FEAT_CG_MEMORY]	= "cgroup_memory",
 	[FEAT_CPU_IDLE]		= "cpu_idle",
 	[FEAT_RESCTRL]		= "resctrl",
+	[FEAT_SCHED_SLICE]	= "sched_slice",
 };
 
 /*
@@ -273,6 +275,7 @@ void features_plan(const struct colod_features *f, struct colod_plan *p)
 			 on_unified(f, f->cg.memory);
 	p->cpuset = f->state[FEAT_CG_CPUSET] == FEAT_YES;
 	p->resctrl = f->state[FEAT_RESCTRL] == FEAT_YES;
+	p->sched_slice = f->state[FEAT_SCHED_SLICE] == FEAT_YES;
 }
 
 bool features_fatal(const struct colod_features *f)
@@ -322,6 +325,8 @@ const char *features_fallback(const struct colod_features *f, enum feat_id id)
 		       "writes it for BestEffort) instead of SCHED_IDLE";
 	case FEAT_RESCTRL:
 		return "L3 cache and memory bandwidth not partitioned";
+	case FEAT_SCHED_SLICE:
+		return "BE threads keep the default slice (beSchedSliceUs has no effect)";
 	default:
 		return "?";
 	}
@@ -553,6 +558,17 @@ static void probe_cpu_idle(struct colod_features *f)
 			 f->cg.cpu, strerror(-ret));
 }
 
+static void probe_sched_slice(struct colod_features *f)
+{
+	if (features_forced_off("sched_slice"))
+		set_feat(f, FEAT_SCHED_SLICE, FEAT_NO, "forced off by " COLOD_FORCE_ENV);
+	else if (slice_supported())
+		set_feat(f, FEAT_SCHED_SLICE, FEAT_YES, "sched_setattr keeps a slice");
+	else
+		set_feat(f, FEAT_SCHED_SLICE, FEAT_NO,
+			 "sched_setattr keeps no slice for SCHED_OTHER (kernel before 6.12)");
+}
+
 static bool fs_known(const char *fstype)
 {
 	char *text, *line, *save = NULL;
@@ -658,6 +674,7 @@ int features_probe(struct colod_features *f, const char *cgroup_root,
 	probe_cgroups(f);
 	probe_cpu_idle(f);
 	probe_resctrl(f, mounts);
+	probe_sched_slice(f);
 out:
 	free(mounts);
 	return err;
@@ -709,6 +726,8 @@ static void print_plan_text(FILE *out, const struct colod_features *f)
 	fprintf(out, "  %s\n", p.memory_high ? "write BE memory.high" : "not limit BE memory");
 	fprintf(out, "  %s\n", p.resctrl ? "partition L3 / MB through resctrl" :
 		"not partition L3 / MB (no resctrl)");
+	fprintf(out, "  %s\n", p.sched_slice ? "give BE threads beSchedSliceUs, when set" :
+		"leave BE threads' slice alone (no custom slices)");
 }
 
 static void print_text(FILE *out, const struct colod_features *f)
@@ -744,6 +763,7 @@ static cJSON *plan_json(const struct colod_features *f)
 	cJSON_AddBoolToObject(o, "task_storage", p.task_storage);
 	cJSON_AddBoolToObject(o, "bpf_atomics", p.bpf_atomics);
 	cJSON_AddBoolToObject(o, "resctrl", p.resctrl);
+	cJSON_AddBoolToObject(o, "sched_slice", p.sched_slice);
 	cJSON_AddBoolToObject(o, "fatal", features_fatal(f));
 	return o;
 }

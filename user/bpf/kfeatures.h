@@ -25,6 +25,7 @@ enum feat_id {
 	FEAT_CG_MEMORY,		/* memory controller usable for child cgroups */
 	FEAT_CPU_IDLE,		/* cpu.idle (SCHED_IDLE for a whole cgroup, 5.15+) */
 	FEAT_RESCTRL,		/* /sys/fs/resctrl mounted */
+	FEAT_SCHED_SLICE,	/* a custom EEVDF slice for SCHED_OTHER tasks (6.12+) */
 	FEAT_NR,
 };
 
@@ -78,6 +79,7 @@ struct colod_plan {
 	bool task_storage;	/* BPF stamps in task storage, else a pid-keyed hash */
 	bool bpf_atomics;	/* BPF_CMPXCHG, else plain stores */
 	bool resctrl;		/* L3 / MB partitioned through resctrl */
+	bool sched_slice;	/* BE threads get beSchedSliceUs (slice.h) */
 };
 
 const char *feat_name(enum feat_id id);

@@ -34,6 +34,7 @@ void cfgmap_policy(const struct colod_config *c, struct policy_params *p)
 	/* latency feedback needs the suppress loop: same switch */
 	p->latency_feedback = t->enable;
 	p->judge_window_ms = (uint32_t)c->own.cut_verdict_window_ms;
+	p->be_slice_us = (uint32_t)c->own.be_sched_slice_us;
 }
 
 static enum headroom_policy calc_policy(enum calc_policy c)

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -319,6 +320,7 @@ static const struct field own_fields[] = {
 	F_U64("lsLatencyTargetUs", struct colod_own_cfg, ls_latency_target_us, 1, 10000000),
 	F_U64("breachMinIntervalMs", struct colod_own_cfg, breach_min_interval_ms, 0, 60000),
 	F_U64("cutVerdictWindowMs", struct colod_own_cfg, cut_verdict_window_ms, 0, 60000),
+	F_U64("beSchedSliceUs", struct colod_own_cfg, be_sched_slice_us, 0, CONFIG_BE_SLICE_MAX_US),
 	F_U64("nodeCPUCapacityMilli", struct colod_own_cfg, node_cpu_capacity_milli, 0, 1e9),
 	F_U64("nodeMemoryCapacityBytes", struct colod_own_cfg, node_memory_capacity_bytes,
 	      0, U64_JSON_MAX),
@@ -698,11 +700,22 @@ static void check_qos(struct pctx *ctx, const void *p)
 	}
 }
 
-/* kubeletCgroupRoot: an absolute cgroup path, no "." or ".." in it. */
+/*
+ * kubeletCgroupRoot: an absolute cgroup path, no "." or ".." in it.
+ * beSchedSliceUs: 0, or longer than any other task's slice (the kernel's
+ * default is at most 3 ms), or BE would preempt them at wake-up.
+ */
 static void check_own(struct pctx *ctx, const void *p)
 {
-	const char *root = ((const struct colod_own_cfg *)p)->kubelet_cgroup_root;
+	const struct colod_own_cfg *own = p;
+	const char *root = own->kubelet_cgroup_root;
 	const char *c;
+
+	if (own->be_sched_slice_us && own->be_sched_slice_us < CONFIG_BE_SLICE_MIN_US)
+		config_error(ctx->errs, "%s: %s.beSchedSliceUs: found %" PRIu64 ", expected 0 "
+			     "(off) or %u to %u: a BE slice shorter than the others' lets BE "
+			     "preempt them", ctx->file, ctx->path, own->be_sched_slice_us,
+			     CONFIG_BE_SLICE_MIN_US, CONFIG_BE_SLICE_MAX_US);
 
 	for (c = root; *c == '/'; ) {
 		while (*c == '/')
@@ -1159,6 +1172,7 @@ void config_defaults(struct colod_config *c)
 	c->own.ls_latency_target_us = 2000;
 	c->own.breach_min_interval_ms = 2;
 	c->own.cut_verdict_window_ms = 2000;
+	c->own.be_sched_slice_us = 0;
 	c->own.node_cpu_capacity_milli = 0;
 	c->own.node_memory_capacity_bytes = 0;
 	snprintf(c->own.kubelet_cgroup_root, sizeof(c->own.kubelet_cgroup_root), "%s",

@@ -29,6 +29,13 @@
 
 /* Optional integer fields that Koordinator leaves nil by default. */
 #define CONFIG_UNSET		(-1)
+/*
+ * beSchedSliceUs: the kernel keeps a custom slice of 0.1 to 100 ms; the
+ * default slice of other tasks is at most 3 ms (0.75 ms x (1 + log2 CPUs,
+ * up to 8)), so 10 ms is the shortest that is always longer.
+ */
+#define CONFIG_BE_SLICE_MIN_US	10000U
+#define CONFIG_BE_SLICE_MAX_US	100000U
 
 /* Resource calculation policy for Batch resources (colocation-config). */
 enum calc_policy {
@@ -124,6 +131,7 @@ struct colod_own_cfg {
 	uint64_t ls_latency_target_us;		/* run-queue wait above this breaches, default 2000 */
 	uint64_t breach_min_interval_ms;	/* per-cgroup breach event rate limit, default 10 */
 	uint64_t cut_verdict_window_ms;		/* cuts judged over this long, 0 = off, default 2000 */
+	uint64_t be_sched_slice_us;		/* BE threads' EEVDF slice, 0 = leave them alone */
 	uint64_t node_cpu_capacity_milli;	/* bare metal override, 0 = detect */
 	uint64_t node_memory_capacity_bytes;	/* bare metal override, 0 = detect */
 	/* kubelet's --cgroup-root in the hierarchy, default "/": kubepods below it */

@@ -106,6 +106,8 @@ static int static_knobs(const struct decide_params *dp, const struct track *t,
 		err = add_knob(d, i, KNOB_CPU_IDLE, 1, 0);
 	if (!c->top)
 		return err;
+	if (q.slice_ns)
+		err = err ?: add_knob(d, i, KNOB_SCHED_SLICE, (long long)q.slice_ns, 0);
 	/* kubelet and the runtime own shares and weight in their layout */
 	if (!c->kubelet && q.cpu_shares)
 		err = err ?: add_knob(d, i, KNOB_CPU_SHARES, (long long)q.cpu_shares, 0);
@@ -396,7 +398,7 @@ const char *knob_kind_name(enum knob_kind k)
 	static const char *const names[KNOB_NR] = {
 		"cpu.idle", "cpu.shares", "cpu.weight", "cpu quota", "cpuset.cpus",
 		"memory.high", "memory.max", "memory.low", "memory.min",
-		"memory.soft_limit",
+		"memory.soft_limit", "sched slice",
 	};
 
 	return k < KNOB_NR ? names[k] : "?";

@@ -34,6 +34,7 @@ enum knob_kind {
 	KNOB_MEM_LOW,
 	KNOB_MEM_MIN,
 	KNOB_MEM_SOFT,		/* v1 memory.soft_limit_in_bytes */
+	KNOB_SCHED_SLICE,	/* ns: the EEVDF slice of every thread of the tree */
 	KNOB_NR,
 };
 

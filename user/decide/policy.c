@@ -231,6 +231,13 @@ static void static_cpu(const struct policy_params *p, enum colod_class cls,
 	if ((p->suppress_enable || p->latency_feedback) &&
 	    p->suppress_policy == POLICY_SUPPRESS_CFS_QUOTA)
 		out->cfs_period_us = p->be_cfs_period_us;
+	/*
+	 * A slice longer than the others' lets any of them preempt BE at
+	 * wake-up where their groups meet, which cpu.idle on BE's own group
+	 * does not reach (kubepods: docs/ENFORCEMENT.md, "BE's slice").
+	 */
+	if (caps->has_sched_slice)
+		out->slice_ns = (uint64_t)p->be_slice_us * 1000;
 }
 
 static void static_memory(const struct policy_class_qos *q, enum colod_class cls,

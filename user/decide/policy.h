@@ -79,6 +79,7 @@ struct policy_params {
 	uint32_t min_delta_pct;		/* skip increases smaller than this % of capacity */
 	uint32_t bound_window_ms;	/* growth ceiling: lowest bound seen over this window */
 	uint32_t be_cfs_period_us;	/* cpu.cfs_period_us given to BE cgroups */
+	uint32_t be_slice_us;		/* BE threads' EEVDF slice, 0: theirs (beSchedSliceUs) */
 	uint32_t judge_window_ms;	/* a cut is judged over this long after it; 0: never */
 	uint32_t distrust_ms;		/* stronger evidence for this long after no effect */
 
@@ -109,6 +110,7 @@ struct policy_caps {
 	bool has_cpu_idle;	/* cpu.idle exists (5.15+, v1 and v2) */
 	bool has_memory_qos;	/* memory.min/low/high exist (v2, or Alibaba Cloud Linux v1) */
 	bool has_resctrl;	/* /sys/fs/resctrl mounted with CAT or MBA */
+	bool has_sched_slice;	/* a custom EEVDF slice for SCHED_OTHER tasks (6.12+) */
 };
 
 #define POLICY_KEEP		(-1)	/* static_qos.cpu_idle: leave the knob alone */
@@ -120,6 +122,7 @@ struct policy_static_qos {
 	uint64_t cpu_shares;		/* v1 cpu.shares; 0 = keep */
 	uint64_t cpu_weight;		/* v2 cpu.weight; 0 = keep */
 	uint64_t cfs_period_us;		/* cfs_period_us / cpu.max period; 0 = keep */
+	uint64_t slice_ns;		/* the EEVDF slice of its threads' tree; 0 = keep */
 	bool set_mem_min, set_mem_low, set_mem_high, set_soft_limit;
 	uint64_t mem_min;		/* memory.min */
 	uint64_t mem_low;		/* memory.low */

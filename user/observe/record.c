@@ -369,6 +369,9 @@ static void parse_config(struct rctx *c, const cJSON *root, struct record *r)
 		r->caps.has_cpu_idle = get_u64(c, caps, "has_cpu_idle");
 		r->caps.has_memory_qos = get_u64(c, caps, "has_memory_qos");
 		r->caps.has_resctrl = get_u64(c, caps, "has_resctrl");
+		/* recordings before beSchedSliceUs have none */
+		if (cJSON_GetObjectItemCaseSensitive(caps, "has_sched_slice"))
+			r->caps.has_sched_slice = get_u64(c, caps, "has_sched_slice");
 	}
 	if (!cJSON_IsObject(cfg)) {
 		bad(c, "config: missing or not an object");

@@ -467,6 +467,7 @@ static void config_record(struct recorder *r, const struct record_src *src)
 	kv(&r->b, "has_cpu_idle", src->caps->has_cpu_idle);
 	kv(&r->b, "has_memory_qos", src->caps->has_memory_qos);
 	kv(&r->b, "has_resctrl", src->caps->has_resctrl);
+	kv(&r->b, "has_sched_slice", src->caps->has_sched_slice);
 	put(&r->b, "}");
 	key(&r->b, "track_fields");
 	put_str(&r->b, track_fields);
