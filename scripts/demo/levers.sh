@@ -16,6 +16,8 @@
 # ffmpeg at normal policy, nginx and ffmpeg on every CPU, wrk outside:
 #
 #   idle-pod     kubepods/besteffort/pod cpu.idle 1: where colod puts it
+#   slice-pod    idle-pod, and ffmpeg's threads at a 100 ms EEVDF slice
+#                (slice.py): what beSchedSliceUs adds (kernel 6.12+)
 #   idle-tier    kubepods/besteffort cpu.idle 1: where the kernel would
 #                need it (kubelet's cpu.shares writes there then fail)
 #
@@ -30,7 +32,7 @@ set -eu
 
 SECS=${1:-20}
 ROUNDS=${2:-2}
-WHICH=${3:-alone idle-all idle-last ls-first split idle-pod idle-tier}
+WHICH=${3:-alone idle-all idle-last ls-first split idle-pod slice-pod idle-tier}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=18080
 for t in nginx wrk ffmpeg taskset chrt python3; do
@@ -92,10 +94,11 @@ join() {	# run the rest in cgroup dir $1 (none: where we are)
 	exec "$@"
 }
 
-run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -, [nginx cgroup, ffmpeg cgroup]
+run() {	# name, nginx+wrk CPUs, ffmpeg CPUs or -, [nginx cgroup, ffmpeg cgroup, slice ns]
 	local name=$1 ls=$2 be=$3 lscg=${4:-none} becg=${5:-none} b0 b1 f0=0 f1=0 out
 	local idle="chrt -i 0"
 	[ "$becg" = none ] || idle=	# the cgroup's cpu.idle is the lever
+	[ -n "${6:-}" ] && idle="python3 $HERE/slice.py $6"
 	case " $WHICH " in *" $name "*) ;; *) return 0 ;; esac
 	(join "$lscg" taskset -c "$ls" nginx -c "$T/nginx.conf" -p "$T" -e "$T/error.log") &
 	NGINX=$!
@@ -137,6 +140,8 @@ for r in $(seq "$ROUNDS"); do
 	if [ -d /sys/fs/cgroup/cpu ]; then
 		cg_make pod
 		run idle-pod "$ALL" "$ALL" "$CG/kubepods/pod-ls" "$CG/kubepods/besteffort/pod-be"
+		run slice-pod "$ALL" "$ALL" "$CG/kubepods/pod-ls" "$CG/kubepods/besteffort/pod-be" \
+			100000000
 		cg_make tier
 		run idle-tier "$ALL" "$ALL" "$CG/kubepods/pod-ls" "$CG/kubepods/besteffort/pod-be"
 		cg_remove
