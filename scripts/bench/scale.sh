@@ -15,6 +15,8 @@
 #   SCALE_SCRAPE=S: with SCALE_METRICS, /metrics scraped every S seconds
 #            during the window (as Prometheus does; curl)
 #   SCALE_NO_RUN=1: no task runs in the cgroups (agent memory and CPU only)
+#   SCALE_SLICE_US=US: beSchedSliceUs (default 0: off), the BE threads' slice
+#            set and checked at every tick over the N/4 BE pods' trees
 #   PARENT   default /sys/fs/cgroup on pure v2, /sys/fs/cgroup/cpu on v1
 #
 # Stages (Percpu, Slab and SUnreclaim of /proc/meminfo, kB, and the change):
@@ -172,7 +174,7 @@ echo '{ "clusterStrategy": { "enable": true, "cpuSuppressPolicy": "cfsQuota",
   "cpuSuppressThresholdPercent": 90 } }' > resource-threshold-config
 echo '{ "clusterStrategy": { "beClass": { "cpuQOS": { "enable": true, "schedIdle": 1 } } } }' \
 	> resource-qos-config
-echo "{ \"classificationRules\": [
+echo "{ \"beSchedSliceUs\": ${SCALE_SLICE_US:-0}, \"classificationRules\": [
   { \"match\": \"/$name/ls/*\", \"class\": \"LS\" },
   { \"match\": \"/$name/be/*\", \"class\": \"BE\" } ] }" > colod-config
 cd / || exit 1
