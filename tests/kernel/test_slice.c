@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * BE's EEVDF slice (beSchedSliceUs), with the real agent on real v1
- * cgroups: a BE cgroup with a child, each with a spinning task, and an LS
- * cgroup beside them. The agent gives every BE thread the slice, and a
- * thread that joins later or that someone set back; LS threads keep
- * theirs. A stop, `colod restore` after a SIGKILL, and turning the key off
+ * cgroups: a BE cgroup with a child (BE too: the rule's glob takes it),
+ * each with a spinning task, and an LS cgroup beside them. The agent gives
+ * every BE thread that runs the slice, and a thread that joins later or
+ * that someone set back; LS threads keep theirs. A stop, `colod restore` after a SIGKILL, and turning the key off
  * give BE's threads the kernel's default back. Skipped on kernels that
  * keep no custom slice for SCHED_OTHER (before 6.12). Root required.
  */
@@ -90,7 +90,7 @@ static void config(unsigned int slice_us)
 	snprintf(text, sizeof(text),
 		 "{\"beSchedSliceUs\": %u, \"classificationRules\": ["
 		 "{\"match\": \"/%s\", \"class\": \"LS\"},"
-		 "{\"match\": \"/%s\", \"class\": \"BE\"}]}", slice_us, ls.rel, be.rel);
+		 "{\"match\": \"/%s*\", \"class\": \"BE\"}]}", slice_us, ls.rel, be.rel);
 	agentrun_config(&run, "colod-config", text);
 	/* the slice is BE's CPU QoS, with cpu.idle */
 	agentrun_config(&run, "resource-qos-config",

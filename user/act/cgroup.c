@@ -534,14 +534,16 @@ int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 }
 
 int cg_set_sched_slice(const struct cg_ctx *ctx, struct journal *j,
-		       const char *rel, uint64_t ns)
+		       const char *top_rel, const char *rel, uint64_t ns)
 {
-	char dir[PATH_MAX];
+	char top[PATH_MAX], dir[PATH_MAX];
 	int err;
 
-	err = cg_path(dir, sizeof(dir), ctx->cpu, rel, NULL);
+	err = cg_path(top, sizeof(top), ctx->cpu, top_rel, NULL);
+	if (!err && rel)
+		err = cg_path(dir, sizeof(dir), ctx->cpu, rel, NULL);
 	if (!err)
-		err = journal_slice(j, dir, ns);
+		err = journal_slice(j, top, rel ? dir : NULL, ns);
 	return err < 0 ? err : 0;
 }
 

@@ -119,11 +119,12 @@ int cg_set_cpu_weight(const struct cg_ctx *ctx, struct journal *j,
 int cg_set_cpu_shares(const struct cg_ctx *ctx, struct journal *j,
 		      const char *rel, uint64_t shares);
 /*
- * The EEVDF slice ns of every thread of the cgroup and below (journal_slice()
- * in the cpu hierarchy: threads are the same in every one).
+ * BE's EEVDF slice ns (journal_slice(), in the cpu hierarchy: threads are
+ * the same in every one): journaled for the tree of top_rel, and given to
+ * the threads of rel (NULL: none).
  */
 int cg_set_sched_slice(const struct cg_ctx *ctx, struct journal *j,
-		       const char *rel, uint64_t ns);
+		       const char *top_rel, const char *rel, uint64_t ns);
 /* cpu.idle (both). -EOPNOTSUPP if the kernel has no cpu.idle. */
 int cg_set_cpu_idle(const struct cg_ctx *ctx, struct journal *j,
 		    const char *rel, bool idle);

@@ -1163,13 +1163,13 @@ int journal_note_mkdir(struct journal *j, const char *path)
 	return err;
 }
 
-int journal_slice(struct journal *j, const char *dir, uint64_t ns)
+int journal_slice(struct journal *j, const char *top, const char *dir, uint64_t ns)
 {
-	int i = find_entry(j, OP_SLICE, dir), err;
+	int i = find_entry(j, OP_SLICE, top), err;
 
 	if (i >= 0 && j->ents[i].slice_ns != ns) {
 		/* another length: the threads of the old one get the default first */
-		err = slice_set_tree(dir, 0, j->ents[i].slice_ns);
+		err = slice_set_tree(top, 0, j->ents[i].slice_ns);
 		if (err < 0)
 			return vanished(-err) ? -ENOENT : err;
 		j->ents[i].slice_ns = ns;
@@ -1178,7 +1178,7 @@ int journal_slice(struct journal *j, const char *dir, uint64_t ns)
 			return err;
 	}
 	if (i < 0) {
-		err = add_entry(j, OP_SLICE, dir, NULL);
+		err = add_entry(j, OP_SLICE, top, NULL);
 		if (err)
 			return err;
 		i = j->nr - 1;
@@ -1190,7 +1190,9 @@ int journal_slice(struct journal *j, const char *dir, uint64_t ns)
 		}
 	}
 	j->ents[i].wanted = j->pass;
-	err = slice_set_tree(dir, ns, 0);
+	if (!dir)
+		return 0;
+	err = slice_set_cgroup(dir, ns, 0);
 	return err < 0 && vanished(-err) ? -ENOENT : err;
 }
 

@@ -71,14 +71,14 @@ bool journal_in_place(const struct journal *j, const char *path, const char *val
 bool journal_holds(const struct journal *j, const char *path);
 
 /*
- * Give the threads of the cgroup at dir and below it the EEVDF slice ns
- * (slice.h), journaled before the first: a restore, or a release by the
- * sweep, gives the threads that still have it the kernel's default back.
- * Threads that join later get it at the next call; it is wanted in this
- * pass. Returns the number of threads changed, -ENOENT when the cgroup is
- * gone, or -errno.
+ * BE's EEVDF slice ns (slice.h) on the tree of the cgroup at top, wanted in
+ * this pass and journaled before the first thread gets it: a restore, or a
+ * release by the sweep, gives every thread of the tree that still has it
+ * the kernel's default back. With dir, the threads of the cgroup at dir
+ * (in top's tree) get it now. Returns the number of threads changed,
+ * -ENOENT when the cgroup is gone, or -errno.
  */
-int journal_slice(struct journal *j, const char *dir, uint64_t ns);
+int journal_slice(struct journal *j, const char *top, const char *dir, uint64_t ns);
 
 /* Record a directory colod created (a resctrl group), removed on restore. */
 int journal_note_mkdir(struct journal *j, const char *path);

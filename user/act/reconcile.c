@@ -76,8 +76,9 @@ static void cpuset_list(uint32_t n, char *buf, size_t len)
 		snprintf(buf, len, "%u-%u", ncpu - n, ncpu - 1);
 }
 
-static int apply_knob(struct reconciler *r, const char *rel, const struct knob *k)
+static int apply_knob(struct reconciler *r, const struct track *t, const struct knob *k)
 {
+	const char *rel = t->v[k->cg].path;
 	char cpus[64];
 
 	switch (k->kind) {
@@ -102,7 +103,10 @@ static int apply_knob(struct reconciler *r, const char *rel, const struct knob *
 	case KNOB_MEM_MIN:
 		return cg_set_mem_min(r->cg, r->j, rel, k->value);
 	case KNOB_SCHED_SLICE:
-		return cg_set_sched_slice(r->cg, r->j, rel, (uint64_t)k->value);
+		return cg_set_sched_slice(r->cg, r->j, rel, NULL, (uint64_t)k->value);
+	case KNOB_SCHED_SLICE_THREADS:
+		return cg_set_sched_slice(r->cg, r->j, t->v[t->v[k->cg].top_of].path, rel,
+					  (uint64_t)k->value);
 	default:
 		return -EINVAL;
 	}
@@ -300,7 +304,7 @@ static void apply_knobs(struct reconciler *r, struct track *t,
 		k = &d->knobs[i];
 		if (phase[i] != which)
 			continue;
-		err = apply_knob(r, t->v[k->cg].path, k);
+		err = apply_knob(r, t, k);
 		if (which == PHASE_POD_UP && err == -EINVAL) {
 			phase[i] = PHASE_RETRY;
 			continue;

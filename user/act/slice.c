@@ -121,17 +121,32 @@ static int set_tree(int dfd, int depth, uint64_t ns, uint64_t only_ns, int *n, i
 	return 0;
 }
 
-int slice_set_tree(const char *dir, uint64_t ns, uint64_t only_ns)
+static int set_dir(const char *dir, bool tree, uint64_t ns, uint64_t only_ns)
 {
 	int dfd, err, n = 0, first_err = 0;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == ENODEV ? -ENOENT : -errno;
-	err = set_tree(dfd, 0, ns, only_ns, &n, &first_err);
+	if (tree) {
+		err = set_tree(dfd, 0, ns, only_ns, &n, &first_err);
+	} else {
+		err = set_threads(dfd, ns, only_ns, &n, &first_err);
+		close(dfd);
+	}
 	if (err)
 		return err == -ENODEV ? -ENOENT : err;
 	return first_err ?: n;
+}
+
+int slice_set_tree(const char *dir, uint64_t ns, uint64_t only_ns)
+{
+	return set_dir(dir, true, ns, only_ns);
+}
+
+int slice_set_cgroup(const char *dir, uint64_t ns, uint64_t only_ns)
+{
+	return set_dir(dir, false, ns, only_ns);
 }
 
 bool slice_supported(void)

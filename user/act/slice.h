@@ -26,5 +26,7 @@ bool slice_supported(void);
  * or -errno: -ENOENT when the cgroup is gone, or the first refusal.
  */
 int slice_set_tree(const char *dir, uint64_t ns, uint64_t only_ns);
+/* The same for the threads of the cgroup at dir alone. */
+int slice_set_cgroup(const char *dir, uint64_t ns, uint64_t only_ns);
 
 #endif /* COLOD_SLICE_H */

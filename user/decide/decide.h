@@ -34,7 +34,8 @@ enum knob_kind {
 	KNOB_MEM_LOW,
 	KNOB_MEM_MIN,
 	KNOB_MEM_SOFT,		/* v1 memory.soft_limit_in_bytes */
-	KNOB_SCHED_SLICE,	/* ns: the EEVDF slice of every thread of the tree */
+	KNOB_SCHED_SLICE,	/* ns, on a BE top: its tree's slice, journaled (no thread set) */
+	KNOB_SCHED_SLICE_THREADS, /* ns: the cgroup's own threads get it (they ran) */
 	KNOB_NR,
 };
 
