@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <linux/sched/types.h>
 #include "agentrun.h"
 #include "cgtest.h"
 
@@ -27,27 +28,18 @@ static struct cgtest_group ls, be, be_child;
 static struct agentrun run;
 static uint64_t base_ns;	/* this kernel's default slice */
 
-/* struct sched_attr, SCHED_ATTR_SIZE_VER0 */
-struct attr {
-	uint32_t size, policy;
-	uint64_t flags;
-	int32_t nice;
-	uint32_t priority;
-	uint64_t runtime, deadline, period;
-};
-
 static uint64_t slice_of(pid_t pid)
 {
-	struct attr a = { 0 };
+	struct sched_attr a = { 0 };
 
 	cr_assert_eq(syscall(SYS_sched_getattr, pid, &a, sizeof(a), 0), 0,
 		     "sched_getattr %d: %s", pid, strerror(errno));
-	return a.runtime;
+	return a.sched_runtime;
 }
 
 static int set_slice(pid_t pid, uint64_t ns)
 {
-	struct attr a = { .size = sizeof(a), .runtime = ns };
+	struct sched_attr a = { .size = sizeof(a), .sched_runtime = ns };
 
 	return syscall(SYS_sched_setattr, pid, &a, 0) ? -errno : 0;
 }

@@ -2,12 +2,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/sched.h>
+#include <linux/sched/types.h>
 #include "fileio.h"
 #include "slice.h"
 
@@ -17,22 +17,13 @@
 #define TREE_DEPTH_MAX	16
 #define PROBE_NS	50000000ULL
 
-/* struct sched_attr as of SCHED_ATTR_SIZE_VER0, which every kernel takes. */
-struct attr {
-	uint32_t size, policy;
-	uint64_t flags;
-	int32_t nice;
-	uint32_t priority;
-	uint64_t runtime, deadline, period;
-};
-
-static int get_attr(pid_t tid, struct attr *a)
+static int get_attr(pid_t tid, struct sched_attr *a)
 {
 	memset(a, 0, sizeof(*a));
 	return syscall(SYS_sched_getattr, tid, a, sizeof(*a), 0) ? -errno : 0;
 }
 
-static int set_attr(pid_t tid, struct attr *a)
+static int set_attr(pid_t tid, struct sched_attr *a)
 {
 	a->size = sizeof(*a);
 	return syscall(SYS_sched_setattr, tid, a, 0) ? -errno : 0;
@@ -41,20 +32,20 @@ static int set_attr(pid_t tid, struct attr *a)
 /* 1 when changed, 0 when left alone, -errno when the kernel refused. */
 static int set_one(pid_t tid, uint64_t ns, uint64_t only_ns)
 {
-	struct attr a;
+	struct sched_attr a;
 	int err = get_attr(tid, &a);
 
 	if (err)
 		return err == -ESRCH ? 0 : err;
 	/* real-time and deadline threads have no EEVDF slice */
-	if (a.policy != SCHED_NORMAL && a.policy != SCHED_BATCH && a.policy != SCHED_IDLE)
+	if (a.sched_policy != SCHED_NORMAL && a.sched_policy != SCHED_BATCH && a.sched_policy != SCHED_IDLE)
 		return 0;
-	if (a.runtime == ns || (only_ns && a.runtime != only_ns))
+	if (a.sched_runtime == ns || (only_ns && a.sched_runtime != only_ns))
 		return 0;
 	/* the same policy and nice: only the slice changes */
-	a.flags &= SCHED_FLAG_RESET_ON_FORK;
-	a.runtime = ns;
-	a.deadline = a.period = 0;
+	a.sched_flags &= SCHED_FLAG_RESET_ON_FORK;
+	a.sched_runtime = ns;
+	a.sched_deadline = a.sched_period = 0;
 	err = set_attr(tid, &a);
 	if (err)
 		return err == -ESRCH ? 0 : err;
@@ -151,18 +142,18 @@ int slice_set_cgroup(const char *dir, uint64_t ns, uint64_t only_ns)
 
 bool slice_supported(void)
 {
-	struct attr orig, a;
+	struct sched_attr orig, a;
 	bool ok;
 
 	if (get_attr(0, &orig))
 		return false;
 	a = orig;
-	a.flags &= SCHED_FLAG_RESET_ON_FORK;
-	a.runtime = PROBE_NS;
+	a.sched_flags &= SCHED_FLAG_RESET_ON_FORK;
+	a.sched_runtime = PROBE_NS;
 	if (set_attr(0, &a))
 		return false;
-	ok = !get_attr(0, &a) && a.runtime == PROBE_NS;
-	orig.flags &= SCHED_FLAG_RESET_ON_FORK;
+	ok = !get_attr(0, &a) && a.sched_runtime == PROBE_NS;
+	orig.sched_flags &= SCHED_FLAG_RESET_ON_FORK;
 	set_attr(0, &orig);
 	return ok;
 }
