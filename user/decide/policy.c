@@ -457,16 +457,12 @@ static double budget_tail(uint64_t k, uint64_t n)
 	return 2 * t;
 }
 
-static bool beyond_chance(uint64_t breaches, uint64_t samples)
-{
-	return budget_tail(breaches, samples) < EVIDENCE_CHANCE;
-}
-
 enum policy_evidence policy_breach_evidence(uint64_t breaches_be, uint64_t samples)
 {
 	if (!policy_over_ppm(breaches_be, samples, EVENT_BUDGET_PPM))
 		return POLICY_EV_NONE;
-	return beyond_chance(breaches_be, samples) ? POLICY_EV_BEYOND : POLICY_EV_CHANCE;
+	return budget_tail(breaches_be, samples) < EVIDENCE_CHANCE ? POLICY_EV_BEYOND
+								    : POLICY_EV_CHANCE;
 }
 
 static struct policy_distrust *distrust_of(struct policy_state *s, uint64_t cgid)
@@ -658,13 +654,8 @@ static void tick_signal(const struct policy_state *s, const struct policy_tick_i
 	for (i = 0; i < in->nr_ls; i++) {
 		const struct policy_ls *l = &in->ls[i];
 
-		/*
-		 * A tail BE is blamed for within the budget is the LS's own,
-		 * and so is one an LS at its budget shows by chance: 22 late
-		 * of 2,000 waits (1.1%) in about a third of its seconds.
-		 */
-		if (!policy_over_ppm(l->breaches_be, l->samples, BUDGET_PPM) ||
-		    !beyond_chance(l->breaches_be, l->samples))
+		/* a tail BE is blamed for within the budget is the LS's own */
+		if (!policy_over_ppm(l->breaches_be, l->samples, BUDGET_PPM))
 			continue;
 		need = policy_distrust_ppm(s, l->cgid, in->now_ms);
 		if (need && !policy_over_ppm(l->breaches_be, l->samples, need))
