@@ -4,9 +4,10 @@
  * cgroups: a BE cgroup with a child (BE too: the rule's glob takes it),
  * each with a spinning task, and an LS cgroup beside them. The agent gives
  * every BE thread that runs the slice, and a thread that joins later or
- * that someone set back; LS threads keep theirs. A stop, `colod restore` after a SIGKILL, and turning the key off
- * give BE's threads the kernel's default back. Skipped on kernels that
- * keep no custom slice for SCHED_OTHER (before 6.12). Root required.
+ * that someone set back; LS threads keep theirs. A stop, `colod restore`
+ * after a SIGKILL, and turning the key off give BE's threads the kernel's
+ * default back. Skipped on kernels that keep no custom slice for
+ * SCHED_OTHER (before 6.12). Root required.
  */
 #include <criterion/criterion.h>
 #include <errno.h>

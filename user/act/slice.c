@@ -38,7 +38,8 @@ static int set_one(pid_t tid, uint64_t ns, uint64_t only_ns)
 	if (err)
 		return err == -ESRCH ? 0 : err;
 	/* real-time and deadline threads have no EEVDF slice */
-	if (a.sched_policy != SCHED_NORMAL && a.sched_policy != SCHED_BATCH && a.sched_policy != SCHED_IDLE)
+	if (a.sched_policy != SCHED_NORMAL && a.sched_policy != SCHED_BATCH &&
+	    a.sched_policy != SCHED_IDLE)
 		return 0;
 	if (a.sched_runtime == ns || (only_ns && a.sched_runtime != only_ns))
 		return 0;

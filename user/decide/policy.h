@@ -122,7 +122,7 @@ struct policy_static_qos {
 	uint64_t cpu_shares;		/* v1 cpu.shares; 0 = keep */
 	uint64_t cpu_weight;		/* v2 cpu.weight; 0 = keep */
 	uint64_t cfs_period_us;		/* cfs_period_us / cpu.max period; 0 = keep */
-	uint64_t slice_ns;		/* the EEVDF slice of its threads' tree; 0 = keep */
+	uint64_t slice_ns;		/* BE: the EEVDF slice of its threads; 0 = keep */
 	bool set_mem_min, set_mem_low, set_mem_high, set_soft_limit;
 	uint64_t mem_min;		/* memory.min */
 	uint64_t mem_low;		/* memory.low */
