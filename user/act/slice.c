@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/sched.h>
 #include <linux/sched/types.h>
@@ -141,20 +142,34 @@ int slice_set_cgroup(const char *dir, uint64_t ns, uint64_t only_ns)
 	return set_dir(dir, false, ns, only_ns);
 }
 
-bool slice_supported(void)
+/*
+ * In a child process, which exits with the slice: putting the caller's
+ * back would make it custom, since the kernel reports the default slice as
+ * the runtime of a task that never set one. (A thread would do, but
+ * pthread.h's sched.h and the kernel's sched/types.h both define
+ * sched_param.)
+ */
+static bool probe(void)
 {
-	struct sched_attr orig, a;
-	bool ok;
+	struct sched_attr a;
 
-	if (get_attr(0, &orig))
+	if (get_attr(0, &a))
 		return false;
-	a = orig;
 	a.sched_flags &= SCHED_FLAG_RESET_ON_FORK;
 	a.sched_runtime = PROBE_NS;
-	if (set_attr(0, &a))
+	return !set_attr(0, &a) && !get_attr(0, &a) && a.sched_runtime == PROBE_NS;
+}
+
+bool slice_supported(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
 		return false;
-	ok = !get_attr(0, &a) && a.sched_runtime == PROBE_NS;
-	orig.sched_flags &= SCHED_FLAG_RESET_ON_FORK;
-	set_attr(0, &orig);
-	return ok;
+	if (!pid)
+		_exit(probe() ? 0 : 1);
+	if (waitpid(pid, &st, 0) != pid)
+		return false;
+	return WIFEXITED(st) && !WEXITSTATUS(st);
 }

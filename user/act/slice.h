@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Whether this kernel keeps a custom slice for a SCHED_OTHER task. */
+/*
+ * Whether this kernel keeps a custom slice for a SCHED_OTHER task, probed
+ * in a child process: the caller's slice is left as it was.
+ */
 bool slice_supported(void);
 
 /*
