@@ -202,7 +202,8 @@ static void rule_text(const struct explain *e, const struct moved *m, char *buf,
 		break;
 	case POLICY_R_LS_BREACH:
 		snprintf(buf, len, "a confirmed breach: LS cgroup %" PRIu64 " waited %" PRIu64
-			 " us with BE to blame (over twice its 1%% budget within 50 ms); the "
+			 " us with BE to blame (over twice its 1%% budget within 50 ms, beyond "
+			 "what an LS at its budget shows by chance); the "
 			 "allowance keeps %u%% (at most one cut per %u ms)",
 			 m->breach.ls_cgroup_id, m->breach.latency_ns / 1000, p->md_factor_pct,
 			 p->breach_guard_ms);

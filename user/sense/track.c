@@ -196,19 +196,22 @@ static void measure_hist(struct tracked *e, const __u32 *now)
 static void add_sums(struct track *t, const struct tracked *e)
 {
 	struct class_sums *s = &t->sum[e->cls];
+	bool blamed = track_over_budget(e->tick_breaches_be, e->tick_samples, 1);
 	uint32_t ratio;
 
 	s->cpu_milli += e->cpu_milli;
 	/*
 	 * BE answers only for the breaches it is to blame for (the kernel
-	 * attributes each one), and for the p99 of an LS cgroup that had some:
-	 * an LS late on its own does not cut BE nor hold its regrowth.
+	 * attributes each one) beyond the LS's 1% budget, and for the p99 of
+	 * such an LS, as the tick's decision counts them (tick_signal() in
+	 * policy.c): an LS late on its own does not cut BE nor hold its
+	 * regrowth.
 	 */
-	if (track_over_budget(e->tick_breaches_be, e->tick_samples, 1))
+	if (blamed)
 		s->breaches += e->tick_breaches_be;
 	s->direct_reclaim_ns += e->tick_reclaim_ns;
 	s->runq_count += e->tick_samples;
-	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && e->tick_breaches_be) {
+	if (e->cls == COLOD_CLASS_LS && e->latency_target_us && blamed) {
 		ratio = (uint32_t)(e->p99_us * 1000 / e->latency_target_us);
 		if (ratio > s->worst_p99_milli)
 			s->worst_p99_milli = ratio;

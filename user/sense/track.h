@@ -68,7 +68,7 @@ struct class_sums {
 	uint64_t cpu_milli;
 	uint64_t breaches;		/* LS: BE's breaches, of cgroups over their 1% budget only */
 	uint64_t direct_reclaim_ns;	/* global reclaim: what BE can relieve */
-	uint32_t worst_p99_milli;	/* worst p99 / target x 1000 over LS with BE's breaches */
+	uint32_t worst_p99_milli;	/* worst p99 / target x 1000, of those LS cgroups only */
 	uint64_t runq_count;
 };
 
